@@ -1,0 +1,83 @@
+# Two commands do everything on a fresh Debian 12 machine:
+#   make run   installs what is missing, builds, and opens the workstation
+#   make test  installs what is missing, then runs every check and test
+# Nothing is cached between runs except what apt, npm and cargo keep themselves,
+# so a missing install step shows up here rather than on the next machine.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH := $(CARGO_BIN):$(PATH)
+
+# Desktop shell (webkit2gtk 4.1, libsoup 3), the end-to-end harness (Xvfb,
+# WebKitWebDriver, ImageMagick for screenshots) and the C toolchain for -sys crates.
+APT_PACKAGES := build-essential pkg-config curl ca-certificates file \
+	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
+	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core
+
+NODE_MIN_MAJOR := 20
+
+.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run lint test screenshots
+
+help:
+	@echo "make run    build and open the Clinical Workstation"
+	@echo "make test   install what is missing, then run every check and test"
+
+deps: system-deps rust-toolchain node-deps tauri-driver
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v node >/dev/null || { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	@major=$$(node -p 'process.versions.node.split(".")[0]'); \
+	[ "$$major" -ge $(NODE_MIN_MAJOR) ] || { echo "Node.js $(NODE_MIN_MAJOR) or newer is needed (found $$(node --version)). Install it from your distribution's backports or NodeSource, then run make again." >&2; exit 1; }
+
+rust-toolchain:
+	@command -v cargo >/dev/null || { curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy; }
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+node-deps:
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+
+tauri-driver:
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked
+
+ui: node-deps
+	cd ui && npm run build
+
+# Regenerate ui/src/lib/bindings.ts after changing a command or its types.
+bindings:
+	UPDATE_BINDINGS=1 cargo test --lib generated_typescript_bindings_are_current
+
+build: deps ui
+	cargo build --locked
+
+run: build
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		./target/debug/clinical-workstation; \
+	else \
+		echo "No display found: starting the workstation on a virtual 1366x768 screen (Xvfb)."; \
+		WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s "-screen 0 1366x768x24" ./target/debug/clinical-workstation; \
+	fi
+
+lint: deps ui
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cd ui && npm run check
+
+test: lint
+	cd ui && npm test
+	cargo test --locked --workspace
+
+# Refresh the README's screenshots from the end-to-end run.
+screenshots: deps ui
+	cargo test --locked --test e2e_shell
+	mkdir -p docs/screenshots && cp target/screenshots/*.png docs/screenshots/

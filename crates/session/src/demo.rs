@@ -1,0 +1,55 @@
+//! Fictional staff for the demonstration build, one per kind of user the
+//! workstation serves. They sign in without a card until smart-card login
+//! replaces this directory with enrolled users.
+
+use crate::{JobRole, StaffUser, UserId};
+
+const CLINICAL_PRACTITIONER: (&str, &str) = ("R8000", "Clinical Practitioner Access Role");
+const NURSE: (&str, &str) = ("R8001", "Nurse Access Role");
+const HEALTH_PROFESSIONAL: (&str, &str) = ("R8003", "Health Professional Access Role");
+
+const DEMO_STAFF: [(&str, &str, &str, (&str, &str)); 4] = [
+    ("555000000001", "ONCOLOGY, Olive (Dr)", "Consultant medical oncologist", CLINICAL_PRACTITIONER),
+    ("555000000002", "PHARMACY, Percy (Mr)", "Oncology pharmacist", HEALTH_PROFESSIONAL),
+    ("555000000003", "NURSING, Nell (Ms)", "Chemotherapy nurse", NURSE),
+    ("555000000004", "WARD, Walter (Dr)", "Ward doctor", CLINICAL_PRACTITIONER),
+];
+
+/// Every demonstration user, in the order the sign-in screen lists them.
+pub fn staff() -> Vec<StaffUser> {
+    DEMO_STAFF
+        .iter()
+        .filter_map(|(id, name, job_title, (code, role_name))| {
+            Some(StaffUser {
+                user_id: UserId::parse(id)?,
+                display_name: (*name).to_owned(),
+                job_title: (*job_title).to_owned(),
+                role: JobRole { code: (*code).to_owned(), name: (*role_name).to_owned() },
+            })
+        })
+        .collect()
+}
+
+/// The demonstration user with this id, if there is one.
+pub fn find(user_id: &UserId) -> Option<StaffUser> {
+    staff().into_iter().find(|user| &user.user_id == user_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_user_has_a_valid_distinct_id() {
+        let ids: std::collections::HashSet<_> = staff().into_iter().map(|u| u.user_id).collect();
+        assert_eq!(ids.len(), DEMO_STAFF.len());
+    }
+
+    #[test]
+    fn find_returns_only_demo_users() {
+        let pharmacist = UserId::parse("555000000002").expect("twelve digits");
+        assert_eq!(find(&pharmacist).map(|u| u.job_title), Some("Oncology pharmacist".into()));
+        let stranger = UserId::parse("123456789012").expect("twelve digits");
+        assert_eq!(find(&stranger), None);
+    }
+}

@@ -1,0 +1,51 @@
+//! The TypeScript bindings the UI imports, generated from the command and type
+//! definitions here so the two sides cannot drift apart.
+
+use specta_typescript::Typescript;
+use tauri_specta::{Builder, collect_commands};
+
+use crate::commands::{app, sign_in};
+
+/// Where the generated bindings live, relative to the workspace root.
+pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
+
+pub fn bindings_builder() -> Builder<tauri::Wry> {
+    Builder::<tauri::Wry>::new().commands(collect_commands![
+        app::app_info,
+        sign_in::sign_in_options,
+        sign_in::sign_in,
+        sign_in::sign_out,
+        sign_in::session_state,
+    ])
+}
+
+/// The bindings as text, exactly as they would be written to [`BINDINGS_PATH`].
+pub fn render_bindings() -> Result<String, String> {
+    let scratch = std::env::temp_dir().join(format!("cws-bindings-{}.ts", std::process::id()));
+    let typescript = Typescript::default()
+        .header("// Generated from the Rust command types by `make bindings`. Do not edit.");
+    bindings_builder().export(typescript, &scratch).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&scratch).map_err(|e| e.to_string());
+    let _ = std::fs::remove_file(&scratch);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// Fails when a command or type changed without regenerating the UI's
+    /// bindings. `UPDATE_BINDINGS=1` rewrites the file instead.
+    #[test]
+    fn generated_typescript_bindings_are_current() {
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join(BINDINGS_PATH);
+        let fresh = render_bindings().expect("bindings render");
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&committed, &fresh).expect("bindings file is writable");
+            return;
+        }
+        let on_disk = std::fs::read_to_string(&committed).unwrap_or_default();
+        assert!(on_disk == fresh, "{BINDINGS_PATH} is stale: run `make bindings` and commit the result");
+    }
+}

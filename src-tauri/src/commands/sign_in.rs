@@ -1,0 +1,42 @@
+//! Signing in and out. Until smart-card login lands, sign-in chooses among the
+//! fictional demonstration staff; the session rules are already the real ones.
+
+use session::{SessionState, StaffUser, UserId};
+use tauri::State;
+
+use crate::error::{CommandError, ErrorCode};
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub fn sign_in_options() -> Vec<StaffUser> {
+    session::demo::staff()
+}
+
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip(state))]
+pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionState, CommandError> {
+    let user = UserId::parse(&user_id).and_then(|id| session::demo::find(&id)).ok_or_else(|| {
+        CommandError::new(ErrorCode::UnknownUser, "That user is not enrolled at this workstation.")
+    })?;
+    let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    let session = workstation.sign_in(user)?;
+    tracing::info!("signed in");
+    Ok(session)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn sign_out(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
+    let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    tracing::info!("signed out");
+    Ok(workstation.sign_out())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn session_state(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
+    let workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    Ok(workstation.state())
+}

@@ -1,0 +1,77 @@
+//! The one error type every command returns to the UI.
+//!
+//! It serialises to `{"code": …, "message": …}`. The code is stable so the UI
+//! can react to it; the message is written for a person. Internal details are
+//! logged by id, never sent, and patient data never appears in either.
+
+use serde::Serialize;
+use session::SessionError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+pub enum ErrorCode {
+    #[serde(rename = "session.not_signed_in")]
+    NotSignedIn,
+    #[serde(rename = "session.already_signed_in")]
+    AlreadySignedIn,
+    #[serde(rename = "sign_in.unknown_user")]
+    UnknownUser,
+    #[serde(rename = "internal")]
+    Internal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl CommandError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// For faults the user cannot fix: the detail goes to the log, the user
+    /// gets a plain sentence.
+    pub fn internal(detail: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%detail, "command failed");
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong in the workstation. Try again, and call the IT service desk if it happens again.",
+        )
+    }
+}
+
+impl From<SessionError> for CommandError {
+    fn from(error: SessionError) -> Self {
+        let code = match error {
+            SessionError::NotSignedIn => ErrorCode::NotSignedIn,
+            SessionError::AlreadySignedIn => ErrorCode::AlreadySignedIn,
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_to_code_and_message() {
+        let json = serde_json::to_value(CommandError::from(SessionError::NotSignedIn)).expect("serialisable");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "session.not_signed_in",
+                "message": "Nobody is signed in at this workstation. Sign in to continue."
+            })
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let error = CommandError::internal(&"sqlite: disk I/O error at page 7");
+        assert_eq!(error.code, ErrorCode::Internal);
+        assert!(!error.message.contains("sqlite"), "internal detail leaked: {}", error.message);
+    }
+}

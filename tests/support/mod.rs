@@ -1,0 +1,211 @@
+//! Runs the real desktop app under its own Xvfb display and drives it over
+//! WebDriver (tauri-driver in front of WebKitWebDriver). Each test gets its
+//! own display, ports and empty profile folders, and everything is stopped
+//! when the test's `RunningApp` is dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// How long a screen may take to show what a test waits for.
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub struct RunningApp {
+    pub client: Client,
+    display: String,
+    driver: Child,
+    xvfb: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl RunningApp {
+    /// Starts Xvfb, tauri-driver and the app built by this `cargo test`.
+    pub async fn launch() -> Self {
+        let profile = tempfile::tempdir().expect("temporary profile folder");
+        let (xvfb, display) = start_xvfb();
+        let port = free_loopback_port();
+        let native_port = free_loopback_port();
+        let driver = start_tauri_driver(&display, port, native_port, profile.path());
+        wait_for_port(port);
+
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinical-workstation") }),
+        );
+        let client = ClientBuilder::native()
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("WebDriver session with the app");
+        Self { client, display, driver, xvfb, _profile: profile }
+    }
+
+    /// Waits until the element matching `css` shows exactly `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        let mut last_seen = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last_seen = element.text().await.unwrap_or_default();
+                if last_seen.trim() == expected {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} showed {last_seen:?}, expected {expected:?}");
+    }
+
+    /// Waits until an element matching `css` exists.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(SCREEN_TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    /// Types keys into whatever has focus, as a user at the keyboard would.
+    pub async fn press(&self, keys: &str) {
+        let focused = self.client.active_element().await.expect("something has focus");
+        focused.send_keys(keys).await.expect("keys reach the focused element");
+    }
+
+    /// Presses Alt with another key, e.g. `alt('2')`.
+    pub async fn alt(&self, key: char) {
+        self.chord(Key::Alt.into(), key).await;
+    }
+
+    pub async fn shift_tab(&self) {
+        self.chord(Key::Shift.into(), Key::Tab.into()).await;
+    }
+
+    async fn chord(&self, modifier: char, key: char) {
+        let chord = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value: modifier })
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key })
+            .then(KeyAction::Up { value: modifier });
+        self.client.perform_actions(chord).await.expect("key chord reaches the app");
+    }
+
+    /// The `data-*` or other attribute of the element with focus.
+    pub async fn focused_attribute(&self, attribute: &str) -> Option<String> {
+        let focused = self.client.active_element().await.expect("something has focus");
+        focused.attr(attribute).await.expect("attribute readable")
+    }
+
+    /// Saves the whole virtual screen to `target/screenshots/NAME.png` for
+    /// people to look at. WebKitWebDriver's own screenshot command hangs under
+    /// Xvfb, so this reads the X display, which is also what a user would see.
+    pub async fn screenshot(&self, name: &str) {
+        let folder = screenshot_folder();
+        std::fs::create_dir_all(&folder).expect("screenshot folder");
+        let status = Command::new("import")
+            .args(["-display", &self.display, "-window", "root"])
+            .arg(folder.join(format!("{name}.png")))
+            .status()
+            .expect("ImageMagick's import is installed (make test installs it)");
+        assert!(status.success(), "screenshot {name} failed");
+    }
+
+    pub async fn quit(self) {
+        let Self { client, .. } = &self;
+        let _ = client.clone().close().await;
+    }
+}
+
+impl Drop for RunningApp {
+    fn drop(&mut self) {
+        // tauri-driver leads its own process group, holding WebKitWebDriver and the app.
+        stop_group(&mut self.driver);
+        stop_group(&mut self.xvfb);
+    }
+}
+
+pub fn screenshot_folder() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target folder").join("screenshots")
+}
+
+fn start_xvfb() -> (Child, String) {
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("Xvfb is installed (make test installs it)");
+    let mut line = String::new();
+    let stdout = xvfb.stdout.take().expect("piped stdout");
+    BufReader::new(stdout).read_line(&mut line).expect("Xvfb reports its display");
+    let display = format!(":{}", line.trim());
+    (xvfb, display)
+}
+
+fn start_tauri_driver(display: &str, port: u16, native_port: u16, profile: &Path) -> Child {
+    let log = std::fs::File::create(profile.join("tauri-driver.log")).expect("driver log");
+    Command::new(tauri_driver_path())
+        .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("DISPLAY", display)
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("NO_AT_BRIDGE", "1")
+        .env("XDG_DATA_HOME", profile.join("data"))
+        .env("XDG_CONFIG_HOME", profile.join("config"))
+        .env("XDG_CACHE_HOME", profile.join("cache"))
+        .stdout(Stdio::null())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .expect("tauri-driver is installed (make test installs it)")
+}
+
+fn tauri_driver_path() -> PathBuf {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cargo"));
+    let installed = cargo_home.join("bin/tauri-driver");
+    if installed.exists() { installed } else { PathBuf::from("tauri-driver") }
+}
+
+fn free_loopback_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    listener.local_addr().expect("bound address").port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + SCREEN_TIMEOUT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "tauri-driver did not listen on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop_group(child: &mut Child) {
+    let Ok(pid) = i32::try_from(child.id()) else { return };
+    // SAFETY: killpg only sends a signal; the group id is our own child's.
+    unsafe {
+        libc::killpg(pid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: as above.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}

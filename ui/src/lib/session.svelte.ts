@@ -1,0 +1,38 @@
+// The UI's view of the session. Rust owns the session; this only reflects the
+// last answer it gave, and clears patient context whenever the session ends.
+
+import { commands, type CommandError, type SessionState, type StaffUser } from "./bindings";
+import { patientContext } from "./patient-context.svelte";
+
+class SessionView {
+  state = $state<SessionState>({ state: "signed_out" });
+  error = $state<CommandError | null>(null);
+
+  get user(): StaffUser | null {
+    return this.state.state === "active" ? this.state.user : null;
+  }
+
+  async refresh() {
+    this.apply(await commands.sessionState());
+  }
+
+  async signIn(userId: string) {
+    this.apply(await commands.signIn(userId));
+  }
+
+  async signOut() {
+    this.apply(await commands.signOut());
+  }
+
+  private apply(result: { status: "ok"; data: SessionState } | { status: "error"; error: CommandError }) {
+    if (result.status === "error") {
+      this.error = result.error;
+      return;
+    }
+    this.error = null;
+    this.state = result.data;
+    if (result.data.state !== "active") patientContext.clear();
+  }
+}
+
+export const session = new SessionView();
