@@ -34,6 +34,8 @@ pub struct PlannedDrug {
 pub struct CoursePlan {
     pub code: String,
     pub version: String,
+    /// False until the trust's oncology pharmacists have signed the regimen off.
+    pub approved_for_use: bool,
     pub bsa_formula: Option<BsaFormula>,
     pub bsa_cap_m2: Option<Decimal>,
     pub drugs: Vec<PlannedDrug>,
@@ -148,6 +150,13 @@ pub fn calculate_course(
     let basis = PatientBasis { bsa: bsa.bsa_m2, weight: patient.weight, renal: renal.as_ref() };
 
     let mut warnings = unusual_measurements(patient);
+    if !plan.approved_for_use {
+        warnings.push(Warning::new(
+            "regimen_not_approved",
+            Severity::Warning,
+            format!("{} v{} is not approved for clinical use at this site: its doses await pharmacist sign-off.", plan.code, plan.version),
+        ));
+    }
     if let Some(dosing_weight) = patient.dosing_weight {
         warnings.extend(checks::weight_change(patient.weight, dosing_weight, policy.weight_change_recalculation_percent));
     }

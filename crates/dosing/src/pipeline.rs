@@ -192,7 +192,7 @@ fn calculated_dose(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, steps:
             let dose = v * patient.weight.value();
             (dose, format!("{} × {} = {} mg", basis.describe(), patient.weight, shown(dose, 4)))
         }
-        DoseBasis::FlatMg(v) => (v, format!("Flat dose {} mg", v.normalize())),
+        DoseBasis::FlatMg(v) => (v, format!("{} mg (flat dose)", v.normalize())),
         DoseBasis::Auc(v) => {
             let renal = patient.renal.ok_or_else(|| {
                 DoseError::new("gfr_ml_min", format!("{} is dosed by AUC and needs renal function: give a GFR or the Cockcroft–Gault inputs", request.drug))

@@ -1,0 +1,8 @@
+//! The regimen library. Each regimen is a versioned JSON file validated on
+//! load; the code knows no regimen by name. Pure: files arrive as text.
+
+mod library;
+mod regimen;
+
+pub use library::{RegimenError, RegimenLibrary};
+pub use regimen::{Emetogenicity, Regimen, RegimenDrug, RegimenStatus, Route};
