@@ -11,9 +11,15 @@ fn main() {
         .filter(|name| name.ends_with(".json"))
         .collect();
     names.sort();
-    let mut code = String::from("/// Every regimen file shipped with this build, by file name.\npub(crate) const SHIPPED: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Every regimen file shipped with this build, by file name.\npub(crate) const SHIPPED: &[(&str, &str)] = &[\n",
+    );
     for name in names {
-        writeln!(code, "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/data/{name}\"))),").expect("write to string");
+        writeln!(
+            code,
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/data/{name}\"))),"
+        )
+        .expect("write to string");
     }
     code.push_str("];\n");
     let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("shipped.rs");

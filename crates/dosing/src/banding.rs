@@ -96,11 +96,13 @@ impl BandingTable {
     pub fn band_for(&self, dose_mg: Decimal, rule: BoundaryRule) -> Option<&Band> {
         match rule {
             BoundaryRule::ToA => {
-                let at_resolution = dose_mg.round_dp_with_strategy(TABLE_RESOLUTION_DP, RoundingStrategy::MidpointAwayFromZero);
+                let at_resolution = dose_mg
+                    .round_dp_with_strategy(TABLE_RESOLUTION_DP, RoundingStrategy::MidpointAwayFromZero);
                 self.bands.iter().find(|b| b.from_mg <= at_resolution && at_resolution < b.to_a_mg)
             }
             BoundaryRule::ToB => {
-                let at_resolution = dose_mg.round_dp_with_strategy(TABLE_RESOLUTION_DP, RoundingStrategy::ToZero);
+                let at_resolution =
+                    dose_mg.round_dp_with_strategy(TABLE_RESOLUTION_DP, RoundingStrategy::ToZero);
                 self.bands.iter().find(|b| b.from_mg <= at_resolution && at_resolution <= b.to_b_mg)
             }
         }
@@ -108,7 +110,9 @@ impl BandingTable {
 
     pub fn range_text(&self) -> String {
         match (self.bands.first(), self.bands.last()) {
-            (Some(first), Some(last)) => format!("{}–{} mg", first.from_mg.normalize(), last.to_b_mg.normalize()),
+            (Some(first), Some(last)) => {
+                format!("{}–{} mg", first.from_mg.normalize(), last.to_b_mg.normalize())
+            }
             _ => "no bands".to_owned(),
         }
     }
@@ -118,7 +122,10 @@ fn parse_rows(table: &str, csv: &str) -> Result<Vec<Band>, DoseError> {
     let mut lines = csv.lines().filter(|line| !line.trim().is_empty());
     let expected_header = "from_mg_ge,to_mg_lt_round_up_systems,to_mg_le_round_down_systems,band_dose_mg,variance_below_pct,variance_above_pct";
     if lines.next().map(str::trim) != Some(expected_header) {
-        return Err(DoseError::new(format!("{table}: header"), format!("the first line must be {expected_header}")));
+        return Err(DoseError::new(
+            format!("{table}: header"),
+            format!("the first line must be {expected_header}"),
+        ));
     }
     let mut bands: Vec<Band> = Vec::new();
     for (index, line) in lines.enumerate() {
@@ -128,7 +135,8 @@ fn parse_rows(table: &str, csv: &str) -> Result<Vec<Band>, DoseError> {
             return Err(DoseError::new(field, format!("expected 6 columns, found {}", cells.len())));
         }
         let number = |i: usize| parse_decimal(cells[i], &field);
-        let band = Band { from_mg: number(0)?, to_a_mg: number(1)?, to_b_mg: number(2)?, band_dose_mg: number(3)? };
+        let band =
+            Band { from_mg: number(0)?, to_a_mg: number(1)?, to_b_mg: number(2)?, band_dose_mg: number(3)? };
         if !(band.from_mg < band.to_a_mg && band.to_b_mg < band.to_a_mg && band.from_mg <= band.to_b_mg) {
             return Err(DoseError::new(field, "the band's From, To (A) and To (B) are out of order"));
         }
@@ -146,6 +154,36 @@ fn parse_rows(table: &str, csv: &str) -> Result<Vec<Band>, DoseError> {
         return Err(DoseError::new(table, "the table has no bands"));
     }
     Ok(bands)
+}
+
+/// What banding made of a dose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BandOutcome {
+    Banded { band: Band, deviation_percent: Decimal, allowed_percent: Decimal },
+    OutsideTable,
+    DeviationTooLarge { band: Band, deviation_percent: Decimal, allowed_percent: Option<Decimal> },
+}
+
+/// Bands a dose for a drug of the given class, refusing a band further from
+/// the dose than the table allows. Deviation is (band − dose) / dose × 100.
+pub fn band_dose(
+    table: &BandingTable,
+    dose_mg: Decimal,
+    class: DrugClass,
+    rule: BoundaryRule,
+) -> BandOutcome {
+    let Some(band) = table.band_for(dose_mg, rule) else {
+        return BandOutcome::OutsideTable;
+    };
+    let deviation_percent = (band.band_dose_mg - dose_mg) / dose_mg * Decimal::ONE_HUNDRED;
+    match table.max_deviation_percent(class) {
+        Some(allowed) if deviation_percent.abs() <= allowed => {
+            BandOutcome::Banded { band: band.clone(), deviation_percent, allowed_percent: allowed }
+        }
+        allowed => {
+            BandOutcome::DeviationTooLarge { band: band.clone(), deviation_percent, allowed_percent: allowed }
+        }
+    }
 }
 
 /// The tables this build ships.
@@ -203,6 +241,15 @@ mod tests {
         assert_eq!(table.band_for(dec!(16.97), BoundaryRule::ToA), None);
         assert_eq!(table.band_for(dec!(16.965), BoundaryRule::ToB).map(|b| b.band_dose_mg), Some(dec!(16)));
         assert_eq!(table.band_for(dec!(16.97), BoundaryRule::ToB), None);
+    }
+
+    #[test]
+    fn a_band_beyond_the_deviation_limit_is_refused() {
+        // 0.32 mg falls in the 0.34 mg band: +6.25%, beyond the 6% allowed for cytotoxics.
+        let outcome = band_dose(&national(), dec!(0.32), DrugClass::Cytotoxic, BoundaryRule::ToA);
+        assert!(matches!(outcome, BandOutcome::DeviationTooLarge { .. }), "{outcome:?}");
+        let outcome = band_dose(&national(), dec!(0.32), DrugClass::Biological, BoundaryRule::ToA);
+        assert!(matches!(outcome, BandOutcome::Banded { .. }), "10% is allowed for biologicals: {outcome:?}");
     }
 
     #[test]

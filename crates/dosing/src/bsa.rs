@@ -4,10 +4,10 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::DoseError;
 use crate::derivation::{Derivation, StepKind, shown};
 use crate::maths::{log10, pow, sqrt};
 use crate::units::{Centimetres, Kilograms, SquareMetres};
-use crate::DoseError;
 
 /// A decimal constant written as digits and a scale: `d(7184, 6)` is 0.007184.
 fn d(digits: i64, scale: u32) -> Decimal {
@@ -27,11 +27,15 @@ pub enum BsaFormula {
 }
 
 impl BsaFormula {
-    pub const ALL: [BsaFormula; 5] = [Self::Mosteller, Self::DuBois, Self::Haycock, Self::GehanGeorge, Self::Boyd];
+    pub const ALL: [BsaFormula; 5] =
+        [Self::Mosteller, Self::DuBois, Self::Haycock, Self::GehanGeorge, Self::Boyd];
 
     pub fn parse(text: &str) -> Result<Self, DoseError> {
         Self::ALL.into_iter().find(|f| f.code() == text).ok_or_else(|| {
-            DoseError::new("formula", format!("unknown BSA formula {text:?}; use mosteller, dubois, haycock, gehan-george or boyd"))
+            DoseError::new(
+                "formula",
+                format!("unknown BSA formula {text:?}; use mosteller, dubois, haycock, gehan-george or boyd"),
+            )
         })
     }
 
@@ -160,10 +164,16 @@ mod tests {
     use rust_decimal_macros::dec;
 
     fn bsa(height: Decimal, weight: Decimal, formula: BsaFormula) -> Decimal {
-        body_surface_area(Centimetres::new(height), Kilograms::new(weight), formula, BsaRounding::TWO_PLACES, None)
-            .expect("in range")
-            .bsa_m2
-            .value()
+        body_surface_area(
+            Centimetres::new(height),
+            Kilograms::new(weight),
+            formula,
+            BsaRounding::TWO_PLACES,
+            None,
+        )
+        .expect("in range")
+        .bsa_m2
+        .value()
     }
 
     #[test]

@@ -35,8 +35,13 @@ impl Warning {
 }
 
 /// Weight changed by the threshold or more since the weight the doses were based on.
-pub fn weight_change(current: Kilograms, dosing_weight: Kilograms, threshold_percent: Decimal) -> Option<Warning> {
-    let change_percent = (current.value() - dosing_weight.value()).abs() / dosing_weight.value() * Decimal::ONE_HUNDRED;
+pub fn weight_change(
+    current: Kilograms,
+    dosing_weight: Kilograms,
+    threshold_percent: Decimal,
+) -> Option<Warning> {
+    let change_percent =
+        (current.value() - dosing_weight.value()).abs() / dosing_weight.value() * Decimal::ONE_HUNDRED;
     (change_percent >= threshold_percent).then(|| {
         Warning::new(
             "weight_changed",
@@ -51,7 +56,13 @@ pub fn weight_change(current: Kilograms, dosing_weight: Kilograms, threshold_per
 }
 
 /// The projected lifetime dose against the drug's limit.
-pub fn cumulative(drug: &str, limit: LifetimeLimit, prior: Decimal, this_cycle: Decimal, warn_percent: Decimal) -> Option<Warning> {
+pub fn cumulative(
+    drug: &str,
+    limit: LifetimeLimit,
+    prior: Decimal,
+    this_cycle: Decimal,
+    warn_percent: Decimal,
+) -> Option<Warning> {
     let (limit_value, unit) = match limit {
         LifetimeLimit::MgPerM2(value) => (value, "mg/m²"),
         LifetimeLimit::TotalIu(value) => (value, "IU"),
@@ -68,7 +79,9 @@ pub fn cumulative(drug: &str, limit: LifetimeLimit, prior: Decimal, this_cycle: 
         return Some(Warning::new(
             "cumulative_limit_exceeded",
             Severity::Block,
-            format!("{describe}. This cycle would pass the limit; it needs a consultant's override with a reason."),
+            format!(
+                "{describe}. This cycle would pass the limit; it needs a consultant's override with a reason."
+            ),
         ));
     }
     (projected * Decimal::ONE_HUNDRED >= limit_value * warn_percent).then(|| {
@@ -132,7 +145,8 @@ mod tests {
 
     #[test]
     fn a_ten_percent_weight_change_requires_recalculation() {
-        let warning = weight_change(Kilograms::new(dec!(77)), Kilograms::new(dec!(70)), dec!(10)).expect("10% change");
+        let warning =
+            weight_change(Kilograms::new(dec!(77)), Kilograms::new(dec!(70)), dec!(10)).expect("10% change");
         assert_eq!(warning.severity, Severity::Block);
         assert!(warning.message.contains("10%"));
     }
@@ -148,9 +162,11 @@ mod tests {
         assert_eq!(cumulative("doxorubicin", limit, dec!(300), dec!(50), dec!(90)), None);
         let near = cumulative("doxorubicin", limit, dec!(360), dec!(50), dec!(90)).expect("410 is past 90%");
         assert_eq!(near.severity, Severity::Warning);
-        let at_limit = cumulative("doxorubicin", limit, dec!(400), dec!(50), dec!(90)).expect("450 is at the limit");
+        let at_limit =
+            cumulative("doxorubicin", limit, dec!(400), dec!(50), dec!(90)).expect("450 is at the limit");
         assert_eq!(at_limit.severity, Severity::Warning, "reaching the limit exactly is allowed");
-        let past = cumulative("doxorubicin", limit, dec!(410), dec!(50), dec!(90)).expect("460 is past the limit");
+        let past =
+            cumulative("doxorubicin", limit, dec!(410), dec!(50), dec!(90)).expect("460 is past the limit");
         assert_eq!(past.severity, Severity::Block);
     }
 

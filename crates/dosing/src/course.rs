@@ -13,8 +13,8 @@ use crate::pipeline::{DoseBasis, DrugDose, DrugRequest, Modification, PatientBas
 use crate::policy::{LifetimeLimit, SitePolicy};
 use crate::renal::{CockcroftGaultInput, RenalFunction, Sex, cockcroft_gault, deindexed_egfr, measured_gfr};
 use crate::units::{
-    self, Centimetres, DOSING_WEIGHT, EGFR, Kilograms, MEASURED_GFR, MicromolesPerLitre, MillilitresPerMinute, SquareMetres,
-    Years, measured, parse_decimal,
+    self, Centimetres, DOSING_WEIGHT, EGFR, Kilograms, MEASURED_GFR, MicromolesPerLitre,
+    MillilitresPerMinute, SquareMetres, Years, measured, parse_decimal,
 };
 
 /// One drug line of a regimen, as the dose engine needs it.
@@ -69,7 +69,10 @@ pub struct Measurements {
     pub dosing_weight: Option<Kilograms>,
 }
 
-fn optional<T>(text: &Option<String>, parse: impl Fn(&str) -> Result<T, DoseError>) -> Result<Option<T>, DoseError> {
+fn optional<T>(
+    text: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, DoseError>,
+) -> Result<Option<T>, DoseError> {
     match text.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(value) => parse(value).map(Some),
@@ -89,7 +92,9 @@ impl MeasurementsText {
             gfr: optional(&self.gfr_ml_min, |t| {
                 measured(parse_decimal(t, MEASURED_GFR.field)?, &MEASURED_GFR).map(MillilitresPerMinute::new)
             })?,
-            egfr_per_1_73: optional(&self.egfr_ml_min_1_73m2, |t| measured(parse_decimal(t, EGFR.field)?, &EGFR))?,
+            egfr_per_1_73: optional(&self.egfr_ml_min_1_73m2, |t| {
+                measured(parse_decimal(t, EGFR.field)?, &EGFR)
+            })?,
             dosing_weight: optional(&self.dosing_weight_kg, |t| {
                 measured(parse_decimal(t, DOSING_WEIGHT.field)?, &DOSING_WEIGHT).map(Kilograms::new)
             })?,
@@ -147,18 +152,25 @@ pub fn calculate_course(
     let bsa_cap = plan.bsa_cap_m2.map(SquareMetres::new);
     let bsa = body_surface_area(patient.height, patient.weight, formula, policy.bsa_rounding, bsa_cap)?;
     let renal = renal_function(plan, patient, bsa.bsa_m2, policy)?;
-    let basis = PatientBasis { bsa: bsa.bsa_m2, weight: patient.weight, renal: renal.as_ref() };
+    let basis = PatientBasis { bsa: Some(bsa.bsa_m2), weight: Some(patient.weight), renal: renal.as_ref() };
 
     let mut warnings = unusual_measurements(patient);
     if !plan.approved_for_use {
         warnings.push(Warning::new(
             "regimen_not_approved",
             Severity::Warning,
-            format!("{} v{} is not approved for clinical use at this site: its doses await pharmacist sign-off.", plan.code, plan.version),
+            format!(
+                "{} v{} is not approved for clinical use at this site: its doses await pharmacist sign-off.",
+                plan.code, plan.version
+            ),
         ));
     }
     if let Some(dosing_weight) = patient.dosing_weight {
-        warnings.extend(checks::weight_change(patient.weight, dosing_weight, policy.weight_change_recalculation_percent));
+        warnings.extend(checks::weight_change(
+            patient.weight,
+            dosing_weight,
+            policy.weight_change_recalculation_percent,
+        ));
     }
     warnings.extend(checks::pre_treatment(&plan.pre_treatment_limits, &options.results));
 
@@ -184,7 +196,7 @@ pub fn calculate_course(
         warnings.extend(line.dose.warnings.iter().cloned());
     }
     warnings.extend(cumulative_warnings(&drugs, plan, bsa.bsa_m2, options, policy)?);
-    warnings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    warnings.sort_by_key(|w| std::cmp::Reverse(w.severity));
     Ok(CourseDoses {
         regimen: plan.code.clone(),
         version: plan.version.clone(),
@@ -216,7 +228,9 @@ fn renal_function(
     if let Some(egfr) = patient.egfr_per_1_73 {
         return Ok(Some(deindexed_egfr(egfr, bsa)));
     }
-    let missing = |field: &str| DoseError::new(field, "AUC dosing needs a measured GFR, an eGFR, or this Cockcroft–Gault input");
+    let missing = |field: &str| {
+        DoseError::new(field, "AUC dosing needs a measured GFR, an eGFR, or this Cockcroft–Gault input")
+    };
     let input = CockcroftGaultInput {
         sex: patient.sex.ok_or_else(|| missing("sex"))?,
         age: patient.age.ok_or_else(|| missing("age_years"))?,
@@ -259,7 +273,10 @@ fn cumulative_warnings(
             warnings.push(Warning::new(
                 "cumulative_dose_unknown",
                 Severity::Warning,
-                format!("{}: no lifetime dose already given was entered; it is counted from zero.", line.dose.drug),
+                format!(
+                    "{}: no lifetime dose already given was entered; it is counted from zero.",
+                    line.dose.drug
+                ),
             ));
         }
         warnings.extend(checks::cumulative(
@@ -283,15 +300,27 @@ fn unusual_measurements(patient: &Measurements) -> Vec<Warning> {
     };
     let height = patient.height.value();
     let weight = patient.weight.value();
-    unusual(height < Decimal::new(120, 0) || height > Decimal::new(210, 0), format!("Height {} is unusual for an adult; check it.", patient.height));
-    unusual(weight < Decimal::new(30, 0) || weight > Decimal::new(200, 0), format!("Weight {} is unusual for an adult; check it.", patient.weight));
+    unusual(
+        height < Decimal::new(120, 0) || height > Decimal::new(210, 0),
+        format!("Height {} is unusual for an adult; check it.", patient.height),
+    );
+    unusual(
+        weight < Decimal::new(30, 0) || weight > Decimal::new(200, 0),
+        format!("Weight {} is unusual for an adult; check it.", patient.weight),
+    );
     if let Some(age) = patient.age {
-        unusual(age.value() < Decimal::new(18, 0), format!("Age {age}: a child; check the regimen and formula are meant for children."));
+        unusual(
+            age.value() < Decimal::new(18, 0),
+            format!("Age {age}: a child; check the regimen and formula are meant for children."),
+        );
         unusual(age.value() > Decimal::new(100, 0), format!("Age {age} is unusual; check it."));
     }
     if let Some(creatinine) = patient.creatinine {
         let value = creatinine.value();
-        unusual(value < Decimal::new(30, 0) || value > Decimal::new(500, 0), format!("Creatinine {creatinine} is unusual; check it."));
+        unusual(
+            value < Decimal::new(30, 0) || value > Decimal::new(500, 0),
+            format!("Creatinine {creatinine} is unusual; check it."),
+        );
     }
     warnings
 }
@@ -319,7 +348,8 @@ mod tests {
 
     #[test]
     fn measurements_are_refused_naming_the_field() {
-        let text = MeasurementsText { height_cm: "1700".into(), weight_kg: "70".into(), ..Default::default() };
+        let text =
+            MeasurementsText { height_cm: "1700".into(), weight_kg: "70".into(), ..Default::default() };
         assert_eq!(text.parse().map_err(|e| e.field), Err("height_cm".into()));
         let text = MeasurementsText {
             height_cm: "170".into(),

@@ -16,7 +16,8 @@ pub(crate) fn sqrt(x: Decimal, field: &str) -> Result<Decimal, DoseError> {
 }
 
 pub(crate) fn pow(base: Decimal, exponent: Decimal, field: &str) -> Result<Decimal, DoseError> {
-    base.checked_powd(exponent).ok_or_else(|| DoseError::new(field, "the power could not be computed exactly"))
+    base.checked_powd(exponent)
+        .ok_or_else(|| DoseError::new(field, "the power could not be computed exactly"))
 }
 
 pub(crate) fn log10(x: Decimal, field: &str) -> Result<Decimal, DoseError> {

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::DoseError;
-use crate::banding::BandingTable;
+use crate::banding::{BandOutcome, BandingTable, band_dose};
 use crate::carboplatin::calvert;
 use crate::checks::{Severity, Warning};
 use crate::derivation::{Derivation, StepKind, shown};
@@ -71,12 +71,18 @@ impl Modification {
         if percent <= Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
             return Err(DoseError::new(
                 field,
-                format!("{}% is not allowed: a modification is more than 0% and at most 100% of the dose", percent.normalize()),
+                format!(
+                    "{}% is not allowed: a modification is more than 0% and at most 100% of the dose",
+                    percent.normalize()
+                ),
             ));
         }
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(DoseError::new(field, "a dose modification needs a reason (toxicity and grade, organ function, performance status)"));
+            return Err(DoseError::new(
+                field,
+                "a dose modification needs a reason (toxicity and grade, organ function, performance status)",
+            ));
         }
         Ok(Self { percent, reason: reason.to_owned() })
     }
@@ -91,9 +97,10 @@ pub struct DrugRequest<'a> {
     pub modification: Option<&'a Modification>,
 }
 
+/// What a drug's dose may be based on; a basis that needs a missing value is refused.
 pub struct PatientBasis<'a> {
-    pub bsa: SquareMetres,
-    pub weight: Kilograms,
+    pub bsa: Option<SquareMetres>,
+    pub weight: Option<Kilograms>,
     pub renal: Option<&'a RenalFunction>,
 }
 
@@ -113,7 +120,11 @@ pub struct DrugDose {
     pub steps: Derivation,
 }
 
-pub fn dose_drug(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, policy: &SitePolicy) -> Result<DrugDose, DoseError> {
+pub fn dose_drug(
+    request: &DrugRequest<'_>,
+    patient: &PatientBasis<'_>,
+    policy: &SitePolicy,
+) -> Result<DrugDose, DoseError> {
     let drug_policy = policy.drug(request.drug, &format!("{}.drug", request.field))?;
     let unit = request.basis.unit();
     let symbol = unit.symbol();
@@ -147,7 +158,11 @@ pub fn dose_drug(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, policy: 
     {
         steps.value(
             StepKind::Cap,
-            format!("Capped at the maximum single dose of {} mg ({} mg exceeds it)", cap.normalize(), shown(dose, 4)),
+            format!(
+                "Capped at the maximum single dose of {} mg ({} mg exceeds it)",
+                cap.normalize(),
+                shown(dose, 4)
+            ),
             cap,
             symbol,
         );
@@ -158,14 +173,22 @@ pub fn dose_drug(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, policy: 
     let (final_dose, banded, rounded) =
         band_or_round(request.drug, dose, cap, drug_policy, policy, unit, &mut steps, &mut warnings);
     if final_dose <= Decimal::ZERO {
-        return Err(DoseError::new(format!("{}.drug", request.field), "the dose rounds to nothing; check the inputs and the rounding rule"));
+        return Err(DoseError::new(
+            format!("{}.drug", request.field),
+            "the dose rounds to nothing; check the inputs and the rounding rule",
+        ));
     }
-    steps.value(StepKind::Result, format!("Final dose = {} {symbol}", final_dose.normalize()), final_dose, symbol);
+    steps.value(
+        StepKind::Result,
+        format!("Final dose = {} {symbol}", final_dose.normalize()),
+        final_dose,
+        symbol,
+    );
     Ok(DrugDose {
         drug: request.drug.to_owned(),
         basis: request.basis,
-        calculated_dose: calculated,
-        final_dose,
+        calculated_dose: calculated.normalize(),
+        final_dose: final_dose.normalize(),
         unit,
         capped,
         banded,
@@ -176,28 +199,42 @@ pub fn dose_drug(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, policy: 
     })
 }
 
-fn calculated_dose(request: &DrugRequest<'_>, patient: &PatientBasis<'_>, steps: &mut Derivation) -> Result<Decimal, DoseError> {
+fn calculated_dose(
+    request: &DrugRequest<'_>,
+    patient: &PatientBasis<'_>,
+    steps: &mut Derivation,
+) -> Result<Decimal, DoseError> {
     let basis = request.basis;
     let value = basis.value();
     if value <= Decimal::ZERO {
-        return Err(DoseError::new(format!("{}.dose", request.field), "the prescribed dose must be more than zero"));
+        return Err(DoseError::new(
+            format!("{}.dose", request.field),
+            "the prescribed dose must be more than zero",
+        ));
     }
     let symbol = basis.unit().symbol();
     let (dose, text) = match basis {
         DoseBasis::MgPerM2(v) | DoseBasis::IuPerM2(v) => {
-            let dose = v * patient.bsa.value();
-            (dose, format!("{} × {} = {} {symbol}", basis.describe(), patient.bsa, shown(dose, 4)))
+            let bsa = patient.bsa.ok_or_else(|| {
+                DoseError::new("height_cm", "a dose per m² needs the height and weight for BSA")
+            })?;
+            let dose = v * bsa.value();
+            (dose, format!("{} × {bsa} = {} {symbol}", basis.describe(), shown(dose, 4)))
         }
         DoseBasis::MgPerKg(v) => {
-            let dose = v * patient.weight.value();
-            (dose, format!("{} × {} = {} mg", basis.describe(), patient.weight, shown(dose, 4)))
+            let weight = patient
+                .weight
+                .ok_or_else(|| DoseError::new("weight_kg", "a dose per kg needs the weight"))?;
+            let dose = v * weight.value();
+            (dose, format!("{} × {weight} = {} mg", basis.describe(), shown(dose, 4)))
         }
         DoseBasis::FlatMg(v) => (v, format!("{} mg (flat dose)", v.normalize())),
         DoseBasis::Auc(v) => {
             let renal = patient.renal.ok_or_else(|| {
                 DoseError::new("gfr_ml_min", format!("{} is dosed by AUC and needs renal function: give a GFR or the Cockcroft–Gault inputs", request.drug))
             })?;
-            let auc = TargetAuc::measured(v).map_err(|e| DoseError::new(format!("{}.dose", request.field), e.reason))?;
+            let auc = TargetAuc::measured(v)
+                .map_err(|e| DoseError::new(format!("{}.dose", request.field), e.reason))?;
             steps.extend(&renal.steps);
             let result = calvert(auc, renal.ml_min);
             steps.extend(&result.steps);
@@ -240,16 +277,24 @@ fn band_or_round(
     {
         let ceiling = cap.unwrap_or(Decimal::MAX);
         let rounded = rule.apply_not_above(dose, ceiling);
-        let kept_under_cap = if rounded != rule.apply(dose) { ", rounded down so as not to pass the cap" } else { "" };
+        let kept_under_cap =
+            if rounded != rule.apply(dose) { ", rounded down so as not to pass the cap" } else { "" };
         steps.value(
             StepKind::Rounding,
-            format!("Rounded by rule {name} ({}){kept_under_cap} = {} mg", rule.describe(), rounded.normalize()),
+            format!(
+                "Rounded by rule {name} ({}){kept_under_cap} = {} mg",
+                rule.describe(),
+                rounded.normalize()
+            ),
             rounded,
             unit.symbol(),
         );
         return (rounded, false, rounded != dose);
     }
-    steps.note(StepKind::Note, "No banding or rounding rule applies to this drug at this site: the dose is given as calculated");
+    steps.note(
+        StepKind::Note,
+        "No banding or rounding rule applies to this drug at this site: the dose is given as calculated",
+    );
     (dose, false, false)
 }
 
@@ -266,43 +311,54 @@ fn try_band(
 ) -> Option<Decimal> {
     let rule = policy.band_boundary_rule;
     let source = format!("table {} version {}, boundary rule {}", table.name, table.version, rule.code());
-    let Some(band) = table.band_for(dose, rule) else {
-        steps.note(
-            StepKind::Banding,
-            format!("Not banded: {} mg is outside the range of {source} ({})", shown(dose, 4), table.range_text()),
-        );
-        return None;
-    };
-    let deviation = (band.band_dose_mg - dose) / dose * Decimal::ONE_HUNDRED;
-    let allowed = table.max_deviation_percent(drug_policy.class);
-    let within = allowed.is_some_and(|limit| deviation.abs() <= limit);
-    let allowed_text = allowed.map_or("no deviation limit for this class".to_owned(), |l| format!("{}% allowed", l.normalize()));
-    if !within {
-        let message = format!(
-            "{drug}: band {} mg is {}% from the calculated {} mg ({allowed_text}); the band is refused and the dose is not banded",
-            band.band_dose_mg.normalize(),
-            shown(deviation, 2),
-            shown(dose, 4)
-        );
-        steps.note(StepKind::Banding, format!("{message} ({source})"));
-        warnings.push(Warning::new("band_refused", Severity::Warning, message));
-        return None;
+    match band_dose(table, dose, drug_policy.class, rule) {
+        BandOutcome::OutsideTable => {
+            steps.note(
+                StepKind::Banding,
+                format!(
+                    "Not banded: {} mg is outside the range of {source} ({})",
+                    shown(dose, 4),
+                    table.range_text()
+                ),
+            );
+            None
+        }
+        BandOutcome::DeviationTooLarge { band, deviation_percent, allowed_percent } => {
+            let allowed = allowed_percent.map_or("no deviation limit for this class".to_owned(), |l| {
+                format!("{}% allowed", l.normalize())
+            });
+            let message = format!(
+                "{drug}: band {} mg is {}% from the calculated {} mg ({allowed}); the band is refused and the dose is not banded",
+                band.band_dose_mg.normalize(),
+                shown(deviation_percent, 2),
+                shown(dose, 4)
+            );
+            steps.note(StepKind::Banding, format!("{message} ({source})"));
+            warnings.push(Warning::new("band_refused", Severity::Warning, message));
+            None
+        }
+        BandOutcome::Banded { band, .. } if cap.is_some_and(|c| band.band_dose_mg > c) => {
+            steps.note(
+                StepKind::Banding,
+                format!("Band {} mg would pass the cap: not banded", band.band_dose_mg.normalize()),
+            );
+            None
+        }
+        BandOutcome::Banded { band, deviation_percent, allowed_percent } => {
+            steps.value(
+                StepKind::Banding,
+                format!(
+                    "Banded by {source}: {} mg falls in the band from {} mg → band dose {} mg (deviation {}%, {}% allowed)",
+                    shown(dose, 4),
+                    band.from_mg.normalize(),
+                    band.band_dose_mg.normalize(),
+                    shown(deviation_percent, 2),
+                    allowed_percent.normalize()
+                ),
+                band.band_dose_mg,
+                "mg",
+            );
+            Some(band.band_dose_mg)
+        }
     }
-    if cap.is_some_and(|c| band.band_dose_mg > c) {
-        steps.note(StepKind::Banding, format!("Band {} mg would pass the cap: not banded", band.band_dose_mg.normalize()));
-        return None;
-    }
-    steps.value(
-        StepKind::Banding,
-        format!(
-            "Banded by {source}: {} mg falls in the band from {} mg → band dose {} mg (deviation {}%, {allowed_text})",
-            shown(dose, 4),
-            band.from_mg.normalize(),
-            band.band_dose_mg.normalize(),
-            shown(deviation, 2)
-        ),
-        band.band_dose_mg,
-        "mg",
-    );
-    Some(band.band_dose_mg)
 }

@@ -88,7 +88,10 @@ impl SitePolicy {
         let file: PolicyFile = serde_path_to_error::deserialize(&mut deserializer)
             .map_err(|e| DoseError::new(format!("site policy: {}", e.path()), e.inner().to_string()))?;
         if file.bsa_rounding.decimal_places > 4 {
-            return Err(DoseError::new("site policy: bsa_rounding.decimal_places", "BSA is never rounded to more than 4 places"));
+            return Err(DoseError::new(
+                "site policy: bsa_rounding.decimal_places",
+                "BSA is never rounded to more than 4 places",
+            ));
         }
         for (name, rule) in &file.rounding_rules {
             rule.validate(&format!("site policy: rounding_rules.{name}"))?;
@@ -98,7 +101,10 @@ impl SitePolicy {
             if let Some(table) = &policy.banding_table
                 && !tables.iter().any(|t| &t.name == table)
             {
-                return Err(DoseError::new(field("banding_table"), format!("no banding table is named {table:?}")));
+                return Err(DoseError::new(
+                    field("banding_table"),
+                    format!("no banding table is named {table:?}"),
+                ));
             }
             if let Some(rule) = &policy.rounding
                 && !file.rounding_rules.contains_key(rule)
@@ -161,8 +167,10 @@ mod tests {
 
     #[test]
     fn a_drug_pointing_at_a_missing_rounding_rule_is_refused() {
-        let text = include_str!("../data/site-policy.json").replace("\"rounding\": \"nearest-5-mg\"", "\"rounding\": \"nearest-7-mg\"");
-        let error = SitePolicy::from_json(&text, shipped_tables().expect("tables")).expect_err("missing rule");
+        let text = include_str!("../data/site-policy.json")
+            .replace("\"rounding\": \"nearest-5-mg\"", "\"rounding\": \"nearest-7-mg\"");
+        let error =
+            SitePolicy::from_json(&text, shipped_tables().expect("tables")).expect_err("missing rule");
         assert_eq!(error.field, "site policy: drugs.carboplatin.rounding");
     }
 

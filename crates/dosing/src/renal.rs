@@ -22,7 +22,10 @@ impl Sex {
         match text {
             "female" => Ok(Self::Female),
             "male" => Ok(Self::Male),
-            other => Err(DoseError::new("sex", format!("{other:?} is not female or male; Cockcroft–Gault needs one of them"))),
+            other => Err(DoseError::new(
+                "sex",
+                format!("{other:?} is not female or male; Cockcroft–Gault needs one of them"),
+            )),
         }
     }
 
@@ -59,7 +62,10 @@ impl WeightBasis {
 
     pub fn parse(text: &str) -> Result<Self, DoseError> {
         Self::ALL.into_iter().find(|b| b.code() == text).ok_or_else(|| {
-            DoseError::new("weight_basis", format!("unknown weight basis {text:?}; use actual, ideal, adjusted or actual-unless-obese"))
+            DoseError::new(
+                "weight_basis",
+                format!("unknown weight basis {text:?}; use actual, ideal, adjusted or actual-unless-obese"),
+            )
         })
     }
 
@@ -87,7 +93,8 @@ fn round_crcl(value: Decimal) -> Decimal {
 /// Ideal body weight by Devine: 50 kg (men) or 45.5 kg (women) plus 2.3 kg per
 /// inch over 5 feet. Below 5 feet the base weight is used, not less.
 pub fn ideal_body_weight(sex: Sex, height: Centimetres) -> Kilograms {
-    let inches_over_five_feet = ((height.value() - Decimal::new(1524, 1)) / Decimal::new(254, 2)).max(Decimal::ZERO);
+    let inches_over_five_feet =
+        ((height.value() - Decimal::new(1524, 1)) / Decimal::new(254, 2)).max(Decimal::ZERO);
     Kilograms::new(sex.ideal_weight_base() + Decimal::new(23, 1) * inches_over_five_feet)
 }
 
@@ -140,7 +147,8 @@ pub fn cockcroft_gault(input: &CockcroftGaultInput) -> Result<RenalFunction, Dos
     );
     let weight_used = weight_for_clearance(input, &mut steps)?;
     let factor = input.sex.cockcroft_gault_factor();
-    let unrounded = (Decimal::new(140, 0) - input.age.value()) * weight_used.value() * factor / input.creatinine.value();
+    let unrounded =
+        (Decimal::new(140, 0) - input.age.value()) * weight_used.value() * factor / input.creatinine.value();
     if unrounded <= Decimal::ZERO {
         return Err(DoseError::new("age_years", "Cockcroft–Gault gives no clearance at 140 years or more"));
     }
@@ -158,7 +166,12 @@ pub fn cockcroft_gault(input: &CockcroftGaultInput) -> Result<RenalFunction, Dos
         "mL/min",
     );
     let rounded = round_crcl(unrounded);
-    steps.value(StepKind::Rounding, format!("CrCl rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"), rounded, "mL/min");
+    steps.value(
+        StepKind::Rounding,
+        format!("CrCl rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"),
+        rounded,
+        "mL/min",
+    );
     Ok(RenalFunction {
         ml_min: MillilitresPerMinute::new(rounded),
         weight_used_kg: Some(weight_used),
@@ -174,7 +187,10 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
         return Ok(input.weight);
     }
     let height = input.height.ok_or_else(|| {
-        DoseError::new("height_cm", format!("the {} weight basis needs the height to find ideal body weight", basis.code()))
+        DoseError::new(
+            "height_cm",
+            format!("the {} weight basis needs the height to find ideal body weight; give the height, or use the actual weight basis", basis.code()),
+        )
     })?;
     let ideal = ideal_body_weight(input.sex, height);
     steps.value(
@@ -188,7 +204,9 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
         WeightBasis::Actual => input.weight,
         WeightBasis::Ideal => ideal,
         WeightBasis::Adjusted => adjusted,
-        WeightBasis::ActualUnlessObese if input.weight.value() > ideal.value() * Decimal::new(12, 1) => adjusted,
+        WeightBasis::ActualUnlessObese if input.weight.value() > ideal.value() * Decimal::new(12, 1) => {
+            adjusted
+        }
         WeightBasis::ActualUnlessObese => input.weight,
     };
     let explanation = match basis {
@@ -202,7 +220,11 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
     };
     steps.value(
         StepKind::Intermediate,
-        format!("Weight basis {} (site policy): {explanation} = {} kg", basis.code(), shown(chosen.value(), 4)),
+        format!(
+            "Weight basis {} (site policy): {explanation} = {} kg",
+            basis.code(),
+            shown(chosen.value(), 4)
+        ),
         chosen.value(),
         "kg",
     );
@@ -212,14 +234,24 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
 /// A measured GFR (EDTA or iohexol) overrides any estimate.
 pub fn measured_gfr(gfr: MillilitresPerMinute) -> RenalFunction {
     let mut steps = Derivation::default();
-    steps.value(StepKind::Input, format!("Measured GFR {gfr} (overrides any estimate)"), gfr.value(), "mL/min");
+    steps.value(
+        StepKind::Input,
+        format!("Measured GFR {gfr} (overrides any estimate)"),
+        gfr.value(),
+        "mL/min",
+    );
     RenalFunction { ml_min: gfr, weight_used_kg: None, source: RenalSource::MeasuredGfr, steps }
 }
 
 /// An eGFR in mL/min/1.73 m² de-indexed to the patient's BSA: eGFR × BSA / 1.73.
 pub fn deindexed_egfr(egfr_per_1_73: Decimal, bsa: SquareMetres) -> RenalFunction {
     let mut steps = Derivation::default();
-    steps.value(StepKind::Input, format!("eGFR {} mL/min/1.73 m²", egfr_per_1_73.normalize()), egfr_per_1_73, "mL/min/1.73 m²");
+    steps.value(
+        StepKind::Input,
+        format!("eGFR {} mL/min/1.73 m²", egfr_per_1_73.normalize()),
+        egfr_per_1_73,
+        "mL/min/1.73 m²",
+    );
     let unrounded = egfr_per_1_73 * bsa.value() / Decimal::new(173, 2);
     steps.value(
         StepKind::Formula,
@@ -233,7 +265,12 @@ pub fn deindexed_egfr(egfr_per_1_73: Decimal, bsa: SquareMetres) -> RenalFunctio
         "mL/min",
     );
     let rounded = round_crcl(unrounded);
-    steps.value(StepKind::Rounding, format!("GFR rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"), rounded, "mL/min");
+    steps.value(
+        StepKind::Rounding,
+        format!("GFR rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"),
+        rounded,
+        "mL/min",
+    );
     RenalFunction {
         ml_min: MillilitresPerMinute::new(rounded),
         weight_used_kg: None,
@@ -288,9 +325,11 @@ mod tests {
 
     #[test]
     fn actual_unless_obese_switches_above_120_percent_of_ideal() {
-        let lean = cockcroft_gault(&patient(Sex::Male, dec!(84), WeightBasis::ActualUnlessObese)).expect("valid");
+        let lean =
+            cockcroft_gault(&patient(Sex::Male, dec!(84), WeightBasis::ActualUnlessObese)).expect("valid");
         assert_eq!(lean.weight_used_kg, Some(Kilograms::new(dec!(84))));
-        let heavy = cockcroft_gault(&patient(Sex::Male, dec!(120), WeightBasis::ActualUnlessObese)).expect("valid");
+        let heavy =
+            cockcroft_gault(&patient(Sex::Male, dec!(120), WeightBasis::ActualUnlessObese)).expect("valid");
         let ideal = ideal_body_weight(Sex::Male, Centimetres::new(dec!(175)));
         assert_eq!(heavy.weight_used_kg, Some(adjusted_body_weight(ideal, Kilograms::new(dec!(120)))));
         assert!(heavy.steps.to_text().contains("above 120% of ideal"));

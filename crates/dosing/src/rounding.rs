@@ -30,7 +30,9 @@ impl RoundingRule {
             Self::NearestMultiple { step } if *step <= Decimal::ZERO => {
                 Err(DoseError::new(field, "the rounding step must be more than zero"))
             }
-            Self::TabletCombination { strengths } if strengths.is_empty() || strengths.iter().any(|s| *s <= Decimal::ZERO) => {
+            Self::TabletCombination { strengths }
+                if strengths.is_empty() || strengths.iter().any(|s| *s <= Decimal::ZERO) =>
+            {
                 Err(DoseError::new(field, "tablet strengths must be listed and each more than zero"))
             }
             _ => Ok(()),
@@ -44,7 +46,10 @@ impl RoundingRule {
             Self::NearestMultiple { step } => format!("to the nearest {} mg, halves up", step.normalize()),
             Self::TabletCombination { strengths } => {
                 let list: Vec<String> = strengths.iter().map(|s| format!("{} mg", s.normalize())).collect();
-                format!("to the nearest amount made of whole {} tablets, ties to the lower", list.join(" and "))
+                format!(
+                    "to the nearest amount made of whole {} tablets, ties to the lower",
+                    list.join(" and ")
+                )
             }
         }
     }
@@ -52,7 +57,9 @@ impl RoundingRule {
     /// The nearest value the rule allows.
     pub fn apply(&self, value: Decimal) -> Decimal {
         match self {
-            Self::DecimalPlaces { places } => value.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero),
+            Self::DecimalPlaces { places } => {
+                value.round_dp_with_strategy(*places, RoundingStrategy::MidpointAwayFromZero)
+            }
             Self::NearestMultiple { step } => {
                 (value / step).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero) * step
             }
@@ -67,7 +74,9 @@ impl RoundingRule {
             return nearest;
         }
         match self {
-            Self::DecimalPlaces { places } => ceiling.round_dp_with_strategy(*places, RoundingStrategy::ToZero),
+            Self::DecimalPlaces { places } => {
+                ceiling.round_dp_with_strategy(*places, RoundingStrategy::ToZero)
+            }
             Self::NearestMultiple { step } => (ceiling / step).floor() * step,
             Self::TabletCombination { strengths } => nearest_combination(ceiling, strengths, Some(ceiling)),
         }
@@ -131,7 +140,11 @@ mod tests {
     fn rounding_never_passes_a_ceiling() {
         let five = RoundingRule::NearestMultiple { step: dec!(5) };
         assert_eq!(five.apply_not_above(dec!(748), dec!(748)), dec!(745));
-        assert_eq!(capecitabine().apply_not_above(dec!(2290), dec!(2290)), dec!(2250), "2300 is nearer but passes the ceiling");
+        assert_eq!(
+            capecitabine().apply_not_above(dec!(2290), dec!(2290)),
+            dec!(2250),
+            "2300 is nearer but passes the ceiling"
+        );
         let places = RoundingRule::DecimalPlaces { places: 1 };
         assert_eq!(places.apply_not_above(dec!(1.99), dec!(1.99)), dec!(1.9));
     }

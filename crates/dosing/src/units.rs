@@ -197,6 +197,36 @@ pub fn parse_decimal(text: &str, field: &str) -> Result<Decimal, DoseError> {
         .ok_or_else(|| DoseError::new(field, format!("{trimmed:?} is not a number")))
 }
 
+impl Centimetres {
+    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
+        measured(value, &HEIGHT).map(Self)
+    }
+}
+
+impl Kilograms {
+    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
+        measured(value, &WEIGHT).map(Self)
+    }
+}
+
+impl Years {
+    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
+        measured(value, &AGE).map(Self)
+    }
+}
+
+impl MicromolesPerLitre {
+    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
+        measured(value, &CREATININE).map(Self)
+    }
+}
+
+impl TargetAuc {
+    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
+        measured(value, &AUC).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,35 +279,5 @@ mod tests {
     fn quantities_print_with_their_unit() {
         assert_eq!(Milligrams::new(dec!(2.00)).to_string(), "2 mg");
         assert_eq!(SquareMetres::new(dec!(1.82)).to_string(), "1.82 m²");
-    }
-}
-
-impl Centimetres {
-    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
-        measured(value, &HEIGHT).map(Self)
-    }
-}
-
-impl Kilograms {
-    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
-        measured(value, &WEIGHT).map(Self)
-    }
-}
-
-impl Years {
-    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
-        measured(value, &AGE).map(Self)
-    }
-}
-
-impl MicromolesPerLitre {
-    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
-        measured(value, &CREATININE).map(Self)
-    }
-}
-
-impl TargetAuc {
-    pub fn measured(value: Decimal) -> Result<Self, DoseError> {
-        measured(value, &AUC).map(Self)
     }
 }

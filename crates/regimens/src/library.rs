@@ -32,7 +32,11 @@ impl RegimenLibrary {
         for (file, text) in files {
             let regimen = parse(file, text)?;
             if regimens.iter().any(|r| r.code == regimen.code) {
-                return Err(RegimenError { file: file.to_owned(), field: "code".into(), reason: format!("{:?} is defined twice", regimen.code) });
+                return Err(RegimenError {
+                    file: file.to_owned(),
+                    field: "code".into(),
+                    reason: format!("{:?} is defined twice", regimen.code),
+                });
             }
             regimens.push(regimen);
         }
@@ -47,7 +51,10 @@ impl RegimenLibrary {
     /// The regimen with this code; an unknown code is refused naming the field.
     pub fn find(&self, code: &str) -> Result<&Regimen, dosing::DoseError> {
         self.regimens.iter().find(|r| r.code == code).ok_or_else(|| {
-            dosing::DoseError::new("regimen", format!("no regimen has the code {code:?}; `cws regimen list` shows them"))
+            dosing::DoseError::new(
+                "regimen",
+                format!("no regimen has the code {code:?}; `cws regimen list` shows them"),
+            )
         })
     }
 }
@@ -63,7 +70,10 @@ pub fn parse(file: &str, text: &str) -> Result<Regimen, RegimenError> {
     regimen.check().map_err(|(field, reason)| error(field, reason))?;
     let stem = file.strip_suffix(".json").unwrap_or(file);
     if stem != regimen.code {
-        return Err(error("code".into(), format!("{:?} does not match the file name {file:?}", regimen.code)));
+        return Err(error(
+            "code".into(),
+            format!("{:?} does not match the file name {file:?}", regimen.code),
+        ));
     }
     Ok(regimen)
 }
@@ -88,7 +98,11 @@ mod tests {
     ];
 
     fn r_chop() -> String {
-        SHIPPED.iter().find(|(f, _)| *f == "R-CHOP-21.json").map(|(_, t)| (*t).to_owned()).expect("R-CHOP-21 ships")
+        SHIPPED
+            .iter()
+            .find(|(f, _)| *f == "R-CHOP-21.json")
+            .map(|(_, t)| (*t).to_owned())
+            .expect("R-CHOP-21 ships")
     }
 
     #[test]
@@ -128,7 +142,8 @@ mod tests {
 
     #[test]
     fn a_day_outside_the_cycle_is_refused_naming_the_drug() {
-        let text = r_chop().replacen("\"days\": [\n        1\n      ]", "\"days\": [\n        22\n      ]", 1);
+        let text =
+            r_chop().replacen("\"days\": [\n        1\n      ]", "\"days\": [\n        22\n      ]", 1);
         let error = parse("R-CHOP-21.json", &text).expect_err("day 22 of a 21-day cycle");
         assert_eq!(error.field, "drugs[0].days");
     }

@@ -115,7 +115,8 @@ impl Regimen {
         if self.code.trim().is_empty() || self.code != self.code.trim() {
             return fail("code", "must be given, with no surrounding spaces");
         }
-        if self.version.split('.').count() != 3 || !self.version.split('.').all(|p| p.parse::<u32>().is_ok()) {
+        if self.version.split('.').count() != 3 || !self.version.split('.').all(|p| p.parse::<u32>().is_ok())
+        {
             return fail("version", "must be MAJOR.MINOR.PATCH, e.g. 1.0.0");
         }
         if !(1..=90).contains(&self.cycle_length_days) {
@@ -133,7 +134,9 @@ impl Regimen {
         if self.references.is_empty() {
             return fail("references", "a regimen cites at least one reference");
         }
-        self.drugs.iter().enumerate().try_for_each(|(i, drug)| drug.check(self.cycle_length_days).map_err(|(f, r)| (format!("drugs[{i}].{f}"), r)))
+        self.drugs.iter().enumerate().try_for_each(|(i, drug)| {
+            drug.check(self.cycle_length_days).map_err(|(f, r)| (format!("drugs[{i}].{f}"), r))
+        })
     }
 
     /// What the dose engine needs of this regimen.

@@ -21,7 +21,8 @@ fn derivation_text(code: &str) -> String {
     let policy = SitePolicy::shipped().expect("shipped policy is valid");
     let regimen = library.find(code).expect("seed regimen");
     let patient = reference_patient().parse().expect("reference patient is valid");
-    let doses = calculate_course(&regimen.plan(), &patient, &CourseOptions::default(), &policy).expect("calculable");
+    let doses =
+        calculate_course(&regimen.plan(), &patient, &CourseOptions::default(), &policy).expect("calculable");
     let mut text = format!("{} v{}\nBSA\n{}", doses.regimen, doses.version, doses.bsa.steps.to_text());
     for line in &doses.drugs {
         let label = line.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
