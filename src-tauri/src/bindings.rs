@@ -4,18 +4,20 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, sign_in};
+use crate::commands::{app, chemotherapy, sign_in};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
 
 pub fn bindings_builder() -> Builder<tauri::Wry> {
-    Builder::<tauri::Wry>::new().commands(collect_commands![
+    Builder::<tauri::Wry>::new().disable_serde_phases().commands(collect_commands![
         app::app_info,
         sign_in::sign_in_options,
         sign_in::sign_in,
         sign_in::sign_out,
         sign_in::session_state,
+        chemotherapy::list_regimens,
+        chemotherapy::calculate_regimen_doses,
     ])
 }
 

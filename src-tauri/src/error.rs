@@ -15,6 +15,10 @@ pub enum ErrorCode {
     AlreadySignedIn,
     #[serde(rename = "sign_in.unknown_user")]
     UnknownUser,
+    #[serde(rename = "dose.invalid_input")]
+    InvalidDoseInput,
+    #[serde(rename = "dose.unavailable")]
+    DosingUnavailable,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -24,11 +28,13 @@ pub enum ErrorCode {
 pub struct CommandError {
     pub code: ErrorCode,
     pub message: String,
+    /// The input at fault, where one is, so the UI can take the user to it.
+    pub field: Option<String>,
 }
 
 impl CommandError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), field: None }
     }
 
     /// For faults the user cannot fix: the detail goes to the log, the user
@@ -52,6 +58,12 @@ impl From<SessionError> for CommandError {
     }
 }
 
+impl From<dosing::DoseError> for CommandError {
+    fn from(error: dosing::DoseError) -> Self {
+        Self { code: ErrorCode::InvalidDoseInput, message: error.reason, field: Some(error.field) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,9 +75,17 @@ mod tests {
             json,
             serde_json::json!({
                 "code": "session.not_signed_in",
-                "message": "Nobody is signed in at this workstation. Sign in to continue."
+                "message": "Nobody is signed in at this workstation. Sign in to continue.",
+                "field": null
             })
         );
+    }
+
+    #[test]
+    fn dose_refusals_carry_the_field() {
+        let error = CommandError::from(dosing::DoseError::new("height_cm", "1700 cm is outside 30–250 cm"));
+        assert_eq!(error.code, ErrorCode::InvalidDoseInput);
+        assert_eq!(error.field.as_deref(), Some("height_cm"));
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! own display, ports and empty profile folders, and everything is stopped
 //! when the test's `RunningApp` is dropped.
 
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -13,6 +16,9 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+
+pub const ENTER: &str = "\u{E007}";
+pub const TAB: &str = "\u{E004}";
 
 /// How long a screen may take to show what a test waits for.
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -51,18 +57,34 @@ impl RunningApp {
 
     /// Waits until the element matching `css` shows exactly `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        self.wait_for_text_where(css, expected, |seen| seen == expected).await;
+    }
+
+    /// Waits until the element matching `css` shows text containing `part`.
+    pub async fn wait_for_text_containing(&self, css: &str, part: &str) {
+        self.wait_for_text_where(css, part, |seen| seen.contains(part)).await;
+    }
+
+    async fn wait_for_text_where(&self, css: &str, wanted: &str, matches: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + SCREEN_TIMEOUT;
         let mut last_seen = String::new();
         while Instant::now() < deadline {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
                 last_seen = element.text().await.unwrap_or_default();
-                if last_seen.trim() == expected {
+                if matches(last_seen.trim()) {
                     return;
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{css} showed {last_seen:?}, expected {expected:?}");
+        panic!("{css} showed {last_seen:?}, wanted {wanted:?}");
+    }
+
+    /// Signs in as the first demonstration user (the prescriber) with the keyboard.
+    pub async fn sign_in_as_prescriber(&self) {
+        self.wait_for("input[type=radio]:checked").await;
+        self.press(ENTER).await;
+        self.wait_for_text("[data-testid=header-user]", "ONCOLOGY, Olive (Dr)").await;
     }
 
     /// Waits until an element matching `css` exists.

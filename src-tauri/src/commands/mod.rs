@@ -1,4 +1,5 @@
 //! Thin Tauri commands, one module per area of the app.
 
 pub mod app;
+pub mod chemotherapy;
 pub mod sign_in;

@@ -10,6 +10,8 @@ export const commands = {
 	signIn: (userId: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_in", { userId })),
 	signOut: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_out")),
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
+	listRegimens: () => typedError<RegimenSummary[], CommandError>(__TAURI_INVOKE("list_regimens")),
+	calculateRegimenDoses: (request: DoseCalculationRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("calculate_regimen_doses", { request })),
 };
 
 /* Types */
@@ -20,12 +22,69 @@ export type AppInfo = {
 	workstation: string,
 };
 
+export type BsaFormula = "mosteller" | "dubois" | "haycock" | "gehan-george" | "boyd";
+
+export type BsaResult = {
+	formula: BsaFormula,
+	unrounded_m2: string,
+	/**  The BSA every dose uses: rounded, then capped where a cap applies. */
+	bsa_m2: SquareMetres,
+	capped: boolean,
+	steps: Derivation,
+};
+
 export type CommandError = {
 	code: ErrorCode,
 	message: string,
+	/**  The input at fault, where one is, so the UI can take the user to it. */
+	field: string | null,
 };
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "sign_in.unknown_user" | "internal";
+export type CourseDoses = {
+	regimen: string,
+	version: string,
+	bsa_m2: SquareMetres,
+	bsa: BsaResult,
+	renal: RenalFunction | null,
+	/**  Every warning and block, the drugs' own included, most serious first. */
+	warnings: Warning[],
+	drugs: DrugLineDose[],
+};
+
+export type Derivation = Step[];
+
+/**  How a drug's dose is prescribed. */
+export type DoseBasis = { basis: "mg/m2"; value: string } | { basis: "mg/kg"; value: string } | { basis: "mg"; value: string } | { basis: "auc"; value: string } | { basis: "IU/m2"; value: string };
+
+export type DoseCalculationRequest = {
+	regimen: string,
+	measurements: MeasurementsText,
+};
+
+/**  The unit a final dose is given in. */
+export type DoseUnit = "mg" | "IU";
+
+export type DrugDose = {
+	drug: string,
+	basis: DoseBasis,
+	calculated_dose: string,
+	final_dose: string,
+	unit: DoseUnit,
+	capped: boolean,
+	banded: boolean,
+	rounded: boolean,
+	modified: boolean,
+	warnings: Warning[],
+	steps: Derivation,
+};
+
+export type DrugLineDose = {
+	label: string | null,
+	/**  The days given, e.g. `D1, D8` or `D1–D5`. */
+	day: string,
+} & DrugDose;
+
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "sign_in.unknown_user" | "dose.invalid_input" | "dose.unavailable" | "internal";
 
 /**  A national RBAC job role, e.g. `R8000` "Clinical Practitioner Access Role". */
 export type JobRole = {
@@ -33,8 +92,59 @@ export type JobRole = {
 	name: string,
 };
 
+/**  Body weight. */
+export type Kilograms = string;
+
+/**  A patient's measurements as typed by a person, before they are believed. */
+export type MeasurementsText = {
+	height_cm: string,
+	weight_kg: string,
+	sex: string | null,
+	age_years: string | null,
+	creatinine_umol_l: string | null,
+	gfr_ml_min: string | null,
+	egfr_ml_min_1_73m2: string | null,
+	dosing_weight_kg: string | null,
+};
+
+/**  Creatinine clearance or GFR. */
+export type MillilitresPerMinute = string;
+
+export type RegimenStatus = 
+/**  Not yet signed off by the trust's oncology pharmacists. */
+"draft" | "approved" | "withdrawn";
+
+export type RegimenSummary = {
+	code: string,
+	version: string,
+	name: string,
+	status: RegimenStatus,
+	/**  Whether a drug is dosed by AUC, so the form asks for renal function. */
+	needs_renal_function: boolean,
+};
+
+export type RenalFunction = {
+	/**  The clearance or GFR doses use, rounded by `CRCL_ROUNDING`. */
+	ml_min: MillilitresPerMinute,
+	/**  The weight Cockcroft–Gault used, when it was the source. */
+	weight_used_kg: Kilograms | null,
+	source: RenalSource,
+	steps: Derivation,
+};
+
+export type RenalSource = "cockcroft-gault" | "measured-gfr" | "deindexed-egfr";
+
 /**  Where the session stands. Patient data may be shown only while `Active`. */
 export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser };
+
+export type Severity = 
+/**  Worth a second look; prescribing may go on. */
+"warning" | 
+/**  Prescribing must not go on without recalculation, deferral, or an authorised override with a reason. */
+"block";
+
+/**  Body surface area. */
+export type SquareMetres = string;
 
 /**  A member of staff who may hold a session. */
 export type StaffUser = {
@@ -46,8 +156,27 @@ export type StaffUser = {
 	role: JobRole,
 };
 
+export type Step = {
+	kind: StepKind,
+	/**  The step as a pharmacist would read it. */
+	text: string,
+	/**  The value the step produced, in full precision, where it produced one. */
+	value?: string | null,
+	unit?: string | null,
+};
+
+/**  What a step did, so a reader (or a test) can find, say, every cap. */
+export type StepKind = "input" | "formula" | "intermediate" | "rounding" | "cap" | "modification" | "banding" | "result" | "note";
+
 /**  The national 12-digit user id carried on an NHS smart card. */
 export type UserId = string;
+
+export type Warning = {
+	/**  A stable code, e.g. `weight_changed`, `cumulative_limit_exceeded`. */
+	code: string,
+	severity: Severity,
+	message: string,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
