@@ -13,14 +13,16 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 export PATH := $(CARGO_BIN):$(PATH)
 
 # Desktop shell (webkit2gtk 4.1, libsoup 3), the end-to-end harness (Xvfb,
-# WebKitWebDriver, ImageMagick for screenshots) and the C toolchain for -sys crates.
+# WebKitWebDriver, ImageMagick for screenshots), the C toolchain for -sys
+# crates, and mpmath for the dose engine's independent cross-check.
 APT_PACKAGES := build-essential pkg-config curl ca-certificates file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
-	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core
+	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
+	python3 python3-mpmath
 
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run lint test screenshots
+.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run lint test bench screenshots
 
 help:
 	@echo "make run    build and open the Clinical Workstation"
@@ -58,7 +60,7 @@ bindings:
 	UPDATE_BINDINGS=1 cargo test --lib generated_typescript_bindings_are_current
 
 build: deps ui
-	cargo build --locked
+	cargo build --locked --workspace
 
 run: build
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
@@ -77,7 +79,11 @@ test: lint
 	cd ui && npm test
 	cargo test --locked --workspace
 
+# Benchmarks (criterion); figures go in docs/PERFORMANCE.md.
+bench: deps ui
+	cargo bench --locked -p dosing
+
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
-	cargo test --locked --test e2e_shell
-	mkdir -p docs/screenshots && cp target/screenshots/*.png docs/screenshots/
+	cargo test --locked --test e2e_shell --test e2e_dose_calculator
+	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator}.png docs/screenshots/
