@@ -86,8 +86,16 @@ impl WeightBasis {
 /// CrCl is reported to whole mL/min, halves up: the named rule `crcl-whole-ml-min-half-up`.
 pub const CRCL_ROUNDING: &str = "crcl-whole-ml-min-half-up";
 
-fn round_crcl(value: Decimal) -> Decimal {
-    value.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+/// Rounds a clearance once, by `CRCL_ROUNDING`, and records the step.
+fn round_clearance(what: &str, unrounded: Decimal, steps: &mut Derivation) -> Decimal {
+    let rounded = unrounded.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+    steps.value(
+        StepKind::Rounding,
+        format!("{what} rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"),
+        rounded,
+        "mL/min",
+    );
+    rounded
 }
 
 /// Ideal body weight by Devine: 50 kg (men) or 45.5 kg (women) plus 2.3 kg per
@@ -165,13 +173,7 @@ pub fn cockcroft_gault(input: &CockcroftGaultInput) -> Result<RenalFunction, Dos
         unrounded,
         "mL/min",
     );
-    let rounded = round_crcl(unrounded);
-    steps.value(
-        StepKind::Rounding,
-        format!("CrCl rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"),
-        rounded,
-        "mL/min",
-    );
+    let rounded = round_clearance("CrCl", unrounded, &mut steps);
     Ok(RenalFunction {
         ml_min: MillilitresPerMinute::new(rounded),
         weight_used_kg: Some(weight_used),
@@ -264,13 +266,7 @@ pub fn deindexed_egfr(egfr_per_1_73: Decimal, bsa: SquareMetres) -> RenalFunctio
         unrounded,
         "mL/min",
     );
-    let rounded = round_crcl(unrounded);
-    steps.value(
-        StepKind::Rounding,
-        format!("GFR rounded by rule {CRCL_ROUNDING} = {rounded} mL/min"),
-        rounded,
-        "mL/min",
-    );
+    let rounded = round_clearance("GFR", unrounded, &mut steps);
     RenalFunction {
         ml_min: MillilitresPerMinute::new(rounded),
         weight_used_kg: None,
