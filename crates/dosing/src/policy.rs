@@ -134,10 +134,6 @@ impl SitePolicy {
             .ok_or_else(|| DoseError::new(field, format!("{name:?} is not in this site's formulary")))
     }
 
-    pub fn drug_names(&self) -> impl Iterator<Item = &str> {
-        self.drugs.keys().map(String::as_str)
-    }
-
     pub fn rounding_rule(&self, name: &str) -> Option<&RoundingRule> {
         self.rounding_rules.get(name)
     }
