@@ -35,6 +35,14 @@ async fn r_chop_for_a_large_patient_shows_vincristine_capped_at_2_mg() {
     .await;
     app.screenshot("dose-calculator").await;
 
+    let bsa_toggle = app.wait_for("[aria-controls=bsa-derivation]").await;
+    bsa_toggle.send_keys(ENTER).await.expect("Enter opens the BSA derivation");
+    app.wait_for_text_containing(
+        "[data-testid=bsa-derivation]",
+        "BSA rounded by rule bsa-2dp-half-up = 2.52 m²",
+    )
+    .await;
+
     app.quit().await;
 }
 

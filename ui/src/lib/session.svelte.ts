@@ -12,6 +12,14 @@ class SessionView {
     return this.state.state === "active" ? this.state.user : null;
   }
 
+  /** Call with any command's error: a refusal for want of a session returns the screen to sign-in. */
+  noticeRefusal(error: CommandError) {
+    if (error.code === "session.not_signed_in") {
+      this.state = { state: "signed_out" };
+      patientContext.clear();
+    }
+  }
+
   async refresh() {
     this.apply(await commands.sessionState());
   }
