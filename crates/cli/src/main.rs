@@ -1,9 +1,14 @@
 //! `cws`: the workstation's command line. It links no desktop libraries.
 //! Exit codes: 0 ok, 2 bad input (with the field named), 1 anything else.
 
+mod audit;
+mod demo;
 mod dose;
+mod nhs_number;
 mod output;
+mod patient;
 mod regimen;
+mod store_admin;
 
 use std::process::ExitCode;
 
@@ -12,6 +17,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cws", version, about = "Clinical Workstation command line")]
 struct Cli {
+    /// The store file (default: the platform data folder).
+    #[arg(long, global = true, env = "CWS_STORE")]
+    store: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -24,20 +32,65 @@ enum Command {
     /// List and show the regimen library.
     #[command(subcommand)]
     Regimen(regimen::RegimenCommand),
+    /// Create, inspect, back up, restore and re-key the encrypted store.
+    #[command(subcommand)]
+    Store(store_admin::StoreCommand),
+    /// Add, find and show patients in the index.
+    #[command(subcommand)]
+    Patient(patient::PatientCommand),
+    /// Check an NHS number.
+    #[command(subcommand, name = "nhs-number")]
+    NhsNumber(nhs_number::NhsNumberCommand),
+    /// Verify and export the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Fictional demonstration data.
+    #[command(subcommand)]
+    Demo(demo::DemoCommand),
 }
 
 /// Why a command failed, which decides the exit code.
 pub enum Failure {
     /// The user's input was refused: exit 2.
-    Input(dosing::DoseError),
+    Input(String),
     /// Anything else: exit 1.
     Other(anyhow::Error),
 }
 
 impl From<dosing::DoseError> for Failure {
     fn from(error: dosing::DoseError) -> Self {
-        Self::Input(error)
+        Self::Input(error.to_string())
     }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(error: store::StoreError) -> Self {
+        if error.is_bad_input() { Self::Input(error.to_string()) } else { Self::Other(error.into()) }
+    }
+}
+
+/// The store's path from --store, CWS_STORE or the platform default.
+pub fn store_path(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    given.unwrap_or_else(store::default_path)
+}
+
+/// The OS account running the command is the actor for administration.
+pub fn os_actor() -> store::Actor {
+    let user =
+        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    store::Actor {
+        user: format!("os:{user}"),
+        workstation: gethostname::gethostname().to_string_lossy().into_owned(),
+    }
+}
+
+/// Runs an async store command to completion on a small runtime.
+pub fn block_on<T>(future: impl std::future::Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(e.into()))?
+        .block_on(future)
 }
 
 impl From<anyhow::Error> for Failure {
@@ -48,14 +101,20 @@ impl From<anyhow::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let store = cli.store;
     let result = match cli.command {
         Command::Dose(command) => dose::run(command),
         Command::Regimen(command) => regimen::run(command),
+        Command::Store(command) => store_admin::run(command, store_path(store)),
+        Command::Patient(command) => patient::run(command, store_path(store)),
+        Command::NhsNumber(command) => nhs_number::run(command),
+        Command::Audit(command) => audit::run(command, store_path(store)),
+        Command::Demo(command) => demo::run(command, store_path(store)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Input(error)) => {
-            eprintln!("cws: {error}");
+        Err(Failure::Input(message)) => {
+            eprintln!("cws: {message}");
             ExitCode::from(2)
         }
         Err(Failure::Other(error)) => {

@@ -1,0 +1,127 @@
+//! `cws store …`: administration of the encrypted store by the OS account that owns it.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use store::{Store, StoreKey};
+use zeroize::Zeroizing;
+
+use crate::{Failure, block_on, os_actor, output};
+
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Create a new encrypted store, with a new key in the OS keyring.
+    Init {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cipher, schema, counts and integrity.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent, encrypted backup to FILE (which must not exist).
+    Backup { file: PathBuf },
+    /// Replace the store with the backup in FILE; the old store is kept beside it.
+    Restore { file: PathBuf },
+    /// Re-encrypt the store with a new key.
+    Rekey,
+    /// Show the recovery key, once, to the store's owner.
+    RecoveryKey,
+    /// Put a recovery key (read from standard input) back in the OS keyring.
+    UnlockWithRecoveryKey,
+}
+
+pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
+    let actor = os_actor();
+    block_on(async move {
+        match command {
+            StoreCommand::Init { json } => {
+                if let Some(folder) = path.parent() {
+                    std::fs::create_dir_all(folder).map_err(|e| Failure::Other(e.into()))?;
+                }
+                let store = Store::create(&path).await?;
+                let status = store.status().await?;
+                store.close().await;
+                if json {
+                    output::json(&status)?;
+                } else {
+                    println!(
+                        "Created an encrypted store at {} (SQLCipher {}); its key is in the OS keyring.",
+                        status.path.display(),
+                        status.cipher_version
+                    );
+                    println!(
+                        "Next: run `cws store recovery-key` once and keep the key somewhere safe, away from this computer."
+                    );
+                }
+            }
+            StoreCommand::Status { json } => {
+                let store = Store::open(&path).await?;
+                let status = store.status().await?;
+                store.close().await;
+                if json {
+                    output::json(&status)?;
+                } else {
+                    println!("Store {}", status.path.display());
+                    println!("  SQLCipher {}, schema {}", status.cipher_version, status.schema_version);
+                    println!(
+                        "  {} patients, {} audit entries, integrity {}",
+                        status.patients, status.audit_entries, status.integrity
+                    );
+                }
+            }
+            StoreCommand::Backup { file } => {
+                let store = Store::open(&path).await?;
+                store.backup(&actor, &file).await?;
+                store.close().await;
+                println!("Backed up to {} (encrypted with the store's key).", file.display());
+            }
+            StoreCommand::Restore { file } => {
+                let key_path = std::path::absolute(&path).map_err(|e| Failure::Other(e.into()))?;
+                let key = tokio::task::spawn_blocking(move || StoreKey::load(&key_path))
+                    .await
+                    .map_err(|e| Failure::Other(e.into()))??;
+                let store = Store::restore(&path, &file, key, &actor).await?;
+                let status = store.status().await?;
+                store.close().await;
+                println!(
+                    "Restored {} from {}: {} patients, integrity {}.",
+                    path.display(),
+                    file.display(),
+                    status.patients,
+                    status.integrity
+                );
+            }
+            StoreCommand::Rekey => {
+                let store = Store::open(&path).await?;
+                let store = store.rekey(&actor).await?;
+                store.close().await;
+                println!(
+                    "The store has a new key, now in the OS keyring. Show its recovery key with `cws store recovery-key`."
+                );
+            }
+            StoreCommand::RecoveryKey => {
+                let store = Store::open(&path).await?;
+                let key = store.reveal_recovery_key(&actor).await?;
+                store.close().await;
+                eprintln!(
+                    "WARNING: this key opens every patient record in the store. Write it down and keep it locked away,"
+                );
+                eprintln!(
+                    "away from this computer. It is shown only this once; `cws store rekey` makes a new one."
+                );
+                println!("{}", key.recovery_text().as_str());
+            }
+            StoreCommand::UnlockWithRecoveryKey => {
+                let mut text = Zeroizing::new(String::new());
+                std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::Other(e.into()))?;
+                let key = StoreKey::from_recovery_text(&text)?;
+                Store::unlock_with_recovery_key(&path, key, &actor).await?;
+                println!("The recovery key opens {}; it is back in the OS keyring.", path.display());
+            }
+        }
+        Ok(())
+    })
+}

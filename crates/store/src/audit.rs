@@ -1,0 +1,228 @@
+//! The append-only audit trail. Each entry is chained to the one before by
+//! SHA-256 over the previous hash and the entry's canonical bytes, and the
+//! newest entry is kept in `audit_head`, so an edit, a deletion or a
+//! reordering is found by `verify`, which names the first entry at fault.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Sqlite, Transaction};
+
+use crate::error::database;
+use crate::{Store, StoreError};
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did something, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user id once sessions exist; the OS account for administration.
+    pub user: String,
+    pub workstation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at_utc: String,
+    pub actor: String,
+    pub workstation: String,
+    pub action: String,
+    pub patient_id: Option<i64>,
+    /// The record ids the action touched, as a JSON array.
+    pub record_ids: String,
+    pub outcome: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum AuditVerdict {
+    Intact { entries: i64 },
+    Broken { seq: i64, problem: String },
+}
+
+/// What happened, for one audit entry.
+pub(crate) struct Event<'a> {
+    pub action: &'a str,
+    pub patient_id: Option<i64>,
+    pub record_ids: &'a [i64],
+    pub outcome: &'a str,
+}
+
+fn canonical(
+    at_utc: &str,
+    actor: &str,
+    workstation: &str,
+    event: (&str, Option<i64>, &str, &str),
+) -> Vec<u8> {
+    let (action, patient_id, record_ids, outcome) = event;
+    serde_json::to_vec(&(at_utc, actor, workstation, action, patient_id, record_ids, outcome))
+        .expect("a tuple of strings and integers always serialises")
+}
+
+fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(canonical);
+    hex::encode(hasher.finalize())
+}
+
+/// Appends one entry inside the caller's transaction, which should have begun
+/// with `BEGIN IMMEDIATE` so no other writer can take the same place in the chain.
+pub(crate) async fn append(
+    tx: &mut Transaction<'_, Sqlite>,
+    actor: &Actor,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(database)?;
+    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+    let seq = prev_seq + 1;
+    let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let record_ids = serde_json::to_string(event.record_ids).expect("integers serialise");
+    let bytes = canonical(
+        &at_utc,
+        &actor.user,
+        &actor.workstation,
+        (event.action, event.patient_id, &record_ids, event.outcome),
+    );
+    let hash = chain_hash(&prev_hash, &bytes);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(seq)
+    .bind(&at_utc)
+    .bind(&actor.user)
+    .bind(&actor.workstation)
+    .bind(event.action)
+    .bind(event.patient_id)
+    .bind(&record_ids)
+    .bind(event.outcome)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(database)?;
+    sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(database)?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredEntry {
+    seq: i64,
+    at_utc: String,
+    actor: String,
+    workstation: String,
+    action: String,
+    patient_id: Option<i64>,
+    record_ids: String,
+    outcome: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Store {
+    /// Records an event on its own (for refusals, whose own transaction was rolled back).
+    pub(crate) async fn audit_alone(&self, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        append(&mut tx, actor, event).await?;
+        tx.commit().await.map_err(database)
+    }
+
+    /// Walks the chain from the start and names the first entry that was edited, deleted or reordered.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        let entries: Vec<StoredEntry> = sqlx::query_as("SELECT * FROM audit_log ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?;
+        let mut expected_seq = 1;
+        let mut prev_hash = GENESIS.to_owned();
+        for entry in &entries {
+            if entry.seq != expected_seq {
+                return Ok(broken(expected_seq, "is missing: it was deleted"));
+            }
+            let bytes = canonical(
+                &entry.at_utc,
+                &entry.actor,
+                &entry.workstation,
+                (&entry.action, entry.patient_id, &entry.record_ids, &entry.outcome),
+            );
+            if chain_hash(&entry.prev_hash, &bytes) != entry.hash {
+                return Ok(broken(entry.seq, "was edited: its contents no longer match its hash"));
+            }
+            if entry.prev_hash != prev_hash {
+                return Ok(broken(
+                    entry.seq,
+                    "is out of order: it does not follow the entry before it (reordered, or an entry before it was removed)",
+                ));
+            }
+            prev_hash = entry.hash.clone();
+            expected_seq += 1;
+        }
+        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+        let last = expected_seq - 1;
+        match head {
+            Some((seq, hash)) if seq != last || hash != prev_hash => Ok(broken(
+                last + 1,
+                &format!("is missing: entries {}–{seq} were deleted from the end", last + 1),
+            )),
+            None if last > 0 => Ok(broken(last, "has no recorded head: the head record was deleted")),
+            _ => Ok(AuditVerdict::Intact { entries: last }),
+        }
+    }
+
+    /// Entries from `from` up to, not including, `to` (UTC), oldest first.
+    pub async fn audit_entries(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let format = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let rows: Vec<StoredEntry> =
+            sqlx::query_as("SELECT * FROM audit_log WHERE at_utc >= ? AND at_utc < ? ORDER BY seq")
+                .bind(format(from))
+                .bind(format(to))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(database)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                seq: r.seq,
+                at_utc: r.at_utc,
+                actor: r.actor,
+                workstation: r.workstation,
+                action: r.action,
+                patient_id: r.patient_id,
+                record_ids: r.record_ids,
+                outcome: r.outcome,
+                hash: r.hash,
+            })
+            .collect())
+    }
+}
+
+fn broken(seq: i64, problem: &str) -> AuditVerdict {
+    AuditVerdict::Broken { seq, problem: format!("audit entry {seq} {problem}") }
+}
+
+/// CSV for the Information Governance team: one row per entry, ids only, no patient details.
+pub fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Result<(), StoreError> {
+    let mut writer = csv::Writer::from_writer(out);
+    for entry in entries {
+        writer.serialize(entry).map_err(|e| StoreError::Database(format!("CSV export failed: {e}")))?;
+    }
+    writer.flush().map_err(|e| StoreError::Database(format!("CSV export failed: {e}")))
+}

@@ -1,0 +1,183 @@
+//! Opening the store: the key first, then WAL, foreign keys and migrations.
+//! A new store is never created over an existing file.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, SqliteConnection};
+
+use crate::error::database;
+use crate::{StoreError, StoreKey};
+
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// SQLCipher's answer to a wrong key: "file is not a database".
+const SQLITE_NOTADB: &str = "26";
+
+pub struct Store {
+    pub(crate) pool: SqlitePool,
+    pub(crate) path: PathBuf,
+    /// Held while open for backup and rekey; wiped on drop.
+    pub(crate) key: StoreKey,
+}
+
+impl Store {
+    /// Creates a new encrypted store at `path` with a new random key, kept in the OS keyring.
+    pub async fn create(path: &Path) -> Result<Self, StoreError> {
+        let path = absolute(path)?;
+        if path.exists() || sidecar(&path, "-wal").exists() {
+            return Err(StoreError::AlreadyExists { path });
+        }
+        let key = StoreKey::generate()?;
+        let (key_path, key_copy) = (path.clone(), key.clone());
+        tokio::task::spawn_blocking(move || key_copy.save(&key_path))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))??;
+        match Self::create_with_key(&path, key).await {
+            Ok(store) => Ok(store),
+            Err(error) => {
+                let key_path = path.clone();
+                let _ = tokio::task::spawn_blocking(move || StoreKey::forget(&key_path)).await;
+                let _ = std::fs::remove_file(&path);
+                Err(error)
+            }
+        }
+    }
+
+    /// Creates a new store encrypted with `key`, without touching the keyring
+    /// (for tests and benchmarks; `create` is the way in for people).
+    pub async fn create_with_key(path: &Path, key: StoreKey) -> Result<Self, StoreError> {
+        let path = absolute(path)?;
+        if path.exists() || sidecar(&path, "-wal").exists() {
+            return Err(StoreError::AlreadyExists { path });
+        }
+        Self::connect(&path, key, true).await
+    }
+
+    /// Opens the store at `path` with the key from the OS keyring.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let path = absolute(path)?;
+        if !path.exists() {
+            return Err(StoreError::NotFound { path });
+        }
+        let key_path = path.clone();
+        let key = tokio::task::spawn_blocking(move || StoreKey::load(&key_path))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))??;
+        Self::connect(&path, key, false).await
+    }
+
+    /// Opens the store with a key given directly (a recovery key, or a backup's key).
+    pub async fn open_with_key(path: &Path, key: StoreKey) -> Result<Self, StoreError> {
+        let path = absolute(path)?;
+        if !path.exists() {
+            return Err(StoreError::NotFound { path });
+        }
+        Self::connect(&path, key, false).await
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    async fn connect(path: &Path, key: StoreKey, create: bool) -> Result<Self, StoreError> {
+        let options = connect_options(path, &key, create, SqliteJournalMode::Wal)?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(path, e))?;
+        refuse_newer_schema(&pool, path).await?;
+        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
+        Ok(Self { pool, path: path.to_owned(), key })
+    }
+
+    /// One connection outside the pool, for maintenance that needs the file to itself.
+    pub(crate) async fn single_connection(
+        path: &Path,
+        key: &StoreKey,
+        journal: SqliteJournalMode,
+    ) -> Result<SqliteConnection, StoreError> {
+        connect_options(path, key, false, journal)?.connect().await.map_err(|e| connect_error(path, e))
+    }
+}
+
+pub(crate) fn connect_options(
+    path: &Path,
+    key: &StoreKey,
+    create: bool,
+    journal: SqliteJournalMode,
+) -> Result<SqliteConnectOptions, StoreError> {
+    let options = SqliteConnectOptions::from_str("sqlite:")
+        .map_err(database)?
+        .filename(path)
+        .create_if_missing(create)
+        // The key must be the first pragma; sqlx sends it first.
+        .pragma("key", key.pragma_value().to_string())
+        .journal_mode(journal)
+        .foreign_keys(true)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        // Sorts and temporary tables stay in memory, never in a temp file.
+        .pragma("temp_store", "MEMORY");
+    Ok(options)
+}
+
+fn connect_error(path: &Path, error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(SQLITE_NOTADB) => {
+            StoreError::WrongKey { path: path.to_owned() }
+        }
+        _ => database(error),
+    }
+}
+
+/// A store from a newer version is refused before any migration touches it.
+async fn refuse_newer_schema(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
+    let has_table: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(pool)
+            .await
+            .map_err(database)?;
+    if has_table.is_none() {
+        return Ok(());
+    }
+    let (found,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(database)?;
+    let supported = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    match found {
+        Some(found) if found > supported => {
+            Err(StoreError::NewerVersion { path: path.to_owned(), found, supported })
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, StoreError> {
+    std::path::absolute(path).map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))
+}
+
+/// Where the store lives when no path is given: the platform's data folder
+/// (`~/.local/share/clinicalworkstation/store.db` on Linux).
+pub fn default_path() -> PathBuf {
+    directories::ProjectDirs::from("uk", "example", "clinicalworkstation")
+        .map(|dirs| dirs.data_dir().join("store.db"))
+        .unwrap_or_else(|| PathBuf::from("store.db"))
+}

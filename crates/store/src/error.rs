@@ -1,0 +1,83 @@
+//! What can go wrong with the store, each in words that name the store and the fix.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "{path}: the key does not open this store (SQLCipher: file is not a database). Restore the right key with `cws store unlock-with-recovery-key`."
+    )]
+    WrongKey { path: PathBuf },
+    #[error(
+        "{path}: the OS keyring holds no key for this store. Restore it with `cws store unlock-with-recovery-key`."
+    )]
+    KeyMissing { path: PathBuf },
+    #[error(
+        "{path}: the OS keyring is locked. Unlock your login keyring (sign in to the desktop, or unlock it in the keyring manager), then try again."
+    )]
+    KeyringLocked { path: PathBuf },
+    #[error(
+        "{path}: the OS keyring cannot be reached ({detail}). Check that a Secret Service (such as GNOME Keyring) is running for this user."
+    )]
+    KeyringUnavailable { path: PathBuf, detail: String },
+    #[error(
+        "{path}: this store was written by a newer version of the workstation (schema {found}, this version knows up to {supported}). Install the newer version."
+    )]
+    NewerVersion { path: PathBuf, found: i64, supported: i64 },
+    #[error(
+        "{path}: a file already exists there. A new store is never created over an existing file; choose another path."
+    )]
+    AlreadyExists { path: PathBuf },
+    #[error(
+        "{path}: there is no store here. Create one with `cws store init`, or give the right path with --store or CWS_STORE."
+    )]
+    NotFound { path: PathBuf },
+    #[error(
+        "{path}: the recovery key has already been shown once. Run `cws store rekey` to make a new key, then show that one."
+    )]
+    RecoveryKeyAlreadyShown { path: PathBuf },
+    #[error(
+        "{path}: only the account that owns the store may do this (it needs the manage_store permission)."
+    )]
+    NotPermitted { path: PathBuf },
+    #[error("{0}")]
+    InvalidRecoveryKey(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("a patient with this {field} is already in the index")]
+    Duplicate { field: &'static str },
+    #[error("no patient has the id {0}")]
+    NoSuchPatient(i64),
+    #[error("{path}: the store failed its integrity check: {detail}")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("the store could not complete the request: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// True when the fault lies in what the user asked for, not in the system.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid { .. }
+                | Self::Duplicate { .. }
+                | Self::NoSuchPatient(_)
+                | Self::InvalidRecoveryKey(_)
+                | Self::AlreadyExists { .. }
+        )
+    }
+}
+
+impl From<patients::PatientError> for StoreError {
+    fn from(error: patients::PatientError) -> Self {
+        Self::Invalid { field: error.field, reason: error.reason }
+    }
+}
+
+/// SQL errors become a sentence with no statement text and no values in it.
+pub(crate) fn database(error: sqlx::Error) -> StoreError {
+    StoreError::Database(match &error {
+        sqlx::Error::Database(db) => format!("database error {}", db.code().unwrap_or_default()),
+        other => other.to_string(),
+    })
+}

@@ -1,0 +1,253 @@
+//! Keeping the store safe without locking the data in: status, backup,
+//! restore, rekey and the recovery key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sqlx::sqlite::SqliteJournalMode;
+use sqlx::{ConnectOptions, Connection};
+
+use crate::audit::{Actor, Event};
+use crate::connection::sidecar;
+use crate::error::database;
+use crate::{Store, StoreError, StoreKey};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStatus {
+    pub path: PathBuf,
+    pub cipher_version: String,
+    pub schema_version: i64,
+    pub patients: i64,
+    pub audit_entries: i64,
+    pub integrity: String,
+}
+
+impl Store {
+    pub async fn status(&self) -> Result<StoreStatus, StoreError> {
+        let (cipher_version,): (String,) =
+            sqlx::query_as("PRAGMA cipher_version").fetch_one(&self.pool).await.map_err(database)?;
+        let (schema_version,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(database)?;
+        let (patients,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM patients").fetch_one(&self.pool).await.map_err(database)?;
+        let (audit_entries,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(database)?;
+        Ok(StoreStatus {
+            path: self.path.clone(),
+            cipher_version,
+            schema_version,
+            patients,
+            audit_entries,
+            integrity: self.integrity_check().await?,
+        })
+    }
+
+    /// `PRAGMA integrity_check`: `ok`, or what is wrong.
+    pub async fn integrity_check(&self) -> Result<String, StoreError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("PRAGMA integrity_check").fetch_all(&self.pool).await.map_err(database)?;
+        Ok(rows.into_iter().map(|(line,)| line).collect::<Vec<_>>().join("; "))
+    }
+
+    /// Writes a consistent copy, encrypted with the same key, to `destination` (which must not exist).
+    pub async fn backup(&self, actor: &Actor, destination: &Path) -> Result<(), StoreError> {
+        let destination =
+            std::path::absolute(destination).map_err(|e| StoreError::Database(e.to_string()))?;
+        if destination.exists() {
+            return Err(StoreError::AlreadyExists { path: destination });
+        }
+        let key = &self.key;
+        // ATTACH opens the backup with the main connection's flags, so this
+        // connection needs SQLITE_OPEN_CREATE, which the pool's lack.
+        let mut connection =
+            crate::connection::connect_options(&self.path, key, true, SqliteJournalMode::Wal)?
+                .connect()
+                .await
+                .map_err(database)?;
+        let attach = format!(
+            "ATTACH DATABASE '{}' AS backup KEY {}",
+            destination.to_string_lossy().replace('\'', "''"),
+            key.pragma_value().as_str()
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(attach)).execute(&mut connection).await.map_err(database)?;
+        let exported = async {
+            sqlx::raw_sql("BEGIN; SELECT sqlcipher_export('backup'); COMMIT;").execute(&mut connection).await
+        }
+        .await;
+        sqlx::raw_sql("DETACH DATABASE backup").execute(&mut connection).await.map_err(database)?;
+        exported.map_err(database)?;
+        connection.close().await.map_err(database)?;
+        self.audit_alone(
+            actor,
+            Event { action: "store.backup", patient_id: None, record_ids: &[], outcome: "ok" },
+        )
+        .await
+    }
+
+    /// Shows the recovery key once, to the store's owner; later calls are refused until a rekey.
+    pub async fn reveal_recovery_key(&self, actor: &Actor) -> Result<StoreKey, StoreError> {
+        ensure_owner(&self.path)?;
+        let shown: Option<(String,)> =
+            sqlx::query_as("SELECT value FROM store_facts WHERE name = 'recovery_key_shown_at'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?;
+        if shown.is_some() {
+            self.audit_alone(
+                actor,
+                Event {
+                    action: "store.recovery_key",
+                    patient_id: None,
+                    record_ids: &[],
+                    outcome: "refused: already shown",
+                },
+            )
+            .await?;
+            return Err(StoreError::RecoveryKeyAlreadyShown { path: self.path.clone() });
+        }
+        let key = self.key.clone();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        sqlx::query("INSERT INTO store_facts (name, value) VALUES ('recovery_key_shown_at', ?)")
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        crate::audit::append(
+            &mut tx,
+            actor,
+            Event { action: "store.recovery_key", patient_id: None, record_ids: &[], outcome: "ok: shown" },
+        )
+        .await?;
+        tx.commit().await.map_err(database)?;
+        Ok(key)
+    }
+
+    /// Changes the key: the store is re-encrypted, then the keyring updated. If
+    /// the keyring cannot take the new key, the old key is put back.
+    pub async fn rekey(self, actor: &Actor) -> Result<Store, StoreError> {
+        ensure_owner(&self.path)?;
+        let path = self.path.clone();
+        let old = self.key.clone();
+        self.audit_alone(
+            actor,
+            Event { action: "store.rekey", patient_id: None, record_ids: &[], outcome: "started" },
+        )
+        .await?;
+        self.close().await;
+        let new = StoreKey::generate()?;
+        let mut connection = Store::single_connection(&path, &old, SqliteJournalMode::Delete).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA rekey = {}", new.pragma_value().as_str())))
+            .execute(&mut connection)
+            .await
+            .map_err(database)?;
+        let (save_path, new_copy) = (path.clone(), new.clone());
+        let saved = tokio::task::spawn_blocking(move || new_copy.save(&save_path))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        if let Err(error) = saved {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA rekey = {}", old.pragma_value().as_str())))
+                .execute(&mut connection)
+                .await
+                .map_err(database)?;
+            return Err(error);
+        }
+        connection.close().await.map_err(database)?;
+        let store = Store::open_with_key(&path, new).await?;
+        sqlx::query("DELETE FROM store_facts WHERE name = 'recovery_key_shown_at'")
+            .execute(&store.pool)
+            .await
+            .map_err(database)?;
+        store
+            .audit_alone(
+                actor,
+                Event { action: "store.rekey", patient_id: None, record_ids: &[], outcome: "ok" },
+            )
+            .await?;
+        Ok(store)
+    }
+
+    /// Puts a recovery key back in the keyring after checking that it opens the store.
+    pub async fn unlock_with_recovery_key(
+        path: &Path,
+        key: StoreKey,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let store = Store::open_with_key(path, key.clone()).await?;
+        let (save_path, key_copy) = (store.path.clone(), key.clone());
+        tokio::task::spawn_blocking(move || key_copy.save(&save_path))
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))??;
+        store
+            .audit_alone(
+                actor,
+                Event {
+                    action: "store.unlock_with_recovery_key",
+                    patient_id: None,
+                    record_ids: &[],
+                    outcome: "ok",
+                },
+            )
+            .await?;
+        store.close().await;
+        Ok(())
+    }
+
+    /// Replaces the store at `path` with the backup at `backup`, which must open
+    /// with the store's key and pass its integrity check. The replaced file is
+    /// kept beside it, never deleted.
+    pub async fn restore(
+        path: &Path,
+        backup: &Path,
+        key: StoreKey,
+        actor: &Actor,
+    ) -> Result<Store, StoreError> {
+        let path = std::path::absolute(path).map_err(|e| StoreError::Database(e.to_string()))?;
+        let candidate = Store::open_with_key(backup, key.clone()).await?;
+        let integrity = candidate.integrity_check().await?;
+        if integrity != "ok" {
+            return Err(StoreError::Corrupt { path: backup.to_owned(), detail: integrity });
+        }
+        candidate.close().await;
+        let staged = sidecar(&path, ".restoring");
+        std::fs::copy(backup, &staged)
+            .map_err(|e| StoreError::Database(format!("copying the backup: {e}")))?;
+        std::fs::File::open(&staged)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        if path.exists() {
+            let kept = sidecar(&path, &format!(".replaced-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+            std::fs::rename(&path, &kept)
+                .map_err(|e| StoreError::Database(format!("keeping the old store: {e}")))?;
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::rename(sidecar(&path, suffix), sidecar(&kept, suffix));
+            }
+        }
+        std::fs::rename(&staged, &path)
+            .map_err(|e| StoreError::Database(format!("putting the backup in place: {e}")))?;
+        let store = Store::open_with_key(&path, key).await?;
+        store
+            .audit_alone(
+                actor,
+                Event { action: "store.restore", patient_id: None, record_ids: &[], outcome: "ok" },
+            )
+            .await?;
+        Ok(store)
+    }
+}
+
+/// The store's owner is the OS account that administers it (manage_store).
+fn ensure_owner(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(path).map_err(|e| StoreError::Database(e.to_string()))?.uid();
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if owner != unsafe { libc::geteuid() } {
+            return Err(StoreError::NotPermitted { path: path.to_owned() });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! The patient index: add, find and read patients, each act audited.
+
+use chrono::{NaiveDate, Utc};
+use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientRecord, Sex};
+use serde::Serialize;
+
+use crate::audit::{Actor, Event, append};
+use crate::error::database;
+use crate::{Store, StoreError};
+
+/// What a search looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatientQuery {
+    NhsNumber(NhsNumber),
+    Mrn(String),
+    /// Family name beginning, any case, optionally with the date of birth.
+    NamePrefix {
+        prefix: String,
+        date_of_birth: Option<NaiveDate>,
+    },
+}
+
+impl PatientQuery {
+    /// Reads search text: ten digits are an NHS number (and must be a valid
+    /// one), text with a digit is a hospital number, anything else a name.
+    pub fn parse(
+        text: &str,
+        date_of_birth: Option<NaiveDate>,
+        policy: NhsNumberPolicy,
+    ) -> Result<Self, StoreError> {
+        let trimmed = text.trim();
+        let digits_and_spaces =
+            !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == ' ');
+        if digits_and_spaces && trimmed.chars().filter(char::is_ascii_digit).count() == 10 {
+            return NhsNumber::parse(trimmed, policy)
+                .map(Self::NhsNumber)
+                .map_err(|e| StoreError::Invalid { field: "nhs_number".into(), reason: e.to_string() });
+        }
+        if trimmed.chars().any(|c| c.is_ascii_digit()) {
+            if !trimmed.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(StoreError::Invalid {
+                    field: "query".into(),
+                    reason: "a hospital number has letters and digits only".into(),
+                });
+            }
+            return Ok(Self::Mrn(trimmed.to_uppercase()));
+        }
+        if trimmed.chars().count() < 2 {
+            return Err(StoreError::Invalid {
+                field: "query".into(),
+                reason: "type at least two letters of the family name".into(),
+            });
+        }
+        Ok(Self::NamePrefix { prefix: trimmed.to_uppercase(), date_of_birth })
+    }
+
+    fn audit_action(&self) -> &'static str {
+        match self {
+            Self::NhsNumber(_) => "patient.search.nhs_number",
+            Self::Mrn(_) => "patient.search.mrn",
+            Self::NamePrefix { .. } => "patient.search.name",
+        }
+    }
+}
+
+/// One search result: enough to pick the right patient, no more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PatientSummary {
+    pub id: i64,
+    pub nhs_number: NhsNumber,
+    pub display_name: String,
+    pub date_of_birth: NaiveDate,
+    pub sex: Sex,
+    pub deceased: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PatientRow {
+    id: i64,
+    nhs_number: String,
+    mrn: Option<String>,
+    family_name: String,
+    given_names: String,
+    title: Option<String>,
+    date_of_birth: String,
+    sex: String,
+    address: Option<String>,
+    postcode: Option<String>,
+    gp_practice_ods: Option<String>,
+    gp_practice_name: Option<String>,
+    deceased_date: Option<String>,
+}
+
+impl PatientRow {
+    fn into_record(self) -> Result<PatientRecord, StoreError> {
+        let corrupt =
+            |what: &str| StoreError::Database(format!("patient {} has an unreadable {what}", self.id));
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d");
+        Ok(PatientRecord {
+            id: self.id,
+            details: NewPatient {
+                nhs_number: NhsNumber::parse(&self.nhs_number, NhsNumberPolicy::default())
+                    .map_err(|_| corrupt("NHS number"))?,
+                mrn: self.mrn.clone(),
+                family_name: self.family_name.clone(),
+                given_names: self.given_names.clone(),
+                title: self.title.clone(),
+                date_of_birth: date(&self.date_of_birth).map_err(|_| corrupt("date of birth"))?,
+                sex: Sex::parse(&self.sex).map_err(|_| corrupt("sex"))?,
+                address: self.address.clone(),
+                postcode: self.postcode.clone(),
+                gp_practice: self
+                    .gp_practice_ods
+                    .clone()
+                    .map(|ods_code| GpPractice { ods_code, name: self.gp_practice_name.clone() }),
+                deceased_date: self
+                    .deceased_date
+                    .as_deref()
+                    .map(date)
+                    .transpose()
+                    .map_err(|_| corrupt("date of death"))?,
+            },
+        })
+    }
+}
+
+/// The columns of a patient, as a literal so every statement stays static SQL.
+macro_rules! select_patient {
+    () => {
+        "SELECT id, nhs_number, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date FROM patients"
+    };
+}
+const BY_NAME_PREFIX: &str = concat!(
+    select_patient!(),
+    " WHERE family_name_key >= ? AND family_name_key < ? ORDER BY family_name_key, given_names, date_of_birth LIMIT ?"
+);
+const BY_NAME_PREFIX_AND_BIRTH: &str = concat!(
+    select_patient!(),
+    " WHERE family_name_key >= ? AND family_name_key < ? AND date_of_birth = ? ORDER BY family_name_key, given_names LIMIT ?"
+);
+
+impl Store {
+    /// Adds a patient after checking the record. A refusal is audited too.
+    pub async fn add_patient(&self, actor: &Actor, patient: NewPatient) -> Result<PatientRecord, StoreError> {
+        let patient = match patient.validated(Utc::now().date_naive()) {
+            Ok(patient) => patient,
+            Err(error) => {
+                self.audit_refusal(actor, "patient.create", &error.field).await?;
+                return Err(error.into());
+            }
+        };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        let id = match insert(&mut tx, &patient).await {
+            Ok(id) => id,
+            Err(error) => {
+                drop(tx);
+                if let StoreError::Duplicate { field } = &error {
+                    self.audit_refusal(actor, "patient.create", field).await?;
+                }
+                return Err(error);
+            }
+        };
+        append(
+            &mut tx,
+            actor,
+            Event { action: "patient.create", patient_id: Some(id), record_ids: &[id], outcome: "ok" },
+        )
+        .await?;
+        tx.commit().await.map_err(database)?;
+        Ok(PatientRecord { id, details: patient })
+    }
+
+    /// Adds many patients in one transaction (demonstration data and benchmarks), audited as one act.
+    pub async fn add_patients(&self, actor: &Actor, batch: Vec<NewPatient>) -> Result<Vec<i64>, StoreError> {
+        let today = Utc::now().date_naive();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        let mut ids = Vec::with_capacity(batch.len());
+        for patient in batch {
+            ids.push(insert(&mut tx, &patient.validated(today)?).await?);
+        }
+        let range: Vec<i64> = ids.first().into_iter().chain(ids.last()).copied().collect();
+        append(
+            &mut tx,
+            actor,
+            Event { action: "patient.create_batch", patient_id: None, record_ids: &range, outcome: "ok" },
+        )
+        .await?;
+        tx.commit().await.map_err(database)?;
+        Ok(ids)
+    }
+
+    /// Finds patients; the search and the ids it returned are audited.
+    pub async fn search_patients(
+        &self,
+        actor: &Actor,
+        query: &PatientQuery,
+        limit: u32,
+    ) -> Result<Vec<PatientSummary>, StoreError> {
+        let rows: Vec<PatientRow> = match query {
+            PatientQuery::NhsNumber(number) => {
+                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = ?"))
+                    .bind(number.digits())
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            PatientQuery::Mrn(mrn) => {
+                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = ?"))
+                    .bind(mrn)
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            PatientQuery::NamePrefix { prefix, date_of_birth } => {
+                let mut upper = prefix.clone();
+                upper.push(char::MAX);
+                let sql = if date_of_birth.is_some() { BY_NAME_PREFIX_AND_BIRTH } else { BY_NAME_PREFIX };
+                let mut statement = sqlx::query_as(sql).bind(prefix).bind(upper);
+                if let Some(born) = date_of_birth {
+                    statement = statement.bind(born.format("%Y-%m-%d").to_string());
+                }
+                statement.bind(i64::from(limit)).fetch_all(&self.pool).await
+            }
+        }
+        .map_err(database)?;
+        let records = rows.into_iter().map(PatientRow::into_record).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        self.audit_alone(
+            actor,
+            Event { action: query.audit_action(), patient_id: None, record_ids: &ids, outcome: "ok" },
+        )
+        .await?;
+        Ok(records.into_iter().map(summary).collect())
+    }
+
+    /// Reads one patient's record; the read is audited.
+    pub async fn patient(&self, actor: &Actor, id: i64) -> Result<PatientRecord, StoreError> {
+        let row: Option<PatientRow> = sqlx::query_as(concat!(select_patient!(), " WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+        let Some(row) = row else {
+            self.audit_alone(
+                actor,
+                Event {
+                    action: "patient.read",
+                    patient_id: None,
+                    record_ids: &[id],
+                    outcome: "refused: no such patient",
+                },
+            )
+            .await?;
+            return Err(StoreError::NoSuchPatient(id));
+        };
+        let record = row.into_record()?;
+        self.audit_alone(
+            actor,
+            Event { action: "patient.read", patient_id: Some(id), record_ids: &[id], outcome: "ok" },
+        )
+        .await?;
+        Ok(record)
+    }
+
+    async fn audit_refusal(&self, actor: &Actor, action: &str, field: &str) -> Result<(), StoreError> {
+        let outcome = format!("refused: {field}");
+        self.audit_alone(actor, Event { action, patient_id: None, record_ids: &[], outcome: &outcome }).await
+    }
+}
+
+fn summary(record: PatientRecord) -> PatientSummary {
+    PatientSummary {
+        id: record.id,
+        nhs_number: record.details.nhs_number,
+        display_name: record.details.display_name(),
+        date_of_birth: record.details.date_of_birth,
+        sex: record.details.sex,
+        deceased: record.details.deceased_date.is_some(),
+    }
+}
+
+async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &NewPatient) -> Result<i64, StoreError> {
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let result = sqlx::query(
+        "INSERT INTO patients (nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode,
+             gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(p.nhs_number.digits())
+    .bind(&p.mrn)
+    .bind(&p.family_name)
+    .bind(&p.given_names)
+    .bind(&p.title)
+    .bind(p.family_name.to_uppercase())
+    .bind(date(p.date_of_birth))
+    .bind(p.sex.code())
+    .bind(&p.address)
+    .bind(&p.postcode)
+    .bind(p.gp_practice.as_ref().map(|g| g.ods_code.clone()))
+    .bind(p.gp_practice.as_ref().and_then(|g| g.name.clone()))
+    .bind(i64::from(p.deceased_date.is_some()))
+    .bind(p.deceased_date.map(date))
+    .bind(Utc::now().to_rfc3339())
+    .execute(&mut **tx)
+    .await;
+    match result {
+        Ok(done) => Ok(done.last_insert_rowid()),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            let field = if db.message().contains("mrn") { "hospital number (MRN)" } else { "NHS number" };
+            Err(StoreError::Duplicate { field })
+        }
+        Err(other) => Err(database(other)),
+    }
+}
