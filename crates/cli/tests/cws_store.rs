@@ -1,0 +1,287 @@
+//! `cws store|patient|audit|demo` against a real SQLCipher file whose key is
+//! in a real GNOME Keyring on a private D-Bus.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use test_services::KeyringSession;
+
+/// A keyring, a folder, and a store path in it.
+struct Setup {
+    keyring: KeyringSession,
+    folder: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self { keyring: KeyringSession::start(), folder: tempfile::tempdir().expect("temp folder") }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.folder.path().join(name)
+    }
+
+    fn command(&self, store: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cws"));
+        command.args(args).envs(self.keyring.env()).env("CWS_STORE", store).env("USER", "test-admin");
+        command
+    }
+
+    fn run(&self, store: &Path, args: &[&str]) -> Output {
+        self.command(store, args).output().expect("cws runs")
+    }
+
+    fn ok(&self, store: &Path, args: &[&str]) -> String {
+        let output = self.run(store, args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn json(&self, store: &Path, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(store, args)).expect("JSON")
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn init_makes_an_encrypted_store_and_never_overwrites_one() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    let status = setup.json(&store, &["store", "init", "--json"]);
+    assert!(status["cipher_version"].as_str().is_some_and(|v| v.starts_with('4')), "{status}");
+    let header = std::fs::read(&store).expect("store file")[..16].to_vec();
+    assert_ne!(header, b"SQLite format 3\0");
+    let again = setup.run(&store, &["store", "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("never created over an existing file"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_missing_key_names_the_store_and_the_fix_and_the_recovery_key_restores_it() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["demo", "seed", "--patients", "20"]);
+    let recovery = setup.run(&store, &["store", "recovery-key"]);
+    assert!(recovery.status.success());
+    assert!(stderr(&recovery).contains("WARNING"), "the key comes with a warning");
+    let key = String::from_utf8_lossy(&recovery.stdout).trim().to_owned();
+    let shown_again = setup.run(&store, &["store", "recovery-key"]);
+    assert_eq!(shown_again.status.code(), Some(1));
+    assert!(stderr(&shown_again).contains("already been shown once"));
+
+    // The same file under another name has no keyring entry.
+    let moved = setup.path("moved.db");
+    std::fs::copy(&store, &moved).expect("copy");
+    let refused = setup.run(&moved, &["store", "status"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let message = stderr(&refused);
+    assert!(message.contains("moved.db") && message.contains("unlock-with-recovery-key"), "{message}");
+
+    let mut unlock = setup
+        .command(&moved, &["store", "unlock-with-recovery-key"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cws");
+    unlock.stdin.take().expect("stdin").write_all(key.as_bytes()).expect("key");
+    assert!(unlock.wait_with_output().expect("runs").status.success());
+    assert_eq!(setup.json(&moved, &["store", "status", "--json"])["patients"], 20);
+}
+
+#[test]
+fn a_locked_keyring_is_reported_plainly() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    setup.keyring.lock();
+    let refused = setup.run(&store, &["store", "status"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("keyring is locked"), "{}", stderr(&refused));
+}
+
+#[test]
+fn rekey_keeps_the_data_and_changes_the_key() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["demo", "seed", "--patients", "10"]);
+    let before = setup.path("before.db");
+    std::fs::copy(&store, &before).expect("copy");
+    setup.ok(&store, &["store", "rekey"]);
+    assert_eq!(setup.json(&store, &["store", "status", "--json"])["patients"], 10);
+    // The new key no longer opens the old file: it really changed.
+    let mut moved_key_check = setup.command(&before, &["store", "unlock-with-recovery-key"]);
+    let recovery = setup.ok(&store, &["store", "recovery-key"]);
+    let mut child = moved_key_check
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("cws");
+    child.stdin.take().expect("stdin").write_all(recovery.as_bytes()).expect("key");
+    let output = child.wait_with_output().expect("runs");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("does not open this store"), "{}", stderr(&output));
+}
+
+#[test]
+fn patient_add_search_show_and_the_audit_trail() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    let added = setup.json(
+        &store,
+        &[
+            "patient",
+            "add",
+            "--nhs-number",
+            "943 476 5919",
+            "--family-name",
+            "Smith",
+            "--given-name",
+            "John",
+            "--date-of-birth",
+            "1945-07-14",
+            "--sex",
+            "male",
+            "--title",
+            "Mr",
+            "--postcode",
+            "sw1a1aa",
+            "--json",
+        ],
+    );
+    assert_eq!(added["postcode"], "SW1A 1AA");
+    let invalid = setup.run(
+        &store,
+        &[
+            "patient",
+            "add",
+            "--nhs-number",
+            "9434765918",
+            "--family-name",
+            "X",
+            "--given-name",
+            "Y",
+            "--date-of-birth",
+            "1950-01-01",
+            "--sex",
+            "female",
+        ],
+    );
+    assert_eq!(invalid.status.code(), Some(2));
+    assert!(stderr(&invalid).contains("check digit"));
+    let found = setup.ok(&store, &["patient", "search", "smi"]);
+    assert!(found.contains("SMITH, John (Mr)") && found.contains("NHS No. 943 476 5919"), "{found}");
+    let shown = setup.ok(&store, &["patient", "show", "1"]);
+    assert_eq!(shown.trim(), "SMITH, John (Mr)  Born 14-Jul-1945  Male  NHS No. 943 476 5919");
+    assert!(setup.ok(&store, &["audit", "verify"]).contains("intact"));
+    let csv = setup.ok(&store, &["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        csv.contains("patient.create") && csv.contains("patient.search.name") && csv.contains("patient.read"),
+        "{csv}"
+    );
+    assert!(csv.contains("os:test-admin"), "the OS account is the actor: {csv}");
+    assert!(!csv.to_lowercase().contains("smith"), "the audit export carries ids, not names");
+}
+
+#[test]
+fn nhs_number_check_prints_valid_or_the_reason() {
+    let setup = Setup::new();
+    let store = setup.path("unused.db");
+    assert!(setup.ok(&store, &["nhs-number", "check", "9434765919"]).starts_with("valid"));
+    let mismatch = setup.run(&store, &["nhs-number", "check", "9434765918"]);
+    assert_eq!(mismatch.status.code(), Some(2));
+    let test_range = setup.run(&store, &["nhs-number", "check", "9434765919", "--refuse-test-range"]);
+    assert!(stderr(&test_range).contains("test range"));
+    let outside = setup.run(&store, &["nhs-number", "check", "0000000000"]);
+    assert!(stderr(&outside).contains("outside the ranges"));
+}
+
+/// SIGKILL a writer in the middle of a stream of transactions, many times:
+/// each time the store opens, passes its integrity check, and holds every
+/// batch that was reported committed, and never half a batch.
+#[test]
+fn a_killed_writer_loses_nothing_it_reported_committed() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    let mut reported = 0;
+    for round in 0..12 {
+        let mut writer = setup
+            .command(&store, &["demo", "seed", "--patients", "100000", "--progress"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("writer starts");
+        let mut lines = BufReader::new(writer.stdout.take().expect("piped")).lines();
+        // Let a different number of batches commit each round before the kill.
+        for _ in 0..=(round % 4) {
+            let line = lines.next().expect("a progress line").expect("text");
+            reported = line.trim_start_matches("committed ").parse().expect("a count");
+        }
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(writer.id() as i32, libc::SIGKILL) };
+        let _ = writer.wait();
+        for line in lines.map_while(Result::ok) {
+            reported = line.trim_start_matches("committed ").parse().unwrap_or(reported);
+        }
+        let status = setup.json(&store, &["store", "status", "--json"]);
+        assert_eq!(status["integrity"], "ok", "round {round}");
+        let held = status["patients"].as_i64().expect("count");
+        assert!(held >= reported, "round {round}: {reported} reported committed, {held} present");
+        assert_eq!(held % 500, 0, "round {round}: a batch was half-written ({held})");
+    }
+    assert!(setup.ok(&store, &["audit", "verify"]).contains("intact"));
+}
+
+/// After a run of everything that touches patient data, no file holds a
+/// synthetic patient's name in plain text: not the store, its WAL or SHM,
+/// the backup, nor anything else in the folder.
+#[test]
+fn no_patient_name_reaches_the_disk_in_plain_text() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["demo", "seed", "--patients", "300"]);
+    setup.ok(&store, &["patient", "search", "quill"]);
+    setup.ok(&store, &["store", "backup", &setup.path("backup.db").to_string_lossy()]);
+    // Keep a writer open mid-stream so the WAL and SHM files exist when scanned.
+    let mut writer = setup
+        .command(&store, &["demo", "seed", "--patients", "100000", "--progress"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("writer");
+    let mut lines = BufReader::new(writer.stdout.take().expect("piped")).lines();
+    lines.next();
+    let mut scanned = Vec::new();
+    for entry in walk(setup.folder.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        for name in [&b"Quillfeather"[..], b"QUILLFEATHER", b"Marchbanks", b"MARCHBANKS"] {
+            assert!(
+                !bytes.windows(name.len()).any(|w| w == name),
+                "{} holds {}",
+                entry.display(),
+                String::from_utf8_lossy(name)
+            );
+        }
+        scanned.push(entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    }
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe { libc::kill(writer.id() as i32, libc::SIGKILL) };
+    let _ = writer.wait();
+    assert!(scanned.iter().any(|n| n == "store.db-wal"), "the WAL was scanned: {scanned:?}");
+    assert!(scanned.iter().any(|n| n == "backup.db"), "the backup was scanned: {scanned:?}");
+}
+
+fn walk(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).expect("readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}
