@@ -64,12 +64,19 @@ bindings:
 build: deps ui
 	cargo build --locked --workspace
 
+# Fictional patients in the demonstration store (only added to an empty store).
+DEMO_PATIENTS := 200
+SEED_AND_START := ./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && ./target/debug/clinical-workstation
+
+# On a desktop the store's key goes in your login keyring. Without a display,
+# a private D-Bus and GNOME Keyring (password "demo") stand in, and Xvfb too.
 run: build
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
-		./target/debug/clinical-workstation; \
+		$(SEED_AND_START); \
 	else \
 		echo "No display found: starting the workstation on a virtual 1366x768 screen (Xvfb)."; \
-		WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s "-screen 0 1366x768x24" ./target/debug/clinical-workstation; \
+		dbus-run-session -- sh -c 'printf demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+			WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s "-screen 0 1366x768x24" sh -c "$(SEED_AND_START)"'; \
 	fi
 
 lint: deps ui
@@ -83,9 +90,9 @@ test: lint
 
 # Benchmarks (criterion); figures go in docs/PERFORMANCE.md.
 bench: deps ui
-	cargo bench --locked -p dosing
+	cargo bench --locked -p dosing -p store
 
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
-	cargo test --locked --test e2e_shell --test e2e_dose_calculator
-	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator}.png docs/screenshots/
+	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search
+	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator,patient-search,deceased-banner}.png docs/screenshots/

@@ -10,6 +10,7 @@ use support::{ENTER, RunningApp, TAB};
 async fn r_chop_for_a_large_patient_shows_vincristine_capped_at_2_mg() {
     let app = RunningApp::launch().await;
     app.sign_in_as_prescriber().await;
+    app.alt('2').await;
     app.wait_for("#regimen option[value='R-CHOP-21']").await;
 
     // From the page heading, Tab reaches the regimen; type-ahead picks R-CHOP-21.
@@ -50,6 +51,7 @@ async fn r_chop_for_a_large_patient_shows_vincristine_capped_at_2_mg() {
 async fn an_impossible_height_is_refused_and_focus_returns_to_it() {
     let app = RunningApp::launch().await;
     app.sign_in_as_prescriber().await;
+    app.alt('2').await;
     app.wait_for("#regimen option[value='AC']").await;
 
     let height = app.wait_for("#height_cm").await;

@@ -29,14 +29,14 @@ async fn staff_sign_in_and_move_between_modules_with_the_keyboard() {
     app.wait_for_text("[data-testid=patient-banner]", "No patient selected").await;
 
     for (shortcut, page, heading) in
-        [('2', "imaging", "Imaging"), ('3', "discharge", "Discharge summaries"), ('4', "beds", "Bed board")]
+        [('3', "imaging", "Imaging"), ('4', "discharge", "Discharge summaries"), ('5', "beds", "Bed board")]
     {
         app.alt(shortcut).await;
         app.wait_for_text(&format!("main[data-page={page}] h1"), heading).await;
         app.screenshot(page).await;
     }
 
-    app.alt('1').await;
+    app.alt('2').await;
     app.wait_for_text("main[data-page=chemotherapy] h1", "Chemotherapy").await;
     app.screenshot("chemotherapy").await;
 

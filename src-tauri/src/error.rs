@@ -19,6 +19,12 @@ pub enum ErrorCode {
     InvalidDoseInput,
     #[serde(rename = "dose.unavailable")]
     DosingUnavailable,
+    #[serde(rename = "store.unavailable")]
+    StoreUnavailable,
+    #[serde(rename = "patient.invalid_query")]
+    InvalidPatientQuery,
+    #[serde(rename = "patient.not_found")]
+    PatientNotFound,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -61,6 +67,21 @@ impl From<SessionError> for CommandError {
 impl From<dosing::DoseError> for CommandError {
     fn from(error: dosing::DoseError) -> Self {
         Self { code: ErrorCode::InvalidDoseInput, message: error.reason, field: Some(error.field) }
+    }
+}
+
+impl From<store::StoreError> for CommandError {
+    fn from(error: store::StoreError) -> Self {
+        use store::StoreError as E;
+        match error {
+            E::Invalid { field, reason } => {
+                Self { code: ErrorCode::InvalidPatientQuery, message: reason, field: Some(field) }
+            }
+            E::NoSuchPatient(_) => Self::new(ErrorCode::PatientNotFound, "That patient is not in the index."),
+            E::Database(detail) => Self::internal(&detail),
+            // The other store errors name the store and the fix, and no patient data.
+            other => Self::new(ErrorCode::StoreUnavailable, other.to_string()),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub fn run() {
     init_logging();
     let builder = bindings_builder();
     tauri::Builder::default()
-        .manage(AppState::default())
+        .manage(AppState::load())
         .invoke_handler(builder.invoke_handler())
         .run(tauri::generate_context!())
         .expect("the desktop shell could not start its window");

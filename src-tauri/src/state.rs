@@ -1,10 +1,12 @@
 //! State shared by every command for the life of the app.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use dosing::policy::SitePolicy;
 use regimens::RegimenLibrary;
 use session::{StaffUser, Workstation};
+use store::{Actor, Store};
 
 use crate::error::{CommandError, ErrorCode};
 
@@ -16,31 +18,46 @@ pub struct DosingData {
 
 pub struct AppState {
     pub workstation: Mutex<Workstation>,
+    workstation_name: String,
     dosing: Result<DosingData, String>,
+    store: Result<Store, String>,
 }
 
-impl Default for AppState {
-    fn default() -> Self {
+impl AppState {
+    /// Loads the regimen library and opens the encrypted store. A failure is
+    /// kept, logged and shown, rather than stopping the app.
+    pub fn load() -> Self {
         let dosing = load_dosing_data();
         if let Err(problem) = &dosing {
             tracing::error!(%problem, "dose calculation is unavailable");
         }
-        Self { workstation: Mutex::default(), dosing }
+        let path = store_path();
+        let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string());
+        if let Err(problem) = &store {
+            tracing::error!(%problem, "the store is unavailable");
+        }
+        Self {
+            workstation: Mutex::default(),
+            workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
+            dosing,
+            store,
+        }
     }
-}
 
-fn load_dosing_data() -> Result<DosingData, String> {
-    Ok(DosingData {
-        regimens: RegimenLibrary::shipped().map_err(|e| e.to_string())?,
-        policy: SitePolicy::shipped().map_err(|e| e.to_string())?,
-    })
-}
-
-impl AppState {
     /// The signed-in user, or the typed refusal every protected command returns.
     pub fn require_user(&self) -> Result<StaffUser, CommandError> {
         let workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
         Ok(workstation.require_user()?.clone())
+    }
+
+    /// The signed-in user as the actor every audit entry names.
+    pub fn actor(&self) -> Result<Actor, CommandError> {
+        let user = self.require_user()?;
+        Ok(Actor { user: user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() })
+    }
+
+    pub fn workstation_name(&self) -> &str {
+        &self.workstation_name
     }
 
     pub fn dosing(&self) -> Result<&DosingData, CommandError> {
@@ -51,4 +68,20 @@ impl AppState {
             )
         })
     }
+
+    pub fn store(&self) -> Result<&Store, CommandError> {
+        self.store.as_ref().map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
+    }
+}
+
+/// `CWS_STORE`, or the platform data folder, as the `cws` command line uses.
+fn store_path() -> PathBuf {
+    std::env::var_os("CWS_STORE").map(PathBuf::from).unwrap_or_else(store::default_path)
+}
+
+fn load_dosing_data() -> Result<DosingData, String> {
+    Ok(DosingData {
+        regimens: RegimenLibrary::shipped().map_err(|e| e.to_string())?,
+        policy: SitePolicy::shipped().map_err(|e| e.to_string())?,
+    })
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use test_services::KeyringSession;
 
 pub const ENTER: &str = "\u{E007}";
 pub const TAB: &str = "\u{E004}";
@@ -28,17 +29,24 @@ pub struct RunningApp {
     display: String,
     driver: Child,
     xvfb: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
+    _keyring: KeyringSession,
 }
 
+/// How many fictional patients each run's store holds.
+const DEMO_PATIENTS: &str = "60";
+
 impl RunningApp {
-    /// Starts Xvfb, tauri-driver and the app built by this `cargo test`.
+    /// Starts a keyring, a demonstration store, Xvfb, tauri-driver and the app
+    /// built by this `cargo test`.
     pub async fn launch() -> Self {
         let profile = tempfile::tempdir().expect("temporary profile folder");
+        let keyring = KeyringSession::start();
+        seed_demo_store(&keyring, profile.path());
         let (xvfb, display) = start_xvfb();
         let port = free_loopback_port();
         let native_port = free_loopback_port();
-        let driver = start_tauri_driver(&display, port, native_port, profile.path());
+        let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring);
         wait_for_port(port);
 
         let mut capabilities = serde_json::Map::new();
@@ -52,7 +60,7 @@ impl RunningApp {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session with the app");
-        Self { client, display, driver, xvfb, _profile: profile }
+        Self { client, display, driver, xvfb, profile, _keyring: keyring }
     }
 
     /// Waits until the element matching `css` shows exactly `expected`.
@@ -85,6 +93,12 @@ impl RunningApp {
         self.wait_for("input[type=radio]:checked").await;
         self.press(ENTER).await;
         self.wait_for_text("[data-testid=header-user]", "ONCOLOGY, Olive (Dr)").await;
+    }
+
+    /// Signs out with Alt+Q and waits for the sign-in screen.
+    pub async fn sign_out(&self) {
+        self.alt('q').await;
+        self.wait_for_text("#sign-in-heading", "Sign in").await;
     }
 
     /// Waits until an element matching `css` exists.
@@ -141,6 +155,19 @@ impl RunningApp {
         assert!(status.success(), "screenshot {name} failed");
     }
 
+    /// Every file the run wrote outside the encrypted store: logs, the
+    /// webview's caches and data. None may hold patient data.
+    pub fn files_outside_the_store(&self) -> Vec<PathBuf> {
+        walk(self.profile.path())
+            .into_iter()
+            .filter(|f| !f.starts_with(self.profile.path().join("store")))
+            .collect()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.profile.path().join("tauri-driver.log")).unwrap_or_default()
+    }
+
     pub async fn quit(self) {
         let Self { client, .. } = &self;
         let _ = client.clone().close().await;
@@ -174,10 +201,49 @@ fn start_xvfb() -> (Child, String) {
     (xvfb, display)
 }
 
-fn start_tauri_driver(display: &str, port: u16, native_port: u16, profile: &Path) -> Child {
+fn store_path(profile: &Path) -> PathBuf {
+    profile.join("store").join("store.db")
+}
+
+/// Seeds the run's encrypted store with `cws demo seed`, as `make run` does.
+fn seed_demo_store(keyring: &KeyringSession, profile: &Path) {
+    let status = Command::new(cws_path())
+        .args(["demo", "seed", "--patients", DEMO_PATIENTS])
+        .envs(keyring.env())
+        .env("CWS_STORE", store_path(profile))
+        .stdout(Stdio::null())
+        .status()
+        .expect("cws runs");
+    assert!(status.success(), "seeding the demonstration store failed");
+}
+
+/// `cws` beside the app binary; built on demand when only this test was asked for.
+fn cws_path() -> PathBuf {
+    let app = Path::new(env!("CARGO_BIN_EXE_clinical-workstation"));
+    let cws = app.with_file_name("cws");
+    if !cws.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "cli", "--bin", "cws"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building cws failed");
+    }
+    cws
+}
+
+fn start_tauri_driver(
+    display: &str,
+    port: u16,
+    native_port: u16,
+    profile: &Path,
+    keyring: &KeyringSession,
+) -> Child {
     let log = std::fs::File::create(profile.join("tauri-driver.log")).expect("driver log");
     Command::new(tauri_driver_path())
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .envs(keyring.env())
+        .env("CWS_STORE", store_path(profile))
+        .env("RUST_LOG", "info")
         .env("DISPLAY", display)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
         .env("NO_AT_BRIDGE", "1")
@@ -189,6 +255,15 @@ fn start_tauri_driver(display: &str, port: u16, native_port: u16, profile: &Path
         .process_group(0)
         .spawn()
         .expect("tauri-driver is installed (make test installs it)")
+}
+
+fn walk(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
 }
 
 fn tauri_driver_path() -> PathBuf {

@@ -55,6 +55,9 @@ fn init_makes_an_encrypted_store_and_never_overwrites_one() {
     assert!(status["cipher_version"].as_str().is_some_and(|v| v.starts_with('4')), "{status}");
     let header = std::fs::read(&store).expect("store file")[..16].to_vec();
     assert_ne!(header, b"SQLite format 3\0");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&store).expect("metadata").permissions());
+    assert_eq!(mode & 0o777, 0o600, "only the owner may read the store");
     let again = setup.run(&store, &["store", "init"]);
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("never created over an existing file"), "{}", stderr(&again));

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use crate::NhsNumber;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Sex {
     Female,
@@ -50,7 +49,6 @@ impl Sex {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GpPractice {
     pub ods_code: String,
     pub name: Option<String>,
@@ -58,7 +56,6 @@ pub struct GpPractice {
 
 /// A record as entered, before it has an id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct NewPatient {
     pub nhs_number: NhsNumber,
     pub mrn: Option<String>,
@@ -75,7 +72,6 @@ pub struct NewPatient {
 
 /// A stored record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientRecord {
     pub id: i64,
     #[serde(flatten)]

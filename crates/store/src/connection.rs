@@ -38,7 +38,10 @@ impl Store {
         tokio::task::spawn_blocking(move || key_copy.save(&key_path))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
-        match Self::create_with_key(&path, key).await {
+        match Self::create_with_key(&path, key)
+            .await
+            .and_then(|store| restrict_to_owner(&store.path).map(|()| store))
+        {
             Ok(store) => Ok(store),
             Err(error) => {
                 let key_path = path.clone();
@@ -162,6 +165,19 @@ async fn refuse_newer_schema(pool: &SqlitePool, path: &Path) -> Result<(), Store
         }
         _ => Ok(()),
     }
+}
+
+/// Only the owning account may read the store's files, encrypted as they are.
+fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    for file in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+        use std::os::unix::fs::PermissionsExt;
+        if file.exists() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| StoreError::Database(format!("{}: {e}", file.display())))?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {

@@ -12,11 +12,11 @@ pub struct AppInfo {
 
 #[tauri::command]
 #[specta::specta]
-pub fn app_info(app: tauri::AppHandle) -> AppInfo {
+pub fn app_info(app: tauri::AppHandle, state: tauri::State<'_, crate::state::AppState>) -> AppInfo {
     let package = app.package_info();
     AppInfo {
         product_name: package.name.clone(),
         version: package.version.to_string(),
-        workstation: gethostname::gethostname().to_string_lossy().into_owned(),
+        workstation: state.workstation_name().to_owned(),
     }
 }

@@ -2,4 +2,5 @@
 
 pub mod app;
 pub mod chemotherapy;
+pub mod patients;
 pub mod sign_in;

@@ -12,6 +12,8 @@ export const commands = {
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
 	listRegimens: () => typedError<RegimenSummary[], CommandError>(__TAURI_INVOKE("list_regimens")),
 	calculateRegimenDoses: (request: DoseCalculationRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("calculate_regimen_doses", { request })),
+	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
+	openPatient: (id: number) => typedError<PatientView, CommandError>(__TAURI_INVOKE("open_patient", { id })),
 };
 
 /* Types */
@@ -84,7 +86,7 @@ export type DrugLineDose = {
 	day: string,
 } & DrugDose;
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "sign_in.unknown_user" | "dose.invalid_input" | "dose.unavailable" | "internal";
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "sign_in.unknown_user" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
 
 /**  A national RBAC job role, e.g. `R8000` "Clinical Practitioner Access Role". */
 export type JobRole = {
@@ -109,6 +111,32 @@ export type MeasurementsText = {
 
 /**  Creatinine clearance or GFR. */
 export type MillilitresPerMinute = string;
+
+export type PatientSummaryView = {
+	id: number,
+	/**  Ten digits; the UI shows them 3-3-4. */
+	nhs_number: string,
+	/**  `SMITH, John (Mr)`. */
+	display_name: string,
+	/**  ISO date, `1945-07-14`. */
+	date_of_birth: string,
+	/**  Spelled in full. */
+	sex: string,
+	deceased: boolean,
+};
+
+export type PatientView = {
+	id: number,
+	nhs_number: string,
+	display_name: string,
+	date_of_birth: string,
+	sex: string,
+	deceased_date: string | null,
+	mrn: string | null,
+	address: string | null,
+	postcode: string | null,
+	gp_practice: string | null,
+};
 
 export type RegimenStatus = 
 /**  Not yet signed off by the trust's oncology pharmacists. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAge, formatDate, formatDateTime, formatNhsNumber, formatPersonName } from "./format";
+import { formatAge, formatDate, formatDateTime, formatNhsNumber, formatPersonName, parseDate } from "./format";
 
 describe("NHS number", () => {
   it("is shown 3-3-4 with single spaces", () => {
@@ -42,5 +42,22 @@ describe("dates and times", () => {
   it("counts age in whole years, changing on the birthday", () => {
     expect(formatAge("1945-07-14", new Date(2026, 6, 13))).toBe("80y");
     expect(formatAge("1945-07-14", new Date(2026, 6, 14))).toBe("81y");
+  });
+});
+
+describe("typed dates", () => {
+  it("reads the CUI format, day-first slashes and ISO", () => {
+    expect(parseDate("14-Jul-1945")).toBe("1945-07-14");
+    expect(parseDate("14 jul 1945")).toBe("1945-07-14");
+    expect(parseDate("14/07/1945")).toBe("1945-07-14");
+    expect(parseDate("1945-07-14")).toBe("1945-07-14");
+  });
+  it("reads slashes day first, never in the US order", () => {
+    expect(parseDate("05/01/2009")).toBe("2009-01-05");
+    expect(parseDate("01/13/2009")).toBeNull();
+  });
+  it("refuses dates that do not exist", () => {
+    expect(parseDate("31-Feb-2000")).toBeNull();
+    expect(parseDate("yesterday")).toBeNull();
   });
 });

@@ -44,3 +44,28 @@ export function formatAge(isoDateOfBirth: string, today: Date): string {
   if (beforeBirthday) years -= 1;
   return `${years}y`;
 }
+
+/**
+ * Reads a date as clinicians type it: `14-Jul-1945`, `14 Jul 1945`, `14/07/1945`
+ * (day first, never the US order) or `1945-07-14`. Returns the ISO date, or
+ * null when the text is not a real calendar date.
+ */
+export function parseDate(text: string): string | null {
+  const trimmed = text.trim();
+  let day: number, month: number, year: number;
+  let match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(trimmed);
+  if (match) {
+    [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  } else if ((match = /^(\d{1,2})[-\s]([A-Za-z]{3})[-\s](\d{4})$/.exec(trimmed))) {
+    const index = MONTHS.findIndex((m) => m.toLowerCase() === match![2]!.toLowerCase());
+    if (index < 0) return null;
+    [day, month, year] = [Number(match[1]), index + 1, Number(match[3])];
+  } else if ((match = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(trimmed))) {
+    [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  } else {
+    return null;
+  }
+  const date = new Date(Date.UTC(year, month - 1, day));
+  const real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return real ? `${year}-${pad2(month)}-${pad2(day)}` : null;
+}

@@ -1,6 +1,6 @@
 // Which module page is showing. The hash mirrors it so a reload keeps the page.
 
-export type ModuleId = "chemotherapy" | "imaging" | "discharge" | "beds";
+export type ModuleId = "patients" | "chemotherapy" | "imaging" | "discharge" | "beds";
 
 export interface ModuleLink {
   id: ModuleId;
@@ -10,15 +10,16 @@ export interface ModuleLink {
 }
 
 export const MODULES: readonly ModuleLink[] = [
-  { id: "chemotherapy", label: "Chemotherapy", shortcut: "1" },
-  { id: "imaging", label: "Imaging", shortcut: "2" },
-  { id: "discharge", label: "Discharge summaries", shortcut: "3" },
-  { id: "beds", label: "Bed board", shortcut: "4" },
+  { id: "patients", label: "Find patient", shortcut: "1" },
+  { id: "chemotherapy", label: "Chemotherapy", shortcut: "2" },
+  { id: "imaging", label: "Imaging", shortcut: "3" },
+  { id: "discharge", label: "Discharge summaries", shortcut: "4" },
+  { id: "beds", label: "Bed board", shortcut: "5" },
 ];
 
 function moduleFromHash(hash: string): ModuleId {
   const id = hash.replace(/^#\/?/, "");
-  return MODULES.find((m) => m.id === id)?.id ?? "chemotherapy";
+  return MODULES.find((m) => m.id === id)?.id ?? "patients";
 }
 
 class Navigation {
@@ -29,7 +30,7 @@ class Navigation {
     window.location.hash = `/${id}`;
   }
 
-  /** Alt+1…4 jumps to a module from anywhere. Returns whether the key was used. */
+  /** Alt+1…5 jumps to a module from anywhere. Returns whether the key was used. */
   handleShortcut(event: KeyboardEvent): boolean {
     if (!event.altKey || event.ctrlKey || event.metaKey) return false;
     const target = MODULES.find((m) => event.code === `Digit${m.shortcut}` || event.key === m.shortcut);

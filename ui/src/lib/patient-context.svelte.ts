@@ -1,17 +1,39 @@
 // The one patient in context. Every patient screen reads the banner from here,
 // and signing out or locking clears it so no patient data outlives a session.
 
+import type { PatientView } from "./bindings";
+import { formatAge, formatDate, formatNhsNumber } from "./format";
+
 export interface PatientInContext {
+  id: number;
   /** Already formatted for display by lib/format.ts. */
   name: string;
   born: string;
   sex: string;
   nhsNumber: string;
-  deceased: boolean;
+  /** `Died 01-Jan-2025`, or null while alive. */
+  died: string | null;
+}
+
+/** The banner's view of a patient, in CUI formats. Age runs to the date of death. */
+export function bannerFor(patient: PatientView, today: Date): PatientInContext {
+  const ageAt = patient.deceased_date ? new Date(`${patient.deceased_date}T12:00:00`) : today;
+  return {
+    id: patient.id,
+    name: patient.display_name,
+    born: `${formatDate(patient.date_of_birth)} (${formatAge(patient.date_of_birth, ageAt)})`,
+    sex: patient.sex,
+    nhsNumber: formatNhsNumber(patient.nhs_number),
+    died: patient.deceased_date ? `Died ${formatDate(patient.deceased_date)}` : null,
+  };
 }
 
 class PatientContext {
   patient = $state<PatientInContext | null>(null);
+
+  open(patient: PatientView) {
+    this.patient = bannerFor(patient, new Date());
+  }
 
   clear() {
     this.patient = null;

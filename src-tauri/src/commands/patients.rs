@@ -1,0 +1,111 @@
+//! Finding and opening patients. Both are audited by the store against the
+//! signed-in user.
+
+use chrono::NaiveDate;
+use patients::{NhsNumberPolicy, PatientRecord};
+use serde::Serialize;
+use store::{PatientQuery, PatientSummary};
+use tauri::State;
+
+use crate::error::{CommandError, ErrorCode};
+use crate::state::AppState;
+
+/// How many results a search shows; a narrower search finds the rest.
+const SEARCH_LIMIT: u32 = 50;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PatientSummaryView {
+    pub id: u32,
+    /// Ten digits; the UI shows them 3-3-4.
+    pub nhs_number: String,
+    /// `SMITH, John (Mr)`.
+    pub display_name: String,
+    /// ISO date, `1945-07-14`.
+    pub date_of_birth: String,
+    /// Spelled in full.
+    pub sex: String,
+    pub deceased: bool,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PatientView {
+    pub id: u32,
+    pub nhs_number: String,
+    pub display_name: String,
+    pub date_of_birth: String,
+    pub sex: String,
+    pub deceased_date: Option<String>,
+    pub mrn: Option<String>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub gp_practice: Option<String>,
+}
+
+fn view_id(id: i64) -> Result<u32, CommandError> {
+    u32::try_from(id)
+        .map_err(|_| CommandError::internal(&format!("patient id {id} is beyond the UI's range")))
+}
+
+fn summary_view(p: PatientSummary) -> Result<PatientSummaryView, CommandError> {
+    Ok(PatientSummaryView {
+        id: view_id(p.id)?,
+        nhs_number: p.nhs_number.digits(),
+        display_name: p.display_name,
+        date_of_birth: p.date_of_birth.to_string(),
+        sex: p.sex.display().to_owned(),
+        deceased: p.deceased,
+    })
+}
+
+fn patient_view(record: PatientRecord) -> Result<PatientView, CommandError> {
+    let d = &record.details;
+    Ok(PatientView {
+        id: view_id(record.id)?,
+        nhs_number: d.nhs_number.digits(),
+        display_name: d.display_name(),
+        date_of_birth: d.date_of_birth.to_string(),
+        sex: d.sex.display().to_owned(),
+        deceased_date: d.deceased_date.map(|date| date.to_string()),
+        mrn: d.mrn.clone(),
+        address: d.address.clone(),
+        postcode: d.postcode.clone(),
+        gp_practice: d.gp_practice.as_ref().map(|g| match &g.name {
+            Some(name) => format!("{name} ({})", g.ods_code),
+            None => g.ods_code.clone(),
+        }),
+    })
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn search_patients(
+    state: State<'_, AppState>,
+    query: String,
+    date_of_birth: Option<String>,
+) -> Result<Vec<PatientSummaryView>, CommandError> {
+    let actor = state.actor()?;
+    let store = state.store()?;
+    let born = date_of_birth
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| {
+            NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| CommandError {
+                code: ErrorCode::InvalidPatientQuery,
+                message: "Enter the date of birth as a full date.".into(),
+                field: Some("date_of_birth".into()),
+            })
+        })
+        .transpose()?;
+    let query = PatientQuery::parse(&query, born, NhsNumberPolicy::default())?;
+    let found = store.search_patients(&actor, &query, SEARCH_LIMIT).await?;
+    found.into_iter().map(summary_view).collect()
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all, fields(patient_id = id))]
+pub async fn open_patient(state: State<'_, AppState>, id: u32) -> Result<PatientView, CommandError> {
+    let actor = state.actor()?;
+    let store = state.store()?;
+    patient_view(store.patient(&actor, i64::from(id)).await?)
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { bannerFor } from "./patient-context.svelte";
+
+const patient = {
+  id: 7,
+  nhs_number: "9434765919",
+  display_name: "SMITH, John (Mr)",
+  date_of_birth: "1945-07-14",
+  sex: "Male",
+  deceased_date: null,
+  mrn: null,
+  address: null,
+  postcode: null,
+  gp_practice: null,
+};
+
+describe("patient banner", () => {
+  it("shows the CUI banner fields", () => {
+    const banner = bannerFor(patient, new Date(2026, 10, 25));
+    expect(banner).toEqual({
+      id: 7,
+      name: "SMITH, John (Mr)",
+      born: "14-Jul-1945 (81y)",
+      sex: "Male",
+      nhsNumber: "943 476 5919",
+      died: null,
+    });
+  });
+  it("marks a deceased patient and counts age to the date of death", () => {
+    const banner = bannerFor({ ...patient, deceased_date: "2015-07-13" }, new Date(2026, 10, 25));
+    expect(banner.died).toBe("Died 13-Jul-2015");
+    expect(banner.born).toBe("14-Jul-1945 (69y)");
+  });
+});
