@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use dosing::policy::SitePolicy;
+use patients::NhsNumberPolicy;
 use regimens::RegimenLibrary;
 use session::{StaffUser, Workstation};
 use store::{Actor, Store};
@@ -19,6 +20,7 @@ pub struct DosingData {
 pub struct AppState {
     pub workstation: Mutex<Workstation>,
     workstation_name: String,
+    nhs_number_policy: NhsNumberPolicy,
     dosing: Result<DosingData, String>,
     store: Result<Store, String>,
 }
@@ -39,6 +41,7 @@ impl AppState {
         Self {
             workstation: Mutex::default(),
             workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
+            nhs_number_policy: nhs_number_policy(),
             dosing,
             store,
         }
@@ -54,6 +57,10 @@ impl AppState {
     pub fn actor(&self) -> Result<Actor, CommandError> {
         let user = self.require_user()?;
         Ok(Actor { user: user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() })
+    }
+
+    pub fn nhs_number_policy(&self) -> NhsNumberPolicy {
+        self.nhs_number_policy
     }
 
     pub fn workstation_name(&self) -> &str {
@@ -72,6 +79,16 @@ impl AppState {
     pub fn store(&self) -> Result<&Store, CommandError> {
         self.store.as_ref().map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
     }
+}
+
+/// The site setting `CWS_NHS_NUMBER_TEST_RANGE`; a setting that cannot be read
+/// refuses the test range, the safer choice for a misconfigured production site.
+fn nhs_number_policy() -> NhsNumberPolicy {
+    let setting = std::env::var("CWS_NHS_NUMBER_TEST_RANGE").ok();
+    NhsNumberPolicy::from_setting(setting.as_deref()).unwrap_or_else(|problem| {
+        tracing::error!(%problem, "refusing the NHS number test range");
+        NhsNumberPolicy { accept_test_range: false }
+    })
 }
 
 /// `CWS_STORE`, or the platform data folder, as the `cws` command line uses.

@@ -70,6 +70,8 @@ pub enum DemoCommand {
         /// Print `committed N` after each committed batch.
         #[arg(long)]
         progress: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -126,7 +128,7 @@ fn index_after(count: usize) -> usize {
 }
 
 pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
-    let DemoCommand::Seed { patients, if_empty, progress } = command;
+    let DemoCommand::Seed { patients, if_empty, progress, json } = command;
     let actor = os_actor();
     block_on(async move {
         let store = if path.exists() {
@@ -140,6 +142,9 @@ pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
         let existing = usize::try_from(store.status().await?.patients).unwrap_or(0);
         if if_empty && existing > 0 {
             store.close().await;
+            if json {
+                crate::output::json(&serde_json::json!({"added": 0, "store": path}))?;
+            }
             return Ok(());
         }
         let mut next_index = index_after(existing);
@@ -159,7 +164,9 @@ pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
             }
         }
         store.close().await;
-        if !progress {
+        if json {
+            crate::output::json(&serde_json::json!({"added": added, "store": path}))?;
+        } else if !progress {
             println!("Added {added} fictional patients to {}.", path.display());
         }
         Ok(())

@@ -74,6 +74,12 @@ pub fn store_path(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
     given.unwrap_or_else(store::default_path)
 }
 
+/// The site's NHS number policy, from `CWS_NHS_NUMBER_TEST_RANGE` (accept or refuse).
+pub fn nhs_policy() -> Result<patients::NhsNumberPolicy, Failure> {
+    let setting = std::env::var("CWS_NHS_NUMBER_TEST_RANGE").ok();
+    patients::NhsNumberPolicy::from_setting(setting.as_deref()).map_err(|e| Failure::Input(e.to_string()))
+}
+
 /// The OS account running the command is the actor for administration.
 pub fn os_actor() -> store::Actor {
     let user =

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::Subcommand;
-use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientRecord, Sex};
+use patients::{GpPractice, NewPatient, NhsNumber, PatientRecord, Sex};
 use store::{PatientQuery, Store};
 
 use crate::{Failure, block_on, os_actor, output};
@@ -80,7 +80,7 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             json,
         } => {
             let patient = NewPatient {
-                nhs_number: NhsNumber::parse(&nhs_number, NhsNumberPolicy::default())
+                nhs_number: NhsNumber::parse(&nhs_number, crate::nhs_policy()?)
                     .map_err(|e| Failure::Input(format!("nhs_number: {e}")))?,
                 mrn: mrn.map(|m| m.to_uppercase()),
                 family_name,
@@ -108,7 +108,7 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
         }
         PatientCommand::Search { query, date_of_birth, limit, json } => {
             let born = date_of_birth.as_deref().map(|d| date(d, "date_of_birth")).transpose()?;
-            let query = PatientQuery::parse(&query, born, NhsNumberPolicy::default())?;
+            let query = PatientQuery::parse(&query, born, crate::nhs_policy()?)?;
             block_on(async {
                 let store = Store::open(&path).await?;
                 let result = store.search_patients(&actor, &query, limit).await;

@@ -22,15 +22,42 @@ pub enum StoreCommand {
         json: bool,
     },
     /// Write a consistent, encrypted backup to FILE (which must not exist).
-    Backup { file: PathBuf },
+    Backup {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Replace the store with the backup in FILE; the old store is kept beside it.
-    Restore { file: PathBuf },
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// Re-encrypt the store with a new key.
-    Rekey,
+    Rekey {
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the recovery key, once, to the store's owner.
-    RecoveryKey,
+    RecoveryKey {
+        #[arg(long)]
+        json: bool,
+    },
     /// Put a recovery key (read from standard input) back in the OS keyring.
-    UnlockWithRecoveryKey,
+    UnlockWithRecoveryKey {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Prints a one-line result, or the same as JSON.
+fn report(json: bool, message: &str, fields: serde_json::Value) -> Result<(), Failure> {
+    if json {
+        output::json(&fields)?
+    } else {
+        println!("{message}")
+    }
+    Ok(())
 }
 
 pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
@@ -72,13 +99,17 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                     );
                 }
             }
-            StoreCommand::Backup { file } => {
+            StoreCommand::Backup { file, json } => {
                 let store = Store::open(&path).await?;
                 store.backup(&actor, &file).await?;
                 store.close().await;
-                println!("Backed up to {} (encrypted with the store's key).", file.display());
+                report(
+                    json,
+                    &format!("Backed up to {} (encrypted with the store's key).", file.display()),
+                    serde_json::json!({"backup": file}),
+                )?;
             }
-            StoreCommand::Restore { file } => {
+            StoreCommand::Restore { file, json } => {
                 let key_path = std::path::absolute(&path).map_err(|e| Failure::Other(e.into()))?;
                 let key = tokio::task::spawn_blocking(move || StoreKey::load(&key_path))
                     .await
@@ -86,23 +117,23 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 let store = Store::restore(&path, &file, key, &actor).await?;
                 let status = store.status().await?;
                 store.close().await;
-                println!(
+                let message = format!(
                     "Restored {} from {}: {} patients, integrity {}.",
                     path.display(),
                     file.display(),
                     status.patients,
                     status.integrity
                 );
+                report(json, &message, serde_json::to_value(&status).map_err(|e| Failure::Other(e.into()))?)?;
             }
-            StoreCommand::Rekey => {
+            StoreCommand::Rekey { json } => {
                 let store = Store::open(&path).await?;
                 let store = store.rekey(&actor).await?;
                 store.close().await;
-                println!(
-                    "The store has a new key, now in the OS keyring. Show its recovery key with `cws store recovery-key`."
-                );
+                let message = "The store has a new key, now in the OS keyring. Show its recovery key with `cws store recovery-key`.";
+                report(json, message, serde_json::json!({"rekeyed": true}))?;
             }
-            StoreCommand::RecoveryKey => {
+            StoreCommand::RecoveryKey { json } => {
                 let store = Store::open(&path).await?;
                 let key = store.reveal_recovery_key(&actor).await?;
                 store.close().await;
@@ -112,14 +143,19 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 eprintln!(
                     "away from this computer. It is shown only this once; `cws store rekey` makes a new one."
                 );
-                println!("{}", key.recovery_text().as_str());
+                let text = key.recovery_text();
+                report(json, text.as_str(), serde_json::json!({"recovery_key": text.as_str()}))?;
             }
-            StoreCommand::UnlockWithRecoveryKey => {
+            StoreCommand::UnlockWithRecoveryKey { json } => {
                 let mut text = Zeroizing::new(String::new());
                 std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::Other(e.into()))?;
                 let key = StoreKey::from_recovery_text(&text)?;
                 Store::unlock_with_recovery_key(&path, key, &actor).await?;
-                println!("The recovery key opens {}; it is back in the OS keyring.", path.display());
+                report(
+                    json,
+                    &format!("The recovery key opens {}; it is back in the OS keyring.", path.display()),
+                    serde_json::json!({"unlocked": true}),
+                )?;
             }
         }
         Ok(())

@@ -205,6 +205,37 @@ fn nhs_number_check_prints_valid_or_the_reason() {
     assert!(stderr(&outside).contains("outside the ranges"));
 }
 
+#[test]
+fn a_production_site_refuses_test_range_numbers_by_setting() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    let refused = setup
+        .command(
+            &store,
+            &[
+                "patient",
+                "add",
+                "--nhs-number",
+                "9434765919",
+                "--family-name",
+                "Smith",
+                "--given-name",
+                "John",
+                "--date-of-birth",
+                "1945-07-14",
+                "--sex",
+                "male",
+            ],
+        )
+        .env("CWS_NHS_NUMBER_TEST_RANGE", "refuse")
+        .output()
+        .expect("cws runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("test range"), "{}", stderr(&refused));
+    assert_eq!(setup.json(&store, &["store", "status", "--json"])["patients"], 0);
+}
+
 /// SIGKILL a writer in the middle of a stream of transactions, many times:
 /// each time the store opens, passes its integrity check, and holds every
 /// batch that was reported committed, and never half a batch.

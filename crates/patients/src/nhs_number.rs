@@ -17,6 +17,18 @@ pub struct NhsNumberPolicy {
     pub accept_test_range: bool,
 }
 
+impl NhsNumberPolicy {
+    /// Reads the site setting `CWS_NHS_NUMBER_TEST_RANGE` (`accept`, the
+    /// default, or `refuse`); the caller passes the value, so this stays pure.
+    pub fn from_setting(value: Option<&str>) -> Result<Self, NhsNumberError> {
+        match value.map(str::trim) {
+            None | Some("") | Some("accept") => Ok(Self { accept_test_range: true }),
+            Some("refuse") => Ok(Self { accept_test_range: false }),
+            Some(other) => Err(NhsNumberError::BadSetting(other.to_owned())),
+        }
+    }
+}
+
 impl Default for NhsNumberPolicy {
     fn default() -> Self {
         Self { accept_test_range: true }
@@ -37,6 +49,8 @@ pub enum NhsNumberError {
     OutsideIssuedRanges(String),
     #[error("{0} is in the NHS test range (9xx), which this site does not accept")]
     TestRangeRefused(String),
+    #[error("CWS_NHS_NUMBER_TEST_RANGE is {0:?}; set it to accept or refuse")]
+    BadSetting(String),
 }
 
 /// Issued ranges by their first three digits: Scotland (CHI), Northern Ireland,
@@ -167,9 +181,43 @@ mod tests {
     }
 
     #[test]
+    fn the_site_setting_chooses_the_policy() {
+        assert_eq!(NhsNumberPolicy::from_setting(None), Ok(NhsNumberPolicy { accept_test_range: true }));
+        assert_eq!(
+            NhsNumberPolicy::from_setting(Some("refuse")),
+            Ok(NhsNumberPolicy { accept_test_range: false })
+        );
+        assert!(NhsNumberPolicy::from_setting(Some("maybe")).is_err());
+    }
+
+    #[test]
     fn nine_digits_complete_to_a_valid_number_when_one_exists() {
         let number = NhsNumber::from_nine_digits([9, 4, 3, 4, 7, 6, 5, 9, 1]).expect("exists");
         assert_eq!(number.digits(), "9434765919");
         assert_eq!(NhsNumber::from_nine_digits([1, 2, 3, 4, 5, 6, 7, 8, 9]), None);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Every number built from nine digits reads back, and changing any one
+        /// digit of it is caught (Modulus 11 detects every single-digit error).
+        #[test]
+        fn a_single_mistyped_digit_is_always_caught(nine in proptest::array::uniform9(0u8..10), position in 0usize..10, replacement in 0u8..10) {
+            let Some(number) = NhsNumber::from_nine_digits([9, nine[1], nine[2], nine[3], nine[4], nine[5], nine[6], nine[7], nine[8]]) else {
+                return Ok(());
+            };
+            prop_assert_eq!(NhsNumber::parse(&number.to_string(), NhsNumberPolicy::default()), Ok(number));
+            let mut digits: Vec<u8> = number.digits().into_bytes();
+            prop_assume!(digits[position] != b'0' + replacement);
+            digits[position] = b'0' + replacement;
+            let mistyped = String::from_utf8(digits).expect("ASCII digits");
+            prop_assert!(NhsNumber::parse(&mistyped, NhsNumberPolicy::default()).is_err(), "{} accepted", mistyped);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! signed-in user.
 
 use chrono::NaiveDate;
-use patients::{NhsNumberPolicy, PatientRecord};
+use patients::PatientRecord;
 use serde::Serialize;
 use store::{PatientQuery, PatientSummary};
 use tauri::State;
@@ -96,7 +96,7 @@ pub async fn search_patients(
             })
         })
         .transpose()?;
-    let query = PatientQuery::parse(&query, born, NhsNumberPolicy::default())?;
+    let query = PatientQuery::parse(&query, born, state.nhs_number_policy())?;
     let found = store.search_patients(&actor, &query, SEARCH_LIMIT).await?;
     found.into_iter().map(summary_view).collect()
 }
