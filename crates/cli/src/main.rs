@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 2 bad input (with the field named), 1 anything else.
 
 mod audit;
+mod card;
 mod demo;
 mod dose;
 mod nhs_number;
@@ -47,6 +48,9 @@ enum Command {
     /// Fictional demonstration data.
     #[command(subcommand)]
     Demo(demo::DemoCommand),
+    /// Smart cards: list them, and check a login.
+    #[command(subcommand)]
+    Card(card::CardCommand),
 }
 
 /// Why a command failed, which decides the exit code.
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         Command::NhsNumber(command) => nhs_number::run(command),
         Command::Audit(command) => audit::run(command, store_path(store)),
         Command::Demo(command) => demo::run(command, store_path(store)),
+        Command::Card(command) => card::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

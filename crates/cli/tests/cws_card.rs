@@ -1,0 +1,148 @@
+//! `cws card` against real PKCS#11 tokens (SoftHSM2): a good login, a wrong
+//! PIN, an expired certificate, an untrusted issuer, and a missing user id.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use identity::demo_ca::DemoCa;
+use test_services::SoftHsm;
+use time::{Duration, OffsetDateTime};
+
+struct Cards {
+    hsm: SoftHsm,
+    ca: DemoCa,
+    ca_file: tempfile::NamedTempFile,
+}
+
+impl Cards {
+    fn new() -> Self {
+        let ca = DemoCa::new("Test Trust Issuing CA").expect("CA");
+        let mut ca_file = tempfile::NamedTempFile::new().expect("temp file");
+        ca_file.write_all(ca.cert_pem().as_bytes()).expect("CA written");
+        Self { hsm: SoftHsm::start(), ca, ca_file }
+    }
+
+    fn add(
+        &self,
+        label: &str,
+        user_id: &str,
+        valid_from: OffsetDateTime,
+        valid_to: OffsetDateTime,
+        issuer: &DemoCa,
+    ) {
+        let card = issuer.issue(user_id, "PHARMACY, Percy", valid_from, valid_to).expect("issued");
+        self.hsm.add_card(label, "1234", &card.key_pem, &card.cert_der);
+    }
+
+    fn add_valid(&self, label: &str, user_id: &str) {
+        let now = OffsetDateTime::now_utc();
+        self.add(label, user_id, now - Duration::days(30), now + Duration::days(365), &self.ca);
+    }
+
+    fn cws(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
+            .args(args)
+            .envs(self.hsm.env())
+            .env("CWS_CARD_CA", self.ca_file.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cws runs");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("PIN");
+        child.wait_with_output().expect("cws ends")
+    }
+
+    fn login(&self, label: &str, pin: &str) -> Output {
+        self.cws(&["card", "login", "--card", label, "--pin-stdin"], pin)
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_good_card_and_pin_prove_the_user() {
+    let cards = Cards::new();
+    cards.add_valid("PHARMACIST-CARD", "555000000002");
+    let listed = cards.cws(&["card", "list"], "");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("PHARMACIST-CARD"));
+    let output = cards.login("PHARMACIST-CARD", "1234\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("proves user 555000000002"));
+}
+
+#[test]
+fn a_wrong_pin_is_refused_and_says_what_the_card_reports() {
+    let cards = Cards::new();
+    cards.add_valid("NURSE-CARD", "555000000003");
+    let output = cards.login("NURSE-CARD", "9999\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("the PIN is wrong"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("9999"), "the PIN is never echoed");
+}
+
+#[test]
+fn an_expired_certificate_is_refused() {
+    let cards = Cards::new();
+    let now = OffsetDateTime::now_utc();
+    cards.add("OLD-CARD", "555000000004", now - Duration::days(800), now - Duration::days(1), &cards.ca);
+    let output = cards.login("OLD-CARD", "1234\n");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("expired"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_certificate_from_an_untrusted_ca_is_refused() {
+    let cards = Cards::new();
+    let stranger = DemoCa::new("Somebody Else's CA").expect("CA");
+    let now = OffsetDateTime::now_utc();
+    cards.add("FORGED-CARD", "555000000001", now - Duration::days(1), now + Duration::days(30), &stranger);
+    let output = cards.login("FORGED-CARD", "1234\n");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("not issued by the trusted authority"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_certificate_without_a_user_id_is_refused() {
+    let cards = Cards::new();
+    let now = OffsetDateTime::now_utc();
+    cards.add("ODD-CARD", "not-a-user-id", now - Duration::days(1), now + Duration::days(30), &cards.ca);
+    let output = cards.login("ODD-CARD", "1234\n");
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("12-digit NHS user id"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_card_not_in_a_reader_is_named() {
+    let cards = Cards::new();
+    cards.add_valid("PRESENT-CARD", "555000000002");
+    cards.hsm.remove_card("PRESENT-CARD");
+    let output = cards.login("PRESENT-CARD", "1234\n");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no smart card labelled \"PRESENT-CARD\""), "{}", stderr(&output));
+}
+
+#[test]
+fn a_card_whose_key_does_not_match_its_certificate_is_refused() {
+    let cards = Cards::new();
+    let now = OffsetDateTime::now_utc();
+    let genuine = cards
+        .ca
+        .issue("555000000002", "PHARMACY, Percy", now - Duration::days(1), now + Duration::days(30))
+        .expect("issued");
+    let other = cards
+        .ca
+        .issue("555000000009", "Someone Else", now - Duration::days(1), now + Duration::days(30))
+        .expect("issued");
+    // The certificate of one card with the key of another: the challenge signature cannot verify.
+    cards.hsm.add_card("MIXED-CARD", "1234", &other.key_pem, &genuine.cert_der);
+    let output = cards.login("MIXED-CARD", "1234\n");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("could not prove it holds the certificate's key"),
+        "{}",
+        stderr(&output)
+    );
+}

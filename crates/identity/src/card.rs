@@ -1,0 +1,161 @@
+//! Cards in readers, found by token label or serial through PKCS#11.
+
+use std::path::Path;
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as Pkcs11Error, RvError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::ecdsa::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::IdentityError;
+use crate::certificate::{Trust, check};
+
+/// A token in a reader, as the sign-in screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardInfo {
+    pub label: String,
+    pub serial: String,
+}
+
+/// Who a card proved to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardLogin {
+    pub user_id: String,
+    pub common_name: String,
+    pub card_serial: String,
+    pub certificate_serial: String,
+}
+
+pub struct CardReader {
+    pkcs11: Pkcs11,
+}
+
+impl CardReader {
+    /// Loads a PKCS#11 module: OpenSC's for real cards, SoftHSM2's for tests and demonstrations.
+    pub fn open(module: &Path) -> Result<Self, IdentityError> {
+        let pkcs11 =
+            Pkcs11::new(module).map_err(|e| IdentityError::Pkcs11(format!("{}: {e}", module.display())))?;
+        pkcs11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))?;
+        Ok(Self { pkcs11 })
+    }
+
+    pub fn cards(&self) -> Result<Vec<CardInfo>, IdentityError> {
+        let mut cards = Vec::new();
+        for slot in self.pkcs11.get_slots_with_token()? {
+            let info = self.pkcs11.get_token_info(slot)?;
+            if info.user_pin_initialized() {
+                cards.push(CardInfo {
+                    label: info.label().trim().to_owned(),
+                    serial: info.serial_number().trim().to_owned(),
+                });
+            }
+        }
+        Ok(cards)
+    }
+
+    /// Whether the card with this serial is still in its reader.
+    pub fn is_present(&self, serial: &str) -> bool {
+        self.slot_where(|info| info.serial == serial).is_ok()
+    }
+
+    fn slot_where(&self, wanted: impl Fn(&CardInfo) -> bool) -> Result<(Slot, CardInfo), IdentityError> {
+        for slot in self.pkcs11.get_slots_with_token()? {
+            let Ok(info) = self.pkcs11.get_token_info(slot) else { continue };
+            let card = CardInfo {
+                label: info.label().trim().to_owned(),
+                serial: info.serial_number().trim().to_owned(),
+            };
+            if wanted(&card) {
+                return Ok((slot, card));
+            }
+        }
+        Err(IdentityError::CardNotFound(String::new()))
+    }
+
+    /// The whole login: PIN, proof of key, and certificate trust.
+    pub fn login(
+        &self,
+        card: &str,
+        pin: &Zeroizing<String>,
+        trust: &Trust,
+        now: OffsetDateTime,
+    ) -> Result<CardLogin, IdentityError> {
+        let (slot, info) = self
+            .slot_where(|c| c.label == card || c.serial == card)
+            .map_err(|_| IdentityError::CardNotFound(card.to_owned()))?;
+        let session = self.pkcs11.open_ro_session(slot)?;
+        let (cert_der, key_id) = certificate_on(&session)?;
+        let holder = check(&cert_der, trust, now)?;
+        let pin = AuthPin::from(pin.as_str());
+        if let Err(error) = session.login(UserType::User, Some(&pin)) {
+            return Err(self.pin_error(slot, error));
+        }
+        let proved = prove_key(&session, &key_id, &holder.public_key);
+        let _ = session.logout();
+        proved?;
+        Ok(CardLogin {
+            user_id: holder.user_id,
+            common_name: holder.common_name,
+            card_serial: info.serial,
+            certificate_serial: holder.serial,
+        })
+    }
+
+    fn pin_error(&self, slot: Slot, error: Pkcs11Error) -> IdentityError {
+        match error {
+            Pkcs11Error::Pkcs11(RvError::PinLocked, _) => IdentityError::PinLocked,
+            Pkcs11Error::Pkcs11(RvError::PinIncorrect, _) => {
+                // PKCS#11 reports no count, only whether few or one try remain.
+                let remaining = match self.pkcs11.get_token_info(slot) {
+                    Ok(info) if info.user_pin_locked() => return IdentityError::PinLocked,
+                    Ok(info) if info.user_pin_final_try() => "one try is left before the card locks",
+                    Ok(info) if info.user_pin_count_low() => "few tries are left before the card locks",
+                    _ => "the card did not say how many tries are left",
+                };
+                IdentityError::WrongPin { remaining }
+            }
+            other => other.into(),
+        }
+    }
+}
+
+fn certificate_on(session: &Session) -> Result<(Vec<u8>, Vec<u8>), IdentityError> {
+    let handle = *session
+        .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE)])?
+        .first()
+        .ok_or(IdentityError::CertificateMissing)?;
+    let mut value = None;
+    let mut id = Vec::new();
+    for attribute in session.get_attributes(handle, &[AttributeType::Value, AttributeType::Id])? {
+        match attribute {
+            Attribute::Value(bytes) => value = Some(bytes),
+            Attribute::Id(bytes) => id = bytes,
+            _ => {}
+        }
+    }
+    Ok((value.ok_or(IdentityError::CertificateMissing)?, id))
+}
+
+/// Signs a fresh random challenge on the card and checks it with the certificate's key.
+fn prove_key(session: &Session, key_id: &[u8], public_key: &[u8]) -> Result<(), IdentityError> {
+    let key = *session
+        .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(key_id.to_vec())])?
+        .first()
+        .ok_or(IdentityError::KeyProofFailed)?;
+    let mut challenge = [0u8; 32];
+    getrandom::fill(&mut challenge).map_err(|e| IdentityError::Pkcs11(e.to_string()))?;
+    let digest = Sha256::digest(challenge);
+    let signature = session.sign(&Mechanism::Ecdsa, key, &digest)?;
+    let verifying_key =
+        VerifyingKey::from_sec1_bytes(public_key).map_err(|_| IdentityError::KeyProofFailed)?;
+    let signature = Signature::from_slice(&signature).map_err(|_| IdentityError::KeyProofFailed)?;
+    verifying_key.verify_prehash(&digest, &signature).map_err(|_| IdentityError::KeyProofFailed)
+}

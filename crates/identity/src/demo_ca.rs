@@ -1,0 +1,71 @@
+//! A local certificate authority for demonstration and test cards: it issues
+//! P-256 card keys and certificates carrying the NHS user id in the UID attribute.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+use crate::IdentityError;
+
+const UID_OID: [u64; 7] = [0, 9, 2342, 19200300, 100, 1, 1];
+
+pub struct DemoCa {
+    issuer: Issuer<'static, KeyPair>,
+    cert_der: Vec<u8>,
+    cert_pem: String,
+}
+
+/// A card's key (PKCS#8 PEM, for `softhsm2-util --import`) and its certificate.
+pub struct IssuedCard {
+    pub key_pem: Zeroizing<String>,
+    pub cert_der: Vec<u8>,
+}
+
+fn failed(error: rcgen::Error) -> IdentityError {
+    IdentityError::Pkcs11(format!("the demonstration CA failed: {error}"))
+}
+
+impl DemoCa {
+    pub fn new(name: &str) -> Result<Self, IdentityError> {
+        let key = KeyPair::generate().map_err(failed)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let cert = params.self_signed(&key).map_err(failed)?;
+        let cert_der = cert.der().to_vec();
+        let cert_pem = cert.pem();
+        Ok(Self { issuer: Issuer::new(params, key), cert_der, cert_pem })
+    }
+
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub fn cert_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// Issues a card for `user_id`, valid from `not_before` to `not_after`.
+    pub fn issue(
+        &self,
+        user_id: &str,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCard, IdentityError> {
+        let key = KeyPair::generate().map_err(failed)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, common_name);
+        params.distinguished_name.push(DnType::CustomDnType(UID_OID.to_vec()), user_id);
+        params.not_before = not_before;
+        params.not_after = not_after;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let cert = params.signed_by(&key, &self.issuer).map_err(failed)?;
+        Ok(IssuedCard { key_pem: Zeroizing::new(key.serialize_pem()), cert_der: cert.der().to_vec() })
+    }
+}

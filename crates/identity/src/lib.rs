@@ -1,0 +1,17 @@
+//! Smart-card identity over PKCS#11. A login finds the card by its token label
+//! or serial (never by slot index), reads the authentication certificate,
+//! logs in with the PIN, signs a fresh random challenge with the card's key,
+//! verifies the signature against the certificate, and checks the
+//! certificate's dates and that the configured issuing CA signed it.
+//!
+//! The user id is the 12-digit NHS user id in the certificate subject's UID
+//! attribute (OID 0.9.2342.19200300.100.1.1).
+
+mod card;
+mod certificate;
+pub mod demo_ca;
+mod error;
+
+pub use card::{CardInfo, CardLogin, CardReader};
+pub use certificate::Trust;
+pub use error::IdentityError;
