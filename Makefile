@@ -66,9 +66,14 @@ bindings:
 build: deps ui
 	cargo build --locked --workspace
 
-# Fictional patients in the demonstration store (only added to an empty store).
+# Fictional patients in the demonstration store (only added to an empty store),
+# and four demonstration smart cards (SoftHSM2) beside it; PINs in the README.
 DEMO_PATIENTS := 200
-SEED_AND_START := ./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && ./target/debug/clinical-workstation
+DEMO_CARDS = $${XDG_DATA_HOME:-$$HOME/.local/share}/clinicalworkstation/demo-cards
+SEED_AND_START = ./target/debug/cws card demo-init --if-missing && \
+	./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && \
+	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf CWS_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
+	CWS_CARD_CA=$(DEMO_CARDS)/demo-ca.pem ./target/debug/clinical-workstation
 
 # On a desktop the store's key goes in your login keyring. Without a display,
 # a private D-Bus and GNOME Keyring (password "demo") stand in, and Xvfb too.

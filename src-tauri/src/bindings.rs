@@ -4,7 +4,7 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, chemotherapy, patients, sign_in};
+use crate::commands::{app, cards, chemotherapy, patients, sign_in};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -16,6 +16,9 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         sign_in::sign_in,
         sign_in::sign_out,
         sign_in::session_state,
+        cards::list_cards,
+        cards::card_sign_in,
+        cards::lock_session,
         chemotherapy::list_regimens,
         chemotherapy::calculate_regimen_doses,
         patients::search_patients,

@@ -13,8 +13,20 @@ pub enum ErrorCode {
     NotSignedIn,
     #[serde(rename = "session.already_signed_in")]
     AlreadySignedIn,
+    #[serde(rename = "session.locked")]
+    SessionLocked,
+    #[serde(rename = "session.not_permitted")]
+    NotPermitted,
     #[serde(rename = "sign_in.unknown_user")]
     UnknownUser,
+    #[serde(rename = "card.pin_refused")]
+    PinRefused,
+    #[serde(rename = "card.not_found")]
+    CardNotFound,
+    #[serde(rename = "card.refused")]
+    CardRefused,
+    #[serde(rename = "card.unavailable")]
+    CardsUnavailable,
     #[serde(rename = "dose.invalid_input")]
     InvalidDoseInput,
     #[serde(rename = "dose.unavailable")]
@@ -59,6 +71,8 @@ impl From<SessionError> for CommandError {
         let code = match error {
             SessionError::NotSignedIn => ErrorCode::NotSignedIn,
             SessionError::AlreadySignedIn => ErrorCode::AlreadySignedIn,
+            SessionError::Locked => ErrorCode::SessionLocked,
+            SessionError::NotPermitted(_) => ErrorCode::NotPermitted,
         };
         Self::new(code, error.to_string())
     }

@@ -4,6 +4,7 @@
 //! the error. Anything that decides something clinical lives in `crates/`.
 
 mod bindings;
+mod cards;
 mod commands;
 mod error;
 mod state;
@@ -19,6 +20,10 @@ pub fn run() {
     tauri::Builder::default()
         .manage(AppState::load())
         .invoke_handler(builder.invoke_handler())
+        .setup(|app| {
+            cards::start_watcher(app.handle().clone());
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("the desktop shell could not start its window");
 }

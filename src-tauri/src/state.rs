@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use dosing::policy::SitePolicy;
 use patients::NhsNumberPolicy;
@@ -19,6 +20,7 @@ pub struct DosingData {
 
 pub struct AppState {
     pub workstation: Mutex<Workstation>,
+    pub cards: crate::cards::Cards,
     workstation_name: String,
     nhs_number_policy: NhsNumberPolicy,
     dosing: Result<DosingData, String>,
@@ -40,6 +42,7 @@ impl AppState {
         }
         Self {
             workstation: Mutex::default(),
+            cards: crate::cards::Cards::configure(),
             workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
             nhs_number_policy: nhs_number_policy(),
             dosing,
@@ -49,14 +52,23 @@ impl AppState {
 
     /// The signed-in user, or the typed refusal every protected command returns.
     pub fn require_user(&self) -> Result<StaffUser, CommandError> {
-        let workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        Ok(workstation.require_user()?.clone())
+        let mut workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+        Ok(workstation.require_user(Instant::now())?.clone())
     }
 
     /// The signed-in user as the actor every audit entry names.
     pub fn actor(&self) -> Result<Actor, CommandError> {
         let user = self.require_user()?;
         Ok(Actor { user: user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() })
+    }
+
+    /// Records a session event against a user id; a failure to audit is logged, never hidden.
+    pub async fn audit_session(&self, user_id: &str, action: &str, outcome: &str) {
+        let Ok(store) = self.store() else { return };
+        let actor = Actor { user: user_id.to_owned(), workstation: self.workstation_name.clone() };
+        if let Err(error) = store.audit_session(&actor, action, outcome).await {
+            tracing::error!(%error, action, "a session event could not be audited");
+        }
     }
 
     pub fn nhs_number_policy(&self) -> NhsNumberPolicy {

@@ -38,15 +38,33 @@ const DEMO_PATIENTS: &str = "60";
 
 impl RunningApp {
     /// Starts a keyring, a demonstration store, Xvfb, tauri-driver and the app
-    /// built by this `cargo test`.
+    /// built by this `cargo test`, with the demonstration sign-in (no cards).
     pub async fn launch() -> Self {
+        Self::start(false).await
+    }
+
+    /// As `launch`, with the four demonstration smart cards (SoftHSM2) in their readers.
+    pub async fn launch_with_cards() -> Self {
+        Self::start(true).await
+    }
+
+    async fn start(with_cards: bool) -> Self {
         let profile = tempfile::tempdir().expect("temporary profile folder");
         let keyring = KeyringSession::start();
-        seed_demo_store(&keyring, profile.path());
+        let mut card_env = Vec::new();
+        if with_cards {
+            cws(
+                &keyring,
+                profile.path(),
+                &["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()],
+            );
+            card_env = card_environment(profile.path());
+        }
+        cws(&keyring, profile.path(), &["demo", "seed", "--patients", DEMO_PATIENTS]);
         let (xvfb, display) = start_xvfb();
         let port = free_loopback_port();
         let native_port = free_loopback_port();
-        let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring);
+        let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring, &card_env);
         wait_for_port(port);
 
         let mut capabilities = serde_json::Map::new();
@@ -164,6 +182,13 @@ impl RunningApp {
             .collect()
     }
 
+    /// Pulls a demonstration card out of its reader.
+    pub fn remove_card(&self, label: &str) {
+        let tokens = identity::softhsm::SoftHsmTokens::create(&cards_folder(self.profile.path()))
+            .expect("the card folder");
+        tokens.remove_card(label).expect("card removed");
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.profile.path().join("tauri-driver.log")).unwrap_or_default()
     }
@@ -205,16 +230,28 @@ fn store_path(profile: &Path) -> PathBuf {
     profile.join("store").join("store.db")
 }
 
-/// Seeds the run's encrypted store with `cws demo seed`, as `make run` does.
-fn seed_demo_store(keyring: &KeyringSession, profile: &Path) {
-    let status = Command::new(cws_path())
-        .args(["demo", "seed", "--patients", DEMO_PATIENTS])
+fn cards_folder(profile: &Path) -> PathBuf {
+    profile.join("cards")
+}
+
+fn card_environment(profile: &Path) -> Vec<(String, String)> {
+    let folder = cards_folder(profile);
+    vec![
+        ("SOFTHSM2_CONF".into(), folder.join("softhsm2.conf").to_string_lossy().into_owned()),
+        ("CWS_PKCS11_MODULE".into(), identity::softhsm::SOFTHSM_MODULE.into()),
+        ("CWS_CARD_CA".into(), folder.join("demo-ca.pem").to_string_lossy().into_owned()),
+    ]
+}
+
+/// Runs `cws` on the run's store, as `make run` does to prepare it.
+fn cws(keyring: &KeyringSession, profile: &Path, args: &[&str]) {
+    let output = Command::new(cws_path())
+        .args(args)
         .envs(keyring.env())
         .env("CWS_STORE", store_path(profile))
-        .stdout(Stdio::null())
-        .status()
+        .output()
         .expect("cws runs");
-    assert!(status.success(), "seeding the demonstration store failed");
+    assert!(output.status.success(), "cws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// `cws` beside the app binary; built on demand when only this test was asked for.
@@ -237,11 +274,13 @@ fn start_tauri_driver(
     native_port: u16,
     profile: &Path,
     keyring: &KeyringSession,
+    card_env: &[(String, String)],
 ) -> Child {
     let log = std::fs::File::create(profile.join("tauri-driver.log")).expect("driver log");
     Command::new(tauri_driver_path())
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .envs(keyring.env())
+        .envs(card_env.iter().cloned())
         .env("CWS_STORE", store_path(profile))
         .env("RUST_LOG", "info")
         .env("DISPLAY", display)

@@ -22,6 +22,15 @@ pub enum CardCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make the four demonstration cards (SoftHSM2 tokens from a local demonstration CA) and enrol their holders.
+    DemoInit {
+        /// Where the tokens and the CA certificate go (default: `demo-cards` beside the store).
+        #[arg(long)]
+        folder: Option<PathBuf>,
+        /// Do nothing if the demonstration cards already exist.
+        #[arg(long)]
+        if_missing: bool,
+    },
     /// Log in with a card: PIN from standard input, then key proof and certificate checks.
     Login {
         /// The card's token label or serial number.
@@ -46,8 +55,9 @@ impl From<IdentityError> for Failure {
     }
 }
 
-pub fn run(command: CardCommand) -> Result<(), Failure> {
+pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
     match command {
+        CardCommand::DemoInit { folder, if_missing } => demo_init(folder, if_missing, store_path),
         CardCommand::List { module, json } => {
             let cards = CardReader::open(&module)?.cards()?;
             if json {
@@ -82,4 +92,89 @@ pub fn run(command: CardCommand) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The four demonstration cards: label, PIN (demonstration only), and the staff member.
+pub const DEMO_CARDS: [(&str, &str, &str, &str); 4] = [
+    ("DEMO-PRESCRIBER", "1111", "555000000001", "GMC:7000001"),
+    ("DEMO-PHARMACIST", "2222", "555000000002", "GPhC:2000002"),
+    ("DEMO-NURSE", "3333", "555000000003", "NMC:99A0003E"),
+    ("DEMO-WARD-DOCTOR", "4444", "555000000004", "GMC:7000004"),
+];
+
+/// Where `make run` and `cws card demo-init` keep the demonstration cards.
+pub fn demo_folder(store_path: &std::path::Path) -> PathBuf {
+    store_path.parent().map(|p| p.join("demo-cards")).unwrap_or_else(|| PathBuf::from("demo-cards"))
+}
+
+fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> Result<(), Failure> {
+    use identity::demo_ca::DemoCa;
+    use identity::softhsm::{SOFTHSM_MODULE, SoftHsmTokens};
+
+    let folder = folder.unwrap_or_else(|| demo_folder(&store_path));
+    let ca_file = folder.join("demo-ca.pem");
+    if if_missing && ca_file.exists() {
+        return Ok(());
+    }
+    if ca_file.exists() {
+        return Err(Failure::Input(format!(
+            "folder: demonstration cards already exist in {}",
+            folder.display()
+        )));
+    }
+    let tokens = SoftHsmTokens::create(&folder)?;
+    let ca = DemoCa::new("Clinical Workstation Demonstration CA (not for clinical use)")?;
+    let now = time::OffsetDateTime::now_utc();
+    let staff = session::demo::staff();
+    let actor = crate::os_actor();
+    crate::block_on(async {
+        let store = match store::Store::open(&store_path).await {
+            Ok(store) => store,
+            Err(store::StoreError::NotFound { .. }) => {
+                if let Some(parent) = store_path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| Failure::Other(e.into()))?;
+                }
+                store::Store::create(&store_path).await?
+            }
+            Err(other) => return Err(other.into()),
+        };
+        for (label, pin, user_id, registration) in DEMO_CARDS {
+            let member = staff
+                .iter()
+                .find(|s| s.user_id.as_str() == user_id)
+                .ok_or_else(|| Failure::Other(anyhow::anyhow!("no demo staff {user_id}")))?;
+            let card = ca.issue(
+                user_id,
+                &member.display_name,
+                now - time::Duration::days(1),
+                now + time::Duration::days(365),
+            )?;
+            tokens.add_card(label, pin, &card.key_pem, &card.cert_der)?;
+            let (body, number) = registration.split_once(':').unwrap_or_default();
+            let user = store::EnrolledUser {
+                user_id: user_id.to_owned(),
+                display_name: member.display_name.clone(),
+                job_title: member.job_title.clone(),
+                professional_body: Some(body.to_owned()),
+                registration_number: Some(number.to_owned()),
+                roles: crate::user::roles(std::slice::from_ref(&member.role.code)),
+                disabled: false,
+            };
+            store.enrol_user(&actor, &user).await?;
+        }
+        store.close().await;
+        Ok(())
+    })?;
+    std::fs::write(&ca_file, ca.cert_pem()).map_err(|e| Failure::Other(e.into()))?;
+    println!(
+        "Made {} demonstration cards in {} (PINs are in the README; demonstration only).",
+        DEMO_CARDS.len(),
+        folder.display()
+    );
+    println!(
+        "SOFTHSM2_CONF={} CWS_PKCS11_MODULE={SOFTHSM_MODULE} CWS_CARD_CA={}",
+        tokens.config().display(),
+        ca_file.display()
+    );
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod output;
 mod patient;
 mod regimen;
 mod store_admin;
+mod user;
 
 use std::process::ExitCode;
 
@@ -48,9 +49,12 @@ enum Command {
     /// Fictional demonstration data.
     #[command(subcommand)]
     Demo(demo::DemoCommand),
-    /// Smart cards: list them, and check a login.
+    /// Smart cards: list them, check a login, make demonstration cards.
     #[command(subcommand)]
     Card(card::CardCommand),
+    /// Enrol, list and disable the staff who sign in with cards.
+    #[command(subcommand)]
+    User(user::UserCommand),
 }
 
 /// Why a command failed, which decides the exit code.
@@ -120,7 +124,8 @@ fn main() -> ExitCode {
         Command::NhsNumber(command) => nhs_number::run(command),
         Command::Audit(command) => audit::run(command, store_path(store)),
         Command::Demo(command) => demo::run(command, store_path(store)),
-        Command::Card(command) => card::run(command),
+        Command::Card(command) => card::run(command, store_path(store)),
+        Command::User(command) => user::run(command, store_path(store)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,10 +20,7 @@ impl Trust {
 
     /// Reads a PEM or DER CA certificate.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, IdentityError> {
-        match x509_parser::pem::parse_x509_pem(bytes) {
-            Ok((_, pem)) => Self::from_der(pem.contents),
-            Err(_) => Self::from_der(bytes.to_vec()),
-        }
+        Self::from_der(der_of(bytes))
     }
 }
 
@@ -31,6 +28,29 @@ fn parse(der: &[u8]) -> Result<X509Certificate<'_>, IdentityError> {
     X509Certificate::from_der(der)
         .map(|(_, cert)| cert)
         .map_err(|e| IdentityError::CertificateUnreadable(e.to_string()))
+}
+
+/// The DER of a certificate given as PEM or DER.
+fn der_of(bytes: &[u8]) -> Vec<u8> {
+    match x509_parser::pem::parse_x509_pem(bytes) {
+        Ok((_, pem)) => pem.contents,
+        Err(_) => bytes.to_vec(),
+    }
+}
+
+/// The user id and name a certificate (PEM or DER) carries, for enrolment;
+/// checks its issuer when `trust` is given.
+pub fn certificate_holder(cert: &[u8], trust: Option<&Trust>) -> Result<(String, String), IdentityError> {
+    let der = der_of(cert);
+    let cert = parse(&der)?;
+    if let Some(trust) = trust {
+        let ca = parse(&trust.ca_der)?;
+        if cert.issuer() != ca.subject() || cert.verify_signature(Some(ca.public_key())).is_err() {
+            return Err(IdentityError::UntrustedIssuer);
+        }
+    }
+    let holder = holder_of(&cert)?;
+    Ok((holder.user_id, holder.common_name))
 }
 
 /// What a trusted, in-date certificate says about its holder.
@@ -59,6 +79,10 @@ pub(crate) fn check(cert_der: &[u8], trust: &Trust, now: OffsetDateTime) -> Resu
     if cert.issuer() != ca.subject() || cert.verify_signature(Some(ca.public_key())).is_err() {
         return Err(IdentityError::UntrustedIssuer);
     }
+    holder_of(&cert)
+}
+
+fn holder_of(cert: &X509Certificate<'_>) -> Result<Holder, IdentityError> {
     let uid = Oid::from(&[0, 9, 2342, 19200300, 100, 1, 1]).map_err(|_| IdentityError::NoUserId)?;
     debug_assert_eq!(uid.to_id_string(), UID);
     let user_id = cert

@@ -11,7 +11,8 @@ mod card;
 mod certificate;
 pub mod demo_ca;
 mod error;
+pub mod softhsm;
 
 pub use card::{CardInfo, CardLogin, CardReader};
-pub use certificate::Trust;
+pub use certificate::{Trust, certificate_holder};
 pub use error::IdentityError;

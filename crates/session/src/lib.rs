@@ -5,8 +5,10 @@
 //! crate) is decided elsewhere; this crate only records the result.
 
 pub mod demo;
+mod permissions;
 mod staff;
 mod state;
 
+pub use permissions::{Permission, RolePermissions};
 pub use staff::{JobRole, StaffUser, UserId};
-pub use state::{SessionError, SessionState, Workstation};
+pub use state::{LockReason, SessionChange, SessionError, SessionState, Workstation};

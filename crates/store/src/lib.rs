@@ -11,6 +11,7 @@ mod error;
 mod key;
 mod maintenance;
 mod patients;
+mod users;
 
 pub use audit::{Actor, AuditEntry, AuditVerdict, write_csv};
 pub use connection::{Store, default_path};
@@ -18,3 +19,4 @@ pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};
 pub use maintenance::StoreStatus;
 pub use patients::{PatientQuery, PatientSummary};
+pub use users::{EnrolledRole, EnrolledUser};

@@ -1,91 +1,42 @@
-//! SoftHSM2 tokens standing in for smart cards, in a private token folder.
-//! A card is "removed" by deleting its token, as pulling it from a reader would.
+//! SoftHSM2 tokens standing in for smart cards, in a private folder removed on drop.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-/// Debian's SoftHSM2 PKCS#11 module (package softhsm2).
-pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
-const SO_PIN: &str = "87654321";
+pub use identity::softhsm::SOFTHSM_MODULE;
+use identity::softhsm::SoftHsmTokens;
 
 pub struct SoftHsm {
-    folder: tempfile::TempDir,
+    tokens: SoftHsmTokens,
+    _folder: tempfile::TempDir,
 }
 
 impl SoftHsm {
     pub fn start() -> Self {
         let folder = tempfile::tempdir().expect("temporary token folder");
-        std::fs::create_dir_all(folder.path().join("tokens")).expect("token folder");
-        let config = format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = true\n",
-            folder.path().join("tokens").display()
-        );
-        std::fs::write(folder.path().join("softhsm2.conf"), config).expect("config");
-        Self { folder }
+        let tokens = SoftHsmTokens::create(folder.path()).expect("SoftHSM2 configuration");
+        Self { tokens, _folder: folder }
     }
 
     pub fn module(&self) -> PathBuf {
         PathBuf::from(SOFTHSM_MODULE)
     }
 
-    /// Environment for a process that should see these tokens.
+    /// Environment for a process that should see these cards.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("SOFTHSM2_CONF".into(), self.folder.path().join("softhsm2.conf").to_string_lossy().into_owned()),
+            ("SOFTHSM2_CONF".into(), self.tokens.config().to_string_lossy().into_owned()),
             ("CWS_PKCS11_MODULE".into(), SOFTHSM_MODULE.into()),
         ]
     }
 
-    /// A new card labelled `label` with this PIN, holding a key pair (PKCS#8 PEM) and its certificate.
     pub fn add_card(&self, label: &str, pin: &str, key_pem: &str, cert_der: &[u8]) {
-        self.run(
-            "softhsm2-util",
-            &["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", pin],
-        );
-        let key = self.folder.path().join(format!("{label}.key.pem"));
-        let cert = self.folder.path().join(format!("{label}.cert.der"));
-        std::fs::write(&key, key_pem).expect("key file");
-        std::fs::write(&cert, cert_der).expect("certificate file");
-        let key_path = key.to_string_lossy().into_owned();
-        self.run(
-            "softhsm2-util",
-            &["--import", &key_path, "--token", label, "--label", "auth", "--id", "01", "--pin", pin],
-        );
-        let cert_path = cert.to_string_lossy().into_owned();
-        self.run(
-            "pkcs11-tool",
-            &[
-                "--module",
-                SOFTHSM_MODULE,
-                "--token-label",
-                label,
-                "--login",
-                "--pin",
-                pin,
-                "--write-object",
-                &cert_path,
-                "--type",
-                "cert",
-                "--id",
-                "01",
-                "--label",
-                "auth",
-            ],
-        );
-        std::fs::remove_file(&key).expect("the key file is removed once on the card");
+        self.tokens
+            .add_card(label, pin, key_pem, cert_der)
+            .expect("card written (make test installs softhsm2 and opensc)");
     }
 
     /// Takes the card out of its reader.
     pub fn remove_card(&self, label: &str) {
-        self.run("softhsm2-util", &["--delete-token", "--token", label]);
-    }
-
-    fn run(&self, program: &str, args: &[&str]) {
-        let output = Command::new(program)
-            .args(args)
-            .envs(self.env())
-            .output()
-            .unwrap_or_else(|e| panic!("{program} runs (make test installs softhsm2 and opensc): {e}"));
-        assert!(output.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        self.tokens.remove_card(label).expect("card removed");
     }
 }

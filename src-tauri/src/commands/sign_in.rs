@@ -1,7 +1,7 @@
 //! Signing in and out. Until smart-card login lands, sign-in chooses among the
 //! fictional demonstration staff; the session rules are already the real ones.
 
-use session::{SessionState, StaffUser, UserId};
+use session::{RolePermissions, SessionState, StaffUser, UserId};
 use tauri::State;
 
 use crate::error::{CommandError, ErrorCode};
@@ -20,8 +20,9 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
     let user = UserId::parse(&user_id).and_then(|id| session::demo::find(&id)).ok_or_else(|| {
         CommandError::new(ErrorCode::UnknownUser, "That user is not enrolled at this workstation.")
     })?;
+    let permissions = RolePermissions::site_default().for_roles(std::slice::from_ref(&user.role));
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    let session = workstation.sign_in(user)?;
+    let session = workstation.sign_in(user, permissions, std::time::Instant::now())?;
     tracing::info!("signed in");
     Ok(session)
 }

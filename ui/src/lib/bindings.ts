@@ -10,6 +10,10 @@ export const commands = {
 	signIn: (userId: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_in", { userId })),
 	signOut: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_out")),
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
+	listCards: () => typedError<CardView[], CommandError>(__TAURI_INVOKE("list_cards")),
+	cardSignIn: (card: string, pin: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("card_sign_in", { card, pin })),
+	/**  Locks the screen now (the user stepping away). */
+	lockSession: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("lock_session")),
 	listRegimens: () => typedError<RegimenSummary[], CommandError>(__TAURI_INVOKE("list_regimens")),
 	calculateRegimenDoses: (request: DoseCalculationRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("calculate_regimen_doses", { request })),
 	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
@@ -33,6 +37,11 @@ export type BsaResult = {
 	bsa_m2: SquareMetres,
 	capped: boolean,
 	steps: Derivation,
+};
+
+export type CardView = {
+	label: string,
+	serial: string,
 };
 
 export type CommandError = {
@@ -86,7 +95,7 @@ export type DrugLineDose = {
 	day: string,
 } & DrugDose;
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "sign_in.unknown_user" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
 
 /**  A national RBAC job role, e.g. `R8000` "Clinical Practitioner Access Role". */
 export type JobRole = {
@@ -96,6 +105,8 @@ export type JobRole = {
 
 /**  Body weight. */
 export type Kilograms = string;
+
+export type LockReason = "card_removed" | "inactivity" | "user_locked";
 
 /**  A patient's measurements as typed by a person, before they are believed. */
 export type MeasurementsText = {
@@ -163,7 +174,9 @@ export type RenalFunction = {
 export type RenalSource = "cockcroft-gault" | "measured-gfr" | "deindexed-egfr";
 
 /**  Where the session stands. Patient data may be shown only while `Active`. */
-export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser };
+export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser } | 
+/**  Locked: the screen is blank and every patient command is refused. */
+{ state: "locked"; user: StaffUser; reason: LockReason };
 
 export type Severity = 
 /**  Worth a second look; prescribing may go on. */

@@ -1,6 +1,7 @@
 // The UI's view of the session. Rust owns the session; this only reflects the
 // last answer it gave, and clears patient context whenever the session ends.
 
+import { listen } from "@tauri-apps/api/event";
 import { commands, type CommandError, type SessionState, type StaffUser } from "./bindings";
 import { patientContext } from "./patient-context.svelte";
 
@@ -10,6 +11,23 @@ class SessionView {
 
   get user(): StaffUser | null {
     return this.state.state === "active" ? this.state.user : null;
+  }
+
+  get locked(): boolean {
+    return this.state.state === "locked";
+  }
+
+  /** Follows changes Rust makes on its own: a card pulled out, an inactivity lock. */
+  async follow() {
+    await listen<SessionState>("session-changed", (event) => this.show(event.payload));
+  }
+
+  async cardSignIn(card: string, pin: string) {
+    this.apply(await commands.cardSignIn(card, pin));
+  }
+
+  async lock() {
+    this.apply(await commands.lockSession());
   }
 
   /** Call with any command's error: a refusal for want of a session returns the screen to sign-in. */
@@ -38,8 +56,13 @@ class SessionView {
       return;
     }
     this.error = null;
-    this.state = result.data;
-    if (result.data.state !== "active") patientContext.clear();
+    this.show(result.data);
+  }
+
+  private show(state: SessionState) {
+    // Patient data goes first, so nothing of it is on screen once the session is not active.
+    if (state.state !== "active") patientContext.clear();
+    this.state = state;
   }
 }
 

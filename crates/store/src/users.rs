@@ -1,0 +1,158 @@
+//! Enrolled staff: the local record a card's user id maps to.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Actor, Event, append};
+use crate::error::database;
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolledRole {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolledUser {
+    /// The 12-digit NHS user id on the card.
+    pub user_id: String,
+    pub display_name: String,
+    pub job_title: String,
+    /// GMC, NMC, GPhC or HCPC.
+    pub professional_body: Option<String>,
+    pub registration_number: Option<String>,
+    pub roles: Vec<EnrolledRole>,
+    pub disabled: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    user_id: String,
+    display_name: String,
+    job_title: String,
+    professional_body: Option<String>,
+    registration_number: Option<String>,
+    roles: String,
+    disabled: i64,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<EnrolledUser, StoreError> {
+        Ok(EnrolledUser {
+            roles: serde_json::from_str(&self.roles)
+                .map_err(|_| StoreError::Database(format!("user {} has unreadable roles", self.user_id)))?,
+            user_id: self.user_id,
+            display_name: self.display_name,
+            job_title: self.job_title,
+            professional_body: self.professional_body,
+            registration_number: self.registration_number,
+            disabled: self.disabled != 0,
+        })
+    }
+}
+
+const PROFESSIONAL_BODIES: [&str; 4] = ["GMC", "NMC", "GPhC", "HCPC"];
+
+impl Store {
+    /// Enrols (or re-enrols) a member of staff.
+    pub async fn enrol_user(&self, actor: &Actor, user: &EnrolledUser) -> Result<(), StoreError> {
+        let invalid =
+            |field: &str, reason: &str| StoreError::Invalid { field: field.into(), reason: reason.into() };
+        if user.user_id.len() != 12 || !user.user_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid("user_id", "an NHS user id has 12 digits"));
+        }
+        if user.roles.is_empty() {
+            return Err(invalid("roles", "give at least one national RBAC role code, e.g. R8000"));
+        }
+        if let Some(body) = &user.professional_body
+            && !PROFESSIONAL_BODIES.contains(&body.as_str())
+        {
+            return Err(invalid("registration", "the professional body is GMC, NMC, GPhC or HCPC"));
+        }
+        let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        sqlx::query(
+            "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc)
+             VALUES (?, ?, ?, ?, ?, ?, 0, ?)
+             ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, job_title = excluded.job_title,
+                 professional_body = excluded.professional_body, registration_number = excluded.registration_number,
+                 roles = excluded.roles, disabled = 0",
+        )
+        .bind(&user.user_id)
+        .bind(&user.display_name)
+        .bind(&user.job_title)
+        .bind(&user.professional_body)
+        .bind(&user.registration_number)
+        .bind(&roles)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(database)?;
+        append(
+            &mut tx,
+            actor,
+            Event {
+                action: &format!("user.enrol {}", user.user_id),
+                patient_id: None,
+                record_ids: &[],
+                outcome: "ok",
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(database)
+    }
+
+    /// The enrolled user with this id, disabled or not.
+    pub async fn user(&self, user_id: &str) -> Result<Option<EnrolledUser>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(
+            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled FROM users WHERE user_id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(database)?;
+        row.map(UserRow::into_user).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<EnrolledUser>, StoreError> {
+        let rows: Vec<UserRow> = sqlx::query_as(
+            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled FROM users ORDER BY display_name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        rows.into_iter().map(UserRow::into_user).collect()
+    }
+
+    pub async fn disable_user(&self, actor: &Actor, user_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        let done = sqlx::query("UPDATE users SET disabled = 1 WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid {
+                field: "user_id".into(),
+                reason: format!("no enrolled user has the id {user_id}"),
+            });
+        }
+        append(
+            &mut tx,
+            actor,
+            Event {
+                action: &format!("user.disable {user_id}"),
+                patient_id: None,
+                record_ids: &[],
+                outcome: "ok",
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(database)
+    }
+
+    /// Records a session event (sign-in, lock, unlock, refused command) against the actor.
+    pub async fn audit_session(&self, actor: &Actor, action: &str, outcome: &str) -> Result<(), StoreError> {
+        self.audit_alone(actor, Event { action, patient_id: None, record_ids: &[], outcome }).await
+    }
+}

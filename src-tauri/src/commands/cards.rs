@@ -1,0 +1,114 @@
+//! Signing in and unlocking with a smart card and PIN.
+
+use std::collections::BTreeSet;
+
+use identity::IdentityError;
+use serde::Serialize;
+use session::{JobRole, Permission, RolePermissions, SessionChange, SessionState, StaffUser, UserId};
+use tauri::State;
+use zeroize::Zeroizing;
+
+use crate::error::{CommandError, ErrorCode};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CardView {
+    pub label: String,
+    pub serial: String,
+}
+
+fn card_error(error: IdentityError) -> CommandError {
+    let code = match error {
+        IdentityError::WrongPin { .. } | IdentityError::PinLocked => ErrorCode::PinRefused,
+        IdentityError::CardNotFound(_) => ErrorCode::CardNotFound,
+        _ => ErrorCode::CardRefused,
+    };
+    CommandError::new(code, format!("{}.", capitalised(&error.to_string())))
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn unavailable() -> CommandError {
+    CommandError::new(ErrorCode::CardsUnavailable, "Smart-card sign-in is not set up on this workstation.")
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn list_cards(state: State<'_, AppState>) -> Result<Vec<CardView>, CommandError> {
+    if state.cards.trust.is_none() {
+        return Err(unavailable());
+    }
+    let cards =
+        state.cards.with_fresh_reader(|reader| reader.cards()).map_err(card_error)?.map_err(card_error)?;
+    Ok(cards.into_iter().map(|c| CardView { label: c.label, serial: c.serial }).collect())
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn card_sign_in(
+    state: State<'_, AppState>,
+    card: String,
+    pin: String,
+) -> Result<SessionState, CommandError> {
+    let pin = Zeroizing::new(pin);
+    let trust = state.cards.trust.clone().ok_or_else(unavailable)?;
+    let login = state
+        .cards
+        .with_fresh_reader(|reader| reader.login(&card, &pin, &trust, time::OffsetDateTime::now_utc()))
+        .map_err(card_error)?;
+    let login = match login {
+        Ok(login) => login,
+        Err(error) => {
+            state.audit_session(&format!("card:{card}"), "session.login", &format!("refused: {error}")).await;
+            return Err(card_error(error));
+        }
+    };
+    let store = state.store()?;
+    let enrolled = store.user(&login.user_id).await?.filter(|u| !u.disabled);
+    let Some(enrolled) = enrolled else {
+        state.audit_session(&login.user_id, "session.login", "refused: not enrolled or disabled").await;
+        return Err(CommandError::new(
+            ErrorCode::CardRefused,
+            "This card's holder is not enrolled at this workstation, or has been disabled. Ask your IT service desk.",
+        ));
+    };
+    let roles: Vec<JobRole> =
+        enrolled.roles.iter().map(|r| JobRole { code: r.code.clone(), name: r.name.clone() }).collect();
+    let permissions: BTreeSet<Permission> = RolePermissions::site_default().for_roles(&roles);
+    let user = StaffUser {
+        user_id: UserId::parse(&enrolled.user_id)
+            .ok_or_else(|| CommandError::internal(&"an enrolled user id is not twelve digits"))?,
+        display_name: enrolled.display_name,
+        job_title: enrolled.job_title,
+        role: roles
+            .first()
+            .cloned()
+            .ok_or_else(|| CommandError::internal(&"an enrolled user has no role"))?,
+    };
+    let change = {
+        let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+        workstation.present_card(user, permissions, &login.card_serial, std::time::Instant::now())?
+    };
+    let action = match &change {
+        SessionChange::Started => "session.login".to_owned(),
+        SessionChange::Unlocked => "session.unlock".to_owned(),
+        SessionChange::Replaced { previous_user_id } => format!("session.replace {previous_user_id}"),
+    };
+    state.audit_session(&login.user_id, &action, "ok").await;
+    tracing::info!(?change, "card accepted");
+    let workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    Ok(workstation.state())
+}
+
+/// Locks the screen now (the user stepping away).
+#[tauri::command]
+#[specta::specta]
+pub fn lock_session(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
+    let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    workstation.lock(session::LockReason::UserLocked);
+    Ok(workstation.state())
+}

@@ -1,0 +1,69 @@
+//! Signing in with a smart card in the real app, and pulling it out: the
+//! screen locks with no patient data on it, and another card ends the session. The time from removal to the lock
+//! screen is measured and written to target/measurements, not asserted.
+
+mod support;
+
+use std::time::Instant;
+
+use support::{ENTER, RunningApp};
+
+const ARROW_DOWN: &str = "\u{E015}";
+
+async fn sign_in_with(app: &RunningApp, card: &str, pin: &str) {
+    let choice = app.wait_for(&format!("input[name=card][value='{card}']")).await;
+    choice.send_keys(" ").await.expect("the card is chosen");
+    let pin_box = app.wait_for("#pin").await;
+    pin_box.send_keys(pin).await.expect("PIN typed");
+    app.press(ENTER).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
+    let app = RunningApp::launch_with_cards().await;
+    app.wait_for_text("#sign-in-heading", "Sign in").await;
+    sign_in_with(&app, "DEMO-PHARMACIST", "2222").await;
+    app.wait_for_text("[data-testid=header-user]", "PHARMACY, Percy (Mr)").await;
+
+    let query = app.wait_for("#patient-query").await;
+    query.send_keys("quill").await.expect("typing");
+    app.press(ENTER).await;
+    app.wait_for("button.result").await;
+    app.press(ARROW_DOWN).await;
+    app.press(ENTER).await;
+    app.wait_for_text_containing("[data-testid=banner-name]", "QUILLFEATHER").await;
+
+    let pulled = Instant::now();
+    app.remove_card("DEMO-PHARMACIST");
+    app.wait_for("[data-testid=lock-screen]").await;
+    let removal_to_lock = pulled.elapsed();
+    app.screenshot("locked").await;
+
+    let page = app.client.source().await.expect("page source");
+    assert!(!page.to_uppercase().contains("QUILLFEATHER"), "no patient data on the lock screen");
+    assert!(page.contains("Your smart card was removed"), "the lock screen says why");
+
+    // Another card on the locked session ends the pharmacist's session; nothing of theirs carries over.
+    sign_in_with(&app, "DEMO-NURSE", "3333").await;
+    app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
+    app.wait_for_text("[data-testid=patient-banner]", "No patient selected").await;
+
+    let folder = support::screenshot_folder().with_file_name("measurements");
+    std::fs::create_dir_all(&folder).expect("measurement folder");
+    std::fs::write(folder.join("removal-to-lock-ms.txt"), format!("{}\n", removal_to_lock.as_millis()))
+        .expect("written");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
+    let app = RunningApp::launch_with_cards().await;
+    sign_in_with(&app, "DEMO-NURSE", "9999").await;
+    app.wait_for_text_containing("[data-testid=sign-in-error]", "The PIN is wrong").await;
+    let pin_box = app.wait_for("#pin").await;
+    pin_box.send_keys("3333").await.expect("PIN typed");
+    app.press(ENTER).await;
+    app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
+    app.wait_for_text_containing("[data-testid=header-role]", "Chemotherapy nurse").await;
+    app.quit().await;
+}
