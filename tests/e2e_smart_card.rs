@@ -48,6 +48,21 @@ async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
     app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
     app.wait_for_text("[data-testid=patient-banner]", "No patient selected").await;
 
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    let lines: Vec<&str> = audit.lines().collect();
+    let has = |actor: &str, action: &str, outcome: &str| {
+        lines.iter().any(|l| {
+            l.contains(&format!(",{actor},")) && l.contains(&format!(",{action},")) && l.contains(outcome)
+        })
+    };
+    assert!(has("555000000002", "session.login", "ok"), "login audited with the user id:\n{audit}");
+    assert!(has("555000000002", "patient.read", "ok"), "the patient read is attributed to the card holder");
+    assert!(has("555000000002", "session.lock", "CardRemoved"), "the lock is audited");
+    assert!(
+        has("555000000003", "session.replace 555000000002", "ok"),
+        "the second card ending the session is audited"
+    );
+
     let folder = support::screenshot_folder().with_file_name("measurements");
     std::fs::create_dir_all(&folder).expect("measurement folder");
     std::fs::write(folder.join("removal-to-lock-ms.txt"), format!("{}\n", removal_to_lock.as_millis()))
@@ -60,10 +75,28 @@ async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
     let app = RunningApp::launch_with_cards().await;
     sign_in_with(&app, "DEMO-NURSE", "9999").await;
     app.wait_for_text_containing("[data-testid=sign-in-error]", "The PIN is wrong").await;
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        audit.lines().any(|l| l.contains("card:DEMO-NURSE") && l.contains("refused: the PIN is wrong")),
+        "{audit}"
+    );
     let pin_box = app.wait_for("#pin").await;
     pin_box.send_keys("3333").await.expect("PIN typed");
     app.press(ENTER).await;
     app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
     app.wait_for_text_containing("[data-testid=header-role]", "Chemotherapy nurse").await;
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_user_cannot_sign_in_even_with_the_right_pin() {
+    let app = RunningApp::launch_with_cards().await;
+    app.cws(&["user", "disable", "555000000004"]);
+    sign_in_with(&app, "DEMO-WARD-DOCTOR", "4444").await;
+    app.wait_for_text_containing(
+        "[data-testid=sign-in-error]",
+        "not enrolled at this workstation, or has been disabled",
+    )
+    .await;
     app.quit().await;
 }

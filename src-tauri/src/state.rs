@@ -51,9 +51,32 @@ impl AppState {
     }
 
     /// The signed-in user, or the typed refusal every protected command returns.
+    /// Refusals are audited, against the locked session's user where there is one.
     pub fn require_user(&self) -> Result<StaffUser, CommandError> {
         let mut workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        Ok(workstation.require_user(Instant::now())?.clone())
+        match workstation.require_user(Instant::now()) {
+            Ok(user) => Ok(user.clone()),
+            Err(refusal) => {
+                let who = match workstation.state() {
+                    session::SessionState::Locked { user, .. } => user.user_id.as_str().to_owned(),
+                    _ => "nobody".to_owned(),
+                };
+                self.audit_in_background(who, "command.refused", format!("refused: {refusal}"));
+                Err(refusal.into())
+            }
+        }
+    }
+
+    /// Audits without waiting, from code that may not block on the store.
+    pub fn audit_in_background(&self, user_id: String, action: &'static str, outcome: String) {
+        let Ok(store) = self.store() else { return };
+        let store = store.clone();
+        let actor = Actor { user: user_id, workstation: self.workstation_name.clone() };
+        tauri::async_runtime::spawn(async move {
+            if let Err(error) = store.audit_session(&actor, action, &outcome).await {
+                tracing::error!(%error, action, "a session event could not be audited");
+            }
+        });
     }
 
     /// The signed-in user as the actor every audit entry names.

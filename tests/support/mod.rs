@@ -182,6 +182,11 @@ impl RunningApp {
             .collect()
     }
 
+    /// Runs `cws` against this run's store and keyring, as an administrator would beside the app.
+    pub fn cws(&self, args: &[&str]) -> String {
+        cws(&self._keyring, self.profile.path(), args)
+    }
+
     /// Pulls a demonstration card out of its reader.
     pub fn remove_card(&self, label: &str) {
         let tokens = identity::softhsm::SoftHsmTokens::create(&cards_folder(self.profile.path()))
@@ -243,8 +248,8 @@ fn card_environment(profile: &Path) -> Vec<(String, String)> {
     ]
 }
 
-/// Runs `cws` on the run's store, as `make run` does to prepare it.
-fn cws(keyring: &KeyringSession, profile: &Path, args: &[&str]) {
+/// Runs `cws` on the run's store, as `make run` does to prepare it; returns what it printed.
+fn cws(keyring: &KeyringSession, profile: &Path, args: &[&str]) -> String {
     let output = Command::new(cws_path())
         .args(args)
         .envs(keyring.env())
@@ -252,6 +257,7 @@ fn cws(keyring: &KeyringSession, profile: &Path, args: &[&str]) {
         .output()
         .expect("cws runs");
     assert!(output.status.success(), "cws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `cws` beside the app binary; built on demand when only this test was asked for.

@@ -84,14 +84,16 @@ async fn run_on(store: &Store, command: UserCommand, actor: &store::Actor) -> Re
             };
             let (user_id, name) = certificate_holder(&bytes, trust.as_ref())
                 .map_err(|e| Failure::Input(format!("cert: {e}")))?;
-            let (professional_body, registration_number) =
-                match registration.as_deref().map(|r| r.split_once(':')) {
-                    None => (None, None),
-                    Some(Some((body, number))) => (Some(body.to_owned()), Some(number.to_owned())),
-                    Some(None) => {
-                        return Err(Failure::Input("registration: give BODY:NUMBER, e.g. GMC:7000001".into()));
-                    }
-                };
+            let (professional_body, registration_number) = match registration
+                .as_deref()
+                .map(|r| r.split_once(':'))
+            {
+                None => (None, None),
+                Some(Some((body, number))) => (Some(body.to_owned()), Some(number.to_owned())),
+                Some(None) => {
+                    return Err(Failure::Input("registration: give BODY:NUMBER, e.g. GMC:7000001".into()));
+                }
+            };
             let user = EnrolledUser {
                 user_id,
                 display_name: name,

@@ -19,6 +19,7 @@ pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// SQLCipher's answer to a wrong key: "file is not a database".
 const SQLITE_NOTADB: &str = "26";
 
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pool: SqlitePool,
     pub(crate) path: PathBuf,

@@ -109,6 +109,10 @@ pub async fn card_sign_in(
 #[specta::specta]
 pub fn lock_session(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    workstation.lock(session::LockReason::UserLocked);
+    if workstation.lock(session::LockReason::UserLocked)
+        && let SessionState::Locked { user, .. } = workstation.state()
+    {
+        state.audit_in_background(user.user_id.as_str().to_owned(), "session.lock", "UserLocked".into());
+    }
     Ok(workstation.state())
 }

@@ -31,6 +31,9 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
 #[specta::specta]
 pub fn sign_out(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    if let SessionState::Active { user } | SessionState::Locked { user, .. } = workstation.state() {
+        state.audit_in_background(user.user_id.as_str().to_owned(), "session.logout", "ok".into());
+    }
     tracing::info!("signed out");
     Ok(workstation.sign_out())
 }
