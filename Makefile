@@ -97,9 +97,9 @@ test: lint
 
 # Benchmarks (criterion); figures go in docs/PERFORMANCE.md.
 bench: deps ui
-	cargo bench --locked -p dosing -p store
+	cargo bench --locked -p dosing -p store -p identity
 
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
-	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search
-	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator,patient-search,deceased-banner}.png docs/screenshots/
+	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search --test e2e_smart_card
+	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator,patient-search,deceased-banner,locked}.png docs/screenshots/

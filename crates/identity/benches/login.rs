@@ -1,0 +1,43 @@
+//! Card login on a SoftHSM2 token: PIN entered → identity proven (certificate
+//! checks, C_Login, challenge signed on the card and verified). Figures go in
+//! docs/PERFORMANCE.md.
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use identity::demo_ca::DemoCa;
+use identity::softhsm::{SOFTHSM_MODULE, SoftHsmTokens};
+use identity::{CardReader, Trust};
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+fn bench(c: &mut Criterion, tokens_folder: &std::path::Path) {
+    let tokens = SoftHsmTokens::create(tokens_folder).expect("token folder");
+    let ca = DemoCa::new("Benchmark CA").expect("CA");
+    let now = OffsetDateTime::now_utc();
+    let card = ca
+        .issue("555000000002", "BENCH, Card", now - Duration::days(1), now + Duration::days(30))
+        .expect("card");
+    tokens.add_card("BENCH-CARD", "1234", &card.key_pem, &card.cert_der).expect("card written");
+    let reader = CardReader::open(std::path::Path::new(SOFTHSM_MODULE)).expect("module");
+    let trust = Trust::from_der(ca.cert_der().to_vec()).expect("trust");
+    let pin = Zeroizing::new("1234".to_owned());
+    c.bench_function("card_login_pin_to_identity", |b| {
+        b.iter(|| {
+            black_box(reader.login("BENCH-CARD", &pin, &trust, OffsetDateTime::now_utc()).expect("login"))
+        })
+    });
+}
+
+fn benches(folder: std::path::PathBuf) {
+    let mut criterion = Criterion::default().configure_from_args().sample_size(50);
+    bench(&mut criterion, &folder);
+    criterion.final_summary();
+}
+
+fn main() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    // SAFETY: set before the PKCS#11 module or any other thread starts; SoftHSM2 reads it at C_Initialize.
+    unsafe { std::env::set_var("SOFTHSM2_CONF", folder.path().join("softhsm2.conf")) };
+    benches(folder.path().to_owned());
+}
