@@ -113,18 +113,34 @@ impl CardReader {
         match error {
             Pkcs11Error::Pkcs11(RvError::PinLocked, _) => IdentityError::PinLocked,
             Pkcs11Error::Pkcs11(RvError::PinIncorrect, _) => {
-                // PKCS#11 reports no count, only whether few or one try remain.
-                let remaining = match self.pkcs11.get_token_info(slot) {
-                    Ok(info) if info.user_pin_locked() => return IdentityError::PinLocked,
-                    Ok(info) if info.user_pin_final_try() => "one try is left before the card locks",
-                    Ok(info) if info.user_pin_count_low() => "few tries are left before the card locks",
-                    _ => "the card did not say how many tries are left",
-                };
-                IdentityError::WrongPin { remaining }
+                let flags = self.pkcs11.get_token_info(slot).ok().map(|info| PinFlags {
+                    locked: info.user_pin_locked(),
+                    final_try: info.user_pin_final_try(),
+                    count_low: info.user_pin_count_low(),
+                });
+                wrong_pin(flags)
             }
             other => other.into(),
         }
     }
+}
+
+/// The PIN state a token reports after a wrong PIN. PKCS#11 gives no count,
+/// only whether few tries, or one, remain, or the PIN is now locked.
+struct PinFlags {
+    locked: bool,
+    final_try: bool,
+    count_low: bool,
+}
+
+fn wrong_pin(flags: Option<PinFlags>) -> IdentityError {
+    let remaining = match flags {
+        Some(PinFlags { locked: true, .. }) => return IdentityError::PinLocked,
+        Some(PinFlags { final_try: true, .. }) => "one try is left before the card locks",
+        Some(PinFlags { count_low: true, .. }) => "few tries are left before the card locks",
+        _ => "the card did not say how many tries are left",
+    };
+    IdentityError::WrongPin { remaining }
 }
 
 fn certificate_on(session: &Session) -> Result<(Vec<u8>, Vec<u8>), IdentityError> {
@@ -158,4 +174,36 @@ fn prove_key(session: &Session, key_id: &[u8], public_key: &[u8]) -> Result<(), 
         VerifyingKey::from_sec1_bytes(public_key).map_err(|_| IdentityError::KeyProofFailed)?;
     let signature = Signature::from_slice(&signature).map_err(|_| IdentityError::KeyProofFailed)?;
     verifying_key.verify_prehash(&digest, &signature).map_err(|_| IdentityError::KeyProofFailed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(locked: bool, final_try: bool, count_low: bool) -> Option<PinFlags> {
+        Some(PinFlags { locked, final_try, count_low })
+    }
+
+    #[test]
+    fn a_wrong_pin_says_what_the_token_reports() {
+        assert_eq!(
+            wrong_pin(flags(false, true, true)),
+            IdentityError::WrongPin { remaining: "one try is left before the card locks" }
+        );
+        assert_eq!(
+            wrong_pin(flags(false, false, true)),
+            IdentityError::WrongPin { remaining: "few tries are left before the card locks" }
+        );
+        assert_eq!(
+            wrong_pin(None),
+            IdentityError::WrongPin { remaining: "the card did not say how many tries are left" }
+        );
+    }
+
+    #[test]
+    fn a_pin_the_token_has_locked_is_reported_plainly() {
+        let error = wrong_pin(flags(true, false, false));
+        assert_eq!(error, IdentityError::PinLocked);
+        assert!(error.to_string().contains("locked"), "{error}");
+    }
 }
