@@ -102,4 +102,4 @@ bench: deps ui
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
 	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search --test e2e_smart_card
-	mkdir -p docs/screenshots && cp target/screenshots/{sign-in,chemotherapy,imaging,dose-calculator,patient-search,deceased-banner,locked}.png docs/screenshots/
+	mkdir -p docs/screenshots && cp target/screenshots/{dose-calculator,patient-search,deceased-banner,locked,card-sign-in}.png docs/screenshots/

@@ -75,6 +75,7 @@ async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
     let app = RunningApp::launch_with_cards().await;
     sign_in_with(&app, "DEMO-NURSE", "9999").await;
     app.wait_for_text_containing("[data-testid=sign-in-error]", "The PIN is wrong").await;
+    app.screenshot("card-sign-in").await;
     let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
     assert!(
         audit.lines().any(|l| l.contains("card:DEMO-NURSE") && l.contains("refused: the PIN is wrong")),

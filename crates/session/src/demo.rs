@@ -1,6 +1,6 @@
-//! Fictional staff for the demonstration build, one per kind of user the
-//! workstation serves. They sign in without a card until smart-card login
-//! replaces this directory with enrolled users.
+//! Fictional staff for demonstrations, one per kind of user the workstation
+//! serves: the holders of the demonstration cards (`cws card demo-init`), and
+//! the card-less sign-in offered when no card module is configured.
 
 use crate::{JobRole, StaffUser, UserId};
 

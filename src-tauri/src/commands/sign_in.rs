@@ -1,5 +1,6 @@
-//! Signing in and out. Until smart-card login lands, sign-in chooses among the
-//! fictional demonstration staff; the session rules are already the real ones.
+//! Signing out, the session's state, and the card-less demonstration sign-in,
+//! offered only when no card module and CA are configured (see
+//! `commands::cards` for signing in with a card).
 
 use session::{RolePermissions, SessionState, StaffUser, UserId};
 use tauri::State;
