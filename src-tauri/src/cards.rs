@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use identity::{CardReader, Trust};
+use identity::{CardReader, OPENSC_MODULE, Trust};
 use session::{LockReason, SessionState};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -17,9 +17,6 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(150);
 /// The event the UI listens to for session changes it did not ask for.
 pub const SESSION_CHANGED: &str = "session-changed";
 
-/// OpenSC's module for real cards, unless `CWS_PKCS11_MODULE` names another (SoftHSM2 for demonstrations).
-const OPENSC_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
-
 pub struct Cards {
     module: PathBuf,
     pub trust: Option<Trust>,
@@ -29,6 +26,7 @@ pub struct Cards {
 }
 
 impl Cards {
+    /// OpenSC's module for real cards, unless `CWS_PKCS11_MODULE` names another (SoftHSM2 for demonstrations).
     pub fn configure() -> Self {
         let module =
             std::env::var_os("CWS_PKCS11_MODULE").map(PathBuf::from).unwrap_or_else(|| OPENSC_MODULE.into());

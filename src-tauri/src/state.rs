@@ -68,30 +68,37 @@ impl AppState {
     }
 
     /// Audits without waiting, from code that may not block on the store.
-    pub fn audit_in_background(&self, user_id: String, action: &'static str, outcome: String) {
-        let Ok(store) = self.store() else { return };
-        let store = store.clone();
+    pub fn audit_in_background(&self, user_id: String, action: &str, outcome: String) {
+        tauri::async_runtime::spawn(self.session_audit(user_id, action.to_owned(), outcome));
+    }
+
+    /// Records a session event against a user id, and waits until it is recorded.
+    pub async fn audit_session(&self, user_id: &str, action: &str, outcome: &str) {
+        self.session_audit(user_id.to_owned(), action.to_owned(), outcome.to_owned()).await;
+    }
+
+    /// The work of recording a session event, owning what it needs so it can be
+    /// awaited or left to run. A failure to audit is logged, never hidden.
+    fn session_audit(
+        &self,
+        user_id: String,
+        action: String,
+        outcome: String,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.store().ok().cloned();
         let actor = Actor { user: user_id, workstation: self.workstation_name.clone() };
-        tauri::async_runtime::spawn(async move {
-            if let Err(error) = store.audit_session(&actor, action, &outcome).await {
+        async move {
+            let Some(store) = store else { return };
+            if let Err(error) = store.audit_session(&actor, &action, &outcome).await {
                 tracing::error!(%error, action, "a session event could not be audited");
             }
-        });
+        }
     }
 
     /// The signed-in user as the actor every audit entry names.
     pub fn actor(&self) -> Result<Actor, CommandError> {
         let user = self.require_user()?;
         Ok(Actor { user: user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() })
-    }
-
-    /// Records a session event against a user id; a failure to audit is logged, never hidden.
-    pub async fn audit_session(&self, user_id: &str, action: &str, outcome: &str) {
-        let Ok(store) = self.store() else { return };
-        let actor = Actor { user: user_id.to_owned(), workstation: self.workstation_name.clone() };
-        if let Err(error) = store.audit_session(&actor, action, outcome).await {
-            tracing::error!(%error, action, "a session event could not be audited");
-        }
     }
 
     pub fn nhs_number_policy(&self) -> NhsNumberPolicy {

@@ -5,13 +5,10 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use identity::{CardReader, IdentityError, Trust};
+use identity::{CardReader, OPENSC_MODULE, Trust};
 use zeroize::Zeroizing;
 
 use crate::{Failure, output};
-
-/// OpenSC's module, for real cards, unless CWS_PKCS11_MODULE or --module says otherwise.
-const OPENSC_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 
 #[derive(Subcommand)]
 pub enum CardCommand {
@@ -47,12 +44,6 @@ pub enum CardCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-impl From<IdentityError> for Failure {
-    fn from(error: IdentityError) -> Self {
-        if error.is_user_fixable() { Self::Input(error.to_string()) } else { Self::Other(error.into()) }
-    }
 }
 
 pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {

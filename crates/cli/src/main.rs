@@ -77,6 +77,12 @@ impl From<store::StoreError> for Failure {
     }
 }
 
+impl From<identity::IdentityError> for Failure {
+    fn from(error: identity::IdentityError) -> Self {
+        if error.is_user_fixable() { Self::Input(error.to_string()) } else { Self::Other(error.into()) }
+    }
+}
+
 /// The store's path from --store, CWS_STORE or the platform default.
 pub fn store_path(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
     given.unwrap_or_else(store::default_path)

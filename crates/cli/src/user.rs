@@ -39,25 +39,11 @@ pub enum UserCommand {
     Disable { user_id: String },
 }
 
-/// A role's national name, for the header; codes this build does not know keep their code.
-fn role_name(code: &str) -> String {
-    match code {
-        "R8000" => "Clinical Practitioner Access Role",
-        "R8001" => "Nurse Access Role",
-        "R8003" => "Health Professional Access Role",
-        "R8004" => "Healthcare Student Access Role",
-        "R8008" => "Admin/Clinical Support Access Role",
-        "LOCAL-ADMIN" => "Local IT administrator",
-        other => other,
-    }
-    .to_owned()
-}
-
 pub fn roles(codes: &[String]) -> Vec<EnrolledRole> {
     codes
         .iter()
-        .map(|c| c.trim().to_uppercase())
-        .map(|code| EnrolledRole { name: role_name(&code), code })
+        .map(|c| session::JobRole::from_code(&c.trim().to_uppercase()))
+        .map(|role| EnrolledRole { code: role.code, name: role.name })
         .collect()
 }
 

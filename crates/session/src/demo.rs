@@ -4,27 +4,23 @@
 
 use crate::{JobRole, StaffUser, UserId};
 
-const CLINICAL_PRACTITIONER: (&str, &str) = ("R8000", "Clinical Practitioner Access Role");
-const NURSE: (&str, &str) = ("R8001", "Nurse Access Role");
-const HEALTH_PROFESSIONAL: (&str, &str) = ("R8003", "Health Professional Access Role");
-
-const DEMO_STAFF: [(&str, &str, &str, (&str, &str)); 4] = [
-    ("555000000001", "ONCOLOGY, Olive (Dr)", "Consultant medical oncologist", CLINICAL_PRACTITIONER),
-    ("555000000002", "PHARMACY, Percy (Mr)", "Oncology pharmacist", HEALTH_PROFESSIONAL),
-    ("555000000003", "NURSING, Nell (Ms)", "Chemotherapy nurse", NURSE),
-    ("555000000004", "WARD, Walter (Dr)", "Ward doctor", CLINICAL_PRACTITIONER),
+const DEMO_STAFF: [(&str, &str, &str, &str); 4] = [
+    ("555000000001", "ONCOLOGY, Olive (Dr)", "Consultant medical oncologist", "R8000"),
+    ("555000000002", "PHARMACY, Percy (Mr)", "Oncology pharmacist", "R8003"),
+    ("555000000003", "NURSING, Nell (Ms)", "Chemotherapy nurse", "R8001"),
+    ("555000000004", "WARD, Walter (Dr)", "Ward doctor", "R8000"),
 ];
 
 /// Every demonstration user, in the order the sign-in screen lists them.
 pub fn staff() -> Vec<StaffUser> {
     DEMO_STAFF
         .iter()
-        .filter_map(|(id, name, job_title, (code, role_name))| {
+        .filter_map(|(id, name, job_title, role)| {
             Some(StaffUser {
                 user_id: UserId::parse(id)?,
                 display_name: (*name).to_owned(),
                 job_title: (*job_title).to_owned(),
-                role: JobRole { code: (*code).to_owned(), name: (*role_name).to_owned() },
+                role: JobRole::from_code(role),
             })
         })
         .collect()

@@ -28,6 +28,23 @@ pub struct JobRole {
     pub name: String,
 }
 
+impl JobRole {
+    /// A role by its code, named as the national RBAC baseline names it; a
+    /// code this build does not know keeps its code as its name.
+    pub fn from_code(code: &str) -> Self {
+        let name = match code {
+            "R8000" => "Clinical Practitioner Access Role",
+            "R8001" => "Nurse Access Role",
+            "R8003" => "Health Professional Access Role",
+            "R8004" => "Healthcare Student Access Role",
+            "R8008" => "Admin/Clinical Support Access Role",
+            "LOCAL-ADMIN" => "Local IT administrator",
+            other => other,
+        };
+        Self { code: code.to_owned(), name: name.to_owned() }
+    }
+}
+
 /// A member of staff who may hold a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -47,6 +64,12 @@ mod tests {
     #[test]
     fn user_id_accepts_twelve_digits() {
         assert_eq!(UserId::parse("555000000001").map(|id| id.0), Some("555000000001".into()));
+    }
+
+    #[test]
+    fn roles_are_named_from_their_codes() {
+        assert_eq!(JobRole::from_code("R8001").name, "Nurse Access Role");
+        assert_eq!(JobRole::from_code("R9999").name, "R9999");
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! SoftHSM2 tokens standing in for smart cards, in a private folder removed on drop.
 
-use std::path::PathBuf;
-
 pub use identity::softhsm::SOFTHSM_MODULE;
 use identity::softhsm::SoftHsmTokens;
 
@@ -15,10 +13,6 @@ impl SoftHsm {
         let folder = tempfile::tempdir().expect("temporary token folder");
         let tokens = SoftHsmTokens::create(folder.path()).expect("SoftHSM2 configuration");
         Self { tokens, _folder: folder }
-    }
-
-    pub fn module(&self) -> PathBuf {
-        PathBuf::from(SOFTHSM_MODULE)
     }
 
     /// Environment for a process that should see these cards.
