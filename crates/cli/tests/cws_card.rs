@@ -1,5 +1,5 @@
 //! `cws card` against real PKCS#11 tokens (SoftHSM2): a good login, a wrong
-//! PIN, an expired certificate, an untrusted issuer, and a missing user id.
+//! PIN, a locked PIN, an expired certificate, an untrusted issuer, and a missing user id.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -81,6 +81,17 @@ fn a_wrong_pin_is_refused_and_says_what_the_card_reports() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("the PIN is wrong"), "{}", stderr(&output));
     assert!(!stderr(&output).contains("9999"), "the PIN is never echoed");
+}
+
+#[test]
+fn a_locked_pin_is_reported_plainly_even_with_the_right_pin() {
+    let cards = Cards::new();
+    cards.add_valid("LOCKED-CARD", "555000000003");
+    cards.hsm.lock_user_pin("LOCKED-CARD");
+    let output = cards.login("LOCKED-CARD", "1234\n");
+    assert!(!output.status.success(), "a locked card proves no one");
+    assert!(stderr(&output).contains("PIN is locked"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Registration Authority"), "{}", stderr(&output));
 }
 
 #[test]

@@ -91,6 +91,10 @@ impl CardReader {
         let (slot, info) = self
             .slot_where(|c| c.label == card || c.serial == card)
             .map_err(|_| IdentityError::CardNotFound(card.to_owned()))?;
+        // A locked card is named at once; trying its PIN again gains nothing.
+        if self.pin_flags(slot).is_some_and(|flags| flags.locked) {
+            return Err(IdentityError::PinLocked);
+        }
         let session = self.pkcs11.open_ro_session(slot)?;
         let (cert_der, key_id) = certificate_on(&session)?;
         let holder = check(&cert_der, trust, now)?;
@@ -112,20 +116,21 @@ impl CardReader {
     fn pin_error(&self, slot: Slot, error: Pkcs11Error) -> IdentityError {
         match error {
             Pkcs11Error::Pkcs11(RvError::PinLocked, _) => IdentityError::PinLocked,
-            Pkcs11Error::Pkcs11(RvError::PinIncorrect, _) => {
-                let flags = self.pkcs11.get_token_info(slot).ok().map(|info| PinFlags {
-                    locked: info.user_pin_locked(),
-                    final_try: info.user_pin_final_try(),
-                    count_low: info.user_pin_count_low(),
-                });
-                wrong_pin(flags)
-            }
+            Pkcs11Error::Pkcs11(RvError::PinIncorrect, _) => wrong_pin(self.pin_flags(slot)),
             other => other.into(),
         }
     }
+
+    fn pin_flags(&self, slot: Slot) -> Option<PinFlags> {
+        self.pkcs11.get_token_info(slot).ok().map(|info| PinFlags {
+            locked: info.user_pin_locked(),
+            final_try: info.user_pin_final_try(),
+            count_low: info.user_pin_count_low(),
+        })
+    }
 }
 
-/// The PIN state a token reports after a wrong PIN. PKCS#11 gives no count,
+/// The PIN state a token reports. PKCS#11 gives no count,
 /// only whether few tries, or one, remain, or the PIN is now locked.
 struct PinFlags {
     locked: bool,

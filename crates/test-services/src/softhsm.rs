@@ -5,14 +5,14 @@ use identity::softhsm::SoftHsmTokens;
 
 pub struct SoftHsm {
     tokens: SoftHsmTokens,
-    _folder: tempfile::TempDir,
+    folder: tempfile::TempDir,
 }
 
 impl SoftHsm {
     pub fn start() -> Self {
         let folder = tempfile::tempdir().expect("temporary token folder");
         let tokens = SoftHsmTokens::create(folder.path()).expect("SoftHSM2 configuration");
-        Self { tokens, _folder: folder }
+        Self { tokens, folder }
     }
 
     /// Environment for a process that should see these cards.
@@ -33,4 +33,32 @@ impl SoftHsm {
     pub fn remove_card(&self, label: &str) {
         self.tokens.remove_card(label).expect("card removed");
     }
+
+    /// Puts the card in the state a real card reaches after too many wrong PINs.
+    /// SoftHSM2 counts no tries, so this sets CKF_USER_PIN_LOCKED in the token's
+    /// stored flags, which SoftHSM2 then reports through `C_GetTokenInfo`.
+    pub fn lock_user_pin(&self, label: &str) {
+        let token_file = self.token_file(label);
+        let mut bytes = std::fs::read(&token_file).expect("token file read");
+        // Each attribute is stored as three big-endian u64s: type, kind, value.
+        let flags_type = (CKA_VENDOR_DEFINED + SOFTHSM_VENDOR + 3).to_be_bytes();
+        let at = bytes.windows(8).position(|w| w == flags_type).expect("token flags stored") + 16;
+        let flags = u64::from_be_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        bytes[at..at + 8].copy_from_slice(&(flags | CKF_USER_PIN_LOCKED).to_be_bytes());
+        std::fs::write(&token_file, bytes).expect("token file written");
+    }
+
+    fn token_file(&self, label: &str) -> std::path::PathBuf {
+        let padded = format!("{label:<32}");
+        std::fs::read_dir(self.folder.path().join("tokens"))
+            .expect("token folder")
+            .map(|entry| entry.expect("token entry").path().join("token.object"))
+            .find(|file| std::fs::read(file).is_ok_and(|b| b.windows(32).any(|w| w == padded.as_bytes())))
+            .unwrap_or_else(|| panic!("no token labelled {label}"))
+    }
 }
+
+const CKA_VENDOR_DEFINED: u64 = 0x8000_0000;
+/// SoftHSM2's vendor attribute base, 'SH' (src/lib/object_store/OSAttributes.h).
+const SOFTHSM_VENDOR: u64 = 0x5348;
+const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;
