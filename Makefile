@@ -15,14 +15,17 @@ export PATH := $(CARGO_BIN):$(PATH)
 # Desktop shell (webkit2gtk 4.1, libsoup 3), the end-to-end harness (Xvfb,
 # WebKitWebDriver, ImageMagick for screenshots), the C toolchain for -sys
 # crates, mpmath for the dose engine's independent cross-check, a session
-# D-Bus with GNOME Keyring, where the store keeps its key, and SoftHSM2 with
-# OpenSC's tools for PKCS#11 smart cards.
+# D-Bus with GNOME Keyring, where the store keeps its key, SoftHSM2 with
+# OpenSC's tools for PKCS#11 smart cards, and pcsc-lite with vsmartcard's
+# virtual reader for PC/SC card events (unshare and mount give the test pcscd
+# its own /run/pcscd).
 APT_PACKAGES := build-essential pkg-config curl ca-certificates file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
 	python3 python3-mpmath \
 	dbus dbus-bin dbus-daemon gnome-keyring \
-	softhsm2 opensc
+	softhsm2 opensc \
+	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount
 
 NODE_MIN_MAJOR := 20
 

@@ -33,6 +33,14 @@ async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
     app.press(ENTER).await;
     app.wait_for_text_containing("[data-testid=banner-name]", "QUILLFEATHER").await;
 
+    // A card leaving a PC/SC reader that does not hold the session's card locks nothing.
+    let other_card = app.insert_reader_card();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    other_card.remove();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert!(app.log().contains("a card left a PC/SC reader"), "the app heard the removal:\n{}", app.log());
+    app.wait_for_text_containing("[data-testid=banner-name]", "QUILLFEATHER").await;
+
     let pulled = Instant::now();
     app.remove_card("DEMO-PHARMACIST");
     app.wait_for("[data-testid=lock-screen]").await;

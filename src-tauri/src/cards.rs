@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use identity::{CardReader, OPENSC_MODULE, Trust};
@@ -14,6 +15,8 @@ use crate::state::AppState;
 /// How often the watcher looks for the card: well inside the one second
 /// allowed from removal to a blank screen.
 const WATCH_INTERVAL: Duration = Duration::from_millis(150);
+/// How soon to look again for a PC/SC service that was missing or stopped.
+const PCSC_RETRY: Duration = Duration::from_secs(5);
 /// The event the UI listens to for session changes it did not ask for.
 pub const SESSION_CHANGED: &str = "session-changed";
 
@@ -60,22 +63,28 @@ impl Cards {
         Ok(result)
     }
 
-    fn card_present(&self, serial: &str) -> bool {
-        match self.reader.lock() {
-            Ok(slot) => slot.as_ref().is_some_and(|reader| reader.is_present(serial)),
-            Err(_) => false,
-        }
+    /// Whether the card with this serial has left its reader, by PKCS#11 or by
+    /// a PC/SC removal from the reader its slot is in.
+    fn card_gone(&self, serial: &str, readers_emptied: &[String]) -> bool {
+        let slot = match self.reader.lock() {
+            Ok(reader) => reader.as_ref().and_then(|reader| reader.slot_description(serial)),
+            Err(_) => None,
+        };
+        identity::readers::session_card_gone(slot.as_deref(), readers_emptied)
     }
 }
 
 /// Watches for card removal and inactivity, locks the session in Rust, audits
 /// it, and tells the UI, which blanks at once.
 pub fn start_watcher(app: AppHandle) {
+    let readers_emptied = watch_readers();
     std::thread::spawn(move || {
         loop {
-            std::thread::sleep(WATCH_INTERVAL);
+            // A PC/SC removal wakes the watcher at once; otherwise it polls.
+            let mut emptied: Vec<String> = readers_emptied.recv_timeout(WATCH_INTERVAL).into_iter().collect();
+            emptied.extend(readers_emptied.try_iter());
             let state = app.state::<AppState>();
-            if let Some(reason) = lock_if_needed(&state) {
+            if let Some(reason) = lock_if_needed(&state, &emptied) {
                 let locked = state.workstation.lock().map(|w| w.state()).unwrap_or(SessionState::SignedOut);
                 if let SessionState::Locked { user, .. } = &locked {
                     tauri::async_runtime::block_on(state.audit_session(
@@ -90,9 +99,37 @@ pub fn start_watcher(app: AppHandle) {
     });
 }
 
-fn lock_if_needed(state: &AppState) -> Option<LockReason> {
+/// Hears PC/SC readers report a card leaving, where a PC/SC service runs.
+/// Without one, removal is still seen by polling PKCS#11. The service may start
+/// later (pcscd is socket-activated), so the watch is retried.
+fn watch_readers() -> Receiver<String> {
+    let (emptied, readers_emptied) = channel();
+    std::thread::spawn(move || {
+        let mut reported = false;
+        loop {
+            let result = identity::readers::watch_readers(
+                |readers| tracing::info!(readers = readers.len(), "watching PC/SC readers for card removal"),
+                |event| {
+                    if event.card_left() {
+                        tracing::info!(reader = %event.reader, "a card left a PC/SC reader");
+                        let _ = emptied.send(event.reader);
+                    }
+                },
+            );
+            if let Err(error) = result
+                && !std::mem::replace(&mut reported, true)
+            {
+                tracing::info!(%error, "no PC/SC reader events; card removal is seen by polling the cards");
+            }
+            std::thread::sleep(PCSC_RETRY);
+        }
+    });
+    readers_emptied
+}
+
+fn lock_if_needed(state: &AppState, readers_emptied: &[String]) -> Option<LockReason> {
     let serial = state.workstation.lock().ok()?.card_serial().map(str::to_owned);
-    let removed = serial.is_some_and(|serial| !state.cards.card_present(&serial));
+    let removed = serial.is_some_and(|serial| state.cards.card_gone(&serial, readers_emptied));
     let mut workstation = state.workstation.lock().ok()?;
     if removed && workstation.lock(LockReason::CardRemoved) {
         return Some(LockReason::CardRemoved);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
-use test_services::KeyringSession;
+use test_services::{KeyringSession, Pcscd, VirtualCard};
 
 pub const ENTER: &str = "\u{E007}";
 pub const TAB: &str = "\u{E004}";
@@ -31,6 +31,8 @@ pub struct RunningApp {
     xvfb: Child,
     profile: tempfile::TempDir,
     _keyring: KeyringSession,
+    /// A PC/SC service with one empty virtual reader, beside the card tokens.
+    pcscd: Option<Pcscd>,
 }
 
 /// How many fictional patients each run's store holds.
@@ -52,6 +54,7 @@ impl RunningApp {
         let profile = tempfile::tempdir().expect("temporary profile folder");
         let keyring = KeyringSession::start();
         let mut card_env = Vec::new();
+        let mut pcscd = None;
         if with_cards {
             cws(
                 &keyring,
@@ -59,6 +62,9 @@ impl RunningApp {
                 &["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()],
             );
             card_env = card_environment(profile.path());
+            let service = Pcscd::start();
+            card_env.extend(service.env());
+            pcscd = Some(service);
         }
         cws(&keyring, profile.path(), &["demo", "seed", "--patients", DEMO_PATIENTS]);
         let (xvfb, display) = start_xvfb();
@@ -78,7 +84,7 @@ impl RunningApp {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session with the app");
-        Self { client, display, driver, xvfb, profile, _keyring: keyring }
+        Self { client, display, driver, xvfb, profile, _keyring: keyring, pcscd }
     }
 
     /// Waits until the element matching `css` shows exactly `expected`.
@@ -192,6 +198,11 @@ impl RunningApp {
         let tokens = identity::softhsm::SoftHsmTokens::create(&cards_folder(self.profile.path()))
             .expect("the card folder");
         tokens.remove_card(label).expect("card removed");
+    }
+
+    /// Puts a card with no identity on it in the PC/SC virtual reader.
+    pub fn insert_reader_card(&self) -> VirtualCard {
+        self.pcscd.as_ref().expect("launched with cards").insert_card()
     }
 
     pub fn log(&self) -> String {

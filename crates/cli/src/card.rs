@@ -28,6 +28,12 @@ pub enum CardCommand {
         #[arg(long)]
         if_missing: bool,
     },
+    /// Report cards put into and taken out of the PC/SC readers, as it happens, until stopped.
+    Watch {
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Log in with a card: PIN from standard input, then key proof and certificate checks.
     Login {
         /// The card's token label or serial number.
@@ -64,6 +70,7 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
             }
             Ok(())
         }
+        CardCommand::Watch { json } => watch(json),
         CardCommand::Login { card, ca, pin_stdin: _, module, json } => {
             let ca_bytes =
                 std::fs::read(&ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
@@ -83,6 +90,30 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn watch(json: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let print = |line: String| {
+        println!("{line}");
+        // A watcher's reader may be a pipe; each event must arrive as it happens.
+        let _ = std::io::stdout().flush();
+    };
+    let ready = |readers: &[String]| match json {
+        true => print(serde_json::json!({ "watching": readers }).to_string()),
+        false => print(format!("Watching {} reader(s): {}", readers.len(), readers.join(", "))),
+    };
+    let event = |event: identity::readers::ReaderEvent| {
+        match json {
+        true => print(
+            serde_json::json!({ "reader": event.reader, "change": format!("{:?}", event.change).to_lowercase() })
+                .to_string(),
+        ),
+        false => print(format!("{}: card {:?}", event.reader, event.change)),
+    }
+    };
+    identity::readers::watch_readers(ready, event)?;
+    Ok(())
 }
 
 /// The four demonstration cards: label, PIN (demonstration only), and the staff member.

@@ -61,9 +61,12 @@ impl CardReader {
         Ok(cards)
     }
 
-    /// Whether the card with this serial is still in its reader.
-    pub fn is_present(&self, serial: &str) -> bool {
-        self.slot_where(|info| info.serial == serial).is_ok()
+    /// The description of the slot holding the card with this serial, while it
+    /// is present. OpenSC names each slot after its PC/SC reader.
+    pub fn slot_description(&self, serial: &str) -> Option<String> {
+        let (slot, _) = self.slot_where(|info| info.serial == serial).ok()?;
+        let info = self.pkcs11.get_slot_info(slot).ok()?;
+        Some(info.slot_description().trim_end().to_owned())
     }
 
     fn slot_where(&self, wanted: impl Fn(&CardInfo) -> bool) -> Result<(Slot, CardInfo), IdentityError> {

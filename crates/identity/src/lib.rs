@@ -11,6 +11,7 @@ mod card;
 mod certificate;
 pub mod demo_ca;
 mod error;
+pub mod readers;
 pub mod softhsm;
 
 pub use card::{CardInfo, CardLogin, CardReader};
