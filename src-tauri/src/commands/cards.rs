@@ -1,10 +1,8 @@
 //! Signing in and unlocking with a smart card and PIN.
 
-use std::collections::BTreeSet;
-
 use identity::IdentityError;
 use serde::Serialize;
-use session::{JobRole, Permission, RolePermissions, SessionChange, SessionState, StaffUser, UserId};
+use session::{SessionChange, SessionState};
 use tauri::State;
 use zeroize::Zeroizing;
 
@@ -24,6 +22,13 @@ fn card_error(error: IdentityError) -> CommandError {
         _ => ErrorCode::CardRefused,
     };
     CommandError::new(code, format!("{}.", capitalised(&error.to_string())))
+}
+
+fn access_error(error: access::AccessError) -> CommandError {
+    match error {
+        access::AccessError::Store(error) => error.into(),
+        other => CommandError::new(ErrorCode::CardRefused, format!("{}.", capitalised(&other.to_string()))),
+    }
 }
 
 fn capitalised(text: &str) -> String {
@@ -67,31 +72,21 @@ pub async fn card_sign_in(
             return Err(card_error(error));
         }
     };
-    let store = state.store()?;
-    let enrolled = store.user(&login.user_id).await?.filter(|u| !u.disabled);
-    let Some(enrolled) = enrolled else {
-        state.audit_session(&login.user_id, "session.login", "refused: not enrolled or disabled").await;
-        return Err(CommandError::new(
-            ErrorCode::CardRefused,
-            "This card's holder is not enrolled at this workstation, or has been disabled. Ask your IT service desk.",
-        ));
-    };
-    let roles: Vec<JobRole> =
-        enrolled.roles.iter().map(|r| JobRole { code: r.code.clone(), name: r.name.clone() }).collect();
-    let permissions: BTreeSet<Permission> = RolePermissions::site_default().for_roles(&roles);
-    let user = StaffUser {
-        user_id: UserId::parse(&enrolled.user_id)
-            .ok_or_else(|| CommandError::internal(&"an enrolled user id is not twelve digits"))?,
-        display_name: enrolled.display_name,
-        job_title: enrolled.job_title,
-        role: roles
-            .first()
-            .cloned()
-            .ok_or_else(|| CommandError::internal(&"an enrolled user has no role"))?,
+    let holder = match access::card_holder(state.store()?, &login.user_id).await {
+        Ok(holder) => holder,
+        Err(error) => {
+            state.audit_session(&login.user_id, "session.login", &format!("refused: {error}")).await;
+            return Err(access_error(error));
+        }
     };
     let change = {
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        workstation.present_card(user, permissions, &login.card_serial, std::time::Instant::now())?
+        workstation.present_card(
+            holder.user,
+            holder.permissions,
+            &login.card_serial,
+            std::time::Instant::now(),
+        )?
     };
     let action = match &change {
         SessionChange::Started => "session.login".to_owned(),

@@ -1,0 +1,79 @@
+//! Who a proven card holder is at this workstation, and what they may do: the
+//! card's user id mapped to an enrolled, enabled user, whose job roles give
+//! permissions through the site's role mapping. The app and `cws` both ask here.
+
+use std::collections::BTreeSet;
+
+use session::{JobRole, Permission, RolePermissions, StaffUser, UserId};
+use store::{EnrolledUser, Store, StoreError};
+
+/// An enrolled member of staff whose card has just been proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardHolder {
+    pub user: StaffUser,
+    pub permissions: BTreeSet<Permission>,
+}
+
+impl CardHolder {
+    /// Refuses, naming the permission, unless the holder has it.
+    pub fn require(&self, permission: Permission) -> Result<(), AccessError> {
+        match self.permissions.contains(&permission) {
+            true => Ok(()),
+            false => {
+                Err(AccessError::NotPermitted { user_id: self.user.user_id.as_str().to_owned(), permission })
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error(
+        "this card's holder is not enrolled at this workstation, or has been disabled; ask your IT service desk"
+    )]
+    NotEnrolled,
+    #[error("user {user_id} does not have the {permission:?} permission; their job roles do not grant it")]
+    NotPermitted { user_id: String, permission: Permission },
+    #[error("the enrolment of user {0} is damaged ({1}); re-enrol them")]
+    DamagedEnrolment(String, &'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The enrolled, enabled user a card proved, with their permissions.
+pub async fn card_holder(store: &Store, user_id: &str) -> Result<CardHolder, AccessError> {
+    let enrolled =
+        store.user(user_id).await?.filter(|user| !user.disabled).ok_or(AccessError::NotEnrolled)?;
+    holder(enrolled)
+}
+
+/// Whether any enabled user may manage users. Until one is, the store's owner
+/// enrols without a card (the first-run bootstrap).
+pub async fn user_managers_enrolled(store: &Store) -> Result<bool, AccessError> {
+    let users = store.users().await?;
+    Ok(users
+        .into_iter()
+        .filter(|user| !user.disabled)
+        .any(|user| permissions(&roles(&user)).contains(&Permission::ManageUsers)))
+}
+
+fn holder(enrolled: EnrolledUser) -> Result<CardHolder, AccessError> {
+    let damaged = |why| AccessError::DamagedEnrolment(enrolled.user_id.clone(), why);
+    let roles = roles(&enrolled);
+    let user = StaffUser {
+        user_id: UserId::parse(&enrolled.user_id)
+            .ok_or_else(|| damaged("the user id is not twelve digits"))?,
+        display_name: enrolled.display_name.clone(),
+        job_title: enrolled.job_title.clone(),
+        role: roles.first().cloned().ok_or_else(|| damaged("no job role"))?,
+    };
+    Ok(CardHolder { user, permissions: permissions(&roles) })
+}
+
+fn roles(user: &EnrolledUser) -> Vec<JobRole> {
+    user.roles.iter().map(|role| JobRole { code: role.code.clone(), name: role.name.clone() }).collect()
+}
+
+fn permissions(roles: &[JobRole]) -> BTreeSet<Permission> {
+    RolePermissions::site_default().for_roles(roles)
+}

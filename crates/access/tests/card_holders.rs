@@ -1,0 +1,67 @@
+//! Card holders against a real SQLCipher store: enrolment decides who a card
+//! proves, disabling ends it, and roles decide what they may do.
+
+use access::{AccessError, card_holder, user_managers_enrolled};
+use session::Permission;
+use store::{Actor, EnrolledRole, EnrolledUser, Store, StoreKey};
+
+fn administrator() -> Actor {
+    Actor { user: "os:test".into(), workstation: "test".into() }
+}
+
+fn enrolled(user_id: &str, role: &str) -> EnrolledUser {
+    EnrolledUser {
+        user_id: user_id.into(),
+        display_name: "TESTER, Tess (Ms)".into(),
+        job_title: "Tester".into(),
+        professional_body: None,
+        registration_number: None,
+        roles: vec![EnrolledRole { code: role.into(), name: role.into() }],
+        disabled: false,
+    }
+}
+
+async fn store(folder: &tempfile::TempDir) -> Store {
+    Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store created")
+}
+
+#[tokio::test]
+async fn an_enrolled_pharmacist_may_verify_but_not_prescribe() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    store.enrol_user(&administrator(), &enrolled("555000000002", "R8003")).await.expect("enrolled");
+
+    let holder = card_holder(&store, "555000000002").await.expect("a card holder");
+    assert!(holder.require(Permission::VerifySact).is_ok());
+    let refused = holder.require(Permission::PrescribeSact).expect_err("refused");
+    assert!(refused.to_string().contains("PrescribeSact"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_card_holder_not_enrolled_or_disabled_is_no_one_here() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    assert!(matches!(card_holder(&store, "555000000009").await, Err(AccessError::NotEnrolled)));
+
+    store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
+    store.disable_user(&administrator(), "555000000003").await.expect("disabled");
+    assert!(matches!(card_holder(&store, "555000000003").await, Err(AccessError::NotEnrolled)));
+}
+
+#[tokio::test]
+async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    assert!(!user_managers_enrolled(&store).await.expect("read"), "an empty store is bootstrapping");
+
+    store.enrol_user(&administrator(), &enrolled("555000000001", "R8000")).await.expect("enrolled");
+    assert!(!user_managers_enrolled(&store).await.expect("read"), "a prescriber cannot manage users");
+
+    store.enrol_user(&administrator(), &enrolled("555000000099", "LOCAL-ADMIN")).await.expect("enrolled");
+    assert!(user_managers_enrolled(&store).await.expect("read"));
+
+    store.disable_user(&administrator(), "555000000099").await.expect("disabled");
+    assert!(!user_managers_enrolled(&store).await.expect("read"), "a disabled administrator manages nothing");
+}
