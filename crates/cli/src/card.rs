@@ -1,12 +1,10 @@
 //! `cws card list|login`: the smart cards in the readers, and a full login
 //! check (PIN, proof of key, certificate trust) for a card, from the command line.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use identity::{CardReader, OPENSC_MODULE, Trust};
-use zeroize::Zeroizing;
 
 use crate::{Failure, output};
 
@@ -75,9 +73,7 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
             let ca_bytes =
                 std::fs::read(&ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
             let trust = Trust::from_pem_or_der(&ca_bytes)?;
-            let mut pin = Zeroizing::new(String::new());
-            std::io::stdin().read_to_string(&mut pin).map_err(|e| Failure::Other(e.into()))?;
-            let pin = Zeroizing::new(pin.trim_end_matches(['\r', '\n']).to_owned());
+            let pin = crate::card_authority::read_pin()?;
             let login =
                 CardReader::open(&module)?.login(&card, &pin, &trust, time::OffsetDateTime::now_utc())?;
             if json {
@@ -104,13 +100,11 @@ fn watch(json: bool) -> Result<(), Failure> {
         false => print(format!("Watching {} reader(s): {}", readers.len(), readers.join(", "))),
     };
     let event = |event: identity::readers::ReaderEvent| {
+        let change = format!("{:?}", event.change).to_lowercase();
         match json {
-        true => print(
-            serde_json::json!({ "reader": event.reader, "change": format!("{:?}", event.change).to_lowercase() })
-                .to_string(),
-        ),
-        false => print(format!("{}: card {:?}", event.reader, event.change)),
-    }
+            true => print(serde_json::json!({ "reader": event.reader, "change": change }).to_string()),
+            false => print(format!("{}: card {change}", event.reader)),
+        }
     };
     identity::readers::watch_readers(ready, event)?;
     Ok(())
@@ -160,6 +154,12 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
             }
             Err(other) => return Err(other.into()),
         };
+        // Demonstration cards carry published PINs: never into a store with real administrators.
+        if access::user_managers_enrolled(&store).await.map_err(|e| Failure::Other(e.into()))? {
+            return Err(Failure::Input(
+                "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),
+            ));
+        }
         for (label, pin, user_id, registration) in DEMO_CARDS {
             let member = staff
                 .iter()

@@ -3,6 +3,7 @@
 
 mod audit;
 mod card;
+mod card_authority;
 mod demo;
 mod dose;
 mod nhs_number;

@@ -1,13 +1,16 @@
 //! `cws user enrol|list|disable`: who may sign in with a card, and with what roles.
-//! Run by the OS account that administers the store (the first-run bootstrap,
-//! until a LOCAL-ADMIN card holder with manage_users does it in the app).
+//! Until an enabled user may manage users, the OS account that owns the store
+//! enrols (the first-run bootstrap); from then on, enrolling and disabling need
+//! the card and PIN of someone with manage_users.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use identity::{Trust, certificate_holder};
-use store::{EnrolledRole, EnrolledUser, Store};
+use identity::certificate_holder;
+use session::Permission;
+use store::{Actor, EnrolledRole, EnrolledUser, Store};
 
+use crate::card_authority::{CardArgs, card_holder_for};
 use crate::{Failure, block_on, os_actor, output};
 
 #[derive(Subcommand)]
@@ -24,11 +27,11 @@ pub enum UserCommand {
         registration: Option<String>,
         #[arg(long, default_value = "Clinician")]
         job_title: String,
-        /// Check the certificate was issued by this CA (PEM or DER).
-        #[arg(long, env = "CWS_CARD_CA")]
-        ca: Option<PathBuf>,
         #[arg(long)]
         json: bool,
+        /// Your card, once someone may manage users; --ca also checks the new certificate's issuer.
+        #[command(flatten)]
+        card: CardArgs,
     },
     /// Everyone enrolled.
     List {
@@ -36,7 +39,11 @@ pub enum UserCommand {
         json: bool,
     },
     /// Stop a user signing in (their history stays).
-    Disable { user_id: String },
+    Disable {
+        user_id: String,
+        #[command(flatten)]
+        card: CardArgs,
+    },
 }
 
 pub fn roles(codes: &[String]) -> Vec<EnrolledRole> {
@@ -48,26 +55,29 @@ pub fn roles(codes: &[String]) -> Vec<EnrolledRole> {
 }
 
 pub fn run(command: UserCommand, path: PathBuf) -> Result<(), Failure> {
-    let actor = os_actor();
     block_on(async move {
         let store = Store::open(&path).await?;
-        let result = run_on(&store, command, &actor).await;
+        let result = run_on(&store, command).await;
         store.close().await;
         result
     })
 }
 
-async fn run_on(store: &Store, command: UserCommand, actor: &store::Actor) -> Result<(), Failure> {
+/// The OS account during the first-run bootstrap; afterwards, a card holder who may manage users.
+async fn user_manager(store: &Store, card: &CardArgs, action: &str) -> Result<Actor, Failure> {
+    if access::user_managers_enrolled(store).await.map_err(|e| Failure::Other(e.into()))? {
+        card_holder_for(store, card, Permission::ManageUsers, action).await
+    } else {
+        Ok(os_actor())
+    }
+}
+
+async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
     match command {
-        UserCommand::Enrol { cert, roles: codes, registration, job_title, ca, json } => {
+        UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
             let bytes =
                 std::fs::read(&cert).map_err(|e| Failure::Input(format!("cert: {}: {e}", cert.display())))?;
-            let trust = match ca {
-                Some(ca) => Some(Trust::from_pem_or_der(
-                    &std::fs::read(&ca).map_err(|e| Failure::Input(format!("ca: {e}")))?,
-                )?),
-                None => None,
-            };
+            let trust = card.trust()?;
             let (user_id, name) = certificate_holder(&bytes, trust.as_ref())
                 .map_err(|e| Failure::Input(format!("cert: {e}")))?;
             let (professional_body, registration_number) = match registration
@@ -89,7 +99,8 @@ async fn run_on(store: &Store, command: UserCommand, actor: &store::Actor) -> Re
                 roles: roles(&codes),
                 disabled: false,
             };
-            store.enrol_user(actor, &user).await?;
+            let actor = user_manager(store, &card, "user.enrol").await?;
+            store.enrol_user(&actor, &user).await?;
             if json {
                 output::json(&user)?
             } else {
@@ -114,8 +125,9 @@ async fn run_on(store: &Store, command: UserCommand, actor: &store::Actor) -> Re
                 }
             }
         }
-        UserCommand::Disable { user_id } => {
-            store.disable_user(actor, &user_id).await?;
+        UserCommand::Disable { user_id, card } => {
+            let actor = user_manager(store, &card, "user.disable").await?;
+            store.disable_user(&actor, &user_id).await?;
             println!("User {user_id} can no longer sign in.");
         }
     }

@@ -1,0 +1,188 @@
+//! `cws user` against a real store (SQLCipher, key in GNOME Keyring) and real
+//! cards (SoftHSM2): the store's owner enrols the first administrator; after
+//! that, enrolling and disabling need an administrator's card and PIN.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use identity::demo_ca::DemoCa;
+use test_services::{KeyringSession, SoftHsm};
+use time::{Duration, OffsetDateTime};
+
+const ADMIN: &str = "555000000090";
+const NURSE: &str = "555000000003";
+const NEWCOMER: &str = "555000000004";
+
+struct Site {
+    keyring: KeyringSession,
+    hsm: SoftHsm,
+    ca: DemoCa,
+    folder: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Self {
+        let site = Self {
+            keyring: KeyringSession::start(),
+            hsm: SoftHsm::start(),
+            ca: DemoCa::new("Test Trust Issuing CA").expect("CA"),
+            folder: tempfile::tempdir().expect("folder"),
+        };
+        std::fs::write(site.folder.path().join("ca.pem"), site.ca.cert_pem()).expect("CA written");
+        site.cws(&["store", "init"], "").success_or_panic();
+        site
+    }
+
+    /// Issues a card to `user_id` and returns its certificate file, for enrolment.
+    fn issue_card(&self, label: &str, user_id: &str) -> PathBuf {
+        let now = OffsetDateTime::now_utc();
+        let card = self
+            .ca
+            .issue(user_id, "TESTER, Tess (Ms)", now - Duration::days(1), now + Duration::days(30))
+            .expect("issued");
+        self.hsm.add_card(label, "1234", &card.key_pem, &card.cert_der);
+        let cert = self.folder.path().join(format!("{label}.der"));
+        std::fs::write(&cert, &card.cert_der).expect("certificate written");
+        cert
+    }
+
+    fn cws(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
+            .args(args)
+            .envs(self.keyring.env())
+            .envs(self.hsm.env())
+            .env("CWS_STORE", self.folder.path().join("store.db"))
+            .env("CWS_CARD_CA", self.folder.path().join("ca.pem"))
+            .env("USER", "site-it")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cws runs");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+        child.wait_with_output().expect("cws ends")
+    }
+
+    fn enrol(&self, cert: &Path, roles: &str, card: Option<(&str, &str)>) -> Output {
+        let cert = cert.to_string_lossy();
+        let mut args = vec!["user", "enrol", "--cert", &cert, "--roles", roles];
+        let (label, pin) = card.unwrap_or(("", ""));
+        if card.is_some() {
+            args.extend(["--card", label, "--pin-stdin"]);
+        }
+        self.cws(&args, &format!("{pin}\n"))
+    }
+
+    fn enrolled(&self) -> String {
+        String::from_utf8_lossy(&self.cws(&["user", "list"], "").stdout).into_owned()
+    }
+
+    fn audit(&self) -> String {
+        let output = self.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"], "");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// A site whose first administrator and a nurse are enrolled.
+    fn with_administrator() -> Self {
+        let site = Self::new();
+        let admin = site.issue_card("ADMIN-CARD", ADMIN);
+        site.enrol(&admin, "LOCAL-ADMIN", None).success_or_panic();
+        let nurse = site.issue_card("NURSE-CARD", NURSE);
+        site.enrol(&nurse, "R8001", Some(("ADMIN-CARD", "1234"))).success_or_panic();
+        site
+    }
+}
+
+trait Outcome {
+    fn success_or_panic(&self);
+    fn stderr(&self) -> String;
+}
+
+impl Outcome for Output {
+    fn success_or_panic(&self) {
+        assert!(self.status.success(), "{}", self.stderr());
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+#[test]
+fn the_store_owner_enrols_the_first_administrator_without_a_card() {
+    let site = Site::new();
+    let admin = site.issue_card("ADMIN-CARD", ADMIN);
+    site.enrol(&admin, "LOCAL-ADMIN", None).success_or_panic();
+    assert!(site.enrolled().contains(ADMIN));
+    assert!(site.audit().lines().any(|l| l.contains(",os:site-it,") && l.contains(",user.enrol ")));
+}
+
+#[test]
+fn after_the_bootstrap_enrolling_without_a_card_is_refused_and_audited() {
+    let site = Site::with_administrator();
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    let output = site.enrol(&newcomer, "R8000", None);
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("--card LABEL --pin-stdin"), "{}", output.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER), "nothing was enrolled");
+    assert!(
+        site.audit()
+            .lines()
+            .any(|l| l.contains(",os:site-it,") && l.contains("user.enrol") && l.contains("refused")),
+        "the refusal is audited:\n{}",
+        site.audit()
+    );
+}
+
+#[test]
+fn an_administrators_card_enrols_and_disables_and_is_the_audited_actor() {
+    let site = Site::with_administrator();
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    site.enrol(&newcomer, "R8000", Some(("ADMIN-CARD", "1234"))).success_or_panic();
+    assert!(site.enrolled().contains(NEWCOMER));
+
+    site.cws(&["user", "disable", NEWCOMER, "--card", "ADMIN-CARD", "--pin-stdin"], "1234\n")
+        .success_or_panic();
+    assert!(site.enrolled().lines().any(|l| l.contains(NEWCOMER) && l.contains("DISABLED")));
+
+    let audit = site.audit();
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",user.enrol ")),
+        "{audit}"
+    );
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",user.disable")),
+        "{audit}"
+    );
+}
+
+#[test]
+fn a_card_without_manage_users_cannot_enrol() {
+    let site = Site::with_administrator();
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    let output = site.enrol(&newcomer, "R8000", Some(("NURSE-CARD", "1234")));
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("ManageUsers"), "the missing permission is named: {}", output.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+    assert!(site.audit().lines().any(|l| l.contains(&format!(",{NURSE},")) && l.contains("refused")));
+}
+
+#[test]
+fn a_wrong_pin_enrols_no_one() {
+    let site = Site::with_administrator();
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    let output = site.enrol(&newcomer, "R8000", Some(("ADMIN-CARD", "9999")));
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("the PIN is wrong"), "{}", output.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+}
+
+#[test]
+fn demonstration_cards_are_refused_once_someone_may_manage_users() {
+    let site = Site::with_administrator();
+    let folder = site.folder.path().join("demo-cards");
+    let output = site.cws(&["card", "demo-init", "--folder", &folder.to_string_lossy()], "");
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("PINs are published"), "{}", output.stderr());
+    assert!(!site.enrolled().contains("555000000001"), "no demonstration user was enrolled");
+}
