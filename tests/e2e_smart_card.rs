@@ -109,3 +109,46 @@ async fn a_disabled_user_cannot_sign_in_even_with_the_right_pin() {
     .await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_cards_no_one_signs_in_even_by_calling_the_command() {
+    let app = RunningApp::launch_unconfigured().await;
+    app.wait_for_text_containing("[role=alert]", "Smart-card sign-in is not set up on this workstation")
+        .await;
+    assert!(
+        app.client.find(fantoccini::Locator::Css("input[name=user]")).await.is_err(),
+        "no staff to choose"
+    );
+
+    // The UI offers nothing; calling the command directly is refused in Rust too.
+    let answer = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('sign_in', { userId: '555000000001' })
+               .then((ok) => done({ ok }), (error) => done({ error }));",
+            vec![],
+        )
+        .await
+        .expect("script ran");
+    assert_eq!(answer["error"]["code"], "card.unavailable", "{answer}");
+    let state = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             window.__TAURI_INTERNALS__.invoke('session_state').then(done, done);",
+            vec![],
+        )
+        .await
+        .expect("script ran");
+    assert_eq!(state["state"], "signed_out", "{state}");
+
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        audit.lines().any(|l| l.contains(",demo:555000000001,")
+            && l.contains("session.login")
+            && l.contains("refused")),
+        "the attempt is audited:\n{audit}"
+    );
+    app.quit().await;
+}

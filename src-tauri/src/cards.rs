@@ -26,6 +26,8 @@ pub struct Cards {
     /// One PKCS#11 context per process; re-opened to see cards inserted since.
     reader: Mutex<Option<CardReader>>,
     pub inactivity_timeout: Duration,
+    /// `CWS_DEMO_SIGN_IN=1`: offer the fictional demonstration staff, without cards.
+    demo_sign_in: bool,
 }
 
 impl Cards {
@@ -44,7 +46,19 @@ impl Cards {
         });
         let minutes =
             std::env::var("CWS_INACTIVITY_LOCK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-        Self { module, trust, reader: Mutex::new(None), inactivity_timeout: Duration::from_secs(minutes) }
+        let demo_sign_in = std::env::var("CWS_DEMO_SIGN_IN").is_ok_and(|v| v == "1");
+        Self {
+            module,
+            trust,
+            reader: Mutex::new(None),
+            inactivity_timeout: Duration::from_secs(minutes),
+            demo_sign_in,
+        }
+    }
+
+    /// The card-less demonstration sign-in: only when asked for, and never beside cards.
+    pub fn demo_sign_in_allowed(&self) -> bool {
+        self.demo_sign_in && self.trust.is_none()
     }
 
     /// Runs `work` with a freshly opened reader, so newly inserted cards are seen.

@@ -35,6 +35,14 @@ pub struct RunningApp {
     pcscd: Option<Pcscd>,
 }
 
+/// How staff sign in to the app under test.
+#[derive(PartialEq, Eq)]
+enum SignIn {
+    Demonstration,
+    Cards,
+    NotSetUp,
+}
+
 /// How many fictional patients each run's store holds.
 const DEMO_PATIENTS: &str = "60";
 
@@ -42,35 +50,43 @@ impl RunningApp {
     /// Starts a keyring, a demonstration store, Xvfb, tauri-driver and the app
     /// built by this `cargo test`, with the demonstration sign-in (no cards).
     pub async fn launch() -> Self {
-        Self::start(false).await
+        Self::start(SignIn::Demonstration).await
     }
 
     /// As `launch`, with the four demonstration smart cards (SoftHSM2) in their readers.
     pub async fn launch_with_cards() -> Self {
-        Self::start(true).await
+        Self::start(SignIn::Cards).await
     }
 
-    async fn start(with_cards: bool) -> Self {
+    /// As `launch`, with neither cards nor the demonstration sign-in set up.
+    pub async fn launch_unconfigured() -> Self {
+        Self::start(SignIn::NotSetUp).await
+    }
+
+    async fn start(sign_in: SignIn) -> Self {
         let profile = tempfile::tempdir().expect("temporary profile folder");
         let keyring = KeyringSession::start();
-        let mut card_env = Vec::new();
+        let mut app_env = Vec::new();
         let mut pcscd = None;
-        if with_cards {
+        if sign_in == SignIn::Demonstration {
+            app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
+        }
+        if sign_in == SignIn::Cards {
             cws(
                 &keyring,
                 profile.path(),
                 &["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()],
             );
-            card_env = card_environment(profile.path());
+            app_env = app_environment(profile.path());
             let service = Pcscd::start();
-            card_env.extend(service.env());
+            app_env.extend(service.env());
             pcscd = Some(service);
         }
         cws(&keyring, profile.path(), &["demo", "seed", "--patients", DEMO_PATIENTS]);
         let (xvfb, display) = start_xvfb();
         let port = free_loopback_port();
         let native_port = free_loopback_port();
-        let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring, &card_env);
+        let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring, &app_env);
         wait_for_port(port);
 
         let mut capabilities = serde_json::Map::new();
@@ -250,7 +266,7 @@ fn cards_folder(profile: &Path) -> PathBuf {
     profile.join("cards")
 }
 
-fn card_environment(profile: &Path) -> Vec<(String, String)> {
+fn app_environment(profile: &Path) -> Vec<(String, String)> {
     let folder = cards_folder(profile);
     vec![
         ("SOFTHSM2_CONF".into(), folder.join("softhsm2.conf").to_string_lossy().into_owned()),
@@ -291,13 +307,13 @@ fn start_tauri_driver(
     native_port: u16,
     profile: &Path,
     keyring: &KeyringSession,
-    card_env: &[(String, String)],
+    app_env: &[(String, String)],
 ) -> Child {
     let log = std::fs::File::create(profile.join("tauri-driver.log")).expect("driver log");
     Command::new(tauri_driver_path())
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .envs(keyring.env())
-        .envs(card_env.iter().cloned())
+        .envs(app_env.iter().cloned())
         .env("CWS_STORE", store_path(profile))
         .env("RUST_LOG", "info")
         .env("DISPLAY", display)

@@ -1,5 +1,5 @@
 //! Signing out, the session's state, and the card-less demonstration sign-in,
-//! offered only when no card module and CA are configured (see
+//! offered only when `CWS_DEMO_SIGN_IN=1` and no card CA is configured (see
 //! `commands::cards` for signing in with a card).
 
 use session::{RolePermissions, SessionState, StaffUser, UserId};
@@ -8,16 +8,38 @@ use tauri::State;
 use crate::error::{CommandError, ErrorCode};
 use crate::state::AppState;
 
+/// Refuses unless this workstation offers the demonstration sign-in.
+fn demonstration_only(state: &AppState) -> Result<(), CommandError> {
+    match state.cards.demo_sign_in_allowed() {
+        true => Ok(()),
+        false => Err(CommandError::new(
+            ErrorCode::CardsUnavailable,
+            "Smart-card sign-in is not set up on this workstation. Ask your IT service desk.",
+        )),
+    }
+}
+
 #[tauri::command]
 #[specta::specta]
-pub fn sign_in_options() -> Vec<StaffUser> {
-    session::demo::staff()
+pub fn sign_in_options(state: State<'_, AppState>) -> Result<Vec<StaffUser>, CommandError> {
+    demonstration_only(&state)?;
+    Ok(session::demo::staff())
 }
 
 #[tauri::command]
 #[specta::specta]
 #[tracing::instrument(skip(state))]
 pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionState, CommandError> {
+    if let Err(refused) = demonstration_only(&state) {
+        let claimed =
+            UserId::parse(&user_id).map(|id| id.as_str().to_owned()).unwrap_or_else(|| "unparsed".into());
+        state.audit_in_background(
+            format!("demo:{claimed}"),
+            "session.login",
+            "refused: no demonstration sign-in".into(),
+        );
+        return Err(refused);
+    }
     let user = UserId::parse(&user_id).and_then(|id| session::demo::find(&id)).ok_or_else(|| {
         CommandError::new(ErrorCode::UnknownUser, "That user is not enrolled at this workstation.")
     })?;

@@ -6,7 +6,7 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
-	signInOptions: () => __TAURI_INVOKE<StaffUser[]>("sign_in_options"),
+	signInOptions: () => typedError<StaffUser[], CommandError>(__TAURI_INVOKE("sign_in_options")),
 	signIn: (userId: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_in", { userId })),
 	signOut: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_out")),
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
