@@ -119,6 +119,7 @@ async fn without_cards_no_one_signs_in_even_by_calling_the_command() {
         app.client.find(fantoccini::Locator::Css("input[name=user]")).await.is_err(),
         "no staff to choose"
     );
+    app.screenshot("sign-in-not-set-up").await;
 
     // The UI offers nothing; calling the command directly is refused in Rust too.
     let answer = app

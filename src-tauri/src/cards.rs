@@ -133,7 +133,7 @@ fn watch_readers() -> Receiver<String> {
             if let Err(error) = result
                 && !std::mem::replace(&mut reported, true)
             {
-                tracing::info!(%error, "no PC/SC reader events; card removal is seen by polling the cards");
+                tracing::info!(%error, "no PC/SC reader events");
             }
             std::thread::sleep(PCSC_RETRY);
         }

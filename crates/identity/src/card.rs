@@ -58,6 +58,8 @@ impl CardReader {
                 });
             }
         }
+        // Slot order means nothing (SoftHSM2 numbers slots at random); people find a card by its name.
+        cards.sort_by(|a, b| a.label.cmp(&b.label));
         Ok(cards)
     }
 

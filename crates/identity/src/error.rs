@@ -26,6 +26,10 @@ pub enum IdentityError {
     KeyProofFailed,
     #[error("the smart-card software failed: {0}")]
     Pkcs11(String),
+    #[error(
+        "the PC/SC service (pcscd) is not running ({0}); card removal is still seen, by polling the card"
+    )]
+    NoReaderService(String),
 }
 
 impl IdentityError {

@@ -147,7 +147,7 @@ fn seen_in(state: &ReaderState) -> Seen {
 fn pcsc_error(error: pcsc::Error) -> IdentityError {
     match error {
         pcsc::Error::NoService | pcsc::Error::ServiceStopped => {
-            IdentityError::Pkcs11(format!("the PC/SC service (pcscd) is not running: {error}"))
+            IdentityError::NoReaderService(error.to_string())
         }
         other => IdentityError::Pkcs11(format!("PC/SC: {other}")),
     }
