@@ -153,3 +153,15 @@ async fn without_cards_no_one_signs_in_even_by_calling_the_command() {
     );
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_that_cannot_be_used_stop_card_sign_in_and_say_why() {
+    let app = RunningApp::launch_with_cards_and_settings("[session]\ninactivity_lock_seconds = 0\n").await;
+    app.wait_for_text_containing("[role=alert]", "Card sign-in is unavailable").await;
+    app.wait_for_text_containing("[role=alert]", "session.inactivity_lock_seconds").await;
+    assert!(
+        app.client.find(fantoccini::Locator::Css("input[name=card]")).await.is_err(),
+        "no card is offered while the settings are wrong"
+    );
+    app.quit().await;
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use identity::{CardReader, OPENSC_MODULE, Trust};
 use session::{LockReason, SessionState};
+use settings::Settings;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::state::AppState;
@@ -23,42 +24,50 @@ pub const SESSION_CHANGED: &str = "session-changed";
 pub struct Cards {
     module: PathBuf,
     pub trust: Option<Trust>,
+    /// Why cards cannot be used here although settings ask for them (unreadable settings or CA).
+    pub problem: Option<String>,
     /// One PKCS#11 context per process; re-opened to see cards inserted since.
     reader: Mutex<Option<CardReader>>,
     pub inactivity_timeout: Duration,
-    /// `CWS_DEMO_SIGN_IN=1`: offer the fictional demonstration staff, without cards.
+    /// Offer the fictional demonstration staff, without cards.
     demo_sign_in: bool,
 }
 
 impl Cards {
-    /// OpenSC's module for real cards, unless `CWS_PKCS11_MODULE` names another (SoftHSM2 for demonstrations).
-    pub fn configure() -> Self {
-        let module =
-            std::env::var_os("CWS_PKCS11_MODULE").map(PathBuf::from).unwrap_or_else(|| OPENSC_MODULE.into());
-        let trust = std::env::var_os("CWS_CARD_CA").and_then(|path| match std::fs::read(&path) {
-            Ok(bytes) => Trust::from_pem_or_der(&bytes)
-                .map_err(|e| tracing::error!(error = %e, "the card CA cannot be read"))
-                .ok(),
-            Err(error) => {
-                tracing::error!(%error, "the card CA file cannot be read");
-                None
-            }
-        });
-        let minutes =
-            std::env::var("CWS_INACTIVITY_LOCK_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-        let demo_sign_in = std::env::var("CWS_DEMO_SIGN_IN").is_ok_and(|v| v == "1");
+    /// From the settings: OpenSC's module unless another is named (SoftHSM2 for
+    /// demonstrations), and the CA that issues staff cards. `settings_problem` is
+    /// why the settings could not be read; cards are then refused, never guessed at.
+    pub fn configure(settings: &Settings, settings_problem: Option<String>) -> Self {
+        let module = settings.pkcs11_module.clone().unwrap_or_else(|| OPENSC_MODULE.into());
+        let read_ca = |path: &PathBuf| {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("the card CA {} cannot be read: {e}", path.display()))?;
+            Trust::from_pem_or_der(&bytes)
+                .map_err(|e| format!("the card CA {} is not usable: {e}", path.display()))
+        };
+        let (trust, ca_problem) = match settings.card_ca.as_ref().map(read_ca) {
+            None => (None, None),
+            Some(Ok(trust)) => (Some(trust), None),
+            Some(Err(problem)) => (None, Some(problem)),
+        };
+        let problem = settings_problem.or(ca_problem);
+        if let Some(problem) = &problem {
+            tracing::error!(%problem, "card sign-in is unavailable");
+        }
         Self {
             module,
             trust,
+            problem,
             reader: Mutex::new(None),
-            inactivity_timeout: Duration::from_secs(minutes),
-            demo_sign_in,
+            inactivity_timeout: settings.inactivity_lock,
+            demo_sign_in: settings.demo_sign_in && settings.card_ca.is_none(),
         }
     }
 
-    /// The card-less demonstration sign-in: only when asked for, and never beside cards.
+    /// The card-less demonstration sign-in: only when asked for, never beside cards,
+    /// and never when the settings could not be read.
     pub fn demo_sign_in_allowed(&self) -> bool {
-        self.demo_sign_in && self.trust.is_none()
+        self.demo_sign_in && self.trust.is_none() && self.problem.is_none()
     }
 
     /// Runs `work` with a freshly opened reader, so newly inserted cards are seen.

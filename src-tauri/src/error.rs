@@ -27,6 +27,8 @@ pub enum ErrorCode {
     CardRefused,
     #[serde(rename = "card.unavailable")]
     CardsUnavailable,
+    #[serde(rename = "settings.invalid")]
+    SettingsInvalid,
     #[serde(rename = "dose.invalid_input")]
     InvalidDoseInput,
     #[serde(rename = "dose.unavailable")]

@@ -1,13 +1,13 @@
 //! State shared by every command for the life of the app.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use dosing::policy::SitePolicy;
 use patients::NhsNumberPolicy;
 use regimens::RegimenLibrary;
-use session::{StaffUser, Workstation};
+use session::{RolePermissions, StaffUser, Workstation};
+use settings::Settings;
 use store::{Actor, Store};
 
 use crate::error::{CommandError, ErrorCode};
@@ -21,6 +21,8 @@ pub struct DosingData {
 pub struct AppState {
     pub workstation: Mutex<Workstation>,
     pub cards: crate::cards::Cards,
+    /// Job role → permissions, from the site's settings.
+    pub roles: RolePermissions,
     workstation_name: String,
     nhs_number_policy: NhsNumberPolicy,
     dosing: Result<DosingData, String>,
@@ -31,20 +33,28 @@ impl AppState {
     /// Loads the regimen library and opens the encrypted store. A failure is
     /// kept, logged and shown, rather than stopping the app.
     pub fn load() -> Self {
+        let (settings, settings_problem) = match settings::load() {
+            Ok(settings) => (settings, None),
+            Err(problem) => {
+                tracing::error!(%problem, "the workstation's settings cannot be used; card sign-in is refused");
+                (fail_safe_settings(), Some(problem.to_string()))
+            }
+        };
         let dosing = load_dosing_data();
         if let Err(problem) = &dosing {
             tracing::error!(%problem, "dose calculation is unavailable");
         }
-        let path = store_path();
+        let path = settings.store_path.clone().unwrap_or_else(store::default_path);
         let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string());
         if let Err(problem) = &store {
             tracing::error!(%problem, "the store is unavailable");
         }
         Self {
             workstation: Mutex::default(),
-            cards: crate::cards::Cards::configure(),
+            cards: crate::cards::Cards::configure(&settings, settings_problem),
+            roles: settings.roles,
             workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
-            nhs_number_policy: nhs_number_policy(),
+            nhs_number_policy: settings.nhs_numbers,
             dosing,
             store,
         }
@@ -123,19 +133,18 @@ impl AppState {
     }
 }
 
-/// The site setting `CWS_NHS_NUMBER_TEST_RANGE`; a setting that cannot be read
-/// refuses the test range, the safer choice for a misconfigured production site.
-fn nhs_number_policy() -> NhsNumberPolicy {
-    let setting = std::env::var("CWS_NHS_NUMBER_TEST_RANGE").ok();
-    NhsNumberPolicy::from_setting(setting.as_deref()).unwrap_or_else(|problem| {
-        tracing::error!(%problem, "refusing the NHS number test range");
-        NhsNumberPolicy { accept_test_range: false }
-    })
-}
-
-/// `CWS_STORE`, or the platform data folder, as the `cws` command line uses.
-fn store_path() -> PathBuf {
-    std::env::var_os("CWS_STORE").map(PathBuf::from).unwrap_or_else(store::default_path)
+/// When the settings cannot be read: no cards trusted, no demonstration sign-in,
+/// and the NHS number test range refused, as a production site would.
+fn fail_safe_settings() -> Settings {
+    Settings {
+        store_path: None,
+        pkcs11_module: None,
+        card_ca: None,
+        inactivity_lock: std::time::Duration::from_secs(300),
+        demo_sign_in: false,
+        nhs_numbers: NhsNumberPolicy { accept_test_range: false },
+        roles: RolePermissions::site_default(),
+    }
 }
 
 fn load_dosing_data() -> Result<DosingData, String> {

@@ -40,6 +40,7 @@ pub struct RunningApp {
 enum SignIn {
     Demonstration,
     Cards,
+    CardsWithSettings(&'static str),
     NotSetUp,
 }
 
@@ -63,21 +64,31 @@ impl RunningApp {
         Self::start(SignIn::NotSetUp).await
     }
 
+    /// As `launch_with_cards`, with this site settings file (TOML) as well.
+    pub async fn launch_with_cards_and_settings(settings: &'static str) -> Self {
+        Self::start(SignIn::CardsWithSettings(settings)).await
+    }
+
     async fn start(sign_in: SignIn) -> Self {
         let profile = tempfile::tempdir().expect("temporary profile folder");
         let keyring = KeyringSession::start();
         let mut app_env = Vec::new();
         let mut pcscd = None;
+        if let SignIn::CardsWithSettings(text) = sign_in {
+            let file = profile.path().join("workstation.toml");
+            std::fs::write(&file, text).expect("settings written");
+            app_env.push(("CWS_CONFIG".to_owned(), file.to_string_lossy().into_owned()));
+        }
         if sign_in == SignIn::Demonstration {
             app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
         }
-        if sign_in == SignIn::Cards {
+        if matches!(sign_in, SignIn::Cards | SignIn::CardsWithSettings(_)) {
             cws(
                 &keyring,
                 profile.path(),
                 &["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()],
             );
-            app_env = app_environment(profile.path());
+            app_env.extend(card_environment(profile.path()));
             let service = Pcscd::start();
             app_env.extend(service.env());
             pcscd = Some(service);
@@ -266,7 +277,7 @@ fn cards_folder(profile: &Path) -> PathBuf {
     profile.join("cards")
 }
 
-fn app_environment(profile: &Path) -> Vec<(String, String)> {
+fn card_environment(profile: &Path) -> Vec<(String, String)> {
     let folder = cards_folder(profile);
     vec![
         ("SOFTHSM2_CONF".into(), folder.join("softhsm2.conf").to_string_lossy().into_owned()),

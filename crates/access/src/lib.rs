@@ -40,24 +40,28 @@ pub enum AccessError {
     Store(#[from] StoreError),
 }
 
-/// The enrolled, enabled user a card proved, with their permissions.
-pub async fn card_holder(store: &Store, user_id: &str) -> Result<CardHolder, AccessError> {
+/// The enrolled, enabled user a card proved, with their permissions under the site's `mapping`.
+pub async fn card_holder(
+    store: &Store,
+    user_id: &str,
+    mapping: &RolePermissions,
+) -> Result<CardHolder, AccessError> {
     let enrolled =
         store.user(user_id).await?.filter(|user| !user.disabled).ok_or(AccessError::NotEnrolled)?;
-    holder(enrolled)
+    holder(enrolled, mapping)
 }
 
 /// Whether any enabled user may manage users. Until one is, the store's owner
 /// enrols without a card (the first-run bootstrap).
-pub async fn user_managers_enrolled(store: &Store) -> Result<bool, AccessError> {
+pub async fn user_managers_enrolled(store: &Store, mapping: &RolePermissions) -> Result<bool, AccessError> {
     let users = store.users().await?;
     Ok(users
         .into_iter()
         .filter(|user| !user.disabled)
-        .any(|user| permissions(&roles(&user)).contains(&Permission::ManageUsers)))
+        .any(|user| mapping.for_roles(&roles(&user)).contains(&Permission::ManageUsers)))
 }
 
-fn holder(enrolled: EnrolledUser) -> Result<CardHolder, AccessError> {
+fn holder(enrolled: EnrolledUser, mapping: &RolePermissions) -> Result<CardHolder, AccessError> {
     let damaged = |why| AccessError::DamagedEnrolment(enrolled.user_id.clone(), why);
     let roles = roles(&enrolled);
     let user = StaffUser {
@@ -67,13 +71,9 @@ fn holder(enrolled: EnrolledUser) -> Result<CardHolder, AccessError> {
         job_title: enrolled.job_title.clone(),
         role: roles.first().cloned().ok_or_else(|| damaged("no job role"))?,
     };
-    Ok(CardHolder { user, permissions: permissions(&roles) })
+    Ok(CardHolder { user, permissions: mapping.for_roles(&roles) })
 }
 
 fn roles(user: &EnrolledUser) -> Vec<JobRole> {
     user.roles.iter().map(|role| JobRole { code: role.code.clone(), name: role.name.clone() }).collect()
-}
-
-fn permissions(roles: &[JobRole]) -> BTreeSet<Permission> {
-    RolePermissions::site_default().for_roles(roles)
 }

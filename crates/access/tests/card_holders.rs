@@ -2,7 +2,7 @@
 //! proves, disabling ends it, and roles decide what they may do.
 
 use access::{AccessError, card_holder, user_managers_enrolled};
-use session::Permission;
+use session::{Permission, RolePermissions};
 use store::{Actor, EnrolledRole, EnrolledUser, Store, StoreKey};
 
 fn administrator() -> Actor {
@@ -33,7 +33,8 @@ async fn an_enrolled_pharmacist_may_verify_but_not_prescribe() {
     let store = store(&folder).await;
     store.enrol_user(&administrator(), &enrolled("555000000002", "R8003")).await.expect("enrolled");
 
-    let holder = card_holder(&store, "555000000002").await.expect("a card holder");
+    let holder =
+        card_holder(&store, "555000000002", &RolePermissions::site_default()).await.expect("a card holder");
     assert!(holder.require(Permission::VerifySact).is_ok());
     let refused = holder.require(Permission::PrescribeSact).expect_err("refused");
     assert!(refused.to_string().contains("PrescribeSact"), "{refused}");
@@ -43,25 +44,53 @@ async fn an_enrolled_pharmacist_may_verify_but_not_prescribe() {
 async fn a_card_holder_not_enrolled_or_disabled_is_no_one_here() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    assert!(matches!(card_holder(&store, "555000000009").await, Err(AccessError::NotEnrolled)));
+    assert!(matches!(
+        card_holder(&store, "555000000009", &RolePermissions::site_default()).await,
+        Err(AccessError::NotEnrolled)
+    ));
 
     store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
     store.disable_user(&administrator(), "555000000003").await.expect("disabled");
-    assert!(matches!(card_holder(&store, "555000000003").await, Err(AccessError::NotEnrolled)));
+    assert!(matches!(
+        card_holder(&store, "555000000003", &RolePermissions::site_default()).await,
+        Err(AccessError::NotEnrolled)
+    ));
+}
+
+#[tokio::test]
+async fn the_sites_own_mapping_decides_what_a_role_may_do() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    store.enrol_user(&administrator(), &enrolled("555000000008", "R8008")).await.expect("enrolled");
+    let site: RolePermissions =
+        serde_json::from_str(r#"{"R8008": ["manage_beds", "manage_users"]}"#).expect("mapping");
+    let holder = card_holder(&store, "555000000008", &site).await.expect("a card holder");
+    assert!(holder.require(Permission::ManageUsers).is_ok(), "this site lets bed managers enrol staff");
+    assert!(user_managers_enrolled(&store, &site).await.expect("read"));
+    assert!(!user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"));
 }
 
 #[tokio::test]
 async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    assert!(!user_managers_enrolled(&store).await.expect("read"), "an empty store is bootstrapping");
+    assert!(
+        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        "an empty store is bootstrapping"
+    );
 
     store.enrol_user(&administrator(), &enrolled("555000000001", "R8000")).await.expect("enrolled");
-    assert!(!user_managers_enrolled(&store).await.expect("read"), "a prescriber cannot manage users");
+    assert!(
+        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        "a prescriber cannot manage users"
+    );
 
     store.enrol_user(&administrator(), &enrolled("555000000099", "LOCAL-ADMIN")).await.expect("enrolled");
-    assert!(user_managers_enrolled(&store).await.expect("read"));
+    assert!(user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"));
 
     store.disable_user(&administrator(), "555000000099").await.expect("disabled");
-    assert!(!user_managers_enrolled(&store).await.expect("read"), "a disabled administrator manages nothing");
+    assert!(
+        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        "a disabled administrator manages nothing"
+    );
 }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use identity::{CardReader, OPENSC_MODULE, Trust};
+use identity::CardReader;
+
+use crate::card_authority::{CardSource, pkcs11_module};
 
 use crate::{Failure, output};
 
@@ -12,8 +14,9 @@ use crate::{Failure, output};
 pub enum CardCommand {
     /// The cards in the readers.
     List {
-        #[arg(long, env = "CWS_PKCS11_MODULE", default_value = OPENSC_MODULE)]
-        module: PathBuf,
+        /// The PKCS#11 module (default: the site settings, CWS_PKCS11_MODULE, or OpenSC's).
+        #[arg(long)]
+        module: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -37,14 +40,11 @@ pub enum CardCommand {
         /// The card's token label or serial number.
         #[arg(long)]
         card: String,
-        /// The issuing CA to trust (PEM or DER).
-        #[arg(long, env = "CWS_CARD_CA")]
-        ca: PathBuf,
         /// Read the PIN from standard input (it is never taken as an argument).
         #[arg(long, required = true)]
         pin_stdin: bool,
-        #[arg(long, env = "CWS_PKCS11_MODULE", default_value = OPENSC_MODULE)]
-        module: PathBuf,
+        #[command(flatten)]
+        source: CardSource,
         #[arg(long)]
         json: bool,
     },
@@ -54,6 +54,7 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
     match command {
         CardCommand::DemoInit { folder, if_missing } => demo_init(folder, if_missing, store_path),
         CardCommand::List { module, json } => {
+            let module = pkcs11_module(module, &crate::site_settings()?);
             let cards = CardReader::open(&module)?.cards()?;
             if json {
                 let rows: Vec<_> =
@@ -69,13 +70,12 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
             Ok(())
         }
         CardCommand::Watch { json } => watch(json),
-        CardCommand::Login { card, ca, pin_stdin: _, module, json } => {
-            let ca_bytes =
-                std::fs::read(&ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
-            let trust = Trust::from_pem_or_der(&ca_bytes)?;
+        CardCommand::Login { card, pin_stdin: _, source, json } => {
+            let settings = crate::site_settings()?;
+            let trust = source.required_trust(&settings)?;
             let pin = crate::card_authority::read_pin()?;
             let login =
-                CardReader::open(&module)?.login(&card, &pin, &trust, time::OffsetDateTime::now_utc())?;
+                source.reader(&settings)?.login(&card, &pin, &trust, time::OffsetDateTime::now_utc())?;
             if json {
                 output::json(
                     &serde_json::json!({"user_id": login.user_id, "name": login.common_name, "card_serial": login.card_serial}),
@@ -155,7 +155,8 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
             Err(other) => return Err(other.into()),
         };
         // Demonstration cards carry published PINs: never into a store with real administrators.
-        if access::user_managers_enrolled(&store).await.map_err(|e| Failure::Other(e.into()))? {
+        let roles = crate::site_settings()?.roles;
+        if access::user_managers_enrolled(&store, &roles).await.map_err(|e| Failure::Other(e.into()))? {
             return Err(Failure::Input(
                 "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),
             ));

@@ -7,10 +7,48 @@ use std::path::PathBuf;
 
 use identity::{CardReader, OPENSC_MODULE, Trust};
 use session::Permission;
+use settings::Settings;
 use store::{Actor, Store};
 use zeroize::Zeroizing;
 
 use crate::Failure;
+
+/// Which PKCS#11 module to load and which CA to trust; each defaults to the
+/// site settings (or `CWS_PKCS11_MODULE`, `CWS_CARD_CA`).
+#[derive(clap::Args)]
+pub struct CardSource {
+    /// The issuing CA to trust (PEM or DER).
+    #[arg(long)]
+    ca: Option<PathBuf>,
+    /// The PKCS#11 module (default: OpenSC's).
+    #[arg(long)]
+    module: Option<PathBuf>,
+}
+
+impl CardSource {
+    pub fn reader(&self, settings: &Settings) -> Result<CardReader, Failure> {
+        Ok(CardReader::open(&pkcs11_module(self.module.clone(), settings))?)
+    }
+
+    /// The CA given or set, read, for checking certificates.
+    pub fn trust(&self, settings: &Settings) -> Result<Option<Trust>, Failure> {
+        let Some(ca) = self.ca.as_ref().or(settings.card_ca.as_ref()) else { return Ok(None) };
+        let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
+        Ok(Some(Trust::from_pem_or_der(&bytes)?))
+    }
+
+    /// As `trust`, refusing when no CA is given or set.
+    pub fn required_trust(&self, settings: &Settings) -> Result<Trust, Failure> {
+        self.trust(settings)?.ok_or_else(|| {
+            Failure::Input("ca: give the card issuing CA (--ca, the site settings or CWS_CARD_CA)".into())
+        })
+    }
+}
+
+/// The module given, else the site's, else OpenSC's.
+pub fn pkcs11_module(given: Option<PathBuf>, settings: &Settings) -> PathBuf {
+    given.or_else(|| settings.pkcs11_module.clone()).unwrap_or_else(|| OPENSC_MODULE.into())
+}
 
 /// The card of the person doing an act that needs one.
 #[derive(clap::Args)]
@@ -21,25 +59,14 @@ pub struct CardArgs {
     /// Read your card's PIN from standard input (it is never taken as an argument).
     #[arg(long)]
     pin_stdin: bool,
-    /// The issuing CA to trust (PEM or DER).
-    #[arg(long, env = "CWS_CARD_CA")]
-    pub ca: Option<PathBuf>,
-    #[arg(long, env = "CWS_PKCS11_MODULE", default_value = OPENSC_MODULE)]
-    module: PathBuf,
-}
-
-impl CardArgs {
-    /// The CA given, read, for checking certificates.
-    pub fn trust(&self) -> Result<Option<Trust>, Failure> {
-        let Some(ca) = &self.ca else { return Ok(None) };
-        let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
-        Ok(Some(Trust::from_pem_or_der(&bytes)?))
-    }
+    #[command(flatten)]
+    pub source: CardSource,
 }
 
 /// The card holder doing `action`, once their card, PIN and `permission` are proved.
 pub async fn card_holder_for(
     store: &Store,
+    settings: &Settings,
     card: &CardArgs,
     permission: Permission,
     action: &str,
@@ -55,16 +82,14 @@ pub async fn card_holder_for(
         );
         return Err(refuse(crate::os_actor().user, why).await?);
     };
-    let trust = card
-        .trust()?
-        .ok_or_else(|| Failure::Input("ca: give the card issuing CA (--ca or CWS_CARD_CA)".into()))?;
+    let trust = card.source.required_trust(settings)?;
     let pin = read_pin()?;
-    let login =
-        match CardReader::open(&card.module)?.login(label, &pin, &trust, time::OffsetDateTime::now_utc()) {
-            Ok(login) => login,
-            Err(error) => return Err(refuse(format!("card:{label}"), format!("card: {error}")).await?),
-        };
-    let permitted = match access::card_holder(store, &login.user_id).await {
+    let reader = card.source.reader(settings)?;
+    let login = match reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc()) {
+        Ok(login) => login,
+        Err(error) => return Err(refuse(format!("card:{label}"), format!("card: {error}")).await?),
+    };
+    let permitted = match access::card_holder(store, &login.user_id, &settings.roles).await {
         Ok(holder) => holder.require(permission),
         Err(error) => Err(error),
     };

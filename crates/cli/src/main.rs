@@ -20,8 +20,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cws", version, about = "Clinical Workstation command line")]
 struct Cli {
-    /// The store file (default: the platform data folder).
-    #[arg(long, global = true, env = "CWS_STORE")]
+    /// The store file (default: the site settings or CWS_STORE, else the platform data folder).
+    #[arg(long, global = true)]
     store: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -84,15 +84,22 @@ impl From<identity::IdentityError> for Failure {
     }
 }
 
-/// The store's path from --store, CWS_STORE or the platform default.
-pub fn store_path(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
-    given.unwrap_or_else(store::default_path)
+/// The workstation's settings: the site file, then the environment (`settings` crate).
+pub fn site_settings() -> Result<settings::Settings, Failure> {
+    settings::load().map_err(|e| Failure::Input(format!("settings: {e}")))
 }
 
-/// The site's NHS number policy, from `CWS_NHS_NUMBER_TEST_RANGE` (accept or refuse).
+/// The store's path from --store, the settings (site file or CWS_STORE), or the platform default.
+pub fn store_path(given: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, Failure> {
+    match given {
+        Some(path) => Ok(path),
+        None => Ok(site_settings()?.store_path.unwrap_or_else(store::default_path)),
+    }
+}
+
+/// The site's NHS number policy (`patients.nhs_number_test_range` or `CWS_NHS_NUMBER_TEST_RANGE`).
 pub fn nhs_policy() -> Result<patients::NhsNumberPolicy, Failure> {
-    let setting = std::env::var("CWS_NHS_NUMBER_TEST_RANGE").ok();
-    patients::NhsNumberPolicy::from_setting(setting.as_deref()).map_err(|e| Failure::Input(e.to_string()))
+    Ok(site_settings()?.nhs_numbers)
 }
 
 /// The OS account running the command is the actor for administration.
@@ -126,13 +133,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dose(command) => dose::run(command),
         Command::Regimen(command) => regimen::run(command),
-        Command::Store(command) => store_admin::run(command, store_path(store)),
-        Command::Patient(command) => patient::run(command, store_path(store)),
+        Command::Store(command) => store_path(store).and_then(|path| store_admin::run(command, path)),
+        Command::Patient(command) => store_path(store).and_then(|path| patient::run(command, path)),
         Command::NhsNumber(command) => nhs_number::run(command),
-        Command::Audit(command) => audit::run(command, store_path(store)),
-        Command::Demo(command) => demo::run(command, store_path(store)),
-        Command::Card(command) => card::run(command, store_path(store)),
-        Command::User(command) => user::run(command, store_path(store)),
+        Command::Audit(command) => store_path(store).and_then(|path| audit::run(command, path)),
+        Command::Demo(command) => store_path(store).and_then(|path| demo::run(command, path)),
+        Command::Card(command) => store_path(store).and_then(|path| card::run(command, path)),
+        Command::User(command) => store_path(store).and_then(|path| user::run(command, path)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -65,8 +65,9 @@ pub fn run(command: UserCommand, path: PathBuf) -> Result<(), Failure> {
 
 /// The OS account during the first-run bootstrap; afterwards, a card holder who may manage users.
 async fn user_manager(store: &Store, card: &CardArgs, action: &str) -> Result<Actor, Failure> {
-    if access::user_managers_enrolled(store).await.map_err(|e| Failure::Other(e.into()))? {
-        card_holder_for(store, card, Permission::ManageUsers, action).await
+    let settings = crate::site_settings()?;
+    if access::user_managers_enrolled(store, &settings.roles).await.map_err(|e| Failure::Other(e.into()))? {
+        card_holder_for(store, &settings, card, Permission::ManageUsers, action).await
     } else {
         Ok(os_actor())
     }
@@ -77,7 +78,7 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
         UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
             let bytes =
                 std::fs::read(&cert).map_err(|e| Failure::Input(format!("cert: {}: {e}", cert.display())))?;
-            let trust = card.trust()?;
+            let trust = card.source.trust(&crate::site_settings()?)?;
             let (user_id, name) = certificate_holder(&bytes, trust.as_ref())
                 .map_err(|e| Failure::Input(format!("cert: {e}")))?;
             let (professional_body, registration_number) = match registration

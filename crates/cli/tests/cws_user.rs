@@ -48,7 +48,16 @@ impl Site {
     }
 
     fn cws(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
+        self.cws_with_settings(None, args, stdin)
+    }
+
+    /// As `cws`, with the site settings file `CWS_CONFIG` names.
+    fn cws_with_settings(&self, settings: Option<&Path>, args: &[&str], stdin: &str) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cws"));
+        if let Some(file) = settings {
+            command.env("CWS_CONFIG", file);
+        }
+        let mut child = command
             .args(args)
             .envs(self.keyring.env())
             .envs(self.hsm.env())
@@ -185,4 +194,37 @@ fn demonstration_cards_are_refused_once_someone_may_manage_users() {
     assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
     assert!(output.stderr().contains("PINs are published"), "{}", output.stderr());
     assert!(!site.enrolled().contains("555000000001"), "no demonstration user was enrolled");
+}
+
+#[test]
+fn the_sites_role_mapping_decides_who_may_enrol() {
+    let site = Site::with_administrator();
+    let settings = site.folder.path().join("workstation.toml");
+    std::fs::write(
+        &settings,
+        "[roles]\nR8001 = [\"administer_sact\", \"manage_users\"]\nLOCAL-ADMIN = [\"manage_store\"]\n",
+    )
+    .expect("settings written");
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    let cert = newcomer.to_string_lossy();
+    let enrol_with = |card: &str| {
+        let args = ["user", "enrol", "--cert", &cert, "--roles", "R8000", "--card", card, "--pin-stdin"];
+        site.cws_with_settings(Some(&settings), &args, "1234\n")
+    };
+
+    let by_admin = enrol_with("ADMIN-CARD");
+    assert_eq!(by_admin.status.code(), Some(2), "this site's administrators manage the store only");
+    assert!(by_admin.stderr().contains("ManageUsers"), "{}", by_admin.stderr());
+    enrol_with("NURSE-CARD").success_or_panic();
+    assert!(site.enrolled().contains(NEWCOMER), "this site's nurses may enrol staff");
+}
+
+#[test]
+fn a_misspelt_site_setting_stops_cws_and_is_named() {
+    let site = Site::new();
+    let settings = site.folder.path().join("workstation.toml");
+    std::fs::write(&settings, "[session]\ninactivity_lock_second = 60\n").expect("settings written");
+    let output = site.cws_with_settings(Some(&settings), &["user", "list"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("inactivity_lock_second"), "{}", output.stderr());
 }

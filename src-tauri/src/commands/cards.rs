@@ -43,6 +43,12 @@ fn unavailable() -> CommandError {
 #[tauri::command]
 #[specta::specta]
 pub fn list_cards(state: State<'_, AppState>) -> Result<Vec<CardView>, CommandError> {
+    if let Some(problem) = &state.cards.problem {
+        return Err(CommandError::new(
+            ErrorCode::SettingsInvalid,
+            format!("Card sign-in is unavailable: {problem}. Ask your IT service desk."),
+        ));
+    }
     if state.cards.trust.is_none() {
         return Err(unavailable());
     }
@@ -72,7 +78,7 @@ pub async fn card_sign_in(
             return Err(card_error(error));
         }
     };
-    let holder = match access::card_holder(state.store()?, &login.user_id).await {
+    let holder = match access::card_holder(state.store()?, &login.user_id, &state.roles).await {
         Ok(holder) => holder,
         Err(error) => {
             state.audit_session(&login.user_id, "session.login", &format!("refused: {error}")).await;

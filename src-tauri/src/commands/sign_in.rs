@@ -2,7 +2,7 @@
 //! offered only when `CWS_DEMO_SIGN_IN=1` and no card CA is configured (see
 //! `commands::cards` for signing in with a card).
 
-use session::{RolePermissions, SessionState, StaffUser, UserId};
+use session::{SessionState, StaffUser, UserId};
 use tauri::State;
 
 use crate::error::{CommandError, ErrorCode};
@@ -43,7 +43,7 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
     let user = UserId::parse(&user_id).and_then(|id| session::demo::find(&id)).ok_or_else(|| {
         CommandError::new(ErrorCode::UnknownUser, "That user is not enrolled at this workstation.")
     })?;
-    let permissions = RolePermissions::site_default().for_roles(std::slice::from_ref(&user.role));
+    let permissions = state.roles.for_roles(std::slice::from_ref(&user.role));
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
     let session = workstation.sign_in(user, permissions, std::time::Instant::now())?;
     tracing::info!("signed in");

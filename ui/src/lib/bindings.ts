@@ -95,7 +95,7 @@ export type DrugLineDose = {
 	day: string,
 } & DrugDose;
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
 
 /**  A national RBAC job role, e.g. `R8000` "Clinical Practitioner Access Role". */
 export type JobRole = {

@@ -1,0 +1,244 @@
+//! The workstation's settings, as one typed struct: the site's TOML file
+//! (`/etc/clinicalworkstation/workstation.toml`, or the file `CWS_CONFIG`
+//! names), then environment overrides, checked once at start-up. A setting that
+//! cannot be used is refused with its name and the reason, never guessed at.
+//!
+//! The file lives under /etc because the role mapping decides what every user
+//! may do: it belongs to the site's IT, not to the account the app runs as.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use patients::NhsNumberPolicy;
+use serde::Deserialize;
+use session::RolePermissions;
+
+/// Where a site puts its settings.
+pub const SITE_FILE: &str = "/etc/clinicalworkstation/workstation.toml";
+const DEFAULT_INACTIVITY_SECONDS: u64 = 300;
+/// Shorter locks people out mid-task; longer leaves a walked-away session open.
+const INACTIVITY_SECONDS: std::ops::RangeInclusive<u64> = 30..=3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The encrypted store; `None` means the platform data folder.
+    pub store_path: Option<PathBuf>,
+    /// The PKCS#11 module; `None` means OpenSC's.
+    pub pkcs11_module: Option<PathBuf>,
+    /// The CA that issues staff cards. Without one, no card is trusted.
+    pub card_ca: Option<PathBuf>,
+    pub inactivity_lock: Duration,
+    /// Offer fictional staff without a card (demonstrations only; never beside cards).
+    pub demo_sign_in: bool,
+    pub nhs_numbers: NhsNumberPolicy,
+    /// Job role → permissions; the shipped default unless the site gives its own.
+    pub roles: RolePermissions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the settings file {path} cannot be read: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("the settings file {path} is not valid: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("setting {setting}: {reason}")]
+    BadValue { setting: &'static str, reason: String },
+}
+
+/// The settings for this process: the site file, if there is one, and the environment.
+pub fn load() -> Result<Settings, SettingsError> {
+    let named = std::env::var_os("CWS_CONFIG").map(PathBuf::from);
+    let path = named.clone().unwrap_or_else(|| PathBuf::from(SITE_FILE));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        // Only a file someone named must exist; without one, the defaults apply.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && named.is_none() => None,
+        Err(error) => return Err(SettingsError::Unreadable { path, reason: error.to_string() }),
+    };
+    from_sources(text.as_deref().map(|text| (path.as_path(), text)), |name| std::env::var(name).ok())
+}
+
+/// The settings from a file's text (if any) and an environment. Does no I/O.
+pub fn from_sources(
+    file: Option<(&Path, &str)>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, SettingsError> {
+    let site = match file {
+        Some((path, text)) => toml::from_str::<SiteFile>(text)
+            .map_err(|e| SettingsError::Invalid { path: path.to_owned(), reason: e.to_string() })?,
+        None => SiteFile::default(),
+    };
+    let env_path = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let inactivity_seconds = match env("CWS_INACTIVITY_LOCK_SECONDS") {
+        Some(text) => text.trim().parse().map_err(|_| SettingsError::BadValue {
+            setting: "CWS_INACTIVITY_LOCK_SECONDS",
+            reason: format!("{text:?} is not a whole number of seconds"),
+        })?,
+        None => site.session.inactivity_lock_seconds.unwrap_or(DEFAULT_INACTIVITY_SECONDS),
+    };
+    if !INACTIVITY_SECONDS.contains(&inactivity_seconds) {
+        return Err(SettingsError::BadValue {
+            setting: "session.inactivity_lock_seconds",
+            reason: format!(
+                "{inactivity_seconds} is outside {} to {} seconds",
+                INACTIVITY_SECONDS.start(),
+                INACTIVITY_SECONDS.end()
+            ),
+        });
+    }
+    let test_range = env("CWS_NHS_NUMBER_TEST_RANGE").or(site.patients.nhs_number_test_range);
+    let nhs_numbers = NhsNumberPolicy::from_setting(test_range.as_deref()).map_err(|e| {
+        SettingsError::BadValue { setting: "patients.nhs_number_test_range", reason: e.to_string() }
+    })?;
+    let demo_sign_in = match env("CWS_DEMO_SIGN_IN").as_deref() {
+        Some("1") => true,
+        Some("0") => false,
+        Some(other) => {
+            return Err(SettingsError::BadValue {
+                setting: "CWS_DEMO_SIGN_IN",
+                reason: format!("{other:?} is neither 1 nor 0"),
+            });
+        }
+        None => site.session.demo_sign_in.unwrap_or(false),
+    };
+    Ok(Settings {
+        store_path: env_path("CWS_STORE").or(site.store.path),
+        pkcs11_module: env_path("CWS_PKCS11_MODULE").or(site.cards.pkcs11_module),
+        card_ca: env_path("CWS_CARD_CA").or(site.cards.issuing_ca),
+        inactivity_lock: Duration::from_secs(inactivity_seconds),
+        demo_sign_in,
+        nhs_numbers,
+        roles: site.roles.unwrap_or_else(RolePermissions::site_default),
+    })
+}
+
+/// The file's shape. Unknown names are refused, so a misspelt setting is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteFile {
+    #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    cards: CardsSection,
+    #[serde(default)]
+    session: SessionSection,
+    #[serde(default)]
+    patients: PatientsSection,
+    roles: Option<RolePermissions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardsSection {
+    pkcs11_module: Option<PathBuf>,
+    issuing_ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionSection {
+    inactivity_lock_seconds: Option<u64>,
+    demo_sign_in: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatientsSection {
+    nhs_number_test_range: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use session::{JobRole, Permission};
+
+    use super::*;
+
+    fn settings(file: &str, env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let file = (!file.is_empty()).then_some((Path::new("/etc/test.toml"), file));
+        from_sources(file, |name| env.get(name).cloned())
+    }
+
+    fn role(code: &str) -> JobRole {
+        JobRole { code: code.into(), name: code.into() }
+    }
+
+    #[test]
+    fn without_a_file_or_environment_the_safe_defaults_apply() {
+        let settings = settings("", &[]).expect("defaults");
+        assert_eq!(settings.inactivity_lock, Duration::from_secs(300));
+        assert!(!settings.demo_sign_in, "no card-less sign-in unless asked for");
+        assert_eq!(settings.card_ca, None, "no CA means no card is trusted");
+        assert_eq!(settings.roles, RolePermissions::site_default());
+    }
+
+    #[test]
+    fn a_site_file_sets_cards_session_and_its_own_role_mapping() {
+        let file = r#"
+            [cards]
+            pkcs11_module = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
+            issuing_ca = "/etc/clinicalworkstation/trust-ca.pem"
+            [session]
+            inactivity_lock_seconds = 120
+            [roles]
+            R8000 = ["prescribe_sact", "view_images"]
+            R8008 = ["manage_beds", "view_images"]
+        "#;
+        let settings = settings(file, &[]).expect("valid");
+        assert_eq!(settings.card_ca, Some(PathBuf::from("/etc/clinicalworkstation/trust-ca.pem")));
+        assert_eq!(settings.inactivity_lock, Duration::from_secs(120));
+        let clerk = settings.roles.for_roles(&[role("R8008")]);
+        assert!(clerk.contains(&Permission::ViewImages), "this site lets ward clerks view images");
+        let doctor = settings.roles.for_roles(&[role("R8000")]);
+        assert!(!doctor.contains(&Permission::SignDischarge), "the site's mapping replaces the default");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let file = "[session]\ninactivity_lock_seconds = 120\n[store]\npath = \"/srv/cws/store.db\"\n";
+        let settings =
+            settings(file, &[("CWS_INACTIVITY_LOCK_SECONDS", "60"), ("CWS_STORE", "/tmp/other.db")])
+                .expect("valid");
+        assert_eq!(settings.inactivity_lock, Duration::from_secs(60));
+        assert_eq!(settings.store_path, Some(PathBuf::from("/tmp/other.db")));
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_refused_not_ignored() {
+        let error = settings("[session]\ninactivity_lock_second = 60\n", &[]).expect_err("refused");
+        assert!(error.to_string().contains("inactivity_lock_second"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_permission_in_the_role_mapping_is_refused() {
+        let error = settings("[roles]\nR8000 = [\"prescribe_anything\"]\n", &[]).expect_err("refused");
+        assert!(error.to_string().contains("prescribe_anything"), "{error}");
+    }
+
+    #[test]
+    fn an_inactivity_lock_that_would_never_lock_is_refused() {
+        for seconds in ["0", "5", "86400"] {
+            let error = settings("", &[("CWS_INACTIVITY_LOCK_SECONDS", seconds)]).expect_err("refused");
+            assert!(error.to_string().contains("session.inactivity_lock_seconds"), "{error}");
+        }
+        let error = settings("", &[("CWS_INACTIVITY_LOCK_SECONDS", "five")]).expect_err("refused");
+        assert!(error.to_string().contains("not a whole number"), "{error}");
+    }
+
+    #[test]
+    fn demo_sign_in_and_the_test_range_take_only_known_values() {
+        assert!(settings("", &[("CWS_DEMO_SIGN_IN", "1")]).expect("valid").demo_sign_in);
+        assert!(settings("", &[("CWS_DEMO_SIGN_IN", "yes")]).is_err());
+        let refusing = settings("[patients]\nnhs_number_test_range = \"refuse\"\n", &[]).expect("valid");
+        assert!(!refusing.nhs_numbers.accept_test_range);
+        assert!(settings("", &[("CWS_NHS_NUMBER_TEST_RANGE", "maybe")]).is_err());
+    }
+}
