@@ -212,6 +212,14 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_file_is_valid_and_matches_the_shipped_roles() {
+        let example = include_str!("../../../docs/workstation.example.toml");
+        let settings = settings(example, &[]).expect("docs/workstation.example.toml is valid");
+        assert_eq!(settings.roles, RolePermissions::site_default(), "the example shows the shipped mapping");
+        assert_eq!(settings.inactivity_lock, Duration::from_secs(300));
+    }
+
+    #[test]
     fn a_misspelt_setting_is_refused_not_ignored() {
         let error = settings("[session]\ninactivity_lock_second = 60\n", &[]).expect_err("refused");
         assert!(error.to_string().contains("inactivity_lock_second"), "{error}");
