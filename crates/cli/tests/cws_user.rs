@@ -228,3 +228,14 @@ fn a_misspelt_site_setting_stops_cws_and_is_named() {
     assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
     assert!(output.stderr().contains("inactivity_lock_second"), "{}", output.stderr());
 }
+
+#[test]
+fn a_card_whose_holder_is_not_enrolled_cannot_enrol_anyone() {
+    let site = Site::with_administrator();
+    site.issue_card("STRANGER-CARD", "555000000077");
+    let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
+    let output = site.enrol(&newcomer, "R8000", Some(("STRANGER-CARD", "1234")));
+    assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
+    assert!(output.stderr().contains("not enrolled at this workstation"), "{}", output.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+}
