@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use identity::{CardReader, OPENSC_MODULE, Trust};
@@ -104,7 +104,15 @@ pub fn start_watcher(app: AppHandle) {
     std::thread::spawn(move || {
         loop {
             // A PC/SC removal wakes the watcher at once; otherwise it polls.
-            let mut emptied: Vec<String> = readers_emptied.recv_timeout(WATCH_INTERVAL).into_iter().collect();
+            let mut emptied = match readers_emptied.recv_timeout(WATCH_INTERVAL) {
+                Ok(reader) => vec![reader],
+                Err(RecvTimeoutError::Timeout) => Vec::new(),
+                Err(RecvTimeoutError::Disconnected) => {
+                    // The PC/SC thread has gone; keep polling at the same pace.
+                    std::thread::sleep(WATCH_INTERVAL);
+                    Vec::new()
+                }
+            };
             emptied.extend(readers_emptied.try_iter());
             let state = app.state::<AppState>();
             if let Some(reason) = lock_if_needed(&state, &emptied) {
