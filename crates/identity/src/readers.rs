@@ -93,6 +93,8 @@ pub fn watch_readers(
         }
         match context.get_status_change(WAIT, &mut states) {
             Ok(()) | Err(pcsc::Error::Timeout) => {}
+            // A reader unplugged during the wait: the next look drops it, reporting its card.
+            Err(pcsc::Error::UnknownReader | pcsc::Error::NoReadersAvailable) => continue,
             Err(error) => return Err(pcsc_error(error)),
         }
         for state in states.iter().filter(|s| s.name() != PNP_NOTIFICATION()) {
