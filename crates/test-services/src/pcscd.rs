@@ -3,7 +3,8 @@
 //!
 //! pcscd's socket path is fixed at build time (/run/pcscd), so the daemon runs
 //! in its own mount namespace with a temporary folder bound over /run/pcscd;
-//! clients reach it through `PCSCLITE_CSOCK_NAME`. That needs root, as CI has.
+//! clients reach it through `PCSCLITE_CSOCK_NAME`. That needs root: CI runs as
+//! root, and anyone else is asked through `sudo -n`, as `make test` does for packages.
 //! The card speaks vpcd's protocol itself: Debian 12's `vicc` cannot start
 //! (it is installed outside Python's path and imports the retired pycrypto).
 
@@ -38,7 +39,7 @@ impl Pcscd {
             ),
         )
         .expect("reader configuration");
-        let daemon = Command::new("unshare")
+        let daemon = as_root("unshare")
             .args([
                 "--mount",
                 "sh",
@@ -76,7 +77,7 @@ impl Pcscd {
         while !(self.socket().exists() && reader_is_listening(self.card_port)) {
             assert!(
                 Instant::now() < deadline,
-                "pcscd did not start (make test installs pcscd and vsmartcard-vpcd; this needs root)"
+                "pcscd did not start (make test installs pcscd and vsmartcard-vpcd; it needs root or sudo without a password)"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -85,9 +86,33 @@ impl Pcscd {
 
 impl Drop for Pcscd {
     fn drop(&mut self) {
-        let _ = self.daemon.kill();
+        // pcscd writes its pid into the folder bound over /run/pcscd; through sudo, that is not the child's.
+        let pid = std::fs::read_to_string(self.folder.path().join("run").join("pcscd.pid"));
+        match pid {
+            Ok(pid) => {
+                // The file ends in a newline and a NUL.
+                let digits: String = pid.chars().take_while(char::is_ascii_digit).collect();
+                let _ = as_root("kill").arg(digits).status();
+            }
+            Err(_) => {
+                let _ = self.daemon.kill();
+            }
+        }
         let _ = self.daemon.wait();
     }
+}
+
+/// `program` run as root: directly when the tests are root, else through `sudo -n`.
+fn as_root(program: &str) -> Command {
+    let is_root = std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == ["Uid:", "0", "0", "0", "0"])
+    });
+    if is_root {
+        return Command::new(program);
+    }
+    let mut command = Command::new("sudo");
+    command.args(["-n", program]);
+    command
 }
 
 /// A card in the virtual reader. It answers power and ATR requests and refuses
