@@ -79,6 +79,35 @@ async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn alt_l_locks_at_once_and_the_same_card_and_pin_unlock() {
+    let app = RunningApp::launch_with_cards().await;
+    sign_in_with(&app, "DEMO-PHARMACIST", "2222").await;
+    app.wait_for_text("[data-testid=header-user]", "PHARMACY, Percy (Mr)").await;
+
+    app.alt('l').await;
+    app.wait_for("[data-testid=lock-screen]").await;
+    app.wait_for_text_containing("[data-testid=lock-screen] p", "The screen was locked.").await;
+    // The session's own card is offered first, though another card sorts before it.
+    let chosen = app.wait_for("input[name=card]:checked").await;
+    assert_eq!(chosen.attr("value").await.expect("value").as_deref(), Some("DEMO-PHARMACIST"));
+    app.wait_for_text("[data-testid=lock-screen] button[type=submit]", "Unlock").await;
+    app.screenshot("locked-by-user").await;
+
+    let pin_box = app.wait_for("#pin").await;
+    pin_box.send_keys("2222").await.expect("PIN typed");
+    app.press(ENTER).await;
+    app.wait_for_text("[data-testid=header-user]", "PHARMACY, Percy (Mr)").await;
+
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    let has = |action: &str, outcome: &str| {
+        audit.lines().any(|l| l.contains(",555000000002,") && l.contains(action) && l.contains(outcome))
+    };
+    assert!(has(",session.lock,", "UserLocked"), "the lock is audited:\n{audit}");
+    assert!(has(",session.unlock,", "ok"), "the unlock is audited:\n{audit}");
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
     let app = RunningApp::launch_with_cards().await;
     sign_in_with(&app, "DEMO-NURSE", "9999").await;

@@ -28,6 +28,8 @@ pub enum SessionState {
     Locked {
         user: StaffUser,
         reason: LockReason,
+        /// The serial of the card that unlocks it, so the lock screen can offer that card first.
+        card_serial: Option<String>,
     },
 }
 
@@ -82,8 +84,8 @@ impl Workstation {
         match &self.session {
             None => SessionState::SignedOut,
             Some(Session { user, locked: None, .. }) => SessionState::Active { user: user.clone() },
-            Some(Session { user, locked: Some(reason), .. }) => {
-                SessionState::Locked { user: user.clone(), reason: *reason }
+            Some(Session { user, locked: Some(reason), card_serial, .. }) => {
+                SessionState::Locked { user: user.clone(), reason: *reason, card_serial: card_serial.clone() }
             }
         }
     }

@@ -176,7 +176,9 @@ export type RenalSource = "cockcroft-gault" | "measured-gfr" | "deindexed-egfr";
 /**  Where the session stands. Patient data may be shown only while `Active`. */
 export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser } | 
 /**  Locked: the screen is blank and every patient command is refused. */
-{ state: "locked"; user: StaffUser; reason: LockReason };
+{ state: "locked"; user: StaffUser; reason: LockReason; 
+/**  The serial of the card that unlocks it, so the lock screen can offer that card first. */
+card_serial: string | null };
 
 export type Severity = 
 /**  Worth a second look; prescribing may go on. */
