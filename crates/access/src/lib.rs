@@ -51,14 +51,18 @@ pub async fn card_holder(
     holder(enrolled, mapping)
 }
 
-/// Whether any enabled user may manage users. Until one is, the store's owner
-/// enrols without a card (the first-run bootstrap).
-pub async fn user_managers_enrolled(store: &Store, mapping: &RolePermissions) -> Result<bool, AccessError> {
+/// Whether any enabled user has `permission`. Until someone may manage users
+/// (or the store), the store's OS account does that alone: the first-run bootstrap.
+pub async fn anyone_may(
+    store: &Store,
+    mapping: &RolePermissions,
+    permission: Permission,
+) -> Result<bool, AccessError> {
     let users = store.users().await?;
     Ok(users
         .into_iter()
         .filter(|user| !user.disabled)
-        .any(|user| mapping.for_roles(&roles(&user)).contains(&Permission::ManageUsers)))
+        .any(|user| mapping.for_roles(&roles(&user)).contains(&permission)))
 }
 
 fn holder(enrolled: EnrolledUser, mapping: &RolePermissions) -> Result<CardHolder, AccessError> {

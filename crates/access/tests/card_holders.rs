@@ -1,7 +1,7 @@
 //! Card holders against a real SQLCipher store: enrolment decides who a card
 //! proves, disabling ends it, and roles decide what they may do.
 
-use access::{AccessError, card_holder, user_managers_enrolled};
+use access::{AccessError, anyone_may, card_holder};
 use session::{Permission, RolePermissions};
 use store::{Actor, EnrolledRole, EnrolledUser, Store, StoreKey};
 
@@ -66,8 +66,10 @@ async fn the_sites_own_mapping_decides_what_a_role_may_do() {
         serde_json::from_str(r#"{"R8008": ["manage_beds", "manage_users"]}"#).expect("mapping");
     let holder = card_holder(&store, "555000000008", &site).await.expect("a card holder");
     assert!(holder.require(Permission::ManageUsers).is_ok(), "this site lets bed managers enrol staff");
-    assert!(user_managers_enrolled(&store, &site).await.expect("read"));
-    assert!(!user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"));
+    assert!(anyone_may(&store, &site, Permission::ManageUsers).await.expect("read"));
+    assert!(
+        !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read")
+    );
 }
 
 #[tokio::test]
@@ -75,22 +77,24 @@ async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
     assert!(
-        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "an empty store is bootstrapping"
     );
 
     store.enrol_user(&administrator(), &enrolled("555000000001", "R8000")).await.expect("enrolled");
     assert!(
-        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "a prescriber cannot manage users"
     );
 
     store.enrol_user(&administrator(), &enrolled("555000000099", "LOCAL-ADMIN")).await.expect("enrolled");
-    assert!(user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"));
+    assert!(
+        anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read")
+    );
 
     store.disable_user(&administrator(), "555000000099").await.expect("disabled");
     assert!(
-        !user_managers_enrolled(&store, &RolePermissions::site_default()).await.expect("read"),
+        !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "a disabled administrator manages nothing"
     );
 }

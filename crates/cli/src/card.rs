@@ -156,7 +156,8 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
         };
         // Demonstration cards carry published PINs: never into a store with real administrators.
         let roles = crate::site_settings()?.roles;
-        if access::user_managers_enrolled(&store, &roles).await.map_err(|e| Failure::Other(e.into()))? {
+        let managed = access::anyone_may(&store, &roles, session::Permission::ManageUsers).await;
+        if managed.map_err(|e| Failure::Other(e.into()))? {
             return Err(Failure::Input(
                 "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),
             ));

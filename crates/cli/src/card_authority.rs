@@ -99,6 +99,23 @@ pub async fn card_holder_for(
     Ok(Actor { user: login.user_id, workstation: crate::os_actor().workstation })
 }
 
+/// Who does an administrative `action` needing `permission`: the OS account
+/// while no enabled user holds the permission (the first-run bootstrap), and
+/// from then on a card holder who does.
+pub async fn os_account_or_card_holder(
+    store: &Store,
+    card: &CardArgs,
+    permission: Permission,
+    action: &str,
+) -> Result<Actor, Failure> {
+    let settings = crate::site_settings()?;
+    if access::anyone_may(store, &settings.roles, permission).await.map_err(|e| Failure::Other(e.into()))? {
+        card_holder_for(store, &settings, card, permission, action).await
+    } else {
+        Ok(crate::os_actor())
+    }
+}
+
 /// A PIN from standard input, without its line ending, zeroed when dropped.
 pub fn read_pin() -> Result<Zeroizing<String>, Failure> {
     let mut pin = Zeroizing::new(String::new());

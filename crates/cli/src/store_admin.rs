@@ -7,6 +7,9 @@ use clap::Subcommand;
 use store::{Store, StoreKey};
 use zeroize::Zeroizing;
 
+use session::Permission;
+
+use crate::card_authority::{CardArgs, os_account_or_card_holder};
 use crate::{Failure, block_on, os_actor, output};
 
 #[derive(Subcommand)]
@@ -33,15 +36,19 @@ pub enum StoreCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Re-encrypt the store with a new key.
+    /// Re-encrypt the store with a new key (a manage_store card, once anyone holds that permission).
     Rekey {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        card: CardArgs,
     },
-    /// Show the recovery key, once, to the store's owner.
+    /// Show the recovery key, once, to the store's owner (with a manage_store card, once anyone holds that permission).
     RecoveryKey {
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        card: CardArgs,
     },
     /// Put a recovery key (read from standard input) back in the OS keyring.
     UnlockWithRecoveryKey {
@@ -126,15 +133,20 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 );
                 report(json, &message, serde_json::to_value(&status).map_err(|e| Failure::Other(e.into()))?)?;
             }
-            StoreCommand::Rekey { json } => {
+            StoreCommand::Rekey { json, card } => {
                 let store = Store::open(&path).await?;
+                let actor =
+                    os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.rekey").await?;
                 let store = store.rekey(&actor).await?;
                 store.close().await;
                 let message = "The store has a new key, now in the OS keyring. Show its recovery key with `cws store recovery-key`.";
                 report(json, message, serde_json::json!({"rekeyed": true}))?;
             }
-            StoreCommand::RecoveryKey { json } => {
+            StoreCommand::RecoveryKey { json, card } => {
                 let store = Store::open(&path).await?;
+                let actor =
+                    os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.recovery_key")
+                        .await?;
                 let key = store.reveal_recovery_key(&actor).await?;
                 store.close().await;
                 eprintln!(

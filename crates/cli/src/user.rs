@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use identity::certificate_holder;
 use session::Permission;
-use store::{Actor, EnrolledRole, EnrolledUser, Store};
+use store::{EnrolledRole, EnrolledUser, Store};
 
-use crate::card_authority::{CardArgs, card_holder_for};
-use crate::{Failure, block_on, os_actor, output};
+use crate::card_authority::{CardArgs, os_account_or_card_holder};
+use crate::{Failure, block_on, output};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -63,16 +63,6 @@ pub fn run(command: UserCommand, path: PathBuf) -> Result<(), Failure> {
     })
 }
 
-/// The OS account during the first-run bootstrap; afterwards, a card holder who may manage users.
-async fn user_manager(store: &Store, card: &CardArgs, action: &str) -> Result<Actor, Failure> {
-    let settings = crate::site_settings()?;
-    if access::user_managers_enrolled(store, &settings.roles).await.map_err(|e| Failure::Other(e.into()))? {
-        card_holder_for(store, &settings, card, Permission::ManageUsers, action).await
-    } else {
-        Ok(os_actor())
-    }
-}
-
 async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
     match command {
         UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
@@ -100,7 +90,8 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
                 roles: roles(&codes),
                 disabled: false,
             };
-            let actor = user_manager(store, &card, "user.enrol").await?;
+            let actor =
+                os_account_or_card_holder(store, &card, Permission::ManageUsers, "user.enrol").await?;
             store.enrol_user(&actor, &user).await?;
             if json {
                 output::json(&user)?
@@ -127,7 +118,8 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
             }
         }
         UserCommand::Disable { user_id, card } => {
-            let actor = user_manager(store, &card, "user.disable").await?;
+            let actor =
+                os_account_or_card_holder(store, &card, Permission::ManageUsers, "user.disable").await?;
             store.disable_user(&actor, &user_id).await?;
             println!("User {user_id} can no longer sign in.");
         }

@@ -1,6 +1,7 @@
-//! `cws user` against a real store (SQLCipher, key in GNOME Keyring) and real
-//! cards (SoftHSM2): the store's owner enrols the first administrator; after
-//! that, enrolling and disabling need an administrator's card and PIN.
+//! `cws` acts that need a person, against a real store (SQLCipher, key in
+//! GNOME Keyring) and real cards (SoftHSM2): the store's owner enrols the first
+//! administrator; after that, enrolling and disabling staff need a manage_users
+//! card, and the store's recovery key and rekeying a manage_store card.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -238,4 +239,41 @@ fn a_card_whose_holder_is_not_enrolled_cannot_enrol_anyone() {
     assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
     assert!(output.stderr().contains("not enrolled at this workstation"), "{}", output.stderr());
     assert!(!site.enrolled().contains(NEWCOMER));
+}
+
+#[test]
+fn after_the_bootstrap_the_recovery_key_needs_a_manage_store_card() {
+    let site = Site::with_administrator();
+    let without = site.cws(&["store", "recovery-key"], "");
+    assert_eq!(without.status.code(), Some(2), "{}", without.stderr());
+    assert!(without.stderr().contains("--card LABEL --pin-stdin"), "{}", without.stderr());
+
+    let nurse = site.cws(&["store", "recovery-key", "--card", "NURSE-CARD", "--pin-stdin"], "1234\n");
+    assert_eq!(nurse.status.code(), Some(2), "{}", nurse.stderr());
+    assert!(nurse.stderr().contains("ManageStore"), "{}", nurse.stderr());
+
+    site.cws(&["store", "recovery-key", "--card", "ADMIN-CARD", "--pin-stdin"], "1234\n").success_or_panic();
+    let audit = site.audit();
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},"))
+            && l.contains(",store.recovery_key,")
+            && l.contains(",ok: shown,")),
+        "the administrator is the audited actor:\n{audit}"
+    );
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{NURSE},"))
+            && l.contains("store.recovery_key")
+            && l.contains("refused")),
+        "the nurse's attempt is audited:\n{audit}"
+    );
+}
+
+#[test]
+fn rekeying_takes_an_administrators_card_and_keeps_the_store_readable() {
+    let site = Site::with_administrator();
+    let refused = site.cws(&["store", "rekey"], "");
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
+    site.cws(&["store", "rekey", "--card", "ADMIN-CARD", "--pin-stdin"], "1234\n").success_or_panic();
+    assert!(site.enrolled().contains(NURSE), "the store opens with its new key");
+    assert!(site.audit().lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains("store.rekey")));
 }
