@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use identity::{CardReader, OPENSC_MODULE, Trust};
+use identity::{CardReader, Trust};
 use session::{LockReason, SessionState};
 use settings::Settings;
 use tauri::{AppHandle, Emitter, Manager};
@@ -38,7 +38,7 @@ impl Cards {
     /// demonstrations), and the CA that issues staff cards. `settings_problem` is
     /// why the settings could not be read; cards are then refused, never guessed at.
     pub fn configure(settings: &Settings, settings_problem: Option<String>) -> Self {
-        let module = settings.pkcs11_module.clone().unwrap_or_else(|| OPENSC_MODULE.into());
+        let module = settings.pkcs11_module.clone();
         let read_ca = |path: &PathBuf| {
             let bytes = std::fs::read(path)
                 .map_err(|e| format!("the card CA {} cannot be read: {e}", path.display()))?;

@@ -138,7 +138,7 @@ impl AppState {
 fn fail_safe_settings() -> Settings {
     Settings {
         store_path: None,
-        pkcs11_module: None,
+        pkcs11_module: settings::OPENSC_MODULE.into(),
         card_ca: None,
         inactivity_lock: std::time::Duration::from_secs(300),
         demo_sign_in: false,

@@ -54,7 +54,7 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
     match command {
         CardCommand::DemoInit { folder, if_missing } => demo_init(folder, if_missing, store_path),
         CardCommand::List { module, json } => {
-            let module = pkcs11_module(module, &crate::site_settings()?);
+            let module = pkcs11_module(module, crate::site_settings()?);
             let cards = CardReader::open(&module)?.cards()?;
             if json {
                 let rows: Vec<_> =
@@ -72,10 +72,10 @@ pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
         CardCommand::Watch { json } => watch(json),
         CardCommand::Login { card, pin_stdin: _, source, json } => {
             let settings = crate::site_settings()?;
-            let trust = source.required_trust(&settings)?;
+            let trust = source.required_trust(settings)?;
             let pin = crate::card_authority::read_pin()?;
             let login =
-                source.reader(&settings)?.login(&card, &pin, &trust, time::OffsetDateTime::now_utc())?;
+                source.reader(settings)?.login(&card, &pin, &trust, time::OffsetDateTime::now_utc())?;
             if json {
                 output::json(
                     &serde_json::json!({"user_id": login.user_id, "name": login.common_name, "card_serial": login.card_serial}),
@@ -155,8 +155,8 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
             Err(other) => return Err(other.into()),
         };
         // Demonstration cards carry published PINs: never into a store with real administrators.
-        let roles = crate::site_settings()?.roles;
-        let managed = access::anyone_may(&store, &roles, session::Permission::ManageUsers).await;
+        let roles = &crate::site_settings()?.roles;
+        let managed = access::anyone_may(&store, roles, session::Permission::ManageUsers).await;
         if managed.map_err(|e| Failure::Other(e.into()))? {
             return Err(Failure::Input(
                 "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),

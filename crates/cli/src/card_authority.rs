@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use identity::{CardReader, OPENSC_MODULE, Trust};
+use identity::{CardReader, Trust};
 use session::Permission;
 use settings::Settings;
 use store::{Actor, Store};
@@ -45,9 +45,9 @@ impl CardSource {
     }
 }
 
-/// The module given, else the site's, else OpenSC's.
+/// The module given, else the site's (OpenSC's by default).
 pub fn pkcs11_module(given: Option<PathBuf>, settings: &Settings) -> PathBuf {
-    given.or_else(|| settings.pkcs11_module.clone()).unwrap_or_else(|| OPENSC_MODULE.into())
+    given.unwrap_or_else(|| settings.pkcs11_module.clone())
 }
 
 /// The card of the person doing an act that needs one.
@@ -110,7 +110,7 @@ pub async fn os_account_or_card_holder(
 ) -> Result<Actor, Failure> {
     let settings = crate::site_settings()?;
     if access::anyone_may(store, &settings.roles, permission).await.map_err(|e| Failure::Other(e.into()))? {
-        card_holder_for(store, &settings, card, permission, action).await
+        card_holder_for(store, settings, card, permission, action).await
     } else {
         Ok(crate::os_actor())
     }

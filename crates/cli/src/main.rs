@@ -84,16 +84,20 @@ impl From<identity::IdentityError> for Failure {
     }
 }
 
-/// The workstation's settings: the site file, then the environment (`settings` crate).
-pub fn site_settings() -> Result<settings::Settings, Failure> {
-    settings::load().map_err(|e| Failure::Input(format!("settings: {e}")))
+/// The workstation's settings: the site file, then the environment (`settings` crate), read once.
+pub fn site_settings() -> Result<&'static settings::Settings, Failure> {
+    static SETTINGS: std::sync::OnceLock<Result<settings::Settings, String>> = std::sync::OnceLock::new();
+    SETTINGS
+        .get_or_init(|| settings::load().map_err(|e| format!("settings: {e}")))
+        .as_ref()
+        .map_err(|problem| Failure::Input(problem.clone()))
 }
 
 /// The store's path from --store, the settings (site file or CWS_STORE), or the platform default.
 pub fn store_path(given: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, Failure> {
     match given {
         Some(path) => Ok(path),
-        None => Ok(site_settings()?.store_path.unwrap_or_else(store::default_path)),
+        None => Ok(site_settings()?.store_path.clone().unwrap_or_else(store::default_path)),
     }
 }
 

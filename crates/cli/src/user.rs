@@ -68,7 +68,7 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
         UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
             let bytes =
                 std::fs::read(&cert).map_err(|e| Failure::Input(format!("cert: {}: {e}", cert.display())))?;
-            let trust = card.source.trust(&crate::site_settings()?)?;
+            let trust = card.source.trust(crate::site_settings()?)?;
             let (user_id, name) = certificate_holder(&bytes, trust.as_ref())
                 .map_err(|e| Failure::Input(format!("cert: {e}")))?;
             let (professional_body, registration_number) = match registration

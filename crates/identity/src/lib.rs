@@ -16,7 +16,5 @@ pub mod softhsm;
 
 pub use card::{CardInfo, CardLogin, CardReader};
 
-/// OpenSC's PKCS#11 module, for real NHS smart cards, where Debian installs it.
-pub const OPENSC_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 pub use certificate::{Trust, certificate_holder};
 pub use error::IdentityError;

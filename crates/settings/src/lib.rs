@@ -15,6 +15,8 @@ use session::RolePermissions;
 
 /// Where a site puts its settings.
 pub const SITE_FILE: &str = "/etc/clinicalworkstation/workstation.toml";
+/// OpenSC's PKCS#11 module, for real NHS smart cards, where Debian installs it.
+pub const OPENSC_MODULE: &str = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
 const DEFAULT_INACTIVITY_SECONDS: u64 = 300;
 /// Shorter locks people out mid-task; longer leaves a walked-away session open.
 const INACTIVITY_SECONDS: std::ops::RangeInclusive<u64> = 30..=3600;
@@ -23,8 +25,8 @@ const INACTIVITY_SECONDS: std::ops::RangeInclusive<u64> = 30..=3600;
 pub struct Settings {
     /// The encrypted store; `None` means the platform data folder.
     pub store_path: Option<PathBuf>,
-    /// The PKCS#11 module; `None` means OpenSC's.
-    pub pkcs11_module: Option<PathBuf>,
+    /// The PKCS#11 module: OpenSC's unless the site names another (SoftHSM2 for demonstrations).
+    pub pkcs11_module: PathBuf,
     /// The CA that issues staff cards. Without one, no card is trusted.
     pub card_ca: Option<PathBuf>,
     pub inactivity_lock: Duration,
@@ -103,7 +105,9 @@ pub fn from_sources(
     };
     Ok(Settings {
         store_path: env_path("CWS_STORE").or(site.store.path),
-        pkcs11_module: env_path("CWS_PKCS11_MODULE").or(site.cards.pkcs11_module),
+        pkcs11_module: env_path("CWS_PKCS11_MODULE")
+            .or(site.cards.pkcs11_module)
+            .unwrap_or_else(|| PathBuf::from(OPENSC_MODULE)),
         card_ca: env_path("CWS_CARD_CA").or(site.cards.issuing_ca),
         inactivity_lock: Duration::from_secs(inactivity_seconds),
         demo_sign_in,
@@ -177,6 +181,7 @@ mod tests {
         assert_eq!(settings.inactivity_lock, Duration::from_secs(300));
         assert!(!settings.demo_sign_in, "no card-less sign-in unless asked for");
         assert_eq!(settings.card_ca, None, "no CA means no card is trusted");
+        assert_eq!(settings.pkcs11_module, PathBuf::from(OPENSC_MODULE));
         assert_eq!(settings.roles, RolePermissions::site_default());
     }
 
