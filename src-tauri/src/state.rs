@@ -37,7 +37,7 @@ impl AppState {
             Ok(settings) => (settings, None),
             Err(problem) => {
                 tracing::error!(%problem, "the workstation's settings cannot be used; card sign-in is refused");
-                (fail_safe_settings(), Some(problem.to_string()))
+                (Settings::fail_safe(), Some(problem.to_string()))
             }
         };
         let dosing = load_dosing_data();
@@ -130,20 +130,6 @@ impl AppState {
 
     pub fn store(&self) -> Result<&Store, CommandError> {
         self.store.as_ref().map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
-    }
-}
-
-/// When the settings cannot be read: no cards trusted, no demonstration sign-in,
-/// and the NHS number test range refused, as a production site would.
-fn fail_safe_settings() -> Settings {
-    Settings {
-        store_path: None,
-        pkcs11_module: settings::OPENSC_MODULE.into(),
-        card_ca: None,
-        inactivity_lock: std::time::Duration::from_secs(300),
-        demo_sign_in: false,
-        nhs_numbers: NhsNumberPolicy { accept_test_range: false },
-        roles: RolePermissions::site_default(),
     }
 }
 

@@ -47,6 +47,23 @@ pub enum SettingsError {
     BadValue { setting: &'static str, reason: String },
 }
 
+impl Settings {
+    /// What to run with when the site's settings cannot be used: no card trusted,
+    /// no demonstration sign-in, and the NHS number test range refused, as a
+    /// production site would. Nobody can sign in until the settings are mended.
+    pub fn fail_safe() -> Self {
+        Self {
+            store_path: None,
+            pkcs11_module: PathBuf::from(OPENSC_MODULE),
+            card_ca: None,
+            inactivity_lock: Duration::from_secs(DEFAULT_INACTIVITY_SECONDS),
+            demo_sign_in: false,
+            nhs_numbers: NhsNumberPolicy { accept_test_range: false },
+            roles: RolePermissions::site_default(),
+        }
+    }
+}
+
 /// The settings for this process: the site file, if there is one, and the environment.
 pub fn load() -> Result<Settings, SettingsError> {
     let named = std::env::var_os("CWS_CONFIG").map(PathBuf::from);
@@ -183,6 +200,14 @@ mod tests {
         assert_eq!(settings.card_ca, None, "no CA means no card is trusted");
         assert_eq!(settings.pkcs11_module, PathBuf::from(OPENSC_MODULE));
         assert_eq!(settings.roles, RolePermissions::site_default());
+    }
+
+    #[test]
+    fn the_fail_safe_settings_trust_no_card_and_offer_no_demonstration() {
+        let safe = Settings::fail_safe();
+        assert_eq!(safe.card_ca, None);
+        assert!(!safe.demo_sign_in);
+        assert!(!safe.nhs_numbers.accept_test_range);
     }
 
     #[test]
