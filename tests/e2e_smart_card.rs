@@ -4,9 +4,9 @@
 
 mod support;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use support::{ENTER, RunningApp};
+use support::{ENTER, RunningApp, TAB};
 
 const ARROW_DOWN: &str = "\u{E015}";
 
@@ -191,6 +191,35 @@ async fn settings_that_cannot_be_used_stop_card_sign_in_and_say_why() {
     assert!(
         app.client.find(fantoccini::Locator::Css("input[name=card]")).await.is_err(),
         "no card is offered while the settings are wrong"
+    );
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn typing_keeps_the_session_open_and_thirty_idle_seconds_lock_it() {
+    let app = RunningApp::launch_with_cards_and_settings("[session]\ninactivity_lock_seconds = 30\n").await;
+    sign_in_with(&app, "DEMO-PRESCRIBER", "1111").await;
+    app.wait_for_text("[data-testid=header-user]", "ONCOLOGY, Olive (Dr)").await;
+
+    // Forty seconds of keyboard work that calls no command: the lock waits.
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        app.press(TAB).await;
+    }
+    assert!(
+        app.client.find(fantoccini::Locator::Css("[data-testid=lock-screen]")).await.is_err(),
+        "someone typing is not locked out"
+    );
+
+    // Then nothing: the screen locks about thirty seconds after the last key.
+    app.wait_for_within("[data-testid=lock-screen]", Duration::from_secs(45)).await;
+    app.wait_for_text_containing("[data-testid=lock-screen] p", "The workstation was idle.").await;
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        audit.lines().any(|l| l.contains(",555000000001,")
+            && l.contains(",session.lock,")
+            && l.contains("Inactivity")),
+        "the inactivity lock is audited:\n{audit}"
     );
     app.quit().await;
 }

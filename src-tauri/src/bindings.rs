@@ -16,6 +16,7 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         sign_in::sign_in,
         sign_in::sign_out,
         sign_in::session_state,
+        sign_in::record_activity,
         cards::list_cards,
         cards::card_sign_in,
         cards::lock_session,

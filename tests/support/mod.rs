@@ -154,9 +154,14 @@ impl RunningApp {
 
     /// Waits until an element matching `css` exists.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.wait_for_within(css, SCREEN_TIMEOUT).await
+    }
+
+    /// As `wait_for`, for something that happens only after a known delay.
+    pub async fn wait_for_within(&self, css: &str, timeout: Duration) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(SCREEN_TIMEOUT)
+            .at_most(timeout)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))

@@ -169,6 +169,14 @@ impl Workstation {
         idle && self.lock(LockReason::Inactivity)
     }
 
+    /// The person at the keyboard is working (typing, pointing, scrolling), so
+    /// the inactivity lock waits. A locked or absent session is left as it is.
+    pub fn record_activity(&mut self, now: Instant) {
+        if let Some(session) = self.session.as_mut().filter(|s| s.locked.is_none()) {
+            session.last_activity = now;
+        }
+    }
+
     /// The check every command that shows patient data makes first. Counts as activity.
     pub fn require_user(&mut self, now: Instant) -> Result<&StaffUser, SessionError> {
         match &mut self.session {
@@ -306,6 +314,26 @@ mod tests {
         workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", start).expect("started");
         workstation.require_user(start + Duration::from_secs(200)).expect("active");
         assert!(!workstation.lock_if_idle(start + Duration::from_secs(400), Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn typing_without_commands_postpones_the_inactivity_lock() {
+        let mut workstation = Workstation::default();
+        let start = Instant::now();
+        workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", start).expect("started");
+        workstation.record_activity(start + Duration::from_secs(250));
+        assert!(!workstation.lock_if_idle(start + Duration::from_secs(400), Duration::from_secs(300)));
+        assert!(workstation.lock_if_idle(start + Duration::from_secs(550), Duration::from_secs(300)));
+    }
+
+    #[test]
+    fn activity_on_a_locked_session_does_not_unlock_it() {
+        let mut workstation = Workstation::default();
+        let start = Instant::now();
+        workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", start).expect("started");
+        workstation.lock(LockReason::CardRemoved);
+        workstation.record_activity(start + Duration::from_secs(1));
+        assert!(matches!(workstation.state(), SessionState::Locked { reason: LockReason::CardRemoved, .. }));
     }
 
     #[test]

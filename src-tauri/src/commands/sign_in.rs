@@ -67,3 +67,13 @@ pub fn session_state(state: State<'_, AppState>) -> Result<SessionState, Command
     let workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
     Ok(workstation.state())
 }
+
+/// The person is typing or pointing: postpones the inactivity lock. Changes
+/// nothing on a locked or absent session, so it needs no session check.
+#[tauri::command]
+#[specta::specta]
+pub fn record_activity(state: State<'_, AppState>) -> Result<(), CommandError> {
+    let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    workstation.record_activity(std::time::Instant::now());
+    Ok(())
+}

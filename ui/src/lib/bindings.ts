@@ -10,6 +10,11 @@ export const commands = {
 	signIn: (userId: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_in", { userId })),
 	signOut: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("sign_out")),
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
+	/**
+	 *  The person is typing or pointing: postpones the inactivity lock. Changes
+	 *  nothing on a locked or absent session, so it needs no session check.
+	 */
+	recordActivity: () => typedError<null, CommandError>(__TAURI_INVOKE("record_activity")),
 	listCards: () => typedError<CardView[], CommandError>(__TAURI_INVOKE("list_cards")),
 	cardSignIn: (card: string, pin: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("card_sign_in", { card, pin })),
 	/**  Locks the screen now (the user stepping away). */

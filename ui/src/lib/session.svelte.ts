@@ -5,9 +5,13 @@ import { listen } from "@tauri-apps/api/event";
 import { commands, type CommandError, type SessionState, type StaffUser } from "./bindings";
 import { patientContext } from "./patient-context.svelte";
 
+/** Typing and pointing tell Rust at most this often that someone is at the keyboard. */
+const ACTIVITY_REPORT_MS = 5_000;
+
 class SessionView {
   state = $state<SessionState>({ state: "signed_out" });
   error = $state<CommandError | null>(null);
+  private lastActivityReport = 0;
 
   get user(): StaffUser | null {
     return this.state.state === "active" ? this.state.user : null;
@@ -28,6 +32,13 @@ class SessionView {
 
   async lock() {
     this.apply(await commands.lockSession());
+  }
+
+  /** Someone typed, pointed or scrolled: the inactivity lock (kept in Rust) waits. */
+  noteActivity(now = Date.now()) {
+    if (!this.user || now - this.lastActivityReport < ACTIVITY_REPORT_MS) return;
+    this.lastActivityReport = now;
+    void commands.recordActivity();
   }
 
   /** Call with any command's error: a refusal for want of a session returns the screen to sign-in. */
