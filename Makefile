@@ -19,7 +19,7 @@ export PATH := $(CARGO_BIN):$(PATH)
 # OpenSC's tools for PKCS#11 smart cards, and pcsc-lite with vsmartcard's
 # virtual reader for PC/SC card events (unshare and mount give the test pcscd
 # its own /run/pcscd).
-APT_PACKAGES := build-essential pkg-config curl ca-certificates file \
+APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
 	python3 python3-mpmath \

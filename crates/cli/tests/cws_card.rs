@@ -157,3 +157,58 @@ fn a_card_whose_key_does_not_match_its_certificate_is_refused() {
         stderr(&output)
     );
 }
+
+/// An RSA-2048 key, as NHS smartcards hold, made by OpenSSL (from ca-certificates' dependency).
+fn rsa_2048_key_pem() -> String {
+    let output = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .expect("openssl runs (make test installs it)");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("PEM text")
+}
+
+#[test]
+fn an_rsa_card_like_an_nhs_smartcard_proves_its_user() {
+    let cards = Cards::new();
+    let now = OffsetDateTime::now_utc();
+    let card = cards
+        .ca
+        .issue_for_key(
+            &rsa_2048_key_pem(),
+            "555000000001",
+            "ONCOLOGY, Olive",
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .expect("issued");
+    cards.hsm.add_card("RSA-CARD", "1234", &card.key_pem, &card.cert_der);
+    let output = cards.login("RSA-CARD", "1234\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("proves user 555000000001"));
+}
+
+#[test]
+fn an_rsa_card_whose_key_does_not_match_its_certificate_is_refused() {
+    let cards = Cards::new();
+    let now = OffsetDateTime::now_utc();
+    let certified = cards
+        .ca
+        .issue_for_key(
+            &rsa_2048_key_pem(),
+            "555000000001",
+            "ONCOLOGY, Olive",
+            now - Duration::days(1),
+            now + Duration::days(30),
+        )
+        .expect("issued");
+    let other_key = rsa_2048_key_pem();
+    cards.hsm.add_card("SWAPPED-RSA-CARD", "1234", &other_key, &certified.cert_der);
+    let output = cards.login("SWAPPED-RSA-CARD", "1234\n");
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("could not prove it holds the certificate's key"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -1,5 +1,6 @@
-//! Card login on a SoftHSM2 token: PIN entered → identity proven (certificate
-//! checks, C_Login, challenge signed on the card and verified). Figures go in
+//! Card login on SoftHSM2 tokens, a P-256 card and an RSA-2048 card (as NHS
+//! smartcards hold): PIN entered → identity proven (certificate checks,
+//! C_Login, challenge signed on the card and verified). Figures go in
 //! docs/PERFORMANCE.md.
 
 use std::hint::black_box;
@@ -15,18 +16,30 @@ fn bench(c: &mut Criterion, tokens_folder: &std::path::Path) {
     let tokens = SoftHsmTokens::create(tokens_folder).expect("token folder");
     let ca = DemoCa::new("Benchmark CA").expect("CA");
     let now = OffsetDateTime::now_utc();
-    let card = ca
-        .issue("555000000002", "BENCH, Card", now - Duration::days(1), now + Duration::days(30))
-        .expect("card");
-    tokens.add_card("BENCH-CARD", "1234", &card.key_pem, &card.cert_der).expect("card written");
+    let (from, to) = (now - Duration::days(1), now + Duration::days(30));
+    let p256 = ca.issue("555000000002", "BENCH, Card", from, to).expect("card");
+    tokens.add_card("BENCH-CARD", "1234", &p256.key_pem, &p256.cert_der).expect("card written");
+    let rsa = ca.issue_for_key(&rsa_2048_key_pem(), "555000000003", "BENCH, Rsa", from, to).expect("card");
+    tokens.add_card("BENCH-RSA-CARD", "1234", &rsa.key_pem, &rsa.cert_der).expect("card written");
     let reader = CardReader::open(std::path::Path::new(SOFTHSM_MODULE)).expect("module");
     let trust = Trust::from_der(ca.cert_der().to_vec()).expect("trust");
     let pin = Zeroizing::new("1234".to_owned());
-    c.bench_function("card_login_pin_to_identity", |b| {
-        b.iter(|| {
-            black_box(reader.login("BENCH-CARD", &pin, &trust, OffsetDateTime::now_utc()).expect("login"))
-        })
-    });
+    for (name, card) in
+        [("card_login_pin_to_identity", "BENCH-CARD"), ("rsa_card_login_pin_to_identity", "BENCH-RSA-CARD")]
+    {
+        c.bench_function(name, |b| {
+            b.iter(|| black_box(reader.login(card, &pin, &trust, OffsetDateTime::now_utc()).expect("login")))
+        });
+    }
+}
+
+/// An RSA-2048 key, as NHS smartcards hold.
+fn rsa_2048_key_pem() -> String {
+    let output = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .expect("openssl runs");
+    String::from_utf8(output.stdout).expect("PEM text")
 }
 
 fn benches(folder: std::path::PathBuf) {

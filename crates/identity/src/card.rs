@@ -11,12 +11,13 @@ use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::IdentityError;
-use crate::certificate::{Trust, check};
+use crate::certificate::{CardKey, Trust, check};
 
 /// A token in a reader, as the sign-in screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,20 +171,30 @@ fn certificate_on(session: &Session) -> Result<(Vec<u8>, Vec<u8>), IdentityError
     Ok((value.ok_or(IdentityError::CertificateMissing)?, id))
 }
 
-/// Signs a fresh random challenge on the card and checks it with the certificate's key.
-fn prove_key(session: &Session, key_id: &[u8], public_key: &[u8]) -> Result<(), IdentityError> {
+/// Signs a fresh random challenge on the card and checks it with the certificate's key:
+/// RSA PKCS#1 v1.5 with SHA-256 (NHS cards) or ECDSA P-256 over SHA-256.
+fn prove_key(session: &Session, key_id: &[u8], public_key: &CardKey) -> Result<(), IdentityError> {
     let key = *session
         .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(key_id.to_vec())])?
         .first()
         .ok_or(IdentityError::KeyProofFailed)?;
     let mut challenge = [0u8; 32];
     getrandom::fill(&mut challenge).map_err(|e| IdentityError::Pkcs11(e.to_string()))?;
-    let digest = Sha256::digest(challenge);
-    let signature = session.sign(&Mechanism::Ecdsa, key, &digest)?;
-    let verifying_key =
-        VerifyingKey::from_sec1_bytes(public_key).map_err(|_| IdentityError::KeyProofFailed)?;
-    let signature = Signature::from_slice(&signature).map_err(|_| IdentityError::KeyProofFailed)?;
-    verifying_key.verify_prehash(&digest, &signature).map_err(|_| IdentityError::KeyProofFailed)
+    let verified = match public_key {
+        CardKey::Rsa(pkcs1) => {
+            let signature = session.sign(&Mechanism::Sha256RsaPkcs, key, &challenge)?;
+            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pkcs1).verify(&challenge, &signature).is_ok()
+        }
+        CardKey::EcP256(sec1) => {
+            let digest = Sha256::digest(challenge);
+            let signature = session.sign(&Mechanism::Ecdsa, key, &digest)?;
+            let verifying_key =
+                VerifyingKey::from_sec1_bytes(sec1).map_err(|_| IdentityError::KeyProofFailed)?;
+            Signature::from_slice(&signature)
+                .is_ok_and(|signature| verifying_key.verify_prehash(&digest, &signature).is_ok())
+        }
+    };
+    verified.then_some(()).ok_or(IdentityError::KeyProofFailed)
 }
 
 #[cfg(test)]

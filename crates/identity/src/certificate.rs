@@ -58,8 +58,30 @@ pub(crate) struct Holder {
     pub user_id: String,
     pub common_name: String,
     pub serial: String,
-    /// The subject public key, as SEC1 bytes, for checking the card's signature.
-    pub public_key: Vec<u8>,
+    /// The subject public key, for checking the card's signature.
+    pub public_key: CardKey,
+}
+
+/// The kinds of card key a login can prove. NHS smartcards hold RSA-2048 keys;
+/// the demonstration cards hold P-256 keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CardKey {
+    /// An RSA public key as PKCS#1 `RSAPublicKey` DER.
+    Rsa(Vec<u8>),
+    /// A P-256 public key as SEC1 bytes.
+    EcP256(Vec<u8>),
+}
+
+const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+const EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+
+fn card_key(spki: &SubjectPublicKeyInfo<'_>) -> Result<CardKey, IdentityError> {
+    let key = spki.subject_public_key.data.to_vec();
+    match spki.algorithm.algorithm.to_id_string().as_str() {
+        RSA_ENCRYPTION => Ok(CardKey::Rsa(key)),
+        EC_PUBLIC_KEY => Ok(CardKey::EcP256(key)),
+        other => Err(IdentityError::UnsupportedKey(other.to_owned())),
+    }
 }
 
 const UID: &str = "0.9.2342.19200300.100.1.1";
@@ -104,6 +126,6 @@ fn holder_of(cert: &X509Certificate<'_>) -> Result<Holder, IdentityError> {
         user_id,
         common_name,
         serial: cert.raw_serial_as_string(),
-        public_key: cert.public_key().subject_public_key.data.to_vec(),
+        public_key: card_key(cert.public_key())?,
     })
 }

@@ -1,5 +1,6 @@
 //! A local certificate authority for demonstration and test cards: it issues
-//! P-256 card keys and certificates carrying the NHS user id in the UID attribute.
+//! card certificates carrying the NHS user id in the UID attribute, for new
+//! P-256 keys or for keys made elsewhere (RSA, as on NHS smartcards).
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -49,7 +50,7 @@ impl DemoCa {
         &self.cert_pem
     }
 
-    /// Issues a card for `user_id`, valid from `not_before` to `not_after`.
+    /// Issues a card for `user_id`, with a new P-256 key, valid from `not_before` to `not_after`.
     pub fn issue(
         &self,
         user_id: &str,
@@ -58,6 +59,31 @@ impl DemoCa {
         not_after: OffsetDateTime,
     ) -> Result<IssuedCard, IdentityError> {
         let key = KeyPair::generate().map_err(failed)?;
+        self.certify(key, user_id, common_name, not_before, not_after)
+    }
+
+    /// As `issue`, for a key made elsewhere (PKCS#8 PEM), such as an RSA-2048
+    /// key like those on NHS smartcards.
+    pub fn issue_for_key(
+        &self,
+        key_pem: &str,
+        user_id: &str,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCard, IdentityError> {
+        let key = KeyPair::from_pem(key_pem).map_err(failed)?;
+        self.certify(key, user_id, common_name, not_before, not_after)
+    }
+
+    fn certify(
+        &self,
+        key: KeyPair,
+        user_id: &str,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCard, IdentityError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, common_name);

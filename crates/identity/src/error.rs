@@ -24,6 +24,10 @@ pub enum IdentityError {
     NoUserId,
     #[error("the card could not prove it holds the certificate's key")]
     KeyProofFailed,
+    #[error(
+        "the card's key is of a kind this workstation cannot check (algorithm {0}); cards hold RSA or P-256 keys"
+    )]
+    UnsupportedKey(String),
     #[error("the smart-card software failed: {0}")]
     Pkcs11(String),
     #[error(
