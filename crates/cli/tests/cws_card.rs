@@ -158,30 +158,17 @@ fn a_card_whose_key_does_not_match_its_certificate_is_refused() {
     );
 }
 
-/// An RSA-2048 key, as NHS smartcards hold, made by OpenSSL (from ca-certificates' dependency).
-fn rsa_2048_key_pem() -> String {
-    let output = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
-        .output()
-        .expect("openssl runs (make test installs it)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("PEM text")
+/// An RSA-2048 card, as NHS smartcards hold, for user 555000000001.
+fn rsa_card(cards: &Cards) -> identity::demo_ca::IssuedCard {
+    let now = OffsetDateTime::now_utc();
+    let (from, to) = (now - Duration::days(1), now + Duration::days(30));
+    cards.ca.issue_rsa("555000000001", "ONCOLOGY, Olive", from, to).expect("issued")
 }
 
 #[test]
 fn an_rsa_card_like_an_nhs_smartcard_proves_its_user() {
     let cards = Cards::new();
-    let now = OffsetDateTime::now_utc();
-    let card = cards
-        .ca
-        .issue_for_key(
-            &rsa_2048_key_pem(),
-            "555000000001",
-            "ONCOLOGY, Olive",
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .expect("issued");
+    let card = rsa_card(&cards);
     cards.hsm.add_card("RSA-CARD", "1234", &card.key_pem, &card.cert_der);
     let output = cards.login("RSA-CARD", "1234\n");
     assert!(output.status.success(), "{}", stderr(&output));
@@ -191,19 +178,8 @@ fn an_rsa_card_like_an_nhs_smartcard_proves_its_user() {
 #[test]
 fn an_rsa_card_whose_key_does_not_match_its_certificate_is_refused() {
     let cards = Cards::new();
-    let now = OffsetDateTime::now_utc();
-    let certified = cards
-        .ca
-        .issue_for_key(
-            &rsa_2048_key_pem(),
-            "555000000001",
-            "ONCOLOGY, Olive",
-            now - Duration::days(1),
-            now + Duration::days(30),
-        )
-        .expect("issued");
-    let other_key = rsa_2048_key_pem();
-    cards.hsm.add_card("SWAPPED-RSA-CARD", "1234", &other_key, &certified.cert_der);
+    let (certified, other) = (rsa_card(&cards), rsa_card(&cards));
+    cards.hsm.add_card("SWAPPED-RSA-CARD", "1234", &other.key_pem, &certified.cert_der);
     let output = cards.login("SWAPPED-RSA-CARD", "1234\n");
     assert!(!output.status.success());
     assert!(

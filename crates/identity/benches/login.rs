@@ -19,7 +19,7 @@ fn bench(c: &mut Criterion, tokens_folder: &std::path::Path) {
     let (from, to) = (now - Duration::days(1), now + Duration::days(30));
     let p256 = ca.issue("555000000002", "BENCH, Card", from, to).expect("card");
     tokens.add_card("BENCH-CARD", "1234", &p256.key_pem, &p256.cert_der).expect("card written");
-    let rsa = ca.issue_for_key(&rsa_2048_key_pem(), "555000000003", "BENCH, Rsa", from, to).expect("card");
+    let rsa = ca.issue_rsa("555000000003", "BENCH, Rsa", from, to).expect("card");
     tokens.add_card("BENCH-RSA-CARD", "1234", &rsa.key_pem, &rsa.cert_der).expect("card written");
     let reader = CardReader::open(std::path::Path::new(SOFTHSM_MODULE)).expect("module");
     let trust = Trust::from_der(ca.cert_der().to_vec()).expect("trust");
@@ -31,15 +31,6 @@ fn bench(c: &mut Criterion, tokens_folder: &std::path::Path) {
             b.iter(|| black_box(reader.login(card, &pin, &trust, OffsetDateTime::now_utc()).expect("login")))
         });
     }
-}
-
-/// An RSA-2048 key, as NHS smartcards hold.
-fn rsa_2048_key_pem() -> String {
-    let output = std::process::Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
-        .output()
-        .expect("openssl runs");
-    String::from_utf8(output.stdout).expect("PEM text")
 }
 
 fn benches(folder: std::path::PathBuf) {

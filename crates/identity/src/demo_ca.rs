@@ -62,9 +62,34 @@ impl DemoCa {
         self.certify(key, user_id, common_name, not_before, not_after)
     }
 
-    /// As `issue`, for a key made elsewhere (PKCS#8 PEM), such as an RSA-2048
-    /// key like those on NHS smartcards.
-    pub fn issue_for_key(
+    /// As `issue`, with a new RSA-2048 key like those on NHS smartcards, made by
+    /// OpenSSL's command line (rcgen's backend cannot make RSA keys).
+    pub fn issue_rsa(
+        &self,
+        user_id: &str,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<IssuedCard, IdentityError> {
+        let output = std::process::Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            .output()
+            .map_err(|e| IdentityError::Pkcs11(format!("openssl (package openssl): {e}")))?;
+        if !output.status.success() {
+            return Err(IdentityError::Pkcs11(format!(
+                "openssl could not make an RSA key: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let key_pem = Zeroizing::new(
+            String::from_utf8(output.stdout)
+                .map_err(|_| IdentityError::Pkcs11("openssl wrote no PEM".into()))?,
+        );
+        self.issue_for_key(&key_pem, user_id, common_name, not_before, not_after)
+    }
+
+    /// As `issue`, for a key made elsewhere (PKCS#8 PEM).
+    fn issue_for_key(
         &self,
         key_pem: &str,
         user_id: &str,
