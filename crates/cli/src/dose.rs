@@ -274,7 +274,7 @@ fn carboplatin(auc: &str, gfr: Option<&str>, args: &OptionalCrclArgs, as_json: b
         drug: "carboplatin",
         field: "carboplatin".into(),
         basis: DoseBasis::Auc(auc.value()),
-        regimen_cap_mg: None,
+        regimen_cap: None,
         modification: None,
     };
     let dose = dose_drug(&request, &PatientBasis { bsa: None, weight: None, renal: Some(&renal) }, &policy)?;
@@ -413,15 +413,6 @@ fn regimen(args: &RegimenArgs) -> Result<(), Failure> {
     }
     .parse()?;
     let options = course_options(args)?;
-    for modification in &options.modifications {
-        if modification.drug != "all" && !regimen.drugs.iter().any(|d| d.drug == modification.drug) {
-            return Err(DoseError::new(
-                format!("modify.{}", modification.drug),
-                format!("{} is not in {}", modification.drug, regimen.code),
-            )
-            .into());
-        }
-    }
     let doses = calculate_course(&regimen.plan(), &measurements, &options, &policy)?;
     if args.json {
         output::json(&doses)?;

@@ -66,7 +66,11 @@ fn print_regimen(r: &regimens::Regimen) {
     println!("Cycle: {} days × {}; emetogenicity {:?}", r.cycle_length_days, r.cycles, r.emetogenicity);
     for d in &r.drugs {
         let label = d.label.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-        let cap = d.cap_mg.map(|c| format!(", max {} mg", c.normalize())).unwrap_or_default();
+        let cap = d
+            .cap_mg
+            .map(|c| format!(", max {} mg", c.normalize()))
+            .or_else(|| d.cap_iu.map(|c| format!(", max {} IU", c.normalize())))
+            .unwrap_or_default();
         let given = [
             d.diluent.clone(),
             d.volume_ml.map(|v| format!("{} mL", v.normalize())),

@@ -212,3 +212,39 @@ fn text_output_reads_as_a_derivation() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("Capped at the maximum single dose of 2 mg"), "{text}");
 }
+
+#[test]
+fn a_modification_for_a_drug_not_in_the_regimen_is_refused_by_the_engine() {
+    let stderr = refused(&[
+        "dose",
+        "regimen",
+        "--regimen",
+        "AC",
+        "--height-cm",
+        "170",
+        "--weight-kg",
+        "70",
+        "--modify",
+        "vincristine=50",
+        "--reason",
+        "neuropathy",
+    ]);
+    assert!(stderr.contains("vincristine is not in AC"), "{stderr}");
+}
+
+#[test]
+fn a_negative_lifetime_dose_cannot_hide_the_limit() {
+    let stderr = refused(&[
+        "dose",
+        "regimen",
+        "--regimen",
+        "AC",
+        "--height-cm",
+        "170",
+        "--weight-kg",
+        "70",
+        "--prior-cumulative",
+        "doxorubicin=-1000",
+    ]);
+    assert!(stderr.contains("prior_cumulative.doxorubicin"), "{stderr}");
+}

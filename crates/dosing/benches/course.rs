@@ -4,13 +4,15 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dosing::course::{CourseOptions, CoursePlan, MeasurementsText, PlannedDrug, calculate_course};
+use dosing::course::{
+    CourseOptions, CoursePlan, MeasurementsText, PlanStatus, PlannedDrug, calculate_course,
+};
 use dosing::pipeline::DoseBasis;
 use dosing::policy::SitePolicy;
 use rust_decimal::Decimal;
 
-fn drug(name: &str, dose: DoseBasis, cap_mg: Option<Decimal>) -> PlannedDrug {
-    PlannedDrug { drug: name.into(), label: None, dose, cap_mg, days: vec![1] }
+fn drug(name: &str, dose: DoseBasis, cap: Option<Decimal>) -> PlannedDrug {
+    PlannedDrug { drug: name.into(), label: None, dose, cap, days: vec![1], administrations_per_day: 1 }
 }
 
 /// Twelve drugs covering every basis, a cap, banding, tablet rounding and a lifetime limit.
@@ -19,7 +21,7 @@ fn twelve_drug_plan() -> CoursePlan {
     CoursePlan {
         code: "BENCH-12".into(),
         version: "1.0.0".into(),
-        approved_for_use: true,
+        status: PlanStatus::Approved,
         bsa_formula: None,
         bsa_cap_m2: None,
         drugs: vec![

@@ -18,6 +18,12 @@ pub struct CalvertDose {
     pub steps: Derivation,
 }
 
+/// The most Calvert can give for a target AUC: AUC × (125 + 25) = AUC × 150 mg.
+/// No rounding of a carboplatin dose may pass it.
+pub fn calvert_maximum(auc: TargetAuc) -> Milligrams {
+    Milligrams::new(auc.value() * (GFR_CAP.value() + Decimal::new(25, 0)))
+}
+
 /// Dose (mg) = AUC × (GFR + 25), with GFR no more than 125 mL/min.
 pub fn calvert(auc: TargetAuc, gfr: MillilitresPerMinute) -> CalvertDose {
     let mut steps = Derivation::default();

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::DoseError;
 use crate::derivation::shown;
 use crate::policy::LifetimeLimit;
 use crate::units::Kilograms;
@@ -55,19 +56,22 @@ pub fn weight_change(
     })
 }
 
-/// The projected lifetime dose against the drug's limit.
+/// The projected lifetime dose against the drug's limit. A sum too large to
+/// hold is refused, naming the dose already given.
 pub fn cumulative(
     drug: &str,
     limit: LifetimeLimit,
     prior: Decimal,
     this_cycle: Decimal,
     warn_percent: Decimal,
-) -> Option<Warning> {
-    let (limit_value, unit) = match limit {
-        LifetimeLimit::MgPerM2(value) => (value, "mg/m²"),
-        LifetimeLimit::TotalIu(value) => (value, "IU"),
-    };
-    let projected = prior + this_cycle;
+) -> Result<Option<Warning>, DoseError> {
+    let (limit_value, unit) = (limit.value(), limit.unit());
+    let projected = prior.checked_add(this_cycle).ok_or_else(|| {
+        DoseError::new(
+            format!("prior_cumulative.{drug}"),
+            "the lifetime dose is too large to count; check it",
+        )
+    })?;
     let describe = format!(
         "{drug}: lifetime dose {} {unit} given + {} {unit} this cycle = {} {unit}, against a limit of {} {unit}",
         shown(prior, 1),
@@ -76,17 +80,18 @@ pub fn cumulative(
         limit_value.normalize()
     );
     if projected > limit_value {
-        return Some(Warning::new(
+        return Ok(Some(Warning::new(
             "cumulative_limit_exceeded",
             Severity::Block,
             format!(
                 "{describe}. This cycle would pass the limit; it needs a consultant's override with a reason."
             ),
-        ));
+        )));
     }
-    (projected * Decimal::ONE_HUNDRED >= limit_value * warn_percent).then(|| {
+    let near = projected.checked_mul(Decimal::ONE_HUNDRED).is_none_or(|p| p >= limit_value * warn_percent);
+    Ok(near.then(|| {
         Warning::new("cumulative_limit_near", Severity::Warning, format!("{describe}. The limit is near."))
-    })
+    }))
 }
 
 /// A pre-treatment limit a regimen sets on a blood result.
@@ -159,14 +164,21 @@ mod tests {
     #[test]
     fn cumulative_dose_warns_near_the_limit_and_blocks_past_it() {
         let limit = LifetimeLimit::MgPerM2(dec!(450));
-        assert_eq!(cumulative("doxorubicin", limit, dec!(300), dec!(50), dec!(90)), None);
-        let near = cumulative("doxorubicin", limit, dec!(360), dec!(50), dec!(90)).expect("410 is past 90%");
+        assert_eq!(cumulative("doxorubicin", limit, dec!(300), dec!(50), dec!(90)), Ok(None));
+        let near = cumulative("doxorubicin", limit, dec!(360), dec!(50), dec!(90))
+            .ok()
+            .flatten()
+            .expect("410 is past 90%");
         assert_eq!(near.severity, Severity::Warning);
-        let at_limit =
-            cumulative("doxorubicin", limit, dec!(400), dec!(50), dec!(90)).expect("450 is at the limit");
+        let at_limit = cumulative("doxorubicin", limit, dec!(400), dec!(50), dec!(90))
+            .ok()
+            .flatten()
+            .expect("450 is at the limit");
         assert_eq!(at_limit.severity, Severity::Warning, "reaching the limit exactly is allowed");
-        let past =
-            cumulative("doxorubicin", limit, dec!(410), dec!(50), dec!(90)).expect("460 is past the limit");
+        let past = cumulative("doxorubicin", limit, dec!(410), dec!(50), dec!(90))
+            .ok()
+            .flatten()
+            .expect("460 is past the limit");
         assert_eq!(past.severity, Severity::Block);
     }
 

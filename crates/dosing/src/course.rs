@@ -25,8 +25,24 @@ pub struct PlannedDrug {
     /// Tells apart two lines of one drug, e.g. a bolus and an infusion.
     pub label: Option<String>,
     pub dose: DoseBasis,
-    pub cap_mg: Option<Decimal>,
+    /// The regimen's maximum single dose, in the unit of the dose (mg, or IU).
+    pub cap: Option<Decimal>,
     pub days: Vec<u32>,
+    /// How many times the dose is given on each of its days (2 for twice daily).
+    pub administrations_per_day: u32,
+}
+
+/// Where a regimen version stands at this site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanStatus {
+    /// Signed off by the trust's oncology pharmacists.
+    Approved,
+    /// Awaiting sign-off: calculated, with a warning.
+    Draft,
+    /// No longer to be used: refused.
+    Withdrawn,
 }
 
 /// What the engine needs of a regimen; the regimens crate supplies it.
@@ -34,8 +50,7 @@ pub struct PlannedDrug {
 pub struct CoursePlan {
     pub code: String,
     pub version: String,
-    /// False until the trust's oncology pharmacists have signed the regimen off.
-    pub approved_for_use: bool,
+    pub status: PlanStatus,
     pub bsa_formula: Option<BsaFormula>,
     pub bsa_cap_m2: Option<Decimal>,
     pub drugs: Vec<PlannedDrug>,
@@ -148,6 +163,16 @@ pub fn calculate_course(
     options: &CourseOptions,
     policy: &SitePolicy,
 ) -> Result<CourseDoses, DoseError> {
+    if plan.status == PlanStatus::Withdrawn {
+        return Err(DoseError::new(
+            "regimen",
+            format!(
+                "{} v{} is withdrawn and may not be used to calculate doses; choose its current version or another regimen",
+                plan.code, plan.version
+            ),
+        ));
+    }
+    check_options(plan, options, policy)?;
     let formula = plan.bsa_formula.unwrap_or(policy.bsa_formula);
     let bsa_cap = plan.bsa_cap_m2.map(SquareMetres::new);
     let bsa = body_surface_area(patient.height, patient.weight, formula, policy.bsa_rounding, bsa_cap)?;
@@ -155,7 +180,7 @@ pub fn calculate_course(
     let basis = PatientBasis { bsa: Some(bsa.bsa_m2), weight: Some(patient.weight), renal: renal.as_ref() };
 
     let mut warnings = unusual_measurements(patient);
-    if !plan.approved_for_use {
+    if plan.status == PlanStatus::Draft {
         warnings.push(Warning::new(
             "regimen_not_approved",
             Severity::Warning,
@@ -184,7 +209,7 @@ pub fn calculate_course(
                 drug: &planned.drug,
                 field: format!("drugs[{index}]"),
                 basis: planned.dose,
-                regimen_cap_mg: planned.cap_mg,
+                regimen_cap: planned.cap,
                 modification,
             };
             let dose = dose_drug(&request, &basis, policy)?;
@@ -206,6 +231,47 @@ pub fn calculate_course(
         warnings,
         drugs,
     })
+}
+
+/// No more than this many times a drug's lifetime limit is believed as a dose already given.
+const PRIOR_CUMULATIVE_MAX_TIMES_LIMIT: u32 = 10;
+
+/// Refuses options the engine would otherwise ignore or misread: a modification
+/// for a drug the regimen does not hold, and an impossible lifetime dose given.
+fn check_options(plan: &CoursePlan, options: &CourseOptions, policy: &SitePolicy) -> Result<(), DoseError> {
+    for (index, modification) in options.modifications.iter().enumerate() {
+        let field = format!("modifications[{index}]");
+        let named = modification.drug.as_str();
+        if named != "all" && !plan.drugs.iter().any(|d| d.drug.eq_ignore_ascii_case(named)) {
+            return Err(DoseError::new(
+                format!("{field}.drug"),
+                format!("{named} is not in {}; a modification names one of its drugs, or all", plan.code),
+            ));
+        }
+        modification.modification.check(&field)?;
+    }
+    for (drug, prior) in &options.prior_cumulative {
+        let field = format!("prior_cumulative.{drug}");
+        if prior.is_sign_negative() {
+            return Err(DoseError::new(field, "a lifetime dose already given cannot be negative"));
+        }
+        let limit = policy.drug(drug, &field)?.lifetime_limit;
+        let Some(limit) = limit else { continue };
+        let most = limit.value() * Decimal::from(PRIOR_CUMULATIVE_MAX_TIMES_LIMIT);
+        if *prior > most {
+            return Err(DoseError::new(
+                field,
+                format!(
+                    "{} {} is more than {PRIOR_CUMULATIVE_MAX_TIMES_LIMIT} times the lifetime limit of {} {}; check the value and its unit",
+                    prior.normalize(),
+                    limit.unit(),
+                    limit.value().normalize(),
+                    limit.unit()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn modification_for<'a>(drug: &str, modifications: &'a [DrugModification]) -> Option<&'a Modification> {
@@ -258,12 +324,7 @@ fn cumulative_warnings(
         }
         seen.push(name);
         let Some(limit) = policy.drug(name, "drug")?.lifetime_limit else { continue };
-        let this_cycle: Decimal = drugs
-            .iter()
-            .zip(&plan.drugs)
-            .filter(|(_, p)| p.drug == name)
-            .map(|(l, p)| l.dose.final_dose * Decimal::from(p.days.len().max(1)))
-            .sum();
+        let this_cycle = cycle_total(drugs, plan, name)?;
         let in_limit_units = match limit {
             LifetimeLimit::MgPerM2(_) => this_cycle / bsa.value(),
             LifetimeLimit::TotalIu(_) => this_cycle,
@@ -285,9 +346,24 @@ fn cumulative_warnings(
             prior.unwrap_or_default(),
             in_limit_units,
             policy.cumulative_warning_percent,
-        ));
+        )?);
     }
     Ok(warnings)
+}
+
+/// Everything of one drug given in a cycle: each line's dose × its days × its doses a day.
+fn cycle_total(drugs: &[DrugLineDose], plan: &CoursePlan, name: &str) -> Result<Decimal, DoseError> {
+    let overflow =
+        || DoseError::new(format!("prior_cumulative.{name}"), "the cycle's total dose is too large to count");
+    drugs.iter().zip(&plan.drugs).filter(|(_, p)| p.drug == name).try_fold(
+        Decimal::ZERO,
+        |total, (line, planned)| {
+            let given =
+                Decimal::from(planned.days.len()) * Decimal::from(planned.administrations_per_day.max(1));
+            let line_total = line.dose.final_dose.checked_mul(given).ok_or_else(overflow)?;
+            total.checked_add(line_total).ok_or_else(overflow)
+        },
+    )
 }
 
 /// Values that are possible but unusual: worth a second look, not a refusal.

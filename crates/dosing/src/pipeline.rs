@@ -1,13 +1,14 @@
 //! The one pipeline every drug goes through:
-//! calculated dose → percentage modification → cap → banding or rounding.
-//! No step after the cap may take the dose above it.
+//! calculated dose → cap → percentage modification → cap again → banding or rounding.
+//! No step after the cap may take the dose above it, and a dose by AUC never
+//! passes the Calvert maximum of AUC × 150 mg.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::DoseError;
 use crate::banding::{BandOutcome, BandingTable, band_dose};
-use crate::carboplatin::calvert;
+use crate::carboplatin::{calvert, calvert_maximum};
 use crate::checks::{Severity, Warning};
 use crate::derivation::{Derivation, StepKind, shown};
 use crate::policy::{DrugPolicy, SitePolicy};
@@ -58,7 +59,7 @@ impl DoseBasis {
     }
 }
 
-/// A percentage of the calculated dose, with the reason a prescriber gave.
+/// A percentage of the dose a patient would otherwise get, with the reason a prescriber gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Modification {
@@ -68,23 +69,29 @@ pub struct Modification {
 
 impl Modification {
     pub fn validated(percent: Decimal, reason: &str, field: &str) -> Result<Self, DoseError> {
-        if percent <= Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
+        let modification = Self { percent, reason: reason.trim().to_owned() };
+        modification.check(field)?;
+        Ok(modification)
+    }
+
+    /// The engine's own check, made on every modification whoever built it.
+    pub fn check(&self, field: &str) -> Result<(), DoseError> {
+        if self.percent <= Decimal::ZERO || self.percent > Decimal::ONE_HUNDRED {
             return Err(DoseError::new(
                 field,
                 format!(
                     "{}% is not allowed: a modification is more than 0% and at most 100% of the dose",
-                    percent.normalize()
+                    self.percent.normalize()
                 ),
             ));
         }
-        let reason = reason.trim();
-        if reason.is_empty() {
+        if self.reason.trim().is_empty() {
             return Err(DoseError::new(
                 field,
                 "a dose modification needs a reason (toxicity and grade, organ function, performance status)",
             ));
         }
-        Ok(Self { percent, reason: reason.to_owned() })
+        Ok(())
     }
 }
 
@@ -93,7 +100,8 @@ pub struct DrugRequest<'a> {
     /// Where the drug came from, for refusals (e.g. `drugs[2]`).
     pub field: String,
     pub basis: DoseBasis,
-    pub regimen_cap_mg: Option<Decimal>,
+    /// The regimen's maximum single dose, in the unit of the basis (mg, or IU for an IU dose).
+    pub regimen_cap: Option<Decimal>,
     pub modification: Option<&'a Modification>,
 }
 
@@ -120,63 +128,98 @@ pub struct DrugDose {
     pub steps: Derivation,
 }
 
+/// The highest dose banding or rounding may reach, and why, for the derivation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ceiling {
+    dose: Decimal,
+    what: String,
+}
+
+/// Calculated dose → cap → percentage modification → cap again → banding or rounding.
+///
+/// The cap comes before the modification because a prescriber's reduction is a
+/// share of the dose the patient was getting: 50% of vincristine capped at 2 mg
+/// is 1 mg, never 50% of an uncapped 2.8 mg that the cap then erases.
 pub fn dose_drug(
     request: &DrugRequest<'_>,
     patient: &PatientBasis<'_>,
     policy: &SitePolicy,
 ) -> Result<DrugDose, DoseError> {
     let drug_policy = policy.drug(request.drug, &format!("{}.drug", request.field))?;
+    if let Some(modification) = request.modification {
+        modification.check(&format!("{}.modification", request.field))?;
+    }
     let unit = request.basis.unit();
     let symbol = unit.symbol();
     let mut steps = Derivation::default();
     let mut warnings = Vec::new();
 
     let calculated = calculated_dose(request, patient, &mut steps)?;
-    let mut dose = calculated;
+    let cap = effective_cap(request.regimen_cap, drug_policy, unit);
+    let (unreduced, mut capped) =
+        apply_cap(calculated, cap, "Capped at the maximum single dose", unit, &mut steps);
 
+    let mut dose = unreduced;
     let mut modified = false;
     if let Some(modification) = request.modification {
-        dose = dose * modification.percent / Decimal::ONE_HUNDRED;
+        dose = unreduced * modification.percent / Decimal::ONE_HUNDRED;
         modified = modification.percent != Decimal::ONE_HUNDRED;
         steps.value(
             StepKind::Modification,
             format!(
-                "Modified to {}% of the calculated dose (reason: {}) = {} {symbol}",
+                "Modified to {}% of {} {symbol} (reason: {}) = {} {symbol}",
                 modification.percent.normalize(),
+                shown(unreduced, 4),
                 modification.reason,
                 shown(dose, 4)
             ),
             dose,
             symbol,
         );
+        let (again, capped_again) =
+            apply_cap(dose, cap, "Capped again after the modification", unit, &mut steps);
+        dose = again;
+        capped |= capped_again;
     }
 
-    let cap = effective_cap(request.regimen_cap_mg, drug_policy, unit);
-    let mut capped = false;
-    if let Some(cap) = cap
-        && dose > cap
-    {
-        steps.value(
-            StepKind::Cap,
-            format!(
-                "Capped at the maximum single dose of {} mg ({} mg exceeds it)",
-                cap.normalize(),
-                shown(dose, 4)
-            ),
-            cap,
-            symbol,
-        );
-        dose = cap;
-        capped = true;
-    }
-
-    let (final_dose, banded, rounded) =
-        band_or_round(request.drug, dose, cap, drug_policy, policy, unit, &mut steps, &mut warnings);
+    let ceiling = ceiling(cap, request, unit);
+    let (final_dose, banded, rounded) = band_or_round(
+        request.drug,
+        dose,
+        ceiling.as_ref(),
+        drug_policy,
+        policy,
+        unit,
+        &mut steps,
+        &mut warnings,
+    );
     if final_dose <= Decimal::ZERO {
         return Err(DoseError::new(
             format!("{}.drug", request.field),
             "the dose rounds to nothing; check the inputs and the rounding rule",
         ));
+    }
+    if modified {
+        let (unreduced_final, _, _) = band_or_round(
+            request.drug,
+            unreduced,
+            ceiling.as_ref(),
+            drug_policy,
+            policy,
+            unit,
+            &mut Derivation::default(),
+            &mut Vec::new(),
+        );
+        if final_dose >= unreduced_final {
+            let message = format!(
+                "{}: the {}% reduction is erased by banding or rounding: the final dose {} {symbol} is the same as without it. Prescribe a lower percentage, or record that the full dose is intended.",
+                request.drug,
+                request.modification.map_or(Decimal::ONE_HUNDRED, |m| m.percent).normalize(),
+                final_dose.normalize()
+            );
+            steps.note(StepKind::Note, message.clone());
+            warnings.push(Warning::new("modification_erased", Severity::Warning, message));
+        }
     }
     steps.value(
         StepKind::Result,
@@ -197,6 +240,49 @@ pub fn dose_drug(
         warnings,
         steps,
     })
+}
+
+/// Lowers a dose to the cap where it passes it, and records the step.
+fn apply_cap(
+    dose: Decimal,
+    cap: Option<Decimal>,
+    what: &str,
+    unit: DoseUnit,
+    steps: &mut Derivation,
+) -> (Decimal, bool) {
+    let symbol = unit.symbol();
+    match cap {
+        Some(cap) if dose > cap => {
+            steps.value(
+                StepKind::Cap,
+                format!("{what} of {} {symbol} ({} {symbol} exceeds it)", cap.normalize(), shown(dose, 4)),
+                cap,
+                symbol,
+            );
+            (cap, true)
+        }
+        _ => (dose, false),
+    }
+}
+
+/// The cap, or for a dose by AUC the Calvert maximum of AUC × 150 mg when that is lower.
+fn ceiling(cap: Option<Decimal>, request: &DrugRequest<'_>, unit: DoseUnit) -> Option<Ceiling> {
+    let symbol = unit.symbol();
+    let cap = cap.map(|dose| Ceiling { dose, what: format!("the cap of {} {symbol}", dose.normalize()) });
+    let calvert = match request.basis {
+        DoseBasis::Auc(auc) => Some(Ceiling {
+            dose: calvert_maximum(TargetAuc::new(auc)).value(),
+            what: format!(
+                "the Calvert maximum of AUC × 150 = {} mg",
+                calvert_maximum(TargetAuc::new(auc)).value().normalize()
+            ),
+        }),
+        _ => None,
+    };
+    match (cap, calvert) {
+        (Some(a), Some(b)) => Some(if b.dose < a.dose { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 fn calculated_dose(
@@ -246,10 +332,11 @@ fn calculated_dose(
 }
 
 fn effective_cap(regimen_cap: Option<Decimal>, drug: &DrugPolicy, unit: DoseUnit) -> Option<Decimal> {
-    if unit != DoseUnit::Milligrams {
-        return None;
-    }
-    match (regimen_cap, drug.max_dose_mg) {
+    let site_cap = match unit {
+        DoseUnit::Milligrams => drug.max_dose_mg,
+        DoseUnit::InternationalUnits => drug.max_dose_iu,
+    };
+    match (regimen_cap, site_cap) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
@@ -259,7 +346,7 @@ fn effective_cap(regimen_cap: Option<Decimal>, drug: &DrugPolicy, unit: DoseUnit
 fn band_or_round(
     drug: &str,
     dose: Decimal,
-    cap: Option<Decimal>,
+    ceiling: Option<&Ceiling>,
     drug_policy: &DrugPolicy,
     policy: &SitePolicy,
     unit: DoseUnit,
@@ -268,26 +355,30 @@ fn band_or_round(
 ) -> (Decimal, bool, bool) {
     if unit == DoseUnit::Milligrams
         && let Some(table) = drug_policy.banding_table.as_deref().and_then(|name| policy.table(name))
-        && let Some(band_dose) = try_band(drug, dose, cap, drug_policy, table, policy, steps, warnings)
+        && let Some(band_dose) = try_band(drug, dose, ceiling, drug_policy, table, policy, steps, warnings)
     {
         return (band_dose, true, false);
     }
     if let Some(name) = &drug_policy.rounding
         && let Some(rule) = policy.rounding_rule(name)
     {
-        let ceiling = cap.unwrap_or(Decimal::MAX);
-        let rounded = rule.apply_not_above(dose, ceiling);
-        let kept_under_cap =
-            if rounded != rule.apply(dose) { ", rounded down so as not to pass the cap" } else { "" };
+        let symbol = unit.symbol();
+        let rounded = rule.apply_not_above(dose, ceiling.map_or(Decimal::MAX, |c| c.dose));
+        let kept_under = match ceiling {
+            Some(ceiling) if rounded != rule.apply(dose) => {
+                format!(", rounded down so as not to pass {}", ceiling.what)
+            }
+            _ => String::new(),
+        };
         steps.value(
             StepKind::Rounding,
             format!(
-                "Rounded by rule {name} ({}){kept_under_cap} = {} mg",
-                rule.describe(),
+                "Rounded by rule {name} ({}){kept_under} = {} {symbol}",
+                rule.describe(symbol),
                 rounded.normalize()
             ),
             rounded,
-            unit.symbol(),
+            symbol,
         );
         return (rounded, false, rounded != dose);
     }
@@ -302,7 +393,7 @@ fn band_or_round(
 fn try_band(
     drug: &str,
     dose: Decimal,
-    cap: Option<Decimal>,
+    ceiling: Option<&Ceiling>,
     drug_policy: &DrugPolicy,
     table: &BandingTable,
     policy: &SitePolicy,
@@ -337,10 +428,11 @@ fn try_band(
             warnings.push(Warning::new("band_refused", Severity::Warning, message));
             None
         }
-        BandOutcome::Banded { band, .. } if cap.is_some_and(|c| band.band_dose_mg > c) => {
+        BandOutcome::Banded { band, .. } if ceiling.is_some_and(|c| band.band_dose_mg > c.dose) => {
+            let what = ceiling.map_or_else(String::new, |c| c.what.clone());
             steps.note(
                 StepKind::Banding,
-                format!("Band {} mg would pass the cap: not banded", band.band_dose_mg.normalize()),
+                format!("Band {} mg would pass {what}: not banded", band.band_dose_mg.normalize()),
             );
             None
         }

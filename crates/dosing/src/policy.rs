@@ -31,6 +31,21 @@ pub enum LifetimeLimit {
     TotalIu(Decimal),
 }
 
+impl LifetimeLimit {
+    pub fn value(self) -> Decimal {
+        match self {
+            Self::MgPerM2(value) | Self::TotalIu(value) => value,
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::MgPerM2(_) => "mg/m²",
+            Self::TotalIu(_) => "IU",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DrugPolicy {
@@ -42,6 +57,9 @@ pub struct DrugPolicy {
     /// A cap that applies whatever the regimen says (vincristine 2 mg).
     #[serde(default)]
     pub max_dose_mg: Option<Decimal>,
+    /// The same for a drug dosed in international units.
+    #[serde(default)]
+    pub max_dose_iu: Option<Decimal>,
     #[serde(default)]
     pub lifetime_limit: Option<LifetimeLimit>,
 }
@@ -105,6 +123,12 @@ impl SitePolicy {
                     field("banding_table"),
                     format!("no banding table is named {table:?}"),
                 ));
+            }
+            if policy.max_dose_mg.is_some_and(|cap| cap <= Decimal::ZERO) {
+                return Err(DoseError::new(field("max_dose_mg"), "a cap must be more than zero"));
+            }
+            if policy.max_dose_iu.is_some_and(|cap| cap <= Decimal::ZERO) {
+                return Err(DoseError::new(field("max_dose_iu"), "a cap must be more than zero"));
             }
             if let Some(rule) = &policy.rounding
                 && !file.rounding_rules.contains_key(rule)

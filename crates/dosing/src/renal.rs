@@ -99,7 +99,8 @@ fn round_clearance(what: &str, unrounded: Decimal, steps: &mut Derivation) -> De
 }
 
 /// Ideal body weight by Devine: 50 kg (men) or 45.5 kg (women) plus 2.3 kg per
-/// inch over 5 feet. Below 5 feet the base weight is used, not less.
+/// inch over 5 feet. Below 5 feet the base weight is used, not less; Cockcroft–Gault
+/// then takes the actual weight where that is lower.
 pub fn ideal_body_weight(sex: Sex, height: Centimetres) -> Kilograms {
     let inches_over_five_feet =
         ((height.value() - Decimal::new(1524, 1)) / Decimal::new(254, 2)).max(Decimal::ZERO);
@@ -141,7 +142,19 @@ pub enum RenalSource {
     DeindexedEgfr,
 }
 
+/// Cockcroft–Gault was derived in adults; a child's clearance needs a paediatric method.
+pub const COCKCROFT_GAULT_MINIMUM_AGE: Decimal = Decimal::from_parts(18, 0, 0, false, 0);
+
 pub fn cockcroft_gault(input: &CockcroftGaultInput) -> Result<RenalFunction, DoseError> {
+    if input.age.value() < COCKCROFT_GAULT_MINIMUM_AGE {
+        return Err(DoseError::new(
+            "age_years",
+            format!(
+                "Cockcroft–Gault is for adults and this patient is {}; a child needs a paediatric method (for example Schwartz) or a measured GFR",
+                input.age
+            ),
+        ));
+    }
     let mut steps = Derivation::default();
     steps.note(
         StepKind::Input,
@@ -202,7 +215,7 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
         "kg",
     );
     let adjusted = adjusted_body_weight(ideal, input.weight);
-    let chosen = match basis {
+    let by_basis = match basis {
         WeightBasis::Actual => input.weight,
         WeightBasis::Ideal => ideal,
         WeightBasis::Adjusted => adjusted,
@@ -212,7 +225,7 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
         WeightBasis::ActualUnlessObese => input.weight,
     };
     let explanation = match basis {
-        WeightBasis::ActualUnlessObese if chosen == adjusted => {
+        WeightBasis::ActualUnlessObese if by_basis == adjusted => {
             "actual weight is above 120% of ideal, so adjusted weight IBW + 0.4 × (actual − IBW) is used"
         }
         WeightBasis::ActualUnlessObese => "actual weight is within 120% of ideal, so actual weight is used",
@@ -225,12 +238,26 @@ fn weight_for_clearance(input: &CockcroftGaultInput, steps: &mut Derivation) -> 
         format!(
             "Weight basis {} (site policy): {explanation} = {} kg",
             basis.code(),
-            shown(chosen.value(), 4)
+            shown(by_basis.value(), 4)
         ),
-        chosen.value(),
+        by_basis.value(),
         "kg",
     );
-    Ok(chosen)
+    // A clearance is never estimated from more weight than the patient has.
+    if by_basis > input.weight {
+        steps.value(
+            StepKind::Intermediate,
+            format!(
+                "{} kg is more than the actual weight {}: the actual weight is used, since the weight used is never above it",
+                shown(by_basis.value(), 4),
+                input.weight
+            ),
+            input.weight.value(),
+            "kg",
+        );
+        return Ok(input.weight);
+    }
+    Ok(by_basis)
 }
 
 /// A measured GFR (EDTA or iohexol) overrides any estimate.

@@ -39,11 +39,13 @@ impl RoundingRule {
         }
     }
 
-    /// Describes the rule in words for the derivation.
-    pub fn describe(&self) -> String {
+    /// Describes the rule in words for the derivation, in the dose's unit (`mg`, `IU`).
+    pub fn describe(&self, symbol: &str) -> String {
         match self {
             Self::DecimalPlaces { places } => format!("to {places} decimal places, halves up"),
-            Self::NearestMultiple { step } => format!("to the nearest {} mg, halves up", step.normalize()),
+            Self::NearestMultiple { step } => {
+                format!("to the nearest {} {symbol}, halves up", step.normalize())
+            }
             Self::TabletCombination { strengths } => {
                 let list: Vec<String> = strengths.iter().map(|s| format!("{} mg", s.normalize())).collect();
                 format!(

@@ -160,4 +160,27 @@ mod tests {
         let error = parse("R-CHOP-14.json", &r_chop()).expect_err("wrong file name");
         assert_eq!(error.field, "code");
     }
+
+    #[test]
+    fn a_twice_daily_line_is_planned_as_two_doses_a_day() {
+        let library = RegimenLibrary::shipped().expect("shipped regimens are valid");
+        let capecitabine = library.find("CAPECITABINE-1250").expect("ships").plan();
+        assert_eq!(capecitabine.drugs[0].administrations_per_day, 2);
+        let r_chop = library.find("R-CHOP-21").expect("ships").plan();
+        assert!(r_chop.drugs.iter().all(|d| d.administrations_per_day == 1));
+    }
+
+    #[test]
+    fn a_frequency_the_engine_cannot_count_is_refused() {
+        let text = r_chop().replacen("\"once daily with breakfast\"", "\"as needed\"", 1);
+        let error = parse("R-CHOP-21.json", &text).expect_err("uncountable frequency");
+        assert!(error.field.ends_with(".frequency"), "{error}");
+    }
+
+    #[test]
+    fn a_cap_in_the_wrong_unit_is_refused() {
+        let text = r_chop().replacen("\"cap_mg\"", "\"cap_iu\"", 1);
+        let error = parse("R-CHOP-21.json", &text).expect_err("vincristine is dosed in mg");
+        assert!(error.field.ends_with(".cap_iu"), "{error}");
+    }
 }

@@ -2,8 +2,9 @@
 //! rules a well-formed regimen keeps.
 
 use dosing::checks::ResultLimit;
-use dosing::course::{CoursePlan, PlannedDrug};
+use dosing::course::{CoursePlan, PlanStatus, PlannedDrug};
 use dosing::pipeline::DoseBasis;
+use dosing::units::DoseUnit;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -61,8 +62,12 @@ pub struct RegimenDrug {
     #[serde(default)]
     pub label: Option<String>,
     pub dose: DoseBasis,
+    /// The maximum single dose of a drug dosed in mg.
     #[serde(default)]
     pub cap_mg: Option<Decimal>,
+    /// The maximum single dose of a drug dosed in IU.
+    #[serde(default)]
+    pub cap_iu: Option<Decimal>,
     pub route: Route,
     #[serde(default)]
     pub diluent: Option<String>,
@@ -144,7 +149,11 @@ impl Regimen {
         CoursePlan {
             code: self.code.clone(),
             version: self.version.clone(),
-            approved_for_use: self.status == RegimenStatus::Approved,
+            status: match self.status {
+                RegimenStatus::Approved => PlanStatus::Approved,
+                RegimenStatus::Draft => PlanStatus::Draft,
+                RegimenStatus::Withdrawn => PlanStatus::Withdrawn,
+            },
             bsa_formula: self.bsa_formula,
             bsa_cap_m2: self.bsa_cap_m2,
             drugs: self
@@ -154,8 +163,9 @@ impl Regimen {
                     drug: d.drug.clone(),
                     label: d.label.clone(),
                     dose: d.dose,
-                    cap_mg: d.cap_mg,
+                    cap: d.cap_mg.or(d.cap_iu),
                     days: d.days.clone(),
+                    administrations_per_day: d.administrations_per_day().unwrap_or(1),
                 })
                 .collect(),
             pre_treatment_limits: self.pre_treatment_limits.clone(),
@@ -163,7 +173,19 @@ impl Regimen {
     }
 }
 
+/// How a frequency begins, and the doses a day it means. A regimen's frequency
+/// must begin with one of these, so the lifetime dose counts every dose given.
+const FREQUENCIES: [(&str, u32); 4] =
+    [("once daily", 1), ("twice daily", 2), ("three times daily", 3), ("four times daily", 4)];
+
 impl RegimenDrug {
+    /// Doses given on each day of the line: 1 unless the frequency says more.
+    pub fn administrations_per_day(&self) -> Option<u32> {
+        let Some(frequency) = &self.frequency else { return Some(1) };
+        let frequency = frequency.trim().to_lowercase();
+        FREQUENCIES.iter().find(|(text, _)| frequency.starts_with(text)).map(|(_, count)| *count)
+    }
+
     fn check(&self, cycle_length: u32) -> Result<(), Broken> {
         let fail = |field: &str, reason: &str| Err((field.to_owned(), reason.to_owned()));
         if self.drug.trim().is_empty() || self.drug != self.drug.to_lowercase() {
@@ -174,6 +196,24 @@ impl RegimenDrug {
         }
         if self.cap_mg.is_some_and(|cap| cap <= Decimal::ZERO) {
             return fail("cap_mg", "must be more than zero");
+        }
+        if self.cap_iu.is_some_and(|cap| cap <= Decimal::ZERO) {
+            return fail("cap_iu", "must be more than zero");
+        }
+        match self.dose.unit() {
+            DoseUnit::Milligrams if self.cap_iu.is_some() => {
+                return fail("cap_iu", "this drug is dosed in mg: give its cap as cap_mg");
+            }
+            DoseUnit::InternationalUnits if self.cap_mg.is_some() => {
+                return fail("cap_mg", "this drug is dosed in IU: give its cap as cap_iu");
+            }
+            _ => {}
+        }
+        if self.administrations_per_day().is_none() {
+            return fail(
+                "frequency",
+                "must begin with once daily, twice daily, three times daily or four times daily",
+            );
         }
         if self.days.is_empty() {
             return fail("days", "list the days of the cycle the drug is given");
