@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use identity::{CardReader, Trust};
-use session::{LockReason, SessionState};
+use session::{LockReason, SessionState, WatchOutcome};
 use settings::Settings;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -28,7 +28,6 @@ pub struct Cards {
     pub problem: Option<String>,
     /// One PKCS#11 context per process; re-opened to see cards inserted since.
     reader: Mutex<Option<CardReader>>,
-    pub inactivity_timeout: Duration,
     /// Offer the fictional demonstration staff, without cards.
     demo_sign_in: bool,
 }
@@ -59,7 +58,6 @@ impl Cards {
             trust,
             problem,
             reader: Mutex::new(None),
-            inactivity_timeout: settings.inactivity_lock,
             demo_sign_in: settings.demo_sign_in && settings.card_ca.is_none(),
         }
     }
@@ -97,8 +95,9 @@ impl Cards {
     }
 }
 
-/// Watches for card removal and inactivity, locks the session in Rust, audits
-/// it, and tells the UI, which blanks at once.
+/// Watches for card removal and inactivity, locks the session in Rust, tells
+/// the UI, which blanks at once, and then audits it: a busy store never keeps a
+/// patient on screen.
 pub fn start_watcher(app: AppHandle) {
     let readers_emptied = watch_readers();
     std::thread::spawn(move || {
@@ -117,6 +116,7 @@ pub fn start_watcher(app: AppHandle) {
             let state = app.state::<AppState>();
             if let Some(reason) = lock_if_needed(&state, &emptied) {
                 let locked = state.workstation.lock().map(|w| w.state()).unwrap_or(SessionState::SignedOut);
+                let _ = app.emit(SESSION_CHANGED, &locked);
                 if let SessionState::Locked { user, .. } = &locked {
                     tauri::async_runtime::block_on(state.audit_session(
                         user.user_id.as_str(),
@@ -124,7 +124,6 @@ pub fn start_watcher(app: AppHandle) {
                         &format!("{reason:?}"),
                     ));
                 }
-                let _ = app.emit(SESSION_CHANGED, locked);
             }
         }
     });
@@ -161,9 +160,8 @@ fn watch_readers() -> Receiver<String> {
 fn lock_if_needed(state: &AppState, readers_emptied: &[String]) -> Option<LockReason> {
     let serial = state.workstation.lock().ok()?.card_serial().map(str::to_owned);
     let removed = serial.is_some_and(|serial| state.cards.card_gone(&serial, readers_emptied));
-    let mut workstation = state.workstation.lock().ok()?;
-    if removed && workstation.lock(LockReason::CardRemoved) {
-        return Some(LockReason::CardRemoved);
+    match state.workstation.lock().ok()?.watch(removed, crate::state::now()) {
+        WatchOutcome::Locked(reason) => Some(reason),
+        WatchOutcome::Unchanged => None,
     }
-    workstation.lock_if_idle(Instant::now(), state.cards.inactivity_timeout).then_some(LockReason::Inactivity)
 }

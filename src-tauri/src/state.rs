@@ -1,12 +1,12 @@
 //! State shared by every command for the life of the app.
 
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use dosing::policy::SitePolicy;
 use patients::NhsNumberPolicy;
 use regimens::RegimenLibrary;
-use session::{RolePermissions, StaffUser, Workstation};
+use session::{Moment, Permission, RolePermissions, SessionCheck, SessionError, SessionState, Workstation};
 use settings::Settings;
 use store::{Actor, Store};
 
@@ -50,7 +50,7 @@ impl AppState {
             tracing::error!(%problem, "the store is unavailable");
         }
         Self {
-            workstation: Mutex::default(),
+            workstation: Mutex::new(Workstation::new(settings.inactivity_lock)),
             cards: crate::cards::Cards::configure(&settings, settings_problem),
             roles: settings.roles,
             workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
@@ -61,15 +61,53 @@ impl AppState {
     }
 
     /// The signed-in user, or the typed refusal every protected command returns.
-    /// Refusals are audited, against the locked session's user where there is one.
-    pub fn require_user(&self) -> Result<StaffUser, CommandError> {
+    /// Refusals are audited, against the locked session's user where there is one;
+    /// a session this check finds idle past its timeout is locked, and that is audited too.
+    pub fn require_user(&self) -> Result<SessionCheck, CommandError> {
+        self.check_session(|workstation, now| workstation.require_user(now))
+    }
+
+    /// As `require_user`, and the user's roles must grant `permission`.
+    pub fn require(&self, permission: Permission) -> Result<SessionCheck, CommandError> {
+        self.check_session(|workstation, now| workstation.require(permission, now))
+    }
+
+    /// After a slow call: refuses its answer if the session it was made for has
+    /// since locked, ended or passed to someone else.
+    pub fn confirm(&self, check: &SessionCheck) -> Result<(), CommandError> {
+        let workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+        workstation.still_current(check).map_err(|refusal| {
+            self.audit_in_background(
+                check.user.user_id.as_str().to_owned(),
+                "command.refused",
+                "refused: the session changed while the answer was fetched".into(),
+            );
+            refusal.into()
+        })
+    }
+
+    fn check_session(
+        &self,
+        check: impl FnOnce(&mut Workstation, Moment) -> Result<SessionCheck, SessionError>,
+    ) -> Result<SessionCheck, CommandError> {
         let mut workstation = self.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        match workstation.require_user(Instant::now()) {
-            Ok(user) => Ok(user.clone()),
+        let was_active = matches!(workstation.state(), SessionState::Active { .. });
+        match check(&mut workstation, now()) {
+            Ok(check) => Ok(check),
             Err(refusal) => {
                 let who = match workstation.state() {
-                    session::SessionState::Locked { user, .. } => user.user_id.as_str().to_owned(),
-                    _ => "nobody".to_owned(),
+                    SessionState::Locked { user, reason, .. } => {
+                        if was_active {
+                            self.audit_in_background(
+                                user.user_id.as_str().to_owned(),
+                                "session.lock",
+                                format!("{reason:?}"),
+                            );
+                        }
+                        user.user_id.as_str().to_owned()
+                    }
+                    SessionState::Active { user } => user.user_id.as_str().to_owned(),
+                    SessionState::SignedOut => "nobody".to_owned(),
                 };
                 self.audit_in_background(who, "command.refused", format!("refused: {refusal}"));
                 Err(refusal.into())
@@ -105,10 +143,9 @@ impl AppState {
         }
     }
 
-    /// The signed-in user as the actor every audit entry names.
-    pub fn actor(&self) -> Result<Actor, CommandError> {
-        let user = self.require_user()?;
-        Ok(Actor { user: user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() })
+    /// The checked user as the actor every audit entry names.
+    pub fn actor(&self, check: &SessionCheck) -> Actor {
+        Actor { user: check.user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() }
     }
 
     pub fn nhs_number_policy(&self) -> NhsNumberPolicy {
@@ -131,6 +168,11 @@ impl AppState {
     pub fn store(&self) -> Result<&Store, CommandError> {
         self.store.as_ref().map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
     }
+}
+
+/// Now, on both clocks the session measures idleness by (see `session::Moment`).
+pub fn now() -> Moment {
+    Moment::new(Instant::now(), SystemTime::now())
 }
 
 fn load_dosing_data() -> Result<DosingData, String> {

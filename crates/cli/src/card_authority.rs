@@ -4,6 +4,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use identity::{CardReader, Trust};
 use session::Permission;
@@ -58,7 +59,7 @@ pub struct CardArgs {
     card: Option<String>,
     /// Read your card's PIN from standard input (it is never taken as an argument).
     #[arg(long)]
-    pin_stdin: bool,
+    pub pin_stdin: bool,
     #[command(flatten)]
     pub source: CardSource,
 }
@@ -116,9 +117,32 @@ pub async fn os_account_or_card_holder(
     }
 }
 
-/// A PIN from standard input, without its line ending, zeroed when dropped.
+/// Standard input, read once for the whole run and zeroed when the process ends
+/// its use of it: the PIN and any patient details share it.
+static STDIN: OnceLock<Zeroizing<String>> = OnceLock::new();
+
+fn stdin_text() -> Result<&'static str, Failure> {
+    if let Some(text) = STDIN.get() {
+        return Ok(text.as_str());
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::Other(e.into()))?;
+    Ok(STDIN.get_or_init(|| text).as_str())
+}
+
+/// A PIN from standard input: its first line, without the line ending.
 pub fn read_pin() -> Result<Zeroizing<String>, Failure> {
-    let mut pin = Zeroizing::new(String::new());
-    std::io::stdin().read_to_string(&mut pin).map_err(|e| Failure::Other(e.into()))?;
-    Ok(Zeroizing::new(pin.trim_end_matches(['\r', '\n']).to_owned()))
+    let text = stdin_text()?;
+    let first = text.split_once('\n').map_or(text, |(line, _)| line);
+    Ok(Zeroizing::new(first.trim_end_matches('\r').to_owned()))
+}
+
+/// What a command reads from standard input besides the PIN: everything after
+/// the PIN's line when `pin_on_first_line`, else everything.
+pub fn read_payload(pin_on_first_line: bool) -> Result<&'static str, Failure> {
+    let text = stdin_text()?;
+    Ok(match pin_on_first_line {
+        true => text.split_once('\n').map_or("", |(_, rest)| rest),
+        false => text,
+    })
 }

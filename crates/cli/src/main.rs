@@ -106,10 +106,14 @@ pub fn nhs_policy() -> Result<patients::NhsNumberPolicy, Failure> {
     Ok(site_settings()?.nhs_numbers)
 }
 
-/// The OS account running the command is the actor for administration.
+/// The OS account running `cws`, named from the effective uid: `$USER` is set by
+/// whoever starts the process, so it proves nothing.
 pub fn os_actor() -> store::Actor {
-    let user =
-        std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let uid = nix::unistd::Uid::effective();
+    let user = match nix::unistd::User::from_uid(uid) {
+        Ok(Some(account)) => account.name,
+        _ => format!("uid{uid}"),
+    };
     store::Actor {
         user: format!("os:{user}"),
         workstation: gethostname::gethostname().to_string_lossy().into_owned(),

@@ -1,4 +1,6 @@
-//! `cws patient add|search|show`. Every act is audited against the OS account.
+//! `cws patient add|search|show`. Every act is audited against the person acting:
+//! the OS account during the first-run bootstrap, then a card holder with `view_patients`.
+//! Identifiers are best given on standard input, out of the process list and shell history.
 
 use std::path::PathBuf;
 
@@ -7,55 +9,81 @@ use clap::Subcommand;
 use patients::{GpPractice, NewPatient, NhsNumber, PatientRecord, Sex};
 use store::{PatientQuery, Store};
 
-use crate::{Failure, block_on, os_actor, output};
+use serde::Deserialize;
+use session::Permission;
+
+use crate::card_authority::{CardArgs, os_account_or_card_holder, read_payload};
+use crate::{Failure, block_on, output};
 
 #[derive(Subcommand)]
 pub enum PatientCommand {
-    /// Add a patient to the index.
+    /// Add a patient to the index. Prefer --stdin: arguments are seen in the process list and shell history.
     Add {
-        #[arg(long)]
-        nhs_number: String,
-        #[arg(long)]
-        family_name: String,
-        #[arg(long)]
-        given_name: String,
-        /// YYYY-MM-DD
-        #[arg(long)]
-        date_of_birth: String,
-        /// female, male, other or unknown
-        #[arg(long)]
-        sex: String,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long)]
-        mrn: Option<String>,
-        #[arg(long)]
-        postcode: Option<String>,
-        #[arg(long)]
-        address: Option<String>,
-        /// The registered GP practice's ODS code.
-        #[arg(long)]
-        gp_practice: Option<String>,
+        #[command(flatten)]
+        details: PatientArgs,
+        /// Read the patient as one JSON object from standard input (after the PIN's line with --pin-stdin).
+        #[arg(long, conflicts_with_all = ["nhs_number", "family_name", "given_name", "date_of_birth", "sex"])]
+        stdin: bool,
+        #[command(flatten)]
+        card: CardArgs,
         #[arg(long)]
         json: bool,
     },
     /// Find patients by NHS number, hospital number (MRN), or family-name beginning.
+    /// Prefer --stdin: a query given as an argument is seen in the process list and shell history.
     Search {
-        query: String,
+        #[arg(required_unless_present = "stdin")]
+        query: Option<String>,
+        /// Read the query from standard input (after the PIN's line with --pin-stdin).
+        #[arg(long, conflicts_with = "query")]
+        stdin: bool,
         /// Narrow a name search by date of birth (YYYY-MM-DD).
         #[arg(long)]
         date_of_birth: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        #[command(flatten)]
+        card: CardArgs,
         #[arg(long)]
         json: bool,
     },
     /// One patient's record, by the id a search shows.
     Show {
         id: i64,
+        #[command(flatten)]
+        card: CardArgs,
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A new patient, from arguments or (preferably) a JSON object on standard input.
+#[derive(clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientArgs {
+    #[arg(long, required_unless_present = "stdin")]
+    nhs_number: Option<String>,
+    #[arg(long, required_unless_present = "stdin")]
+    family_name: Option<String>,
+    #[arg(long, required_unless_present = "stdin")]
+    given_name: Option<String>,
+    /// YYYY-MM-DD
+    #[arg(long, required_unless_present = "stdin")]
+    date_of_birth: Option<String>,
+    /// female, male, other or unknown
+    #[arg(long, required_unless_present = "stdin")]
+    sex: Option<String>,
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    mrn: Option<String>,
+    #[arg(long)]
+    postcode: Option<String>,
+    #[arg(long)]
+    address: Option<String>,
+    /// The registered GP practice's ODS code.
+    #[arg(long)]
+    gp_practice: Option<String>,
 }
 
 fn date(text: &str, field: &str) -> Result<NaiveDate, Failure> {
@@ -63,41 +91,49 @@ fn date(text: &str, field: &str) -> Result<NaiveDate, Failure> {
         .map_err(|_| Failure::Input(format!("{field}: {text:?} is not a date in the form YYYY-MM-DD")))
 }
 
+fn given(value: Option<String>, field: &str) -> Result<String, Failure> {
+    value.ok_or_else(|| Failure::Input(format!("{field}: missing")))
+}
+
+impl PatientArgs {
+    fn from_stdin(pin_on_first_line: bool) -> Result<Self, Failure> {
+        let text = read_payload(pin_on_first_line)?;
+        // serde's message names the field, never its value.
+        serde_json::from_str(text).map_err(|e| Failure::Input(format!("standard input: {e}")))
+    }
+
+    fn into_new_patient(self) -> Result<NewPatient, Failure> {
+        Ok(NewPatient {
+            nhs_number: NhsNumber::parse(&given(self.nhs_number, "nhs_number")?, crate::nhs_policy()?)
+                .map_err(|e| Failure::Input(format!("nhs_number: {e}")))?,
+            mrn: self.mrn.map(|m| m.to_uppercase()),
+            family_name: given(self.family_name, "family_name")?,
+            given_names: given(self.given_name, "given_name")?,
+            title: self.title,
+            date_of_birth: date(&given(self.date_of_birth, "date_of_birth")?, "date_of_birth")?,
+            sex: Sex::parse(&given(self.sex, "sex")?).map_err(|e| Failure::Input(e.to_string()))?,
+            address: self.address,
+            postcode: self.postcode,
+            gp_practice: self.gp_practice.map(|ods_code| GpPractice { ods_code, name: None }),
+            deceased_date: None,
+        })
+    }
+}
+
+/// Who acts: the OS account until someone may view patients (the first-run
+/// bootstrap), and from then on a card holder with `view_patients`.
+async fn viewer(store: &Store, card: &CardArgs, action: &str) -> Result<store::Actor, Failure> {
+    os_account_or_card_holder(store, card, Permission::ViewPatients, action).await
+}
+
 pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
-    let actor = os_actor();
     match command {
-        PatientCommand::Add {
-            nhs_number,
-            family_name,
-            given_name,
-            date_of_birth,
-            sex,
-            title,
-            mrn,
-            postcode,
-            address,
-            gp_practice,
-            json,
-        } => {
-            let patient = NewPatient {
-                nhs_number: NhsNumber::parse(&nhs_number, crate::nhs_policy()?)
-                    .map_err(|e| Failure::Input(format!("nhs_number: {e}")))?,
-                mrn: mrn.map(|m| m.to_uppercase()),
-                family_name,
-                given_names: given_name,
-                title,
-                date_of_birth: date(&date_of_birth, "date_of_birth")?,
-                sex: Sex::parse(&sex).map_err(|e| Failure::Input(e.to_string()))?,
-                address,
-                postcode,
-                gp_practice: gp_practice.map(|ods_code| GpPractice { ods_code, name: None }),
-                deceased_date: None,
-            };
-            block_on(async {
-                let store = Store::open(&path).await?;
-                let result = store.add_patient(&actor, patient).await;
-                store.close().await;
-                let record = result?;
+        PatientCommand::Add { details, stdin, card, json } => {
+            let details = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { details };
+            let patient = details.into_new_patient()?;
+            with_store(&path, |store| async move {
+                let actor = viewer(&store, &card, "patient.add").await?;
+                let record = store.add_patient(&actor, patient).await?;
                 if json {
                     output::json(&record)?
                 } else {
@@ -106,14 +142,17 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
                 Ok(())
             })
         }
-        PatientCommand::Search { query, date_of_birth, limit, json } => {
+        PatientCommand::Search { query, stdin, date_of_birth, limit, card, json } => {
+            let query = match query {
+                Some(query) => query,
+                None if stdin => read_payload(card.pin_stdin)?.trim().to_owned(),
+                None => return Err(Failure::Input("query: give it on standard input with --stdin".into())),
+            };
             let born = date_of_birth.as_deref().map(|d| date(d, "date_of_birth")).transpose()?;
             let query = PatientQuery::parse(&query, born, crate::nhs_policy()?)?;
-            block_on(async {
-                let store = Store::open(&path).await?;
-                let result = store.search_patients(&actor, &query, limit).await;
-                store.close().await;
-                let found = result?;
+            with_store(&path, |store| async move {
+                let actor = viewer(&store, &card, "patient.search").await?;
+                let found = store.search_patients(&actor, &query, limit).await?;
                 if json {
                     output::json(&found)?;
                 } else if found.is_empty() {
@@ -134,11 +173,9 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
                 Ok(())
             })
         }
-        PatientCommand::Show { id, json } => block_on(async {
-            let store = Store::open(&path).await?;
-            let result = store.patient(&actor, id).await;
-            store.close().await;
-            let record = result?;
+        PatientCommand::Show { id, card, json } => with_store(&path, |store| async move {
+            let actor = viewer(&store, &card, "patient.show").await?;
+            let record = store.patient(&actor, id).await?;
             if json {
                 output::json(&record)?
             } else {
@@ -147,6 +184,20 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             Ok(())
         }),
     }
+}
+
+/// Opens the store, runs `work`, and closes the store whatever the outcome.
+fn with_store<F, Fut>(path: &std::path::Path, work: F) -> Result<(), Failure>
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Failure>>,
+{
+    block_on(async {
+        let store = Store::open(path).await?;
+        let result = work(store.clone()).await;
+        store.close().await;
+        result
+    })
 }
 
 /// The CUI banner line: `SMITH, John (Mr)  Born 14-Jul-1945  Male  NHS No. 943 476 5919`.

@@ -15,6 +15,13 @@ const ADMIN: &str = "555000000090";
 const NURSE: &str = "555000000003";
 const NEWCOMER: &str = "555000000004";
 
+/// The account the tests run as, by its effective uid; `USER` is set to
+/// `site-it` for every run and must name no one.
+fn effective_account() -> String {
+    let output = Command::new("id").arg("-un").output().expect("id runs");
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
 struct Site {
     keyring: KeyringSession,
     hsm: SoftHsm,
@@ -124,7 +131,11 @@ fn the_store_owner_enrols_the_first_administrator_without_a_card() {
     let admin = site.issue_card("ADMIN-CARD", ADMIN);
     site.enrol(&admin, "LOCAL-ADMIN", None).success_or_panic();
     assert!(site.enrolled().contains(ADMIN));
-    assert!(site.audit().lines().any(|l| l.contains(",os:site-it,") && l.contains(",user.enrol ")));
+    assert!(
+        site.audit()
+            .lines()
+            .any(|l| l.contains(&format!(",os:{},", effective_account())) && l.contains(",user.enrol "))
+    );
 }
 
 #[test]
@@ -136,9 +147,9 @@ fn after_the_bootstrap_enrolling_without_a_card_is_refused_and_audited() {
     assert!(output.stderr().contains("--card LABEL --pin-stdin"), "{}", output.stderr());
     assert!(!site.enrolled().contains(NEWCOMER), "nothing was enrolled");
     assert!(
-        site.audit()
-            .lines()
-            .any(|l| l.contains(",os:site-it,") && l.contains("user.enrol") && l.contains("refused")),
+        site.audit().lines().any(|l| l.contains(&format!(",os:{},", effective_account()))
+            && l.contains("user.enrol")
+            && l.contains("refused")),
         "the refusal is audited:\n{}",
         site.audit()
     );
@@ -276,4 +287,42 @@ fn rekeying_takes_an_administrators_card_and_keeps_the_store_readable() {
     site.cws(&["store", "rekey", "--card", "ADMIN-CARD", "--pin-stdin"], "1234\n").success_or_panic();
     assert!(site.enrolled().contains(NURSE), "the store opens with its new key");
     assert!(site.audit().lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains("store.rekey")));
+}
+
+const SMITH: &str = r#"{"nhs_number": "943 476 5919", "family_name": "Smith", "given_name": "John",
+    "date_of_birth": "1945-07-14", "sex": "male"}"#;
+
+#[test]
+fn once_a_nurse_may_view_patients_the_store_owner_cannot_without_a_card() {
+    let site = Site::with_administrator();
+    let refused = site.cws(&["patient", "search", "--stdin"], "smi");
+    assert!(!refused.status.success());
+    assert!(refused.stderr().contains("ViewPatients"), "{}", refused.stderr());
+    assert!(site.audit().lines().any(|l| l.contains("patient.search") && l.contains("refused")));
+}
+
+#[test]
+fn an_it_administrators_card_may_not_view_patients() {
+    let site = Site::with_administrator();
+    let refused =
+        site.cws(&["patient", "search", "--stdin", "--card", "ADMIN-CARD", "--pin-stdin"], "1234\nsmi");
+    assert!(!refused.status.success());
+    assert!(refused.stderr().contains("ViewPatients"), "{}", refused.stderr());
+}
+
+#[test]
+fn a_nurses_card_adds_and_finds_a_patient_given_on_standard_input() {
+    let site = Site::with_administrator();
+    let card = ["--card", "NURSE-CARD", "--pin-stdin"];
+    let add = [&["patient", "add", "--stdin"][..], &card[..]].concat();
+    site.cws(&add, &format!("1234\n{SMITH}")).success_or_panic();
+    let search = [&["patient", "search", "--stdin"][..], &card[..]].concat();
+    let found = site.cws(&search, "1234\nsmi\n");
+    found.success_or_panic();
+    assert!(String::from_utf8_lossy(&found.stdout).contains("SMITH, John"));
+    let audit = site.audit();
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{NURSE},")) && l.contains("patient.search.name")),
+        "{audit}"
+    );
 }

@@ -11,4 +11,6 @@ mod state;
 
 pub use permissions::{Permission, RolePermissions};
 pub use staff::{JobRole, StaffUser, UserId};
-pub use state::{LockReason, SessionChange, SessionError, SessionState, Workstation};
+pub use state::{
+    LockReason, Moment, SessionChange, SessionCheck, SessionError, SessionState, WatchOutcome, Workstation,
+};

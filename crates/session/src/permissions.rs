@@ -12,6 +12,8 @@ use crate::JobRole;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
+    /// Find and open patients' records. Nothing else about a patient is shown without it.
+    ViewPatients,
     PrescribeSact,
     VerifySact,
     ReleaseSact,
@@ -32,18 +34,18 @@ pub struct RolePermissions(BTreeMap<String, BTreeSet<Permission>>);
 
 impl RolePermissions {
     /// The shipped default (documented in docs/security.md):
-    /// - R8000 Clinical Practitioner: prescribe SACT, view images, author and sign discharge summaries;
-    /// - R8001 Nurse: administer SACT, view images, manage beds;
-    /// - R8003 Health Professional (pharmacists here): verify and release SACT, view images;
-    /// - R8008 Admin/Clinical Support: manage beds;
-    /// - LOCAL-ADMIN (a local role for IT): manage users and the store.
+    /// - R8000 Clinical Practitioner: view patients, prescribe SACT, view images, author and sign discharge summaries;
+    /// - R8001 Nurse: view patients, administer SACT, view images, manage beds;
+    /// - R8003 Health Professional (pharmacists here): view patients, verify and release SACT, view images;
+    /// - R8008 Admin/Clinical Support: view patients, manage beds;
+    /// - LOCAL-ADMIN (a local role for IT): manage users and the store, and no patient's record.
     pub fn site_default() -> Self {
         use Permission::*;
         let rows: [(&str, &[Permission]); 5] = [
-            ("R8000", &[PrescribeSact, ViewImages, AuthorDischarge, SignDischarge]),
-            ("R8001", &[AdministerSact, ViewImages, ManageBeds]),
-            ("R8003", &[VerifySact, ReleaseSact, ViewImages]),
-            ("R8008", &[ManageBeds]),
+            ("R8000", &[ViewPatients, PrescribeSact, ViewImages, AuthorDischarge, SignDischarge]),
+            ("R8001", &[ViewPatients, AdministerSact, ViewImages, ManageBeds]),
+            ("R8003", &[ViewPatients, VerifySact, ReleaseSact, ViewImages]),
+            ("R8008", &[ViewPatients, ManageBeds]),
             ("LOCAL-ADMIN", &[ManageUsers, ManageStore]),
         ];
         Self(rows.iter().map(|(code, perms)| ((*code).to_owned(), perms.iter().copied().collect())).collect())
@@ -74,6 +76,16 @@ mod tests {
     fn permissions_are_the_union_of_the_roles() {
         let granted = RolePermissions::site_default().for_roles(&[role("R8001"), role("LOCAL-ADMIN")]);
         assert!(granted.contains(&Permission::AdministerSact) && granted.contains(&Permission::ManageStore));
+    }
+
+    #[test]
+    fn it_administrators_may_not_view_patients_by_default() {
+        let granted = RolePermissions::site_default().for_roles(&[role("LOCAL-ADMIN")]);
+        assert!(!granted.contains(&Permission::ViewPatients));
+        for clinical in ["R8000", "R8001", "R8003", "R8008"] {
+            let granted = RolePermissions::site_default().for_roles(&[role(clinical)]);
+            assert!(granted.contains(&Permission::ViewPatients), "{clinical}");
+        }
     }
 
     #[test]

@@ -87,12 +87,7 @@ pub async fn card_sign_in(
     };
     let change = {
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        workstation.present_card(
-            holder.user,
-            holder.permissions,
-            &login.card_serial,
-            std::time::Instant::now(),
-        )?
+        workstation.present_card(holder.user, holder.permissions, &login.card_serial, crate::state::now())?
     };
     let action = match &change {
         SessionChange::Started => "session.login".to_owned(),

@@ -1,9 +1,11 @@
-//! Finding and opening patients. Both are audited by the store against the
-//! signed-in user.
+//! Finding and opening patients. Both need `view_patients`, are audited by the
+//! store against the signed-in user, and are refused if the session changed
+//! while the store answered.
 
 use chrono::NaiveDate;
 use patients::PatientRecord;
 use serde::Serialize;
+use session::Permission;
 use store::{PatientQuery, PatientSummary};
 use tauri::State;
 
@@ -84,7 +86,7 @@ pub async fn search_patients(
     query: String,
     date_of_birth: Option<String>,
 ) -> Result<Vec<PatientSummaryView>, CommandError> {
-    let actor = state.actor()?;
+    let check = state.require(Permission::ViewPatients)?;
     let store = state.store()?;
     let born = date_of_birth
         .filter(|d| !d.trim().is_empty())
@@ -97,7 +99,8 @@ pub async fn search_patients(
         })
         .transpose()?;
     let query = PatientQuery::parse(&query, born, state.nhs_number_policy())?;
-    let found = store.search_patients(&actor, &query, SEARCH_LIMIT).await?;
+    let found = store.search_patients(&state.actor(&check), &query, SEARCH_LIMIT).await?;
+    state.confirm(&check)?;
     found.into_iter().map(summary_view).collect()
 }
 
@@ -105,7 +108,9 @@ pub async fn search_patients(
 #[specta::specta]
 #[tracing::instrument(skip_all, fields(patient_id = id))]
 pub async fn open_patient(state: State<'_, AppState>, id: u32) -> Result<PatientView, CommandError> {
-    let actor = state.actor()?;
+    let check = state.require(Permission::ViewPatients)?;
     let store = state.store()?;
-    patient_view(store.patient(&actor, i64::from(id)).await?)
+    let record = store.patient(&state.actor(&check), i64::from(id)).await?;
+    state.confirm(&check)?;
+    patient_view(record)
 }

@@ -44,8 +44,12 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
         CommandError::new(ErrorCode::UnknownUser, "That user is not enrolled at this workstation.")
     })?;
     let permissions = state.roles.for_roles(std::slice::from_ref(&user.role));
-    let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    let session = workstation.sign_in(user, permissions, std::time::Instant::now())?;
+    let user_id = user.user_id.as_str().to_owned();
+    let session = {
+        let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+        workstation.sign_in(user, permissions, crate::state::now())?
+    };
+    state.audit_in_background(user_id, "session.login", "ok: demonstration sign-in".into());
     tracing::info!("signed in");
     Ok(session)
 }
@@ -69,11 +73,12 @@ pub fn session_state(state: State<'_, AppState>) -> Result<SessionState, Command
 }
 
 /// The person is typing or pointing: postpones the inactivity lock. Changes
-/// nothing on a locked or absent session, so it needs no session check.
+/// nothing on a locked or absent session, and locks one already idle past its
+/// timeout, so it needs no session check.
 #[tauri::command]
 #[specta::specta]
 pub fn record_activity(state: State<'_, AppState>) -> Result<(), CommandError> {
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    workstation.record_activity(std::time::Instant::now());
+    workstation.record_activity(crate::state::now());
     Ok(())
 }

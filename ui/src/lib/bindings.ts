@@ -12,7 +12,8 @@ export const commands = {
 	sessionState: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("session_state")),
 	/**
 	 *  The person is typing or pointing: postpones the inactivity lock. Changes
-	 *  nothing on a locked or absent session, so it needs no session check.
+	 *  nothing on a locked or absent session, and locks one already idle past its
+	 *  timeout, so it needs no session check.
 	 */
 	recordActivity: () => typedError<null, CommandError>(__TAURI_INVOKE("record_activity")),
 	listCards: () => typedError<CardView[], CommandError>(__TAURI_INVOKE("list_cards")),

@@ -28,14 +28,33 @@ export function bannerFor(patient: PatientView, today: Date): PatientInContext {
   };
 }
 
-class PatientContext {
-  patient = $state<PatientInContext | null>(null);
+/** Proof of which session a request was made in; see `PatientContext.ticket`. */
+export type ContextTicket = number;
 
-  open(patient: PatientView) {
+export class PatientContext {
+  patient = $state<PatientInContext | null>(null);
+  /** Moves on at every clear, so an answer asked for before a clear is dropped. */
+  private generation = 0;
+
+  /** Take before asking Rust for a patient; pass to `open` with the answer. */
+  ticket(): ContextTicket {
+    return this.generation;
+  }
+
+  /** Whether an answer asked for with `ticket` still belongs on screen. */
+  current(ticket: ContextTicket): boolean {
+    return ticket === this.generation;
+  }
+
+  /** Puts the patient in the banner, unless the session changed while the answer was on its way. */
+  open(patient: PatientView, ticket: ContextTicket): boolean {
+    if (!this.current(ticket)) return false;
     this.patient = bannerFor(patient, new Date());
+    return true;
   }
 
   clear() {
+    this.generation += 1;
     this.patient = null;
   }
 }

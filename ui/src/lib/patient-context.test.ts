@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bannerFor } from "./patient-context.svelte";
+import { PatientContext, bannerFor } from "./patient-context.svelte";
 
 const patient = {
   id: 7,
@@ -30,5 +30,20 @@ describe("patient banner", () => {
     const banner = bannerFor({ ...patient, deceased_date: "2015-07-13" }, new Date(2026, 10, 25));
     expect(banner.died).toBe("Died 13-Jul-2015");
     expect(banner.born).toBe("14-Jul-1945 (69y)");
+  });
+});
+
+describe("patient context", () => {
+  it("drops an answer asked for before the session changed", () => {
+    const context = new PatientContext();
+    const asked = context.ticket();
+    context.clear(); // a lock, a sign-out or another user's card while the answer was on its way
+    expect(context.open(patient, asked)).toBe(false);
+    expect(context.patient).toBeNull();
+  });
+  it("opens an answer from the same session", () => {
+    const context = new PatientContext();
+    expect(context.open(patient, context.ticket())).toBe(true);
+    expect(context.patient?.name).toBe("SMITH, John (Mr)");
   });
 });

@@ -41,11 +41,15 @@ class SessionView {
     void commands.recordActivity();
   }
 
-  /** Call with any command's error: a refusal for want of a session returns the screen to sign-in. */
+  /** Call with any command's error: a refusal for want of a session returns the screen to sign-in or the lock. */
   noticeRefusal(error: CommandError) {
     if (error.code === "session.not_signed_in") {
       this.state = { state: "signed_out" };
       patientContext.clear();
+    }
+    if (error.code === "session.locked") {
+      patientContext.clear();
+      void this.refresh();
     }
   }
 
@@ -71,8 +75,10 @@ class SessionView {
   }
 
   private show(state: SessionState) {
-    // Patient data goes first, so nothing of it is on screen once the session is not active.
-    if (state.state !== "active") patientContext.clear();
+    // Patient data goes first, so nothing of it is on screen once the session is
+    // not active, nor once another person's session has taken its place.
+    const previous = this.state.state === "active" ? this.state.user.user_id : null;
+    if (state.state !== "active" || state.user.user_id !== previous) patientContext.clear();
     this.state = state;
   }
 }
