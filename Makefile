@@ -69,11 +69,13 @@ bindings:
 build: deps ui
 	cargo build --locked --workspace
 
-# Fictional patients in the demonstration store (only added to an empty store),
-# and four demonstration smart cards (SoftHSM2) beside it; PINs in the README.
+# A demonstration store when there is none (nothing else ever creates a store),
+# fictional patients in it (only added to an empty store), and four demonstration
+# smart cards (SoftHSM2) beside it; PINs in the README.
 DEMO_PATIENTS := 200
 DEMO_CARDS = $${XDG_DATA_HOME:-$$HOME/.local/share}/clinicalworkstation/demo-cards
-SEED_AND_START = ./target/debug/cws card demo-init --if-missing && \
+SEED_AND_START = ./target/debug/cws store init --demo --if-missing && \
+	./target/debug/cws card demo-init --if-missing && \
 	./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf CWS_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
 	CWS_CARD_CA=$(DEMO_CARDS)/demo-ca.pem ./target/debug/clinical-workstation

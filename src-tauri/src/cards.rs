@@ -36,7 +36,12 @@ impl Cards {
     /// From the settings: OpenSC's module unless another is named (SoftHSM2 for
     /// demonstrations), and the CA that issues staff cards. `settings_problem` is
     /// why the settings could not be read; cards are then refused, never guessed at.
-    pub fn configure(settings: &Settings, settings_problem: Option<String>) -> Self {
+    /// The demonstration sign-in needs a store made for demonstrations as well.
+    pub fn configure(
+        settings: &Settings,
+        settings_problem: Option<String>,
+        demonstration_store: bool,
+    ) -> Self {
         let module = settings.pkcs11_module.clone();
         let read_ca = |path: &PathBuf| {
             let bytes = std::fs::read(path)
@@ -58,12 +63,12 @@ impl Cards {
             trust,
             problem,
             reader: Mutex::new(None),
-            demo_sign_in: settings.demo_sign_in && settings.card_ca.is_none(),
+            demo_sign_in: settings.demo_sign_in && settings.card_ca.is_none() && demonstration_store,
         }
     }
 
-    /// The card-less demonstration sign-in: only when asked for, never beside cards,
-    /// and never when the settings could not be read.
+    /// The card-less demonstration sign-in: only when asked for, on a demonstration
+    /// store, never beside cards, and never when the settings could not be read.
     pub fn demo_sign_in_allowed(&self) -> bool {
         self.demo_sign_in && self.trust.is_none() && self.problem.is_none()
     }

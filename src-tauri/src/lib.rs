@@ -8,6 +8,7 @@ mod cards;
 mod commands;
 mod error;
 mod state;
+mod system_log;
 
 pub use bindings::{BINDINGS_PATH, bindings_builder, render_bindings};
 

@@ -49,9 +49,13 @@ impl AppState {
         if let Err(problem) = &store {
             tracing::error!(%problem, "the store is unavailable");
         }
+        let demonstration_store = match &store {
+            Ok(store) => tauri::async_runtime::block_on(store.is_demonstration()).unwrap_or(false),
+            Err(_) => false,
+        };
         Self {
             workstation: Mutex::new(Workstation::new(settings.inactivity_lock)),
-            cards: crate::cards::Cards::configure(&settings, settings_problem),
+            cards: crate::cards::Cards::configure(&settings, settings_problem, demonstration_store),
             roles: settings.roles,
             workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
             nhs_number_policy: settings.nhs_numbers,
@@ -139,6 +143,15 @@ impl AppState {
             let Some(store) = store else { return };
             if let Err(error) = store.audit_session(&actor, &action, &outcome).await {
                 tracing::error!(%error, action, "a session event could not be audited");
+            }
+            // A lock or sign-out leaves the trail's head outside the store too.
+            if matches!(action.as_str(), "session.lock" | "session.logout") {
+                match store.audit_anchor().await {
+                    Ok(anchor) => crate::system_log::write_anchor(&anchor),
+                    Err(error) => {
+                        tracing::error!(%error, "the audit head could not be read for the system log")
+                    }
+                }
             }
         }
     }

@@ -82,6 +82,7 @@ impl RunningApp {
         if sign_in == SignIn::Demonstration {
             app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
         }
+        cws(&keyring, profile.path(), &["store", "init", "--demo"]);
         if matches!(sign_in, SignIn::Cards | SignIn::CardsWithSettings(_)) {
             cws(
                 &keyring,

@@ -1,10 +1,10 @@
-//! `cws audit verify|export`.
+//! `cws audit verify|export|anchor`.
 
 use std::path::PathBuf;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
-use store::{AuditVerdict, Store, write_csv};
+use store::{AuditAnchor, AuditVerdict, Store, write_csv};
 
 use crate::{Failure, block_on, output};
 
@@ -12,9 +12,15 @@ use crate::{Failure, block_on, output};
 pub enum AuditCommand {
     /// Check the hash chain; name the first entry that was edited, deleted or reordered.
     Verify {
+        /// A file of anchor lines (from `cws audit anchor` or the system log): each anchored
+        /// entry must still be in the chain with the same hash.
+        #[arg(long)]
+        anchors: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
+    /// Print the head of the trail (sequence, hash, time) as one line, to keep outside the store.
+    Anchor,
     /// Write entries as CSV for Information Governance.
     Export {
         /// First day included (YYYY-MM-DD, UTC).
@@ -38,7 +44,10 @@ pub fn run(command: AuditCommand, path: PathBuf) -> Result<(), Failure> {
     block_on(async move {
         let store = Store::open(&path).await?;
         let result = match command {
-            AuditCommand::Verify { json } => verify(&store, json).await,
+            AuditCommand::Verify { anchors, json } => verify(&store, anchors, json).await,
+            AuditCommand::Anchor => {
+                store.audit_anchor().await.map(|anchor| println!("{}", anchor.line())).map_err(Into::into)
+            }
             AuditCommand::Export { from, to, output } => export(&store, &from, &to, output).await,
         };
         store.close().await;
@@ -46,8 +55,22 @@ pub fn run(command: AuditCommand, path: PathBuf) -> Result<(), Failure> {
     })
 }
 
-async fn verify(store: &Store, json: bool) -> Result<(), Failure> {
-    let verdict = store.verify_audit().await?;
+/// Every anchor line in a file; other lines (a whole system log, say) are skipped.
+fn read_anchors(file: &std::path::Path) -> Result<Vec<AuditAnchor>, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Input(format!("anchors: {}: {e}", file.display())))?;
+    let anchors: Vec<AuditAnchor> = text.lines().filter_map(AuditAnchor::parse).collect();
+    if anchors.is_empty() {
+        return Err(Failure::Input(format!("anchors: {} holds no cws-audit-anchor line", file.display())));
+    }
+    Ok(anchors)
+}
+
+async fn verify(store: &Store, anchors: Option<PathBuf>, json: bool) -> Result<(), Failure> {
+    let verdict = match anchors {
+        Some(file) => store.verify_anchors(&read_anchors(&file)?).await?,
+        None => store.verify_audit().await?,
+    };
     if json {
         output::json(&verdict)?;
     }
@@ -64,6 +87,17 @@ async fn verify(store: &Store, json: bool) -> Result<(), Failure> {
     }
 }
 
+/// A new file only its owner may read: an audit export names staff and record ids.
+fn owner_only_file(path: &std::path::Path) -> Result<std::fs::File, Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Failure::Input(format!("output: {}: {e}", path.display())))
+}
+
 async fn export(store: &Store, from: &str, to: &str, output_path: Option<PathBuf>) -> Result<(), Failure> {
     let (from, to) = (day(from, "from")?, day(to, "to")?);
     if to < from {
@@ -74,8 +108,7 @@ async fn export(store: &Store, from: &str, to: &str, output_path: Option<PathBuf
     let entries = store.audit_entries(start, end).await?;
     match output_path {
         Some(file) => {
-            let out = std::fs::File::create(&file).map_err(|e| Failure::Other(e.into()))?;
-            write_csv(&entries, out)?;
+            write_csv(&entries, owner_only_file(&file)?)?;
             eprintln!("Wrote {} audit entries to {}.", entries.len(), file.display());
         }
         None => write_csv(&entries, std::io::stdout().lock())?,

@@ -144,16 +144,8 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
     let staff = session::demo::staff();
     let actor = crate::os_actor();
     crate::block_on(async {
-        let store = match store::Store::open(&store_path).await {
-            Ok(store) => store,
-            Err(store::StoreError::NotFound { .. }) => {
-                if let Some(parent) = store_path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| Failure::Other(e.into()))?;
-                }
-                store::Store::create(&store_path).await?
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let store = store::Store::open(&store_path).await?;
+        store.require_demonstration("demonstration cards, whose PINs are published,").await?;
         // Demonstration cards carry published PINs: never into a store with real administrators.
         let roles = &crate::site_settings()?.roles;
         let managed = access::anyone_may(&store, roles, session::Permission::ManageUsers).await;

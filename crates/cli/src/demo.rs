@@ -127,18 +127,27 @@ fn index_after(count: usize) -> usize {
     index
 }
 
+/// Fictional patients go only into a demonstration store, and only where the
+/// site accepts NHS numbers from the 9xx test range.
+async fn refuse_unless_demonstration(store: &Store) -> Result<(), Failure> {
+    store.require_demonstration("seeding fictional patients").await?;
+    if !crate::nhs_policy()?.accept_test_range {
+        return Err(Failure::Input(
+            "patients: this site refuses NHS numbers from the 9xx test range, which every fictional patient has".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
     let DemoCommand::Seed { patients, if_empty, progress, json } = command;
     let actor = os_actor();
     block_on(async move {
-        let store = if path.exists() {
-            Store::open(&path).await?
-        } else {
-            if let Some(folder) = path.parent() {
-                std::fs::create_dir_all(folder).map_err(|e| Failure::Other(e.into()))?;
-            }
-            Store::create(&path).await?
-        };
+        let store = Store::open(&path).await?;
+        if let Err(refused) = refuse_unless_demonstration(&store).await {
+            store.close().await;
+            return Err(refused);
+        }
         let existing = usize::try_from(store.status().await?.patients).unwrap_or(0);
         if if_empty && existing > 0 {
             store.close().await;

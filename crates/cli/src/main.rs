@@ -135,7 +135,16 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Logs go to stderr, filtered by `RUST_LOG` (warnings by default). They carry
+/// record ids and user ids only, never patient details or key material.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     let store = cli.store;
     let result = match cli.command {

@@ -14,8 +14,16 @@ use crate::{Failure, block_on, os_actor, output};
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
-    /// Create a new encrypted store, with a new key in the OS keyring.
+    /// Create a new encrypted store, with a new key in the OS keyring. Refused over
+    /// an existing file, or where the keyring already holds a key for the path.
     Init {
+        /// Mark it a demonstration store: the only kind that takes fictional patients,
+        /// demonstration cards and the card-less demonstration sign-in.
+        #[arg(long)]
+        demo: bool,
+        /// Do nothing if a file is already there (for `make run`).
+        #[arg(long)]
+        if_missing: bool,
         #[arg(long)]
         json: bool,
     },
@@ -31,10 +39,13 @@ pub enum StoreCommand {
         json: bool,
     },
     /// Replace the store with the backup in FILE; the old store is kept beside it.
+    /// Refused while the store is open elsewhere; a manage_store card once anyone holds that permission.
     Restore {
         file: PathBuf,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        card: CardArgs,
     },
     /// Re-encrypt the store with a new key (a manage_store card, once anyone holds that permission).
     Rekey {
@@ -71,11 +82,17 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
     let actor = os_actor();
     block_on(async move {
         match command {
-            StoreCommand::Init { json } => {
+            StoreCommand::Init { json, demo, if_missing } => {
+                if if_missing && path.exists() {
+                    return Ok(());
+                }
                 if let Some(folder) = path.parent() {
                     std::fs::create_dir_all(folder).map_err(|e| Failure::Other(e.into()))?;
                 }
                 let store = Store::create(&path).await?;
+                if demo {
+                    store.mark_demonstration(&actor).await?;
+                }
                 let status = store.status().await?;
                 store.close().await;
                 if json {
@@ -116,7 +133,19 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                     serde_json::json!({"backup": file}),
                 )?;
             }
-            StoreCommand::Restore { file, json } => {
+            StoreCommand::Restore { file, json, card } => {
+                // A restore can roll back enrolments and cut the live audit trail,
+                // so once anyone holds manage_store it takes their card, like a rekey.
+                let actor = if path.exists() {
+                    let store = Store::open(&path).await?;
+                    let actor =
+                        os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.restore")
+                            .await;
+                    store.close().await;
+                    actor?
+                } else {
+                    actor
+                };
                 let key_path = std::path::absolute(&path).map_err(|e| Failure::Other(e.into()))?;
                 let key = tokio::task::spawn_blocking(move || StoreKey::load(&key_path))
                     .await

@@ -256,7 +256,7 @@ fn a_card_whose_holder_is_not_enrolled_cannot_enrol_anyone() {
 fn after_the_bootstrap_the_recovery_key_needs_a_manage_store_card() {
     let site = Site::with_administrator();
     let without = site.cws(&["store", "recovery-key"], "");
-    assert_eq!(without.status.code(), Some(2), "{}", without.stderr());
+    assert_eq!(without.status.code(), Some(2), "{:?}: {}", without.status, without.stderr());
     assert!(without.stderr().contains("--card LABEL --pin-stdin"), "{}", without.stderr());
 
     let nurse = site.cws(&["store", "recovery-key", "--card", "NURSE-CARD", "--pin-stdin"], "1234\n");
@@ -324,5 +324,30 @@ fn a_nurses_card_adds_and_finds_a_patient_given_on_standard_input() {
     assert!(
         audit.lines().any(|l| l.contains(&format!(",{NURSE},")) && l.contains("patient.search.name")),
         "{audit}"
+    );
+}
+
+#[test]
+fn after_the_bootstrap_a_restore_needs_a_manage_store_card() {
+    let site = Site::with_administrator();
+    let backup = site.folder.path().join("backup.db");
+    site.cws(&["store", "backup", &backup.to_string_lossy()], "").success_or_panic();
+    let without = site.cws(&["store", "restore", &backup.to_string_lossy()], "");
+    assert_eq!(without.status.code(), Some(2), "{}", without.stderr());
+    assert!(without.stderr().contains("--card LABEL --pin-stdin"), "{}", without.stderr());
+    let nurse = site.cws(
+        &["store", "restore", &backup.to_string_lossy(), "--card", "NURSE-CARD", "--pin-stdin"],
+        "1234\n",
+    );
+    assert!(nurse.stderr().contains("ManageStore"), "{}", nurse.stderr());
+    site.cws(
+        &["store", "restore", &backup.to_string_lossy(), "--card", "ADMIN-CARD", "--pin-stdin"],
+        "1234\n",
+    )
+    .success_or_panic();
+    let audit = site.audit();
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",store.restore,")),
+        "the administrator is the audited actor:\n{audit}"
     );
 }

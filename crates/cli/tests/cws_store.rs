@@ -73,6 +73,7 @@ fn init_makes_an_encrypted_store_and_never_overwrites_one() {
 fn a_missing_key_names_the_store_and_the_fix_and_the_recovery_key_restores_it() {
     let setup = Setup::new();
     let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
     setup.ok(&store, &["demo", "seed", "--patients", "20"]);
     let recovery = setup.run(&store, &["store", "recovery-key"]);
     assert!(recovery.status.success());
@@ -117,6 +118,7 @@ fn a_locked_keyring_is_reported_plainly() {
 fn rekey_keeps_the_data_and_changes_the_key() {
     let setup = Setup::new();
     let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
     setup.ok(&store, &["demo", "seed", "--patients", "10"]);
     let before = setup.path("before.db");
     std::fs::copy(&store, &before).expect("copy");
@@ -250,7 +252,7 @@ fn a_production_site_refuses_test_range_numbers_by_setting() {
 fn a_killed_writer_loses_nothing_it_reported_committed() {
     let setup = Setup::new();
     let store = setup.path("store.db");
-    setup.ok(&store, &["store", "init"]);
+    setup.ok(&store, &["store", "init", "--demo"]);
     let mut reported = 0;
     for round in 0..12 {
         let mut writer = setup
@@ -287,6 +289,7 @@ fn a_killed_writer_loses_nothing_it_reported_committed() {
 fn no_patient_name_reaches_the_disk_in_plain_text() {
     let setup = Setup::new();
     let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
     setup.ok(&store, &["demo", "seed", "--patients", "300"]);
     setup.ok(&store, &["patient", "search", "quill"]);
     setup.ok(&store, &["store", "backup", &setup.path("backup.db").to_string_lossy()]);
@@ -358,4 +361,213 @@ fn a_patient_is_added_and_found_with_identifiers_on_standard_input() {
         stdin_run(&["patient", "add", "--stdin"], r#"{"nhs_number": "943 476 5919", "colour": "blue"}"#);
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("colour"), "an unknown field is named: {}", stderr(&unknown));
+}
+
+/// The store key never reaches a log, even at trace level: not when the store
+/// opens, nor in a backup's ATTACH, nor in a rekey.
+#[test]
+fn the_store_key_never_reaches_the_log_even_at_trace_level() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    let traced = |args: &[&str]| {
+        let output = setup.command(&store, args).env("RUST_LOG", "trace").output().expect("cws runs");
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        output
+    };
+    let mut logged = Vec::new();
+    logged.push(traced(&["store", "init", "--demo"]));
+    let first_key = recovery_key_hex(&traced(&["store", "recovery-key"]));
+    logged.push(traced(&["demo", "seed", "--patients", "20"]));
+    logged.push(traced(&["store", "status"]));
+    let backup = setup.path("backup.db");
+    logged.push(traced(&["store", "backup", &backup.to_string_lossy()]));
+    logged.push(traced(&["store", "rekey"]));
+    let second_key = recovery_key_hex(&traced(&["store", "recovery-key"]));
+    assert_ne!(first_key, second_key, "the rekey changed the key");
+    let all: String =
+        logged.iter().map(|o| format!("{}{}", stderr(o), String::from_utf8_lossy(&o.stdout))).collect();
+    assert!(all.contains("TRACE") || all.contains("DEBUG"), "the log was captured at trace level");
+    for key in [&first_key, &second_key] {
+        for form in [key.to_lowercase(), key.to_uppercase()] {
+            assert!(!all.contains(&form), "the store key was logged");
+        }
+    }
+}
+
+/// The 64 hex digits of a key `cws store recovery-key` shows.
+fn recovery_key_hex(output: &Output) -> String {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let hex: String = text
+        .lines()
+        .find(|line| line.matches('-').count() == 7 && line.len() >= 71)
+        .map(|line| line.trim().chars().filter(char::is_ascii_hexdigit).collect())
+        .expect("the recovery key is shown");
+    assert_eq!(hex.len(), 64, "{text}");
+    hex
+}
+
+#[test]
+fn fictional_patients_go_only_into_a_demonstration_store() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    let refused = setup.run(&store, &["demo", "seed", "--patients", "5"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("not a demonstration store"), "{}", stderr(&refused));
+    assert_eq!(setup.json(&store, &["store", "status", "--json"])["patients"], 0);
+    let elsewhere = setup.path("missing.db");
+    let missing = setup.run(&elsewhere, &["demo", "seed", "--patients", "5"]);
+    assert!(!missing.status.success(), "seeding never creates a store");
+    assert!(!elsewhere.exists());
+}
+
+#[test]
+fn a_demonstration_store_refuses_fictional_patients_where_the_site_refuses_the_test_range() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
+    let refused = setup
+        .command(&store, &["demo", "seed", "--patients", "5"])
+        .env("CWS_NHS_NUMBER_TEST_RANGE", "refuse")
+        .output()
+        .expect("cws runs");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("9xx test range"), "{}", stderr(&refused));
+}
+
+/// An unmounted data folder makes the store look missing; its key is still in the
+/// keyring, and creating a store there must not overwrite it.
+#[test]
+fn a_store_is_never_created_where_the_keyring_holds_a_key_for_the_path() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init"]);
+    let unmounted = setup.path("unmounted.db");
+    std::fs::rename(&store, &unmounted).expect("moved away");
+    let refused = setup.run(&store, &["store", "init"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("already holds a key"), "{}", stderr(&refused));
+    std::fs::rename(&unmounted, &store).expect("mounted again");
+    assert_eq!(
+        setup.json(&store, &["store", "status", "--json"])["integrity"],
+        "ok",
+        "the old key still opens it"
+    );
+}
+
+fn mode(path: &Path) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).expect("metadata").permissions()) & 0o777
+}
+
+/// A rekey killed at any step leaves a store that opens, with every patient.
+#[test]
+fn a_rekey_killed_at_any_step_leaves_a_store_that_opens() {
+    use std::os::unix::process::ExitStatusExt;
+    for step in ["rekey.pending-saved", "rekey.file-reencrypted", "rekey.key-saved"] {
+        let setup = Setup::new();
+        let store = setup.path("store.db");
+        setup.ok(&store, &["store", "init", "--demo"]);
+        setup.ok(&store, &["demo", "seed", "--patients", "10"]);
+        let killed = setup
+            .command(&store, &["store", "rekey"])
+            .env("CWS_TEST_CRASH_AT", step)
+            .output()
+            .expect("cws runs");
+        assert_eq!(killed.status.signal(), Some(9), "{step}: the rekey was killed there");
+        for attempt in ["first", "second"] {
+            let status = setup.json(&store, &["store", "status", "--json"]);
+            assert_eq!(status["patients"], 10, "{step}, {attempt} open after the kill");
+            assert_eq!(status["integrity"], "ok", "{step}, {attempt} open after the kill");
+        }
+        setup.ok(&store, &["store", "rekey"]);
+        assert_eq!(
+            setup.json(&store, &["store", "status", "--json"])["patients"],
+            10,
+            "{step}: rekeyed again"
+        );
+    }
+}
+
+/// A restore never swaps the file under a program that has the store open.
+#[test]
+fn a_restore_is_refused_while_the_store_is_open_elsewhere() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
+    setup.ok(&store, &["demo", "seed", "--patients", "10"]);
+    let backup = setup.path("backup.db");
+    setup.ok(&store, &["store", "backup", &backup.to_string_lossy()]);
+    let mut writer = setup
+        .command(&store, &["demo", "seed", "--patients", "100000", "--progress"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("writer starts");
+    let mut lines = BufReader::new(writer.stdout.take().expect("stdout")).lines();
+    lines.next().expect("the writer has the store open").expect("a line");
+    let refused = setup.run(&store, &["store", "restore", &backup.to_string_lossy()]);
+    writer.kill().expect("writer stopped");
+    writer.wait().expect("writer ended");
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("open in another program"), "{}", stderr(&refused));
+}
+
+/// Checking a backup checks a copy: the backup is left byte for byte as it was,
+/// and the restored store, the backup and an audit export are owner-only.
+#[test]
+fn a_restore_leaves_the_backup_untouched_and_every_copy_is_owner_only() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
+    setup.ok(&store, &["demo", "seed", "--patients", "10"]);
+    let backup = setup.path("backup.db");
+    setup.ok(&store, &["store", "backup", &backup.to_string_lossy()]);
+    assert_eq!(mode(&backup), 0o600, "the backup is owner-only");
+    std::fs::set_permissions(&backup, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let before = std::fs::read(&backup).expect("backup read");
+    setup.ok(&store, &["store", "restore", &backup.to_string_lossy()]);
+    assert_eq!(std::fs::read(&backup).expect("backup read"), before, "the backup was not modified");
+    assert!(!setup.path("backup.db-wal").exists(), "nothing was opened beside the backup");
+    assert_eq!(mode(&store), 0o600, "the restored store is owner-only, whatever the backup's mode");
+    let export = setup.path("audit.csv");
+    setup.ok(
+        &store,
+        &[
+            "audit",
+            "export",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-12-31",
+            "--output",
+            &export.to_string_lossy(),
+        ],
+    );
+    assert_eq!(mode(&export), 0o600, "the audit export is owner-only");
+}
+
+/// The head kept outside the store names a tail cut after it, which the chain alone cannot see.
+#[test]
+fn verify_with_anchors_names_entries_cut_after_an_anchor() {
+    let setup = Setup::new();
+    let store = setup.path("store.db");
+    setup.ok(&store, &["store", "init", "--demo"]);
+    setup.ok(&store, &["demo", "seed", "--patients", "5"]);
+    let anchors = setup.path("anchors.log");
+    let line = setup.ok(&store, &["audit", "anchor"]);
+    assert!(line.starts_with("cws-audit-anchor seq="), "{line}");
+    std::fs::write(&anchors, format!("Nov 30 09:00:00 ws1 clinical-workstation: {line}")).expect("written");
+    assert!(
+        setup.ok(&store, &["audit", "verify", "--anchors", &anchors.to_string_lossy()]).contains("intact")
+    );
+    let backup = setup.path("older.db");
+    std::fs::copy(&store, &backup).expect("an older copy");
+    setup.ok(&store, &["demo", "seed", "--patients", "5"]);
+    let newer = setup.ok(&store, &["audit", "anchor"]);
+    std::fs::write(&anchors, format!("{line}\n{newer}\n")).expect("written");
+    // Rolling the file back to the older copy cuts the entries anchored since.
+    std::fs::copy(&backup, &store).expect("rolled back");
+    let cut = setup.run(&store, &["audit", "verify", "--anchors", &anchors.to_string_lossy()]);
+    assert!(!cut.status.success());
+    assert!(stderr(&cut).contains("missing, though it was anchored"), "{}", stderr(&cut));
 }

@@ -2,6 +2,12 @@
 //! SHA-256 over the previous hash and the entry's canonical bytes, and the
 //! newest entry is kept in `audit_head`, so an edit, a deletion or a
 //! reordering is found by `verify`, which names the first entry at fault.
+//!
+//! The first entry is always the genesis entry written when the store was
+//! created, so a trail emptied or cut from the start is broken, not "intact, 0
+//! entries". A consistent rewrite of the whole chain by someone holding the key
+//! is caught only against anchors: heads recorded outside the store
+//! (`audit_anchor`, checked by `verify_anchors`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -12,6 +18,9 @@ use crate::error::database;
 use crate::{Store, StoreError};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The action of the first entry of every trail.
+pub(crate) const GENESIS_ACTION: &str = "store.genesis";
 
 /// Who did something, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +42,35 @@ pub struct AuditEntry {
     pub record_ids: String,
     pub outcome: String,
     pub hash: String,
+}
+
+/// The head of the trail at a moment, to be kept outside the store (the system
+/// log, a printout, another machine) and checked later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditAnchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at_utc: String,
+}
+
+impl AuditAnchor {
+    const PREFIX: &'static str = "cws-audit-anchor";
+
+    /// One line: `cws-audit-anchor seq=12 hash=… at=2026-11-30T09:00:00.000000Z`.
+    pub fn line(&self) -> String {
+        format!("{} seq={} hash={} at={}", Self::PREFIX, self.seq, self.hash, self.at_utc)
+    }
+
+    /// Reads an anchor line; the line may sit inside a longer log line (syslog adds a prefix).
+    pub fn parse(line: &str) -> Option<Self> {
+        let rest = &line[line.find(Self::PREFIX)? + Self::PREFIX.len()..];
+        let field =
+            |name: &str| rest.split_whitespace().find_map(|part| part.strip_prefix(name).map(str::to_owned));
+        let seq = field("seq=")?.parse().ok()?;
+        let hash = field("hash=")?;
+        let valid_hash = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        valid_hash.then_some(Self { seq, hash, at_utc: field("at=")? })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,6 +169,13 @@ struct StoredEntry {
 }
 
 impl Store {
+    /// The first entry of a new store's trail.
+    pub(crate) async fn write_genesis(&self) -> Result<(), StoreError> {
+        let actor = Actor { user: "store".into(), workstation: String::new() };
+        let event = Event { action: GENESIS_ACTION, patient_id: None, record_ids: &[], outcome: "ok" };
+        self.audit_alone(&actor, event).await
+    }
+
     /// Records an event on its own (for refusals, whose own transaction was rolled back).
     pub(crate) async fn audit_alone(&self, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
@@ -144,6 +189,18 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(database)?;
+        match entries.first() {
+            None => {
+                return Ok(broken(
+                    1,
+                    "is missing: the trail is empty, so even its genesis entry was deleted",
+                ));
+            }
+            Some(first) if first.seq == 1 && first.action != GENESIS_ACTION => {
+                return Ok(broken(1, "is not the genesis entry: the start of the trail was replaced"));
+            }
+            Some(_) => {}
+        }
         let mut expected_seq = 1;
         let mut prev_hash = GENESIS.to_owned();
         for entry in &entries {
@@ -181,6 +238,41 @@ impl Store {
             None if last > 0 => Ok(broken(last, "has no recorded head: the head record was deleted")),
             _ => Ok(AuditVerdict::Intact { entries: last }),
         }
+    }
+
+    /// The head of the trail now, for keeping outside the store.
+    pub async fn audit_anchor(&self) -> Result<AuditAnchor, StoreError> {
+        let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .unwrap_or((0, GENESIS.to_owned()));
+        Ok(AuditAnchor { seq, hash, at_utc: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true) })
+    }
+
+    /// Checks that every anchored entry is still in the chain with the hash it
+    /// had, naming the first that is not. Run with `verify_audit`, which checks
+    /// the links between entries.
+    pub async fn verify_anchors(&self, anchors: &[AuditAnchor]) -> Result<AuditVerdict, StoreError> {
+        for anchor in anchors {
+            let found: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = ?")
+                .bind(anchor.seq)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(database)?;
+            let problem = match found {
+                None => "is missing, though it was anchored",
+                Some((hash,)) if hash != anchor.hash => {
+                    "has another hash than was anchored: the chain was rewritten"
+                }
+                Some(_) => continue,
+            };
+            return Ok(AuditVerdict::Broken {
+                seq: anchor.seq,
+                problem: format!("audit entry {} {problem} at {}", anchor.seq, anchor.at_utc),
+            });
+        }
+        self.verify_audit().await
     }
 
     /// Entries from `from` up to, not including, `to` (UTC), oldest first.

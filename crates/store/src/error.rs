@@ -29,6 +29,14 @@ pub enum StoreError {
     )]
     AlreadyExists { path: PathBuf },
     #[error(
+        "{path}: the OS keyring already holds a key for a store at this path. Creating a store here would overwrite it, and the store it opens may only be on a folder that is not mounted. Mount the data folder, or restore the store, or choose another path."
+    )]
+    KeyAlreadyHeld { path: PathBuf },
+    #[error(
+        "{path}: the store is open in another program (the workstation app or another cws). Close it there first, then try again."
+    )]
+    InUse { path: PathBuf },
+    #[error(
         "{path}: there is no store here. Create one with `cws store init`, or give the right path with --store or CWS_STORE."
     )]
     NotFound { path: PathBuf },
@@ -64,6 +72,8 @@ impl StoreError {
                 | Self::NoSuchPatient(_)
                 | Self::InvalidRecoveryKey(_)
                 | Self::AlreadyExists { .. }
+                | Self::KeyAlreadyHeld { .. }
+                | Self::InUse { .. }
         )
     }
 }

@@ -73,9 +73,41 @@ impl StoreKey {
         entry(path)?.set_password(&self.keyring_text()).map_err(|e| keyring_error(path, e))
     }
 
+    /// Whether the keyring already holds a key for a store at `path`, so that
+    /// creating a store there would overwrite the only copy of another's key.
+    pub fn exists(path: &Path) -> Result<bool, StoreError> {
+        match entry(path)?.get_password() {
+            Ok(_) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(error) => Err(keyring_error(path, error)),
+        }
+    }
+
     /// Removes the key from the keyring (only when creating a store failed).
     pub(crate) fn forget(path: &Path) {
         if let Ok(entry) = entry(path) {
+            let _ = entry.delete_credential();
+        }
+    }
+
+    /// Keeps a rekey's new key in a pending entry before the file is
+    /// re-encrypted, so a crash at any point leaves a key that opens the file.
+    pub(crate) fn save_pending(&self, path: &Path) -> Result<(), StoreError> {
+        pending_entry(path)?.set_password(&self.keyring_text()).map_err(|e| keyring_error(path, e))
+    }
+
+    /// A rekey's pending key, if one was left.
+    pub(crate) fn load_pending(path: &Path) -> Result<Option<Self>, StoreError> {
+        match pending_entry(path)?.get_password() {
+            Ok(text) => Ok(Self::from_recovery_text(&Zeroizing::new(text)).ok()),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(error) => Err(keyring_error(path, error)),
+        }
+    }
+
+    /// Drops a pending key once the store's own entry holds the key that opens it.
+    pub(crate) fn forget_pending(path: &Path) {
+        if let Ok(entry) = pending_entry(path) {
             let _ = entry.delete_credential();
         }
     }
@@ -83,6 +115,12 @@ impl StoreKey {
 
 fn entry(path: &Path) -> Result<keyring::Entry, StoreError> {
     keyring::Entry::new(KEYRING_SERVICE, &path.to_string_lossy()).map_err(|e| keyring_error(path, e))
+}
+
+/// The pending entry sits beside the store's own, under its path with a suffix.
+fn pending_entry(path: &Path) -> Result<keyring::Entry, StoreError> {
+    keyring::Entry::new(KEYRING_SERVICE, &format!("{}#pending-rekey", path.to_string_lossy()))
+        .map_err(|e| keyring_error(path, e))
 }
 
 fn keyring_error(path: &Path, error: keyring::Error) -> StoreError {

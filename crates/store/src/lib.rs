@@ -7,13 +7,14 @@
 
 mod audit;
 mod connection;
+mod demonstration;
 mod error;
 mod key;
 mod maintenance;
 mod patients;
 mod users;
 
-pub use audit::{Actor, AuditEntry, AuditVerdict, write_csv};
+pub use audit::{Actor, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
 pub use connection::{Store, default_path};
 pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};

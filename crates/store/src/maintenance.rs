@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sqlx::sqlite::SqliteJournalMode;
 use sqlx::{ConnectOptions, Connection};
+use zeroize::Zeroizing;
 
 use crate::audit::{Actor, Event};
-use crate::connection::sidecar;
+use std::sync::Arc;
+
+use crate::connection::{blocking, restrict_to_owner, sidecar};
 use crate::error::database;
 use crate::{Store, StoreError, StoreKey};
 
@@ -56,9 +59,7 @@ impl Store {
     pub async fn backup(&self, actor: &Actor, destination: &Path) -> Result<(), StoreError> {
         let destination =
             std::path::absolute(destination).map_err(|e| StoreError::Database(e.to_string()))?;
-        if destination.exists() {
-            return Err(StoreError::AlreadyExists { path: destination });
-        }
+        create_owner_only(&destination)?;
         let key = &self.key;
         // ATTACH opens the backup with the main connection's flags, so this
         // connection needs SQLITE_OPEN_CREATE, which the pool's lack.
@@ -67,12 +68,15 @@ impl Store {
                 .connect()
                 .await
                 .map_err(database)?;
-        let attach = format!(
+        let attach = Zeroizing::new(format!(
             "ATTACH DATABASE '{}' AS backup KEY {}",
             destination.to_string_lossy().replace('\'', "''"),
             key.pragma_value().as_str()
-        );
-        sqlx::raw_sql(sqlx::AssertSqlSafe(attach)).execute(&mut connection).await.map_err(database)?;
+        ));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(attach.as_str()))
+            .execute(&mut connection)
+            .await
+            .map_err(database)?;
         let exported = async {
             sqlx::raw_sql("BEGIN; SELECT sqlcipher_export('backup'); COMMIT;").execute(&mut connection).await
         }
@@ -125,12 +129,15 @@ impl Store {
         Ok(key)
     }
 
-    /// Changes the key: the store is re-encrypted, then the keyring updated. If
-    /// the keyring cannot take the new key, the old key is put back.
+    /// Changes the key, with no moment at which the only key that opens the file
+    /// is held nowhere: the new key is saved as a pending entry, the file is
+    /// re-encrypted, the new key becomes the store's entry, and the pending entry
+    /// goes. `Store::open` promotes a pending key that opens the file, so a crash
+    /// at any step leaves a store that opens. Refused while the store is open elsewhere.
     pub async fn rekey(self, actor: &Actor) -> Result<Store, StoreError> {
         ensure_owner(&self.path)?;
-        let path = self.path.clone();
-        let old = self.key.clone();
+        crate::connection::exclusive(&self.lock, &self.path)?;
+        let (path, old, lock) = (self.path.clone(), self.key.clone(), self.lock.clone());
         self.audit_alone(
             actor,
             Event { action: "store.rekey", patient_id: None, record_ids: &[], outcome: "started" },
@@ -138,24 +145,25 @@ impl Store {
         .await?;
         self.close().await;
         let new = StoreKey::generate()?;
+        let (pending_path, pending) = (path.clone(), new.clone());
+        blocking(move || pending.save_pending(&pending_path)).await??;
+        crash_point("rekey.pending-saved");
         let mut connection = Store::single_connection(&path, &old, SqliteJournalMode::Delete).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA rekey = {}", new.pragma_value().as_str())))
-            .execute(&mut connection)
-            .await
-            .map_err(database)?;
+        rekey_connection(&mut connection, &new).await?;
+        crash_point("rekey.file-reencrypted");
         let (save_path, new_copy) = (path.clone(), new.clone());
-        let saved = tokio::task::spawn_blocking(move || new_copy.save(&save_path))
-            .await
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        if let Err(error) = saved {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA rekey = {}", old.pragma_value().as_str())))
-                .execute(&mut connection)
-                .await
-                .map_err(database)?;
+        if let Err(error) = blocking(move || new_copy.save(&save_path)).await? {
+            rekey_connection(&mut connection, &old).await?;
+            let forget_path = path.clone();
+            blocking(move || StoreKey::forget_pending(&forget_path)).await?;
             return Err(error);
         }
+        crash_point("rekey.key-saved");
+        let forget_path = path.clone();
+        blocking(move || StoreKey::forget_pending(&forget_path)).await?;
         connection.close().await.map_err(database)?;
-        let store = Store::open_with_key(&path, new).await?;
+        lock.lock_shared().map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
+        let store = Store::connect(&path, new, false, lock).await?;
         sqlx::query("DELETE FROM store_facts WHERE name = 'recovery_key_shown_at'")
             .execute(&store.pool)
             .await
@@ -195,9 +203,11 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the store at `path` with the backup at `backup`, which must open
-    /// with the store's key and pass its integrity check. The replaced file is
-    /// kept beside it, never deleted.
+    /// Replaces the store at `path` with the backup at `backup`. Refused while
+    /// anyone has the store open. A copy of the backup is checked (opened with the
+    /// store's key, migrated, integrity-checked), never the backup itself; the
+    /// copy, owner-only, then takes the store's place. The replaced file is kept
+    /// beside it, never deleted.
     pub async fn restore(
         path: &Path,
         backup: &Path,
@@ -205,18 +215,21 @@ impl Store {
         actor: &Actor,
     ) -> Result<Store, StoreError> {
         let path = std::path::absolute(path).map_err(|e| StoreError::Database(e.to_string()))?;
-        let candidate = Store::open_with_key(backup, key.clone()).await?;
-        let integrity = candidate.integrity_check().await?;
-        if integrity != "ok" {
-            return Err(StoreError::Corrupt { path: backup.to_owned(), detail: integrity });
-        }
-        candidate.close().await;
+        let lock = Arc::new(crate::connection::lock_file(&path)?);
+        crate::connection::exclusive(&lock, &path)?;
         let staged = sidecar(&path, ".restoring");
+        let _ = std::fs::remove_file(&staged);
+        create_owner_only(&staged)?;
         std::fs::copy(backup, &staged)
             .map_err(|e| StoreError::Database(format!("copying the backup: {e}")))?;
+        restrict_to_owner(&staged)?;
         std::fs::File::open(&staged)
             .and_then(|f| f.sync_all())
             .map_err(|e| StoreError::Database(e.to_string()))?;
+        if let Err(error) = check_candidate(&staged, &key, backup).await {
+            let _ = std::fs::remove_file(&staged);
+            return Err(error);
+        }
         if path.exists() {
             let kept = sidecar(&path, &format!(".replaced-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
             std::fs::rename(&path, &kept)
@@ -227,7 +240,8 @@ impl Store {
         }
         std::fs::rename(&staged, &path)
             .map_err(|e| StoreError::Database(format!("putting the backup in place: {e}")))?;
-        let store = Store::open_with_key(&path, key).await?;
+        lock.lock_shared().map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
+        let store = Store::connect(&path, key, false, lock).await?;
         store
             .audit_alone(
                 actor,
@@ -236,6 +250,62 @@ impl Store {
             .await?;
         Ok(store)
     }
+}
+
+/// Opens a staged copy of a backup with the store's key (migrating the copy)
+/// and checks its integrity; failures name the backup, not the copy.
+async fn check_candidate(staged: &Path, key: &StoreKey, backup: &Path) -> Result<(), StoreError> {
+    let candidate_lock = Arc::new(crate::connection::lock_file(staged)?);
+    let candidate =
+        Store::connect(staged, key.clone(), false, candidate_lock).await.map_err(|e| match e {
+            StoreError::WrongKey { .. } => StoreError::WrongKey { path: backup.to_owned() },
+            other => other,
+        })?;
+    let integrity = candidate.integrity_check().await;
+    candidate.close().await;
+    let _ = std::fs::remove_file(sidecar(staged, ".lock"));
+    let integrity = integrity?;
+    if integrity != "ok" {
+        return Err(StoreError::Corrupt { path: backup.to_owned(), detail: integrity });
+    }
+    Ok(())
+}
+
+/// Makes an empty file only the owner may read, refusing one that exists.
+fn create_owner_only(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(StoreError::AlreadyExists { path: path.to_owned() })
+        }
+        Err(e) => Err(StoreError::Database(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Where a test may stop the process as if the power went: `CWS_TEST_CRASH_AT`
+/// names the point. Only debug builds have it; release builds never stop here.
+fn crash_point(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("CWS_TEST_CRASH_AT").is_ok_and(|at| at == name) {
+        // SAFETY: kill and getpid have no preconditions; SIGKILL ends the process at once.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
+}
+
+/// Re-encrypts the file under `key`. The statement is wiped once sent; the
+/// connection logs no statements (see `connection::connect_options`).
+async fn rekey_connection(connection: &mut sqlx::SqliteConnection, key: &StoreKey) -> Result<(), StoreError> {
+    let statement = Zeroizing::new(format!("PRAGMA rekey = {}", key.pragma_value().as_str()));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.as_str())).execute(connection).await.map_err(database)?;
+    Ok(())
 }
 
 /// The store's owner is the OS account that administers it (manage_store).

@@ -157,22 +157,38 @@ async fn a_duplicate_nhs_number_is_refused_and_the_refusal_audited() {
     assert_eq!(entries.last().map(|e| e.outcome.as_str()), Some("refused: NHS number"));
 }
 
+async fn audit_today(store: &Store) -> Vec<store::AuditEntry> {
+    let today = chrono::Utc::now();
+    store
+        .audit_entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
+        .await
+        .expect("entries")
+}
+
 #[tokio::test]
 async fn reads_and_searches_are_audited_with_the_record_ids() {
     let folder = tempfile::tempdir().expect("temp");
     let (store, _) = seeded_store(folder.path()).await;
     store.patient(&actor(), 3).await.expect("read");
-    let today = chrono::Utc::now();
-    let entries = store
-        .audit_entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
-        .await
-        .expect("entries");
-    let last = entries.last().expect("an entry");
+    let entries = audit_today(&store).await;
+    let read = entries.last().expect("an entry");
     assert_eq!(
-        (last.action.as_str(), last.patient_id, last.actor.as_str()),
-        ("patient.read", Some(3), "test:pharmacist")
+        (read.action.as_str(), read.patient_id, read.actor.as_str(), read.record_ids.as_str()),
+        ("patient.read", Some(3), "test:pharmacist", "[3]")
     );
-    assert_eq!(last.workstation, "test-workstation");
+    assert_eq!(read.workstation, "test-workstation");
+
+    let query = PatientQuery::parse("quillf", None, NhsNumberPolicy::default()).expect("query");
+    let found = store.search_patients(&actor(), &query, 50).await.expect("search");
+    let mut found_ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+    found_ids.sort_unstable();
+    let entries = audit_today(&store).await;
+    let search = entries.last().expect("the search is audited");
+    assert!(search.action.starts_with("patient.search"), "{search:?}");
+    let mut audited_ids: Vec<i64> = serde_json::from_str(&search.record_ids).expect("a JSON array");
+    audited_ids.sort_unstable();
+    assert_eq!(audited_ids, found_ids, "the search names every record it showed");
+    assert_eq!(found_ids.len(), 2);
 }
 
 async fn tampered(statement: &str) -> AuditVerdict {
@@ -181,7 +197,7 @@ async fn tampered(statement: &str) -> AuditVerdict {
     for id in 1..=4 {
         store.patient(&actor(), id).await.expect("read");
     }
-    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 5 });
+    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 6 });
     store.close().await;
     let path = folder.path().join("store.db");
     let mut connection = raw(&path, &key).await;
@@ -214,6 +230,77 @@ async fn reordered_audit_entries_are_named() {
     let verdict = tampered("UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1").await;
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 2, problem } if problem.contains("out of order")),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_entry_deleted_then_renumbered_and_relinked_is_named() {
+    // The chain as someone with a SQL prompt would mend it after deleting entry 3:
+    // later entries renumbered, the next one's link pointed at entry 2, the head moved.
+    let verdict = tampered(
+        "DELETE FROM audit_log WHERE seq = 3;
+         UPDATE audit_log SET seq = seq - 1 WHERE seq > 3;
+         UPDATE audit_log SET prev_hash = (SELECT hash FROM audit_log WHERE seq = 2) WHERE seq = 3;
+         UPDATE audit_head SET seq = (SELECT MAX(seq) FROM audit_log), hash = (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1);",
+    )
+    .await;
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 3, problem } if problem.contains("edited")),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_emptied_trail_is_broken_not_intact() {
+    let verdict = tampered("DELETE FROM audit_log; DELETE FROM audit_head;").await;
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 1, problem } if problem.contains("genesis")),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_store_begins_its_trail_with_a_genesis_entry() {
+    let folder = tempfile::tempdir().expect("temp");
+    let (store, _) = new_store(folder.path()).await;
+    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 1 });
+    let entries = audit_today(&store).await;
+    assert_eq!(entries.first().map(|e| e.action.as_str()), Some("store.genesis"));
+}
+
+#[tokio::test]
+async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor() {
+    let folder = tempfile::tempdir().expect("temp");
+    let (store, key) = seeded_store(folder.path()).await;
+    for id in 1..=4 {
+        store.patient(&actor(), id).await.expect("read");
+    }
+    let anchor = store.audit_anchor().await.expect("anchor");
+    assert_eq!(anchor.seq, 6);
+    let line = format!("Nov 30 09:00:00 ws1 clinical-workstation[42]: {}", anchor.line());
+    assert_eq!(store::AuditAnchor::parse(&line), Some(anchor.clone()), "read back from a syslog line");
+    store.close().await;
+    // Cut the tail and make the rest consistent again: the head moved back to entry 4.
+    let path = folder.path().join("store.db");
+    let mut connection = raw(&path, &key).await;
+    sqlx::raw_sql(
+        "DELETE FROM audit_log WHERE seq > 4;
+         UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4);",
+    )
+    .execute(&mut connection)
+    .await
+    .expect("cut");
+    connection.close().await.expect("closed");
+    let store = Store::open_with_key(&path, key).await.expect("opens");
+    assert_eq!(
+        store.verify_audit().await.expect("verify"),
+        AuditVerdict::Intact { entries: 4 },
+        "unseen without the anchor"
+    );
+    let verdict = store.verify_anchors(&[anchor]).await.expect("verify");
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 6, problem } if problem.contains("missing")),
         "{verdict:?}"
     );
 }
