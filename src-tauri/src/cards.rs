@@ -46,8 +46,14 @@ impl Cards {
         let read_ca = |path: &PathBuf| {
             let bytes = std::fs::read(path)
                 .map_err(|e| format!("the card CA {} cannot be read: {e}", path.display()))?;
-            Trust::from_pem_or_der(&bytes)
-                .map_err(|e| format!("the card CA {} is not usable: {e}", path.display()))
+            let trust = Trust::from_pem_or_der(&bytes)
+                .map_err(|e| format!("the card CA {} is not usable: {e}", path.display()))?;
+            let Some(crl) = &settings.card_crl else { return Ok(trust) };
+            let bytes = std::fs::read(crl)
+                .map_err(|e| format!("the card revocation list {} cannot be read: {e}", crl.display()))?;
+            trust
+                .with_revocation_list(&bytes)
+                .map_err(|e| format!("the card revocation list {} is not usable: {e}", crl.display()))
         };
         let (trust, ca_problem) = match settings.card_ca.as_ref().map(read_ca) {
             None => (None, None),

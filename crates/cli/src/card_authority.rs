@@ -35,7 +35,11 @@ impl CardSource {
     pub fn trust(&self, settings: &Settings) -> Result<Option<Trust>, Failure> {
         let Some(ca) = self.ca.as_ref().or(settings.card_ca.as_ref()) else { return Ok(None) };
         let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
-        Ok(Some(Trust::from_pem_or_der(&bytes)?))
+        let trust = Trust::from_pem_or_der(&bytes)?;
+        let Some(crl) = &settings.card_crl else { return Ok(Some(trust)) };
+        let bytes = std::fs::read(crl)
+            .map_err(|e| Failure::Input(format!("revocation list: {}: {e}", crl.display())))?;
+        Ok(Some(trust.with_revocation_list(&bytes)?))
     }
 
     /// As `trust`, refusing when no CA is given or set.

@@ -351,3 +351,29 @@ fn after_the_bootstrap_a_restore_needs_a_manage_store_card() {
         "the administrator is the audited actor:\n{audit}"
     );
 }
+
+#[test]
+fn a_revoked_card_is_refused_and_the_refusal_audited() {
+    let site = Site::with_administrator();
+    let nurse_certificate =
+        std::fs::read(site.folder.path().join("NURSE-CARD.der")).expect("the nurse's certificate");
+    let now = OffsetDateTime::now_utc();
+    let crl = site
+        .ca
+        .revocation_list(&[&nurse_certificate], now - Duration::days(1), now + Duration::days(7))
+        .expect("CRL");
+    let crl_file = site.folder.path().join("ca.crl");
+    std::fs::write(&crl_file, crl).expect("CRL written");
+    let settings = site.folder.path().join("workstation.toml");
+    std::fs::write(&settings, format!("[cards]\nrevocation_list = {:?}\n", crl_file.to_string_lossy()))
+        .expect("settings");
+    let args = ["patient", "search", "--stdin", "--card", "NURSE-CARD", "--pin-stdin"];
+    let refused = site.cws_with_settings(Some(&settings), &args, "1234\nsmi\n");
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
+    assert!(refused.stderr().contains("revoked"), "{}", refused.stderr());
+    assert!(
+        site.audit().lines().any(|l| l.contains("patient.search") && l.contains("revoked")),
+        "{}",
+        site.audit()
+    );
+}

@@ -3,7 +3,8 @@
 //! P-256 keys or for keys made elsewhere (RSA, as on NHS smartcards).
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, IsCa,
+    Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SerialNumber,
 };
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
@@ -16,6 +17,21 @@ pub struct DemoCa {
     issuer: Issuer<'static, KeyPair>,
     cert_der: Vec<u8>,
     cert_pem: String,
+}
+
+/// How a test card's certificate is made: a good card has the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardProfile {
+    /// A certificate authority's certificate (CA:true) rather than a person's.
+    pub is_ca: bool,
+    /// Key usage allows digitalSignature, as a card's authentication key must.
+    pub digital_signature: bool,
+}
+
+impl Default for CardProfile {
+    fn default() -> Self {
+        Self { is_ca: false, digital_signature: true }
+    }
 }
 
 /// A card's key (PKCS#8 PEM, for `softhsm2-util --import`) and its certificate.
@@ -58,8 +74,56 @@ impl DemoCa {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<IssuedCard, IdentityError> {
+        self.issue_with(user_id, common_name, not_before, not_after, CardProfile::default())
+    }
+
+    /// As `issue`, with a certificate made to `profile` (for tests of unsuitable cards).
+    pub fn issue_with(
+        &self,
+        user_id: &str,
+        common_name: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+        profile: CardProfile,
+    ) -> Result<IssuedCard, IdentityError> {
         let key = KeyPair::generate().map_err(failed)?;
-        self.certify(key, user_id, common_name, not_before, not_after)
+        self.certify(key, user_id, common_name, (not_before, not_after), profile)
+    }
+
+    /// The CA's key as PKCS#8 PEM, for tests that sign with other tools (OpenSSL, for SHA-1).
+    pub fn key_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(self.issuer.key().serialize_pem())
+    }
+
+    /// A certificate revocation list (DER) signed by this CA, revoking the certificates given.
+    pub fn revocation_list(
+        &self,
+        revoked_certificates: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Result<Vec<u8>, IdentityError> {
+        let revoked_certs = revoked_certificates
+            .iter()
+            .map(|der| {
+                let (_, cert) = x509_parser::parse_x509_certificate(der)
+                    .map_err(|e| IdentityError::CertificateUnreadable(e.to_string()))?;
+                Ok(RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(cert.raw_serial()),
+                    revocation_time: this_update,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+            })
+            .collect::<Result<Vec<_>, IdentityError>>()?;
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(1),
+            issuing_distribution_point: None,
+            revoked_certs,
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        Ok(params.signed_by(&self.issuer).map_err(failed)?.der().to_vec())
     }
 
     /// As `issue`, with a new RSA-2048 key like those on NHS smartcards, made by
@@ -98,7 +162,7 @@ impl DemoCa {
         not_after: OffsetDateTime,
     ) -> Result<IssuedCard, IdentityError> {
         let key = KeyPair::from_pem(key_pem).map_err(failed)?;
-        self.certify(key, user_id, common_name, not_before, not_after)
+        self.certify(key, user_id, common_name, (not_before, not_after), CardProfile::default())
     }
 
     fn certify(
@@ -106,8 +170,8 @@ impl DemoCa {
         key: KeyPair,
         user_id: &str,
         common_name: &str,
-        not_before: OffsetDateTime,
-        not_after: OffsetDateTime,
+        (not_before, not_after): (OffsetDateTime, OffsetDateTime),
+        profile: CardProfile,
     ) -> Result<IssuedCard, IdentityError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -115,7 +179,13 @@ impl DemoCa {
         params.distinguished_name.push(DnType::CustomDnType(UID_OID.to_vec()), user_id);
         params.not_before = not_before;
         params.not_after = not_after;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.key_usages = match profile.digital_signature {
+            true => vec![KeyUsagePurpose::DigitalSignature],
+            false => vec![KeyUsagePurpose::KeyEncipherment],
+        };
+        if profile.is_ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
         let cert = params.signed_by(&key, &self.issuer).map_err(failed)?;
         Ok(IssuedCard { key_pem: Zeroizing::new(key.serialize_pem()), cert_der: cert.der().to_vec() })
     }

@@ -20,6 +20,18 @@ pub enum IdentityError {
     CertificateNotYetValid(String),
     #[error("the card's certificate was not issued by the trusted authority")]
     UntrustedIssuer,
+    #[error(
+        "the card's certificate cannot be used to sign in: {0}; ask your Registration Authority for a new card"
+    )]
+    CertificateUnsuitable(String),
+    #[error("the card's certificate has been revoked; ask your Registration Authority")]
+    CertificateRevoked,
+    #[error(
+        "the site's certificate revocation list was due to be replaced on {0} and has not been; ask the IT service desk to update it"
+    )]
+    RevocationListOutOfDate(String),
+    #[error("the site's certificate revocation list cannot be used: {0}")]
+    RevocationListUnusable(String),
     #[error("the card's certificate carries no 12-digit NHS user id")]
     NoUserId,
     #[error("the card could not prove it holds the certificate's key")]

@@ -29,6 +29,9 @@ pub struct Settings {
     pub pkcs11_module: PathBuf,
     /// The CA that issues staff cards. Without one, no card is trusted.
     pub card_ca: Option<PathBuf>,
+    /// The CA's certificate revocation list. Without one, revocation is not checked;
+    /// with one that is out of date, every card is refused.
+    pub card_crl: Option<PathBuf>,
     pub inactivity_lock: Duration,
     /// Offer fictional staff without a card (demonstrations only; never beside cards).
     pub demo_sign_in: bool,
@@ -56,6 +59,7 @@ impl Settings {
             store_path: None,
             pkcs11_module: PathBuf::from(OPENSC_MODULE),
             card_ca: None,
+            card_crl: None,
             inactivity_lock: Duration::from_secs(DEFAULT_INACTIVITY_SECONDS),
             demo_sign_in: false,
             nhs_numbers: NhsNumberPolicy { accept_test_range: false },
@@ -126,6 +130,7 @@ pub fn from_sources(
             .or(site.cards.pkcs11_module)
             .unwrap_or_else(|| PathBuf::from(OPENSC_MODULE)),
         card_ca: env_path("CWS_CARD_CA").or(site.cards.issuing_ca),
+        card_crl: env_path("CWS_CARD_CRL").or(site.cards.revocation_list),
         inactivity_lock: Duration::from_secs(inactivity_seconds),
         demo_sign_in,
         nhs_numbers,
@@ -159,6 +164,7 @@ struct StoreSection {
 struct CardsSection {
     pkcs11_module: Option<PathBuf>,
     issuing_ca: Option<PathBuf>,
+    revocation_list: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -247,6 +253,7 @@ mod tests {
         let settings = settings(example, &[]).expect("docs/workstation.example.toml is valid");
         assert_eq!(settings.roles, RolePermissions::site_default(), "the example shows the shipped mapping");
         assert_eq!(settings.inactivity_lock, Duration::from_secs(300));
+        assert_eq!(settings.card_crl, Some(PathBuf::from("/etc/clinicalworkstation/card-issuing-ca.crl")));
     }
 
     #[test]
