@@ -49,5 +49,16 @@ async fn staff_sign_in_and_move_between_modules_with_the_keyboard() {
     app.alt('q').await;
     app.wait_for_text("#sign-in-heading", "Sign in").await;
 
+    // The demonstration sign-in is audited when it succeeds, not only when refused,
+    // and the sign-out leaves the audit head in the app's log (and the system log).
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        audit.lines().any(|l| l.contains(",555000000002,")
+            && l.contains(",session.login,")
+            && l.contains("demonstration")),
+        "the demonstration sign-in is audited:\n{audit}"
+    );
+    app.wait_for_log("cws-audit-anchor seq=").await;
+
     app.quit().await;
 }

@@ -11,7 +11,7 @@ use support::{ENTER, RunningApp, TAB};
 const ARROW_DOWN: &str = "\u{E015}";
 
 async fn sign_in_with(app: &RunningApp, card: &str, pin: &str) {
-    let choice = app.wait_for(&format!("input[name=card][value='{card}']")).await;
+    let choice = app.wait_for(&format!("input[name=card][data-label='{card}']")).await;
     choice.send_keys(" ").await.expect("the card is chosen");
     let pin_box = app.wait_for("#pin").await;
     pin_box.send_keys(pin).await.expect("PIN typed");
@@ -22,6 +22,12 @@ async fn sign_in_with(app: &RunningApp, card: &str, pin: &str) {
 async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
     let app = RunningApp::launch_with_cards().await;
     app.wait_for_text("#sign-in-heading", "Sign in").await;
+    app.wait_for("input[name=card]:checked").await;
+    assert_eq!(
+        app.focused_attribute("name").await.as_deref(),
+        Some("card"),
+        "with several cards present, focus starts on the card list, not the PIN"
+    );
     sign_in_with(&app, "DEMO-PHARMACIST", "2222").await;
     app.wait_for_text("[data-testid=header-user]", "PHARMACY, Percy (Mr)").await;
 
@@ -35,10 +41,14 @@ async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
 
     // A card leaving a PC/SC reader that does not hold the session's card locks nothing.
     let other_card = app.insert_reader_card();
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    app.wait_for_log("a card arrived in a PC/SC reader").await;
     other_card.remove();
-    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
-    assert!(app.log().contains("a card left a PC/SC reader"), "the app heard the removal:\n{}", app.log());
+    app.wait_for_log("a card left a PC/SC reader").await;
+    // A round trip through a session-checked command (the regimen list) after the
+    // watcher has heard the removal: the session is still open, the patient still shown.
+    app.alt('2').await;
+    app.wait_for_text("main[data-page=chemotherapy] h1", "Chemotherapy").await;
+    app.wait_for("select#regimen option[value='R-CHOP-21']").await;
     app.wait_for_text_containing("[data-testid=banner-name]", "QUILLFEATHER").await;
 
     let pulled = Instant::now();
@@ -89,7 +99,7 @@ async fn alt_l_locks_at_once_and_the_same_card_and_pin_unlock() {
     app.wait_for_text_containing("[data-testid=lock-screen] p", "The screen was locked.").await;
     // The session's own card is offered first, though another card sorts before it.
     let chosen = app.wait_for("input[name=card]:checked").await;
-    assert_eq!(chosen.attr("value").await.expect("value").as_deref(), Some("DEMO-PHARMACIST"));
+    assert_eq!(chosen.attr("data-label").await.expect("label").as_deref(), Some("DEMO-PHARMACIST"));
     app.wait_for_text("[data-testid=lock-screen] button[type=submit]", "Unlock").await;
     app.screenshot("locked-by-user").await;
 
@@ -114,9 +124,11 @@ async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
     app.wait_for_text_containing("[data-testid=sign-in-error]", "The PIN is wrong").await;
     app.screenshot("card-sign-in").await;
     let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    let nurse_card = app.wait_for("input[name=card][data-label='DEMO-NURSE']").await;
+    let serial = nurse_card.attr("value").await.expect("value").expect("the card's serial");
     assert!(
-        audit.lines().any(|l| l.contains("card:DEMO-NURSE") && l.contains("refused: the PIN is wrong")),
-        "{audit}"
+        audit.lines().any(|l| l.contains(&format!("card:{serial}")) && l.contains("refused: the PIN is wrong")),
+        "the refusal names the card by serial:\n{audit}"
     );
     let pin_box = app.wait_for("#pin").await;
     pin_box.send_keys("3333").await.expect("PIN typed");

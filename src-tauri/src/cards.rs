@@ -154,6 +154,8 @@ fn watch_readers() -> Receiver<String> {
                     if event.card_left() {
                         tracing::info!(reader = %event.reader, "a card left a PC/SC reader");
                         let _ = emptied.send(event.reader);
+                    } else {
+                        tracing::info!(reader = %event.reader, "a card arrived in a PC/SC reader");
                     }
                 },
             );

@@ -140,6 +140,18 @@ impl RunningApp {
         panic!("{css} showed {last_seen:?}, wanted {wanted:?}");
     }
 
+    /// Waits until the app's log holds `part` (work the app does after answering, such as an audit).
+    pub async fn wait_for_log(&self, part: &str) {
+        let deadline = Instant::now() + SCREEN_TIMEOUT;
+        while Instant::now() < deadline {
+            if self.log().contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the app's log never held {part:?}");
+    }
+
     /// Signs in as the first demonstration user (the prescriber) with the keyboard.
     pub async fn sign_in_as_prescriber(&self) {
         self.wait_for("input[type=radio]:checked").await;

@@ -29,6 +29,7 @@ fn main() {
                 registration_number: Some(format!("{}", 7_000_000 + n)),
                 roles: vec![EnrolledRole { code: "R8000".into(), name: "Clinical Practitioner".into() }],
                 disabled: false,
+                card_key_sha256: Some(format!("{n:064x}")),
             };
             store.enrol_user(&actor, &user).await.expect("enrolled");
         }
@@ -38,7 +39,8 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args().sample_size(100);
     criterion.bench_function("card_holder_of_5000_staff", |b| {
         b.iter(|| {
-            let holder = runtime.block_on(access::card_holder(&store, "555000102500", &mapping));
+            let card = access::ProvenCard { user_id: "555000102500", key_sha256: &format!("{:064x}", 2500) };
+            let holder = runtime.block_on(access::card_holder(&store, card, &mapping));
             black_box(holder.expect("enrolled"))
         })
     });

@@ -34,20 +34,44 @@ pub enum AccessError {
     NotEnrolled,
     #[error("user {user_id} does not have the {permission:?} permission; their job roles do not grant it")]
     NotPermitted { user_id: String, permission: Permission },
+    #[error(
+        "this card is not the one enrolled for user {0}: another card carries the same user id; ask your IT service desk"
+    )]
+    NotTheEnrolledCard(String),
+    #[error(
+        "user {0} was enrolled before cards were bound to their holder; re-enrol them with their certificate"
+    )]
+    CardNotBound(String),
     #[error("the enrolment of user {0} is damaged ({1}); re-enrol them")]
     DamagedEnrolment(String, &'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The enrolled, enabled user a card proved, with their permissions under the site's `mapping`.
+/// What a card login proved: the user id its certificate carries and the fingerprint of its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProvenCard<'a> {
+    pub user_id: &'a str,
+    pub key_sha256: &'a str,
+}
+
+/// The enrolled, enabled user a card proved, with their permissions under the
+/// site's `mapping`. The card must be the one enrolled: a user id alone can be put
+/// on any certificate by whoever runs a CA.
 pub async fn card_holder(
     store: &Store,
-    user_id: &str,
+    card: ProvenCard<'_>,
     mapping: &RolePermissions,
 ) -> Result<CardHolder, AccessError> {
     let enrolled =
-        store.user(user_id).await?.filter(|user| !user.disabled).ok_or(AccessError::NotEnrolled)?;
+        store.user(card.user_id).await?.filter(|user| !user.disabled).ok_or(AccessError::NotEnrolled)?;
+    match enrolled.card_key_sha256.as_deref() {
+        None => return Err(AccessError::CardNotBound(enrolled.user_id)),
+        Some(key) if !key.eq_ignore_ascii_case(card.key_sha256) => {
+            return Err(AccessError::NotTheEnrolledCard(enrolled.user_id));
+        }
+        Some(_) => {}
+    }
     holder(enrolled, mapping)
 }
 

@@ -1,7 +1,7 @@
 //! Card holders against a real SQLCipher store: enrolment decides who a card
 //! proves, disabling ends it, and roles decide what they may do.
 
-use access::{AccessError, anyone_may, card_holder};
+use access::{AccessError, ProvenCard, anyone_may, card_holder};
 use session::{Permission, RolePermissions};
 use store::{Actor, EnrolledRole, EnrolledUser, Store, StoreKey};
 
@@ -18,7 +18,22 @@ fn enrolled(user_id: &str, role: &str) -> EnrolledUser {
         registration_number: None,
         roles: vec![EnrolledRole { code: role.into(), name: role.into() }],
         disabled: false,
+        card_key_sha256: Some(key_of(user_id)),
     }
+}
+
+/// A stand-in fingerprint for the card enrolled for `user_id`.
+fn key_of(user_id: &str) -> String {
+    format!("{user_id:0>64}")
+}
+
+/// The card enrolled for `user_id`, as a login proves it.
+fn enrolled_card(user_id: &str) -> (String, String) {
+    (user_id.to_owned(), key_of(user_id))
+}
+
+fn proven(card: &(String, String)) -> ProvenCard<'_> {
+    ProvenCard { user_id: &card.0, key_sha256: &card.1 }
 }
 
 async fn store(folder: &tempfile::TempDir) -> Store {
@@ -34,7 +49,9 @@ async fn an_enrolled_pharmacist_may_verify_but_not_prescribe() {
     store.enrol_user(&administrator(), &enrolled("555000000002", "R8003")).await.expect("enrolled");
 
     let holder =
-        card_holder(&store, "555000000002", &RolePermissions::site_default()).await.expect("a card holder");
+        card_holder(&store, proven(&enrolled_card("555000000002")), &RolePermissions::site_default())
+            .await
+            .expect("a card holder");
     assert!(holder.require(Permission::VerifySact).is_ok());
     let refused = holder.require(Permission::PrescribeSact).expect_err("refused");
     assert!(refused.to_string().contains("PrescribeSact"), "{refused}");
@@ -45,14 +62,14 @@ async fn a_card_holder_not_enrolled_or_disabled_is_no_one_here() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
     assert!(matches!(
-        card_holder(&store, "555000000009", &RolePermissions::site_default()).await,
+        card_holder(&store, proven(&enrolled_card("555000000009")), &RolePermissions::site_default()).await,
         Err(AccessError::NotEnrolled)
     ));
 
     store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
     store.disable_user(&administrator(), "555000000003").await.expect("disabled");
     assert!(matches!(
-        card_holder(&store, "555000000003", &RolePermissions::site_default()).await,
+        card_holder(&store, proven(&enrolled_card("555000000003")), &RolePermissions::site_default()).await,
         Err(AccessError::NotEnrolled)
     ));
 }
@@ -64,7 +81,8 @@ async fn the_sites_own_mapping_decides_what_a_role_may_do() {
     store.enrol_user(&administrator(), &enrolled("555000000008", "R8008")).await.expect("enrolled");
     let site: RolePermissions =
         serde_json::from_str(r#"{"R8008": ["manage_beds", "manage_users"]}"#).expect("mapping");
-    let holder = card_holder(&store, "555000000008", &site).await.expect("a card holder");
+    let holder =
+        card_holder(&store, proven(&enrolled_card("555000000008")), &site).await.expect("a card holder");
     assert!(holder.require(Permission::ManageUsers).is_ok(), "this site lets bed managers enrol staff");
     assert!(anyone_may(&store, &site, Permission::ManageUsers).await.expect("read"));
     assert!(
@@ -97,4 +115,25 @@ async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
         !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "a disabled administrator manages nothing"
     );
+}
+
+#[tokio::test]
+async fn another_card_bearing_an_enrolled_user_id_is_refused() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    store.enrol_user(&administrator(), &enrolled("555000000090", "LOCAL-ADMIN")).await.expect("enrolled");
+    let forged = ProvenCard { user_id: "555000000090", key_sha256: &"f".repeat(64) };
+    assert!(matches!(
+        card_holder(&store, forged, &RolePermissions::site_default()).await,
+        Err(AccessError::NotTheEnrolledCard(id)) if id == "555000000090"
+    ));
+}
+
+#[tokio::test]
+async fn enrolment_without_the_card_key_is_refused() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    let unbound = EnrolledUser { card_key_sha256: None, ..enrolled("555000000004", "R8000") };
+    let refused = store.enrol_user(&administrator(), &unbound).await.expect_err("refused");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
 }

@@ -147,7 +147,7 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
         let store = store::Store::open(&store_path).await?;
         store.require_demonstration("demonstration cards, whose PINs are published,").await?;
         // Demonstration cards carry published PINs: never into a store with real administrators.
-        let roles = &crate::site_settings()?.roles;
+        let roles = &crate::trusted_settings::trusted_settings()?.roles;
         let managed = access::anyone_may(&store, roles, session::Permission::ManageUsers).await;
         if managed.map_err(|e| Failure::Other(e.into()))? {
             return Err(Failure::Input(
@@ -175,6 +175,7 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
                 registration_number: Some(number.to_owned()),
                 roles: crate::user::roles(std::slice::from_ref(&member.role.code)),
                 disabled: false,
+                card_key_sha256: Some(identity::certificate_holder(&card.cert_der, None)?.key_sha256),
             };
             store.enrol_user(&actor, &user).await?;
         }

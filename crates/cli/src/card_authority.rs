@@ -13,9 +13,11 @@ use store::{Actor, Store};
 use zeroize::Zeroizing;
 
 use crate::Failure;
+use crate::trusted_settings::trusted_settings;
 
-/// Which PKCS#11 module to load and which CA to trust; each defaults to the
-/// site settings (or `CWS_PKCS11_MODULE`, `CWS_CARD_CA`).
+/// Which PKCS#11 module to load and which CA to trust, for commands that act
+/// for no one (`cws card list|login|watch`); each defaults to the site settings
+/// (or `CWS_PKCS11_MODULE`, `CWS_CARD_CA`).
 #[derive(clap::Args)]
 pub struct CardSource {
     /// The issuing CA to trust (PEM or DER).
@@ -33,13 +35,7 @@ impl CardSource {
 
     /// The CA given or set, read, for checking certificates.
     pub fn trust(&self, settings: &Settings) -> Result<Option<Trust>, Failure> {
-        let Some(ca) = self.ca.as_ref().or(settings.card_ca.as_ref()) else { return Ok(None) };
-        let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
-        let trust = Trust::from_pem_or_der(&bytes)?;
-        let Some(crl) = &settings.card_crl else { return Ok(Some(trust)) };
-        let bytes = std::fs::read(crl)
-            .map_err(|e| Failure::Input(format!("revocation list: {}: {e}", crl.display())))?;
-        Ok(Some(trust.with_revocation_list(&bytes)?))
+        read_trust(self.ca.as_ref().or(settings.card_ca.as_ref()), settings)
     }
 
     /// As `trust`, refusing when no CA is given or set.
@@ -50,32 +46,59 @@ impl CardSource {
     }
 }
 
+/// The settings' own CA, with its revocation list, if they name one.
+pub fn settings_ca(settings: &Settings) -> Result<Option<Trust>, Failure> {
+    read_trust(settings.card_ca.as_ref(), settings)
+}
+
+/// The trusted settings' CA, with their revocation list; refused when none is set.
+pub fn trusted_ca(settings: &Settings) -> Result<Trust, Failure> {
+    settings_ca(settings)?.ok_or_else(|| {
+        Failure::Input(
+            "ca: this act needs a card, and the site settings (owned by root) name no card issuing CA".into(),
+        )
+    })
+}
+
+/// Reads a CA and the settings' revocation list for it.
+fn read_trust(ca: Option<&PathBuf>, settings: &Settings) -> Result<Option<Trust>, Failure> {
+    {
+        let Some(ca) = ca else { return Ok(None) };
+        let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
+        let trust = Trust::from_pem_or_der(&bytes)?;
+        let Some(crl) = &settings.card_crl else { return Ok(Some(trust)) };
+        let bytes = std::fs::read(crl)
+            .map_err(|e| Failure::Input(format!("revocation list: {}: {e}", crl.display())))?;
+        Ok(Some(trust.with_revocation_list(&bytes)?))
+    }
+}
+
 /// The module given, else the site's (OpenSC's by default).
 pub fn pkcs11_module(given: Option<PathBuf>, settings: &Settings) -> PathBuf {
     given.unwrap_or_else(|| settings.pkcs11_module.clone())
 }
 
-/// The card of the person doing an act that needs one.
+/// The card of the person doing an act that needs one. Its CA, module and the
+/// role mapping come from the trusted settings alone (`trusted_settings`).
 #[derive(clap::Args)]
 pub struct CardArgs {
-    /// Your card's token label or serial number.
+    /// Your card's serial number, or its label if no other card present has it.
     #[arg(long)]
     card: Option<String>,
     /// Read your card's PIN from standard input (it is never taken as an argument).
     #[arg(long)]
     pub pin_stdin: bool,
-    #[command(flatten)]
-    pub source: CardSource,
 }
 
-/// The card holder doing `action`, once their card, PIN and `permission` are proved.
+/// The card holder doing `action`, once their card, PIN and `permission` are
+/// proved against the trusted settings.
 pub async fn card_holder_for(
     store: &Store,
-    settings: &Settings,
     card: &CardArgs,
     permission: Permission,
     action: &str,
 ) -> Result<Actor, Failure> {
+    let settings = trusted_settings()?;
     let refuse = |actor: String, why: String| async move {
         let actor = Actor { user: actor, workstation: crate::os_actor().workstation };
         store.audit_session(&actor, action, &format!("refused: {why}")).await?;
@@ -87,14 +110,15 @@ pub async fn card_holder_for(
         );
         return Err(refuse(crate::os_actor().user, why).await?);
     };
-    let trust = card.source.required_trust(settings)?;
+    let trust = trusted_ca(settings)?;
     let pin = read_pin()?;
-    let reader = card.source.reader(settings)?;
+    let reader = CardReader::open(&settings.pkcs11_module)?;
     let login = match reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc()) {
         Ok(login) => login,
         Err(error) => return Err(refuse(format!("card:{label}"), format!("card: {error}")).await?),
     };
-    let permitted = match access::card_holder(store, &login.user_id, &settings.roles).await {
+    let card = access::ProvenCard { user_id: &login.user_id, key_sha256: &login.key_sha256 };
+    let permitted = match access::card_holder(store, card, &settings.roles).await {
         Ok(holder) => holder.require(permission),
         Err(error) => Err(error),
     };
@@ -113,9 +137,9 @@ pub async fn os_account_or_card_holder(
     permission: Permission,
     action: &str,
 ) -> Result<Actor, Failure> {
-    let settings = crate::site_settings()?;
-    if access::anyone_may(store, &settings.roles, permission).await.map_err(|e| Failure::Other(e.into()))? {
-        card_holder_for(store, settings, card, permission, action).await
+    let roles = &trusted_settings()?.roles;
+    if access::anyone_may(store, roles, permission).await.map_err(|e| Failure::Other(e.into()))? {
+        card_holder_for(store, card, permission, action).await
     } else {
         Ok(crate::os_actor())
     }

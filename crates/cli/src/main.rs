@@ -11,6 +11,7 @@ mod output;
 mod patient;
 mod regimen;
 mod store_admin;
+mod trusted_settings;
 mod user;
 
 use std::process::ExitCode;

@@ -10,7 +10,8 @@ use identity::certificate_holder;
 use session::Permission;
 use store::{EnrolledRole, EnrolledUser, Store};
 
-use crate::card_authority::{CardArgs, os_account_or_card_holder};
+use crate::card_authority::{CardArgs, os_account_or_card_holder, settings_ca};
+use crate::trusted_settings::trusted_settings;
 use crate::{Failure, block_on, output};
 
 #[derive(Subcommand)]
@@ -29,7 +30,7 @@ pub enum UserCommand {
         job_title: String,
         #[arg(long)]
         json: bool,
-        /// Your card, once someone may manage users; --ca also checks the new certificate's issuer.
+        /// Your card, once someone may manage users. The certificate is checked against the site CA.
         #[command(flatten)]
         card: CardArgs,
     },
@@ -68,8 +69,9 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
         UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
             let bytes =
                 std::fs::read(&cert).map_err(|e| Failure::Input(format!("cert: {}: {e}", cert.display())))?;
-            let trust = card.source.trust(crate::site_settings()?)?;
-            let (user_id, name) = certificate_holder(&bytes, trust.as_ref())
+            // The certificate is checked against the trusted settings' CA, when they name one.
+            let trust = settings_ca(trusted_settings()?)?;
+            let holder = certificate_holder(&bytes, trust.as_ref())
                 .map_err(|e| Failure::Input(format!("cert: {e}")))?;
             let (professional_body, registration_number) = match registration
                 .as_deref()
@@ -82,13 +84,14 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
                 }
             };
             let user = EnrolledUser {
-                user_id,
-                display_name: name,
+                user_id: holder.user_id,
+                display_name: holder.common_name,
                 job_title,
                 professional_body,
                 registration_number,
                 roles: roles(&codes),
                 disabled: false,
+                card_key_sha256: Some(holder.key_sha256),
             };
             let actor =
                 os_account_or_card_holder(store, &card, Permission::ManageUsers, "user.enrol").await?;

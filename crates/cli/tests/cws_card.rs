@@ -188,3 +188,20 @@ fn an_rsa_card_whose_key_does_not_match_its_certificate_is_refused() {
         stderr(&output)
     );
 }
+
+#[test]
+fn two_cards_with_one_label_are_told_apart_by_serial_and_never_guessed() {
+    let cards = Cards::new();
+    cards.add_valid("SHARED-LABEL", "555000000001");
+    cards.add_valid("SHARED-LABEL", "555000000002");
+    let refused = cards.login("SHARED-LABEL", "1234\n");
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("more than one smart card is labelled"));
+    let listed = cards.cws(&["card", "list", "--json"], "");
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    for card in listed.as_array().expect("cards") {
+        let serial = card["serial"].as_str().expect("serial");
+        let output = cards.login(serial, "1234\n");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+}

@@ -38,8 +38,28 @@ impl Site {
             folder: tempfile::tempdir().expect("folder"),
         };
         std::fs::write(site.folder.path().join("ca.pem"), site.ca.cert_pem()).expect("CA written");
+        site.write_settings("");
         site.cws(&["store", "init"], "").success_or_panic();
         site
+    }
+
+    /// The site's settings file: the card module and CA, then `extra`. The tests run
+    /// as root, as CI does, so the file passes cws's test that root owns it.
+    fn settings(&self) -> PathBuf {
+        self.folder.path().join("workstation.toml")
+    }
+
+    fn write_settings(&self, extra: &str) {
+        self.write_settings_with("", extra);
+    }
+
+    /// As `write_settings`, with more lines in the `[cards]` table.
+    fn write_settings_with(&self, more_cards: &str, extra: &str) {
+        let cards = format!(
+            "[cards]\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\nissuing_ca = {:?}\n{more_cards}",
+            self.folder.path().join("ca.pem").to_string_lossy()
+        );
+        std::fs::write(self.settings(), format!("{cards}{extra}")).expect("settings written");
     }
 
     /// Issues a card to `user_id` and returns its certificate file, for enrolment.
@@ -56,28 +76,29 @@ impl Site {
     }
 
     fn cws(&self, args: &[&str], stdin: &str) -> Output {
-        self.cws_with_settings(None, args, stdin)
+        self.cws_with_env(&[], args, stdin)
     }
 
-    /// As `cws`, with the site settings file `CWS_CONFIG` names.
-    fn cws_with_settings(&self, settings: Option<&Path>, args: &[&str], stdin: &str) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_cws"));
-        if let Some(file) = settings {
-            command.env("CWS_CONFIG", file);
-        }
-        let mut child = command
+    /// As `cws`, with more environment (which must never change whom a card act trusts).
+    fn cws_with_env(&self, env: &[(&str, &Path)], args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
             .args(args)
             .envs(self.keyring.env())
             .envs(self.hsm.env())
+            .env("CWS_CONFIG", self.settings())
             .env("CWS_STORE", self.folder.path().join("store.db"))
-            .env("CWS_CARD_CA", self.folder.path().join("ca.pem"))
             .env("USER", "site-it")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("cws runs");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+        // A refusal before stdin is read (a bad argument) closes it: that is not a failure here.
+        match child.stdin.take().expect("stdin").write_all(stdin.as_bytes()) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+            written => written.expect("stdin written"),
+        }
         child.wait_with_output().expect("cws ends")
     }
 
@@ -211,17 +232,14 @@ fn demonstration_cards_are_refused_once_someone_may_manage_users() {
 #[test]
 fn the_sites_role_mapping_decides_who_may_enrol() {
     let site = Site::with_administrator();
-    let settings = site.folder.path().join("workstation.toml");
-    std::fs::write(
-        &settings,
+    site.write_settings(
         "[roles]\nR8001 = [\"administer_sact\", \"manage_users\"]\nLOCAL-ADMIN = [\"manage_store\"]\n",
-    )
-    .expect("settings written");
+    );
     let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
     let cert = newcomer.to_string_lossy();
     let enrol_with = |card: &str| {
         let args = ["user", "enrol", "--cert", &cert, "--roles", "R8000", "--card", card, "--pin-stdin"];
-        site.cws_with_settings(Some(&settings), &args, "1234\n")
+        site.cws(&args, "1234\n")
     };
 
     let by_admin = enrol_with("ADMIN-CARD");
@@ -234,9 +252,8 @@ fn the_sites_role_mapping_decides_who_may_enrol() {
 #[test]
 fn a_misspelt_site_setting_stops_cws_and_is_named() {
     let site = Site::new();
-    let settings = site.folder.path().join("workstation.toml");
-    std::fs::write(&settings, "[session]\ninactivity_lock_second = 60\n").expect("settings written");
-    let output = site.cws_with_settings(Some(&settings), &["user", "list"], "");
+    site.write_settings("[session]\ninactivity_lock_second = 60\n");
+    let output = site.cws(&["user", "list"], "");
     assert_eq!(output.status.code(), Some(2), "{}", output.stderr());
     assert!(output.stderr().contains("inactivity_lock_second"), "{}", output.stderr());
 }
@@ -364,16 +381,75 @@ fn a_revoked_card_is_refused_and_the_refusal_audited() {
         .expect("CRL");
     let crl_file = site.folder.path().join("ca.crl");
     std::fs::write(&crl_file, crl).expect("CRL written");
-    let settings = site.folder.path().join("workstation.toml");
-    std::fs::write(&settings, format!("[cards]\nrevocation_list = {:?}\n", crl_file.to_string_lossy()))
-        .expect("settings");
+    site.write_settings_with(&format!("revocation_list = {:?}\n", crl_file.to_string_lossy()), "");
     let args = ["patient", "search", "--stdin", "--card", "NURSE-CARD", "--pin-stdin"];
-    let refused = site.cws_with_settings(Some(&settings), &args, "1234\nsmi\n");
+    let refused = site.cws(&args, "1234\nsmi\n");
     assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
     assert!(refused.stderr().contains("revoked"), "{}", refused.stderr());
     assert!(
         site.audit().lines().any(|l| l.contains("patient.search") && l.contains("revoked")),
         "{}",
         site.audit()
+    );
+}
+
+/// Someone with the store's OS account makes their own CA and a card whose
+/// certificate carries the administrator's user id, and points cws at them.
+#[test]
+fn a_ca_or_module_from_the_environment_never_guards_a_card_act() {
+    let site = Site::with_administrator();
+    let impostor = DemoCa::new("Test Trust Issuing CA").expect("an impostor CA of the same name");
+    let now = OffsetDateTime::now_utc();
+    let forged =
+        impostor.issue(ADMIN, "IMPOSTOR", now - Duration::days(1), now + Duration::days(30)).expect("forged");
+    site.hsm.add_card("FORGED-ADMIN", "1234", &forged.key_pem, &forged.cert_der);
+    let impostor_ca = site.folder.path().join("impostor.pem");
+    std::fs::write(&impostor_ca, impostor.cert_pem()).expect("written");
+    let newcomer = site.issue_card("OWN-CARD", NEWCOMER);
+    let cert = newcomer.to_string_lossy().into_owned();
+    let args =
+        ["user", "enrol", "--cert", &cert, "--roles", "R8000", "--card", "FORGED-ADMIN", "--pin-stdin"];
+    let refused = site.cws_with_env(&[("CWS_CARD_CA", &impostor_ca)], &args, "1234\n");
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
+    assert!(refused.stderr().contains("not issued by the trusted authority"), "{}", refused.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+    let with_ca_flag = site.cws(&[&args[..], &["--ca", &impostor_ca.to_string_lossy()]].concat(), "1234\n");
+    assert!(!with_ca_flag.status.success(), "--ca is no option of an act that needs a person");
+}
+
+#[test]
+fn a_settings_file_anyone_but_root_may_change_is_refused_for_acts_that_need_a_person() {
+    let site = Site::with_administrator();
+    // A mapping that grants manage_users to nobody would reopen the no-card bootstrap.
+    site.write_settings("[roles]\nLOCAL-ADMIN = [\"manage_store\"]\n");
+    std::fs::set_permissions(site.settings(), std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .expect("chmod");
+    let cert = site.issue_card("OWN-CARD", NEWCOMER).to_string_lossy().into_owned();
+    let refused = site.cws(&["user", "enrol", "--cert", &cert, "--roles", "R8000"], "");
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
+    assert!(refused.stderr().contains("must belong to root"), "{}", refused.stderr());
+    std::fs::set_permissions(site.settings(), std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
+    std::os::unix::fs::chown(site.settings(), Some(65534), None).expect("chown to nobody");
+    let refused = site.cws(&["user", "enrol", "--cert", &cert, "--roles", "R8000"], "");
+    assert!(refused.stderr().contains("belongs to uid 65534"), "{}", refused.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+}
+
+/// A second card for the administrator's user id, even from the trusted CA, is not
+/// the card that was enrolled.
+#[test]
+fn another_card_bearing_an_enrolled_user_id_is_refused_and_audited() {
+    let site = Site::with_administrator();
+    site.issue_card("SECOND-ADMIN-CARD", ADMIN);
+    let cert = site.issue_card("OWN-CARD", NEWCOMER).to_string_lossy().into_owned();
+    let args =
+        ["user", "enrol", "--cert", &cert, "--roles", "R8000", "--card", "SECOND-ADMIN-CARD", "--pin-stdin"];
+    let refused = site.cws(&args, "1234\n");
+    assert_eq!(refused.status.code(), Some(2), "{}", refused.stderr());
+    assert!(refused.stderr().contains("not the one enrolled"), "{}", refused.stderr());
+    assert!(!site.enrolled().contains(NEWCOMER));
+    assert!(
+        site.audit().lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains("not the one enrolled"))
     );
 }

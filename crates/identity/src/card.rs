@@ -33,6 +33,8 @@ pub struct CardLogin {
     pub common_name: String,
     pub card_serial: String,
     pub certificate_serial: String,
+    /// The proven key's fingerprint, which the user's enrolment must match.
+    pub key_sha256: String,
 }
 
 pub struct CardReader {
@@ -86,7 +88,41 @@ impl CardReader {
         Err(IdentityError::CardNotFound(String::new()))
     }
 
-    /// The whole login: PIN, proof of key, and certificate trust.
+    /// The card a person means by `card`: the one with that serial, else the only
+    /// one with that label. Two cards of one label are refused, so a PIN never goes
+    /// to a colleague's card and spends one of its tries.
+    fn find(&self, card: &str) -> Result<Slot, IdentityError> {
+        if let Ok((slot, _)) = self.slot_where(|c| c.serial == card) {
+            return Ok(slot);
+        }
+        let labelled: Vec<Slot> = self
+            .pkcs11
+            .get_slots_with_token()?
+            .into_iter()
+            .filter(|slot| self.pkcs11.get_token_info(*slot).is_ok_and(|info| info.label().trim() == card))
+            .collect();
+        match labelled.as_slice() {
+            [slot] => Ok(*slot),
+            [] => Err(IdentityError::CardNotFound(card.to_owned())),
+            _ => Err(IdentityError::AmbiguousCard(card.to_owned())),
+        }
+    }
+
+    /// The whole login on the card with this serial: PIN, proof of key, and certificate trust.
+    pub fn login_by_serial(
+        &self,
+        serial: &str,
+        pin: &Zeroizing<String>,
+        trust: &Trust,
+        now: OffsetDateTime,
+    ) -> Result<CardLogin, IdentityError> {
+        let (slot, _) = self
+            .slot_where(|c| c.serial == serial)
+            .map_err(|_| IdentityError::CardNotFound(serial.to_owned()))?;
+        self.login_in(slot, pin, trust, now)
+    }
+
+    /// The whole login on the card given by serial or by a label no other card present has.
     pub fn login(
         &self,
         card: &str,
@@ -94,9 +130,19 @@ impl CardReader {
         trust: &Trust,
         now: OffsetDateTime,
     ) -> Result<CardLogin, IdentityError> {
-        let (slot, info) = self
-            .slot_where(|c| c.label == card || c.serial == card)
-            .map_err(|_| IdentityError::CardNotFound(card.to_owned()))?;
+        let slot = self.find(card)?;
+        self.login_in(slot, pin, trust, now)
+    }
+
+    fn login_in(
+        &self,
+        slot: Slot,
+        pin: &Zeroizing<String>,
+        trust: &Trust,
+        now: OffsetDateTime,
+    ) -> Result<CardLogin, IdentityError> {
+        let info = self.pkcs11.get_token_info(slot)?;
+        let serial = info.serial_number().trim().to_owned();
         // A locked card is named at once; trying its PIN again gains nothing.
         if self.pin_flags(slot).is_some_and(|flags| flags.locked) {
             return Err(IdentityError::PinLocked);
@@ -114,8 +160,9 @@ impl CardReader {
         Ok(CardLogin {
             user_id: holder.user_id,
             common_name: holder.common_name,
-            card_serial: info.serial,
+            card_serial: serial,
             certificate_serial: holder.serial,
+            key_sha256: holder.key_sha256,
         })
     }
 

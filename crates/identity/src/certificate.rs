@@ -67,9 +67,18 @@ fn der_of(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The user id and name a certificate (PEM or DER) carries, for enrolment;
-/// checks its issuer when `trust` is given.
-pub fn certificate_holder(cert: &[u8], trust: Option<&Trust>) -> Result<(String, String), IdentityError> {
+/// Who a certificate names, for enrolment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateHolder {
+    pub user_id: String,
+    pub common_name: String,
+    /// What enrolment binds the user to (see `key_fingerprint`).
+    pub key_sha256: String,
+}
+
+/// The user id, name and key fingerprint a certificate (PEM or DER) carries, for
+/// enrolment; checks its issuer and fitness when `trust` is given.
+pub fn certificate_holder(cert: &[u8], trust: Option<&Trust>) -> Result<CertificateHolder, IdentityError> {
     let der = der_of(cert);
     let cert = parse(&der)?;
     if let Some(trust) = trust {
@@ -77,7 +86,23 @@ pub fn certificate_holder(cert: &[u8], trust: Option<&Trust>) -> Result<(String,
         issued_by(&cert, &parse(&trust.ca_der)?)?;
     }
     let holder = holder_of(&cert)?;
-    Ok((holder.user_id, holder.common_name))
+    Ok(CertificateHolder {
+        user_id: holder.user_id,
+        common_name: holder.common_name,
+        key_sha256: holder.key_sha256,
+    })
+}
+
+/// The fingerprint enrolment binds a user to: SHA-256 of the certificate's
+/// SubjectPublicKeyInfo, as hex. It names the key on the card, so a different
+/// card carrying the same user id has another.
+fn key_fingerprint(cert: &X509Certificate<'_>) -> String {
+    hex_sha256(cert.public_key().raw)
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What a trusted, in-date certificate says about its holder.
@@ -85,6 +110,8 @@ pub(crate) struct Holder {
     pub user_id: String,
     pub common_name: String,
     pub serial: String,
+    /// `key_fingerprint` of the certificate.
+    pub key_sha256: String,
     /// The subject public key, for checking the card's signature.
     pub public_key: CardKey,
 }
@@ -218,6 +245,7 @@ fn holder_of(cert: &X509Certificate<'_>) -> Result<Holder, IdentityError> {
         user_id,
         common_name,
         serial: cert.raw_serial_as_string(),
+        key_sha256: key_fingerprint(cert),
         public_key: card_key(cert.public_key())?,
     })
 }

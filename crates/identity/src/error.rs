@@ -4,6 +4,8 @@
 pub enum IdentityError {
     #[error("no smart card labelled {0:?} is in a reader")]
     CardNotFound(String),
+    #[error("more than one smart card is labelled {0:?}; choose the card by its serial number")]
+    AmbiguousCard(String),
     #[error("the PIN is wrong; {remaining}")]
     WrongPin { remaining: &'static str },
     #[error(
@@ -51,7 +53,7 @@ pub enum IdentityError {
 impl IdentityError {
     /// True when the person can put it right (PIN, card), not the system.
     pub fn is_user_fixable(&self) -> bool {
-        matches!(self, Self::CardNotFound(_) | Self::WrongPin { .. })
+        matches!(self, Self::CardNotFound(_) | Self::AmbiguousCard(_) | Self::WrongPin { .. })
     }
 }
 

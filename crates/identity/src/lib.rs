@@ -16,5 +16,5 @@ pub mod softhsm;
 
 pub use card::{CardInfo, CardLogin, CardReader};
 
-pub use certificate::{Trust, certificate_holder};
+pub use certificate::{CertificateHolder, Trust, certificate_holder};
 pub use error::IdentityError;

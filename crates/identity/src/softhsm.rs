@@ -41,10 +41,17 @@ impl SoftHsmTokens {
         key_pem: &str,
         cert_der: &[u8],
     ) -> Result<(), IdentityError> {
-        self.run(
+        let initialised = self.run(
             "softhsm2-util",
             &["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", pin],
         )?;
+        // Address the new token by its slot, not its label: two cards may share a label.
+        let slot = initialised
+            .split_whitespace()
+            .last()
+            .filter(|word| word.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| IdentityError::Pkcs11(format!("softhsm2-util named no slot: {initialised}")))?
+            .to_owned();
         let key = self.folder.join(format!("{label}.key.pem"));
         let cert = self.folder.join(format!("{label}.cert.der"));
         let io = |e: std::io::Error| IdentityError::Pkcs11(e.to_string());
@@ -53,7 +60,7 @@ impl SoftHsmTokens {
         let key_path = key.to_string_lossy().into_owned();
         let imported = self.run(
             "softhsm2-util",
-            &["--import", &key_path, "--token", label, "--label", "auth", "--id", "01", "--pin", pin],
+            &["--import", &key_path, "--slot", &slot, "--label", "auth", "--id", "01", "--pin", pin],
         );
         // The key file goes as soon as the key is on the card, whatever happened.
         std::fs::remove_file(&key).map_err(io)?;
@@ -62,8 +69,8 @@ impl SoftHsmTokens {
         let args = [
             "--module",
             SOFTHSM_MODULE,
-            "--token-label",
-            label,
+            "--slot",
+            &slot,
             "--login",
             "--pin",
             pin,
@@ -76,15 +83,16 @@ impl SoftHsmTokens {
             "--label",
             "auth",
         ];
-        self.run("pkcs11-tool", &args)
+        self.run("pkcs11-tool", &args).map(drop)
     }
 
     /// Takes the card out of its reader.
     pub fn remove_card(&self, label: &str) -> Result<(), IdentityError> {
-        self.run("softhsm2-util", &["--delete-token", "--token", label])
+        self.run("softhsm2-util", &["--delete-token", "--token", label]).map(drop)
     }
 
-    fn run(&self, program: &str, args: &[&str]) -> Result<(), IdentityError> {
+    /// Runs a SoftHSM2 or OpenSC tool, returning what it printed.
+    fn run(&self, program: &str, args: &[&str]) -> Result<String, IdentityError> {
         let output =
             Command::new(program).args(args).env("SOFTHSM2_CONF", self.config()).output().map_err(|e| {
                 IdentityError::Pkcs11(format!("{program} (from the softhsm2 and opensc packages): {e}"))
@@ -95,6 +103,6 @@ impl SoftHsmTokens {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        Ok(())
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 }

@@ -23,6 +23,8 @@ pub struct EnrolledUser {
     pub registration_number: Option<String>,
     pub roles: Vec<EnrolledRole>,
     pub disabled: bool,
+    /// The card key enrolled for this user: SHA-256 of its SubjectPublicKeyInfo, hex.
+    pub card_key_sha256: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,6 +36,7 @@ struct UserRow {
     registration_number: Option<String>,
     roles: String,
     disabled: i64,
+    card_key_sha256: Option<String>,
 }
 
 impl UserRow {
@@ -47,6 +50,7 @@ impl UserRow {
             professional_body: self.professional_body,
             registration_number: self.registration_number,
             disabled: self.disabled != 0,
+            card_key_sha256: self.card_key_sha256,
         })
     }
 }
@@ -61,6 +65,16 @@ impl Store {
         if user.user_id.len() != 12 || !user.user_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid("user_id", "an NHS user id has 12 digits"));
         }
+        if !user
+            .card_key_sha256
+            .as_deref()
+            .is_some_and(|key| key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(invalid(
+                "certificate",
+                "enrolment binds the user to their card's key: give their certificate",
+            ));
+        }
         if user.roles.is_empty() {
             return Err(invalid("roles", "give at least one national RBAC role code, e.g. R8000"));
         }
@@ -72,11 +86,11 @@ impl Store {
         let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Database(e.to_string()))?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
         sqlx::query(
-            "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc)
-             VALUES (?, ?, ?, ?, ?, ?, 0, ?)
+            "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc, card_key_sha256)
+             VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
              ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, job_title = excluded.job_title,
                  professional_body = excluded.professional_body, registration_number = excluded.registration_number,
-                 roles = excluded.roles, disabled = 0",
+                 roles = excluded.roles, disabled = 0, card_key_sha256 = excluded.card_key_sha256",
         )
         .bind(&user.user_id)
         .bind(&user.display_name)
@@ -85,6 +99,7 @@ impl Store {
         .bind(&user.registration_number)
         .bind(&roles)
         .bind(chrono::Utc::now().to_rfc3339())
+        .bind(&user.card_key_sha256)
         .execute(&mut *tx)
         .await
         .map_err(database)?;
@@ -105,7 +120,7 @@ impl Store {
     /// The enrolled user with this id, disabled or not.
     pub async fn user(&self, user_id: &str) -> Result<Option<EnrolledUser>, StoreError> {
         let row: Option<UserRow> = sqlx::query_as(
-            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled FROM users WHERE user_id = ?",
+            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users WHERE user_id = ?",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
@@ -116,7 +131,7 @@ impl Store {
 
     pub async fn users(&self) -> Result<Vec<EnrolledUser>, StoreError> {
         let rows: Vec<UserRow> = sqlx::query_as(
-            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled FROM users ORDER BY display_name",
+            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users ORDER BY display_name",
         )
         .fetch_all(&self.pool)
         .await

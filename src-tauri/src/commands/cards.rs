@@ -62,23 +62,28 @@ pub fn list_cards(state: State<'_, AppState>) -> Result<Vec<CardView>, CommandEr
 #[tracing::instrument(skip_all)]
 pub async fn card_sign_in(
     state: State<'_, AppState>,
-    card: String,
+    serial: String,
     pin: String,
 ) -> Result<SessionState, CommandError> {
     let pin = Zeroizing::new(pin);
     let trust = state.cards.trust.clone().ok_or_else(unavailable)?;
     let login = state
         .cards
-        .with_fresh_reader(|reader| reader.login(&card, &pin, &trust, time::OffsetDateTime::now_utc()))
+        .with_fresh_reader(|reader| {
+            reader.login_by_serial(&serial, &pin, &trust, time::OffsetDateTime::now_utc())
+        })
         .map_err(card_error)?;
     let login = match login {
         Ok(login) => login,
         Err(error) => {
-            state.audit_session(&format!("card:{card}"), "session.login", &format!("refused: {error}")).await;
+            state
+                .audit_session(&format!("card:{serial}"), "session.login", &format!("refused: {error}"))
+                .await;
             return Err(card_error(error));
         }
     };
-    let holder = match access::card_holder(state.store()?, &login.user_id, &state.roles).await {
+    let card = access::ProvenCard { user_id: &login.user_id, key_sha256: &login.key_sha256 };
+    let holder = match access::card_holder(state.store()?, card, &state.roles).await {
         Ok(holder) => holder,
         Err(error) => {
             state.audit_session(&login.user_id, "session.login", &format!("refused: {error}")).await;

@@ -17,7 +17,7 @@ export const commands = {
 	 */
 	recordActivity: () => typedError<null, CommandError>(__TAURI_INVOKE("record_activity")),
 	listCards: () => typedError<CardView[], CommandError>(__TAURI_INVOKE("list_cards")),
-	cardSignIn: (card: string, pin: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("card_sign_in", { card, pin })),
+	cardSignIn: (serial: string, pin: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("card_sign_in", { serial, pin })),
 	/**  Locks the screen now (the user stepping away). */
 	lockSession: () => typedError<SessionState, CommandError>(__TAURI_INVOKE("lock_session")),
 	listRegimens: () => typedError<RegimenSummary[], CommandError>(__TAURI_INVOKE("list_regimens")),

@@ -26,8 +26,9 @@ class SessionView {
     await listen<SessionState>("session-changed", (event) => this.show(event.payload));
   }
 
-  async cardSignIn(card: string, pin: string) {
-    this.apply(await commands.cardSignIn(card, pin));
+  /** Signs in with the card of this serial: a label can be shared by two cards, a serial cannot. */
+  async cardSignIn(serial: string, pin: string) {
+    this.apply(await commands.cardSignIn(serial, pin));
   }
 
   async lock() {
