@@ -80,15 +80,25 @@ SEED_AND_START = ./target/debug/cws store init --demo --if-missing && \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf CWS_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
 	CWS_CARD_CA=$(DEMO_CARDS)/demo-ca.pem ./target/debug/clinical-workstation
 
-# On a desktop the store's key goes in your login keyring. Without a display,
-# a private D-Bus and GNOME Keyring (password "demo") stand in, and Xvfb too.
+# On a desktop the store's key goes in your login keyring. Without a Secret
+# Service on the session bus (a minimal window manager, a remote X session), or
+# without a display, a private D-Bus and GNOME Keyring (password "demo") stand
+# in; without a display, Xvfb too.
+PRIVATE_KEYRING = dbus-run-session -- sh -c 'printf demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null && $(1)'
+HAS_SECRET_SERVICE = dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.ListActivatableNames 2>/dev/null | grep -q '"org.freedesktop.secrets"' || \
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
+
 run: build
-	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "No display found: starting the workstation on a virtual 1366x768 screen (Xvfb), its store key in a private keyring."; \
+		$(call PRIVATE_KEYRING,WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s "-screen 0 1366x768x24" sh -c "$(SEED_AND_START)"); \
+	elif $(HAS_SECRET_SERVICE); then \
 		$(SEED_AND_START); \
 	else \
-		echo "No display found: starting the workstation on a virtual 1366x768 screen (Xvfb)."; \
-		dbus-run-session -- sh -c 'printf demo | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-			WEBKIT_DISABLE_DMABUF_RENDERER=1 xvfb-run -a -s "-screen 0 1366x768x24" sh -c "$(SEED_AND_START)"'; \
+		echo "No Secret Service on this desktop's session bus: keeping the store key in a private keyring (password demo)."; \
+		$(call PRIVATE_KEYRING,$(SEED_AND_START)); \
 	fi
 
 lint: deps ui
