@@ -127,7 +127,9 @@ async fn a_wrong_pin_is_refused_and_the_right_one_signs_in() {
     let nurse_card = app.wait_for("input[name=card][data-label='DEMO-NURSE']").await;
     let serial = nurse_card.attr("value").await.expect("value").expect("the card's serial");
     assert!(
-        audit.lines().any(|l| l.contains(&format!("card:{serial}")) && l.contains("refused: the PIN is wrong")),
+        audit
+            .lines()
+            .any(|l| l.contains(&format!("card:{serial}")) && l.contains("refused: the PIN is wrong")),
         "the refusal names the card by serial:\n{audit}"
     );
     let pin_box = app.wait_for("#pin").await;
@@ -232,6 +234,26 @@ async fn typing_keeps_the_session_open_and_thirty_idle_seconds_lock_it() {
             && l.contains(",session.lock,")
             && l.contains("Inactivity")),
         "the inactivity lock is audited:\n{audit}"
+    );
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_screen_locks_as_the_machine_goes_to_sleep() {
+    let app = RunningApp::launch_with_cards().await;
+    sign_in_with(&app, "DEMO-NURSE", "3333").await;
+    app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
+    app.wait_for_log("the session locks whenever the machine goes to sleep").await;
+
+    app.machine_goes_to_sleep();
+    app.wait_for("[data-testid=lock-screen]").await;
+    app.wait_for_text_containing("[data-testid=lock-screen] p", "The workstation went to sleep.").await;
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains(",555000000003,") && l.contains(",session.lock,") && l.contains("Sleep")),
+        "the lock is audited:\n{audit}"
     );
     app.quit().await;
 }

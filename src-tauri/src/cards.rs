@@ -126,18 +126,25 @@ pub fn start_watcher(app: AppHandle) {
             emptied.extend(readers_emptied.try_iter());
             let state = app.state::<AppState>();
             if let Some(reason) = lock_if_needed(&state, &emptied) {
-                let locked = state.workstation.lock().map(|w| w.state()).unwrap_or(SessionState::SignedOut);
-                let _ = app.emit(SESSION_CHANGED, &locked);
-                if let SessionState::Locked { user, .. } = &locked {
-                    tauri::async_runtime::block_on(state.audit_session(
-                        user.user_id.as_str(),
-                        "session.lock",
-                        &format!("{reason:?}"),
-                    ));
-                }
+                announce_lock(&app, reason);
             }
         }
     });
+}
+
+/// After Rust has locked the session: tells the UI, which blanks at once, and
+/// then audits the lock, so a busy store never keeps a patient on screen.
+pub fn announce_lock(app: &AppHandle, reason: LockReason) {
+    let state = app.state::<AppState>();
+    let locked = state.workstation.lock().map(|w| w.state()).unwrap_or(SessionState::SignedOut);
+    let _ = app.emit(SESSION_CHANGED, &locked);
+    if let SessionState::Locked { user, .. } = &locked {
+        tauri::async_runtime::block_on(state.audit_session(
+            user.user_id.as_str(),
+            "session.lock",
+            &format!("{reason:?}"),
+        ));
+    }
 }
 
 /// Hears PC/SC readers report a card leaving, where a PC/SC service runs.

@@ -7,6 +7,7 @@ mod bindings;
 mod cards;
 mod commands;
 mod error;
+mod sleep_watch;
 mod state;
 mod system_log;
 
@@ -23,6 +24,7 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
             cards::start_watcher(app.handle().clone());
+            sleep_watch::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
-use test_services::{KeyringSession, Pcscd, VirtualCard};
+use test_services::{KeyringSession, Pcscd, SystemBus, VirtualCard};
 
 pub const ENTER: &str = "\u{E007}";
 pub const TAB: &str = "\u{E004}";
@@ -33,6 +33,8 @@ pub struct RunningApp {
     _keyring: KeyringSession,
     /// A PC/SC service with one empty virtual reader, beside the card tokens.
     pcscd: Option<Pcscd>,
+    /// The app's system bus, on which a test can say the machine is going to sleep.
+    system_bus: SystemBus,
 }
 
 /// How staff sign in to the app under test.
@@ -95,6 +97,8 @@ impl RunningApp {
             pcscd = Some(service);
         }
         cws(&keyring, profile.path(), &["demo", "seed", "--patients", DEMO_PATIENTS]);
+        let system_bus = SystemBus::start();
+        app_env.extend(system_bus.env());
         let (xvfb, display) = start_xvfb();
         let port = free_loopback_port();
         let native_port = free_loopback_port();
@@ -112,7 +116,7 @@ impl RunningApp {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session with the app");
-        Self { client, display, driver, xvfb, profile, _keyring: keyring, pcscd }
+        Self { client, display, driver, xvfb, profile, _keyring: keyring, pcscd, system_bus }
     }
 
     /// Waits until the element matching `css` shows exactly `expected`.
@@ -140,6 +144,11 @@ impl RunningApp {
         panic!("{css} showed {last_seen:?}, wanted {wanted:?}");
     }
 
+    /// Says, as logind would, that the machine is about to sleep.
+    pub fn machine_goes_to_sleep(&self) {
+        self.system_bus.prepare_for_sleep();
+    }
+
     /// Waits until the app's log holds `part` (work the app does after answering, such as an audit).
     pub async fn wait_for_log(&self, part: &str) {
         let deadline = Instant::now() + SCREEN_TIMEOUT;
@@ -149,7 +158,9 @@ impl RunningApp {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the app's log never held {part:?}");
+        let log = self.log();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        panic!("the app's log never held {part:?}; it ends:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
     }
 
     /// Signs in as the first demonstration user (the prescriber) with the keyboard.

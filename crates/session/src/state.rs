@@ -43,6 +43,8 @@ pub enum LockReason {
     CardRemoved,
     Inactivity,
     UserLocked,
+    /// The machine was about to sleep.
+    Sleep,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

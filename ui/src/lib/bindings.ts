@@ -112,7 +112,9 @@ export type JobRole = {
 /**  Body weight. */
 export type Kilograms = string;
 
-export type LockReason = "card_removed" | "inactivity" | "user_locked";
+export type LockReason = "card_removed" | "inactivity" | "user_locked" | 
+/**  The machine was about to sleep. */
+"sleep";
 
 /**  A patient's measurements as typed by a person, before they are believed. */
 export type MeasurementsText = {
