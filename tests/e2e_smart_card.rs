@@ -257,3 +257,47 @@ async fn the_screen_locks_as_the_machine_goes_to_sleep() {
     );
     app.quit().await;
 }
+
+/// A patient's record still on its way from a busy store when the card is
+/// pulled and another person signs in never reaches the new person's screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_answer_delayed_across_a_card_swap_never_reaches_the_next_user() {
+    let app = RunningApp::launch_with_cards().await;
+    sign_in_with(&app, "DEMO-PHARMACIST", "2222").await;
+    app.wait_for_text("[data-testid=header-user]", "PHARMACY, Percy (Mr)").await;
+    let query = app.wait_for("#patient-query").await;
+    query.send_keys("quill").await.expect("typing");
+    app.press(ENTER).await;
+    app.wait_for("button.result").await;
+
+    let mut writer = app.hold_the_store_busy().await;
+    app.press(ARROW_DOWN).await;
+    app.press(ENTER).await; // opens the patient: the store is busy, so the answer waits
+    app.remove_card("DEMO-PHARMACIST");
+    app.wait_for("[data-testid=lock-screen]").await;
+    sign_in_with(&app, "DEMO-NURSE", "3333").await;
+    sqlx::raw_sql("ROLLBACK").execute(&mut writer).await.expect("the store is free again");
+
+    app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
+    app.wait_for_text("[data-testid=patient-banner]", "No patient selected").await;
+    let refusal = |audit: &str| {
+        audit.lines().any(|l| {
+            l.contains(",555000000002,") && l.contains("session changed while the answer was fetched")
+        })
+    };
+    for _ in 0..50 {
+        if refusal(&app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"])) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(refusal(&audit), "the late answer was refused in Rust, and that is audited:\n{audit}");
+    let page = app.client.source().await.expect("page source");
+    assert!(
+        !page.to_uppercase().contains("QUILLFEATHER"),
+        "the pharmacist's patient is nowhere on the nurse's screen"
+    );
+    app.wait_for_text("[data-testid=patient-banner]", "No patient selected").await;
+    app.quit().await;
+}

@@ -144,6 +144,29 @@ impl RunningApp {
         panic!("{css} showed {last_seen:?}, wanted {wanted:?}");
     }
 
+    /// Takes the store's write lock from outside the app, as another process
+    /// holding the key would, so the app's next write waits (up to its busy timeout).
+    /// Rolled back when the returned connection is dropped or rolled back.
+    pub async fn hold_the_store_busy(&self) -> sqlx::SqliteConnection {
+        use sqlx::ConnectOptions;
+        let shown = self.cws(&["store", "recovery-key"]);
+        let key: String = shown
+            .lines()
+            .find(|l| l.matches('-').count() == 7)
+            .expect("the recovery key")
+            .chars()
+            .filter(char::is_ascii_hexdigit)
+            .collect();
+        let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(store_path(self.profile.path()))
+            .pragma("key", format!("\"x'{key}'\""))
+            .connect()
+            .await
+            .expect("a second connection to the store");
+        sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut connection).await.expect("the write lock");
+        connection
+    }
+
     /// Says, as logind would, that the machine is about to sleep.
     pub fn machine_goes_to_sleep(&self) {
         self.system_bus.prepare_for_sleep();
@@ -160,7 +183,10 @@ impl RunningApp {
         }
         let log = self.log();
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        panic!("the app's log never held {part:?}; it ends:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        panic!(
+            "the app's log never held {part:?}; it ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
     }
 
     /// Signs in as the first demonstration user (the prescriber) with the keyboard.
