@@ -275,6 +275,10 @@ async fn a_patient_answer_delayed_across_a_card_swap_never_reaches_the_next_user
     app.press(ENTER).await; // opens the patient: the store is busy, so the answer waits
     app.remove_card("DEMO-PHARMACIST");
     app.wait_for("[data-testid=lock-screen]").await;
+    assert!(
+        !app.log().contains("a session event could not be audited"),
+        "the lock screen came first; the lock's audit still waits for the busy store"
+    );
     sign_in_with(&app, "DEMO-NURSE", "3333").await;
     sqlx::raw_sql("ROLLBACK").execute(&mut writer).await.expect("the store is free again");
 
