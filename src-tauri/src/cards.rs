@@ -43,18 +43,8 @@ impl Cards {
         demonstration_store: bool,
     ) -> Self {
         let module = settings.pkcs11_module.clone();
-        let read_ca = |path: &PathBuf| {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("the card CA {} cannot be read: {e}", path.display()))?;
-            let trust = Trust::from_pem_or_der(&bytes)
-                .map_err(|e| format!("the card CA {} is not usable: {e}", path.display()))?;
-            let Some(crl) = &settings.card_crl else { return Ok(trust) };
-            let bytes = std::fs::read(crl)
-                .map_err(|e| format!("the card revocation list {} cannot be read: {e}", crl.display()))?;
-            trust
-                .with_revocation_list(&bytes)
-                .map_err(|e| format!("the card revocation list {} is not usable: {e}", crl.display()))
-        };
+        let read_ca =
+            |ca: &PathBuf| Trust::from_files(ca, settings.card_crl.as_deref()).map_err(|e| e.to_string());
         let (trust, ca_problem) = match settings.card_ca.as_ref().map(read_ca) {
             None => (None, None),
             Some(Ok(trust)) => (Some(trust), None),

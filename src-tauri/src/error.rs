@@ -86,6 +86,12 @@ impl From<dosing::DoseError> for CommandError {
     }
 }
 
+impl From<patients::PatientError> for CommandError {
+    fn from(error: patients::PatientError) -> Self {
+        Self { code: ErrorCode::InvalidPatientQuery, message: error.reason, field: Some(error.field) }
+    }
+}
+
 impl From<store::StoreError> for CommandError {
     fn from(error: store::StoreError) -> Self {
         use store::StoreError as E;

@@ -62,15 +62,10 @@ pub fn trusted_ca(settings: &Settings) -> Result<Trust, Failure> {
 
 /// Reads a CA and the settings' revocation list for it.
 fn read_trust(ca: Option<&PathBuf>, settings: &Settings) -> Result<Option<Trust>, Failure> {
-    {
-        let Some(ca) = ca else { return Ok(None) };
-        let bytes = std::fs::read(ca).map_err(|e| Failure::Input(format!("ca: {}: {e}", ca.display())))?;
-        let trust = Trust::from_pem_or_der(&bytes)?;
-        let Some(crl) = &settings.card_crl else { return Ok(Some(trust)) };
-        let bytes = std::fs::read(crl)
-            .map_err(|e| Failure::Input(format!("revocation list: {}: {e}", crl.display())))?;
-        Ok(Some(trust.with_revocation_list(&bytes)?))
-    }
+    let Some(ca) = ca else { return Ok(None) };
+    let trust =
+        Trust::from_files(ca, settings.card_crl.as_deref()).map_err(|e| Failure::Input(e.to_string()))?;
+    Ok(Some(trust))
 }
 
 /// The module given, else the site's (OpenSC's by default).

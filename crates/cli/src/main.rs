@@ -79,6 +79,12 @@ impl From<store::StoreError> for Failure {
     }
 }
 
+impl From<patients::PatientError> for Failure {
+    fn from(error: patients::PatientError) -> Self {
+        Self::Input(format!("{}: {}", error.field, error.reason))
+    }
+}
+
 impl From<identity::IdentityError> for Failure {
     fn from(error: identity::IdentityError) -> Self {
         if error.is_user_fixable() { Self::Input(error.to_string()) } else { Self::Other(error.into()) }

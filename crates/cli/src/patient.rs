@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::Subcommand;
+use patients::PatientQuery;
 use patients::{GpPractice, NewPatient, NhsNumber, PatientRecord, Sex};
-use store::{PatientQuery, Store};
+use store::Store;
 
 use serde::Deserialize;
 use session::Permission;

@@ -301,3 +301,85 @@ fn a_vincristine_dose_on_two_square_metres_without_reduction_is_capped_at_two_mi
     assert!(only_dose(&doses).capped);
     assert!(!only_dose(&doses).modified);
 }
+
+#[test]
+fn a_draft_regimen_warns_that_it_awaits_sign_off_and_an_approved_one_does_not() {
+    let draft = CoursePlan { status: PlanStatus::Draft, ..vincristine() };
+    let warned = |plan: &CoursePlan| {
+        course(plan, &two_square_metres(), &CourseOptions::default())
+            .expect("calculable")
+            .warnings
+            .iter()
+            .any(|w| w.code == "regimen_not_approved")
+    };
+    assert!(warned(&draft));
+    assert!(!warned(&vincristine()));
+}
+
+#[test]
+fn a_lifetime_dose_of_ten_times_the_limit_is_believed_and_more_is_not() {
+    let plan = doxorubicin_days(vec![1], 1);
+    let at_bound =
+        course(&plan, &two_square_metres(), &prior("doxorubicin", dec!(4500))).expect("ten times 450");
+    assert!(at_bound.warnings.iter().any(|w| w.code == "cumulative_limit_exceeded"));
+    let error = course(&plan, &two_square_metres(), &prior("doxorubicin", dec!(4500.1))).expect_err("above");
+    assert_eq!(error.field, "prior_cumulative.doxorubicin");
+}
+
+fn unusual(patient: MeasurementsText) -> Vec<String> {
+    course(&vincristine(), &patient, &CourseOptions::default())
+        .expect("calculable")
+        .warnings
+        .into_iter()
+        .filter(|w| w.code == "unusual_measurement")
+        .map(|w| w.message)
+        .collect()
+}
+
+fn measured(height: &str, weight: &str, age: &str, creatinine: &str) -> MeasurementsText {
+    MeasurementsText {
+        height_cm: height.into(),
+        weight_kg: weight.into(),
+        age_years: Some(age.into()),
+        creatinine_umol_l: Some(creatinine.into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn measurements_at_the_edges_of_adult_ranges_pass_and_beyond_them_are_questioned() {
+    assert!(unusual(measured("120", "30", "18", "30")).is_empty(), "the lower edges are usual");
+    assert!(unusual(measured("210", "200", "100", "500")).is_empty(), "the upper edges are usual");
+    let low = unusual(measured("119.9", "29.9", "17.9", "29.9"));
+    for what in ["Height", "Weight", "a child", "Creatinine"] {
+        assert!(low.iter().any(|m| m.contains(what)), "{what} below its range is questioned: {low:?}");
+    }
+    let high = unusual(measured("210.1", "200.1", "100.1", "500.1"));
+    for what in ["Height", "Weight", "Age", "Creatinine"] {
+        assert!(high.iter().any(|m| m.contains(what)), "{what} above its range is questioned: {high:?}");
+    }
+}
+
+#[test]
+fn a_modification_for_all_drugs_applies_to_each_unless_one_has_its_own() {
+    let two_drugs = plan(vec![
+        line("doxorubicin", DoseBasis::MgPerM2(dec!(50))),
+        line("cyclophosphamide", DoseBasis::MgPerM2(dec!(500))),
+    ]);
+    let options = CourseOptions {
+        modifications: vec![
+            DrugModification {
+                drug: "all".into(),
+                modification: Modification { percent: dec!(80), reason: "frailty".into() },
+            },
+            DrugModification {
+                drug: "Doxorubicin".into(),
+                modification: Modification { percent: dec!(50), reason: "cardiac function".into() },
+            },
+        ],
+        ..Default::default()
+    };
+    let doses = course(&two_drugs, &two_square_metres(), &options).expect("calculable");
+    assert_eq!(doses.drugs[0].dose.final_dose, dec!(50), "doxorubicin's own 50% of 100 mg");
+    assert_eq!(doses.drugs[1].dose.final_dose, dec!(800), "80% of 1000 mg for every other drug");
+}

@@ -2,6 +2,8 @@
 //! signature), its fitness for signing in (not a CA, digitalSignature allowed, no
 //! SHA-1, no RSA below 2048 bits), whether the site's CRL revokes it, and its user id.
 
+use std::path::Path;
+
 use ::time::OffsetDateTime;
 use x509_parser::oid_registry::Oid;
 use x509_parser::prelude::*;
@@ -26,6 +28,27 @@ impl Trust {
     /// Reads a PEM or DER CA certificate.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, IdentityError> {
         Self::from_der(der_of(bytes))
+    }
+
+    /// The site's trust from its files: the issuing CA's certificate and, where the
+    /// site names one, its revocation list (each PEM or DER). The one place both the
+    /// app and `cws` read them.
+    pub fn from_files(ca: &Path, revocation_list: Option<&Path>) -> Result<Self, IdentityError> {
+        let read = |what: &str, path: &Path| {
+            std::fs::read(path).map_err(|e| {
+                IdentityError::TrustUnusable(format!("the {what} {} cannot be read: {e}", path.display()))
+            })
+        };
+        let trust = Self::from_pem_or_der(&read("card CA", ca)?).map_err(|e| {
+            IdentityError::TrustUnusable(format!("the card CA {} is not usable: {e}", ca.display()))
+        })?;
+        let Some(crl) = revocation_list else { return Ok(trust) };
+        trust.with_revocation_list(&read("card revocation list", crl)?).map_err(|e| {
+            IdentityError::TrustUnusable(format!(
+                "the card revocation list {} is not usable: {e}",
+                crl.display()
+            ))
+        })
     }
 
     /// Adds the CA's certificate revocation list (PEM or DER). It must be issued
@@ -231,8 +254,9 @@ fn holder_of(cert: &X509Certificate<'_>) -> Result<Holder, IdentityError> {
         .iter_by_oid(&uid)
         .next()
         .and_then(|attribute| attribute.as_str().ok())
-        .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(session::UserId::parse)
         .ok_or(IdentityError::NoUserId)?
+        .as_str()
         .to_owned();
     let common_name = cert
         .subject()

@@ -32,6 +32,8 @@ pub enum IdentityError {
         "the site's certificate revocation list was due to be replaced on {0} and has not been; ask the IT service desk to update it"
     )]
     RevocationListOutOfDate(String),
+    #[error("{0}")]
+    TrustUnusable(String),
     #[error("the site's certificate revocation list cannot be used: {0}")]
     RevocationListUnusable(String),
     #[error("the card's certificate carries no 12-digit NHS user id")]

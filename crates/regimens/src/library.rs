@@ -183,4 +183,11 @@ mod tests {
         let error = parse("R-CHOP-21.json", &text).expect_err("vincristine is dosed in mg");
         assert!(error.field.ends_with(".cap_iu"), "{error}");
     }
+
+    #[test]
+    fn only_regimens_dosed_by_auc_need_renal_function() {
+        let library = RegimenLibrary::shipped().expect("shipped regimens are valid");
+        assert!(library.find("CARBOPLATIN-PACLITAXEL").expect("ships").needs_renal_function());
+        assert!(!library.find("R-CHOP-21").expect("ships").needs_renal_function());
+    }
 }

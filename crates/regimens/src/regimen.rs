@@ -144,6 +144,12 @@ impl Regimen {
         })
     }
 
+    /// Whether a drug is dosed by AUC, so a calculation needs renal function
+    /// (a measured GFR, an eGFR, or the Cockcroft–Gault inputs).
+    pub fn needs_renal_function(&self) -> bool {
+        self.drugs.iter().any(|d| matches!(d.dose, DoseBasis::Auc(_)))
+    }
+
     /// What the dose engine needs of this regimen.
     pub fn plan(&self) -> CoursePlan {
         CoursePlan {

@@ -7,8 +7,9 @@ use std::hint::black_box;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
+use patients::PatientQuery;
 use patients::{NewPatient, NhsNumber, NhsNumberPolicy, Sex};
-use store::{Actor, PatientQuery, Store, StoreKey};
+use store::{Actor, Store, StoreKey};
 
 const PATIENTS: usize = 1_000_000;
 const FAMILY_NAMES: [&str; 8] = [

@@ -19,5 +19,5 @@ pub use connection::{Store, default_path};
 pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};
 pub use maintenance::StoreStatus;
-pub use patients::{PatientQuery, PatientSummary};
+pub use patients::PatientSummary;
 pub use users::{EnrolledRole, EnrolledUser};

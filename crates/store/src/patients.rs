@@ -1,68 +1,21 @@
 //! The patient index: add, find and read patients, each act audited.
 
 use chrono::{NaiveDate, Utc};
-use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientRecord, Sex};
+use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientQuery, PatientRecord, Sex};
 use serde::Serialize;
 
 use crate::audit::{Actor, Event, append};
 use crate::error::database;
 use crate::{Store, StoreError};
 
-/// What a search looks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatientQuery {
-    NhsNumber(NhsNumber),
-    Mrn(String),
-    /// Family name beginning, any case, optionally with the date of birth.
-    NamePrefix {
-        prefix: String,
-        date_of_birth: Option<NaiveDate>,
-    },
-}
-
-impl PatientQuery {
-    /// Reads search text: ten digits are an NHS number (and must be a valid
-    /// one), text with a digit is a hospital number, anything else a name.
-    pub fn parse(
-        text: &str,
-        date_of_birth: Option<NaiveDate>,
-        policy: NhsNumberPolicy,
-    ) -> Result<Self, StoreError> {
-        let trimmed = text.trim();
-        let digits_and_spaces =
-            !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit() || c == ' ');
-        if digits_and_spaces && trimmed.chars().filter(char::is_ascii_digit).count() == 10 {
-            return NhsNumber::parse(trimmed, policy)
-                .map(Self::NhsNumber)
-                .map_err(|e| StoreError::Invalid { field: "nhs_number".into(), reason: e.to_string() });
-        }
-        if trimmed.chars().any(|c| c.is_ascii_digit()) {
-            if !trimmed.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(StoreError::Invalid {
-                    field: "query".into(),
-                    reason: "a hospital number has letters and digits only".into(),
-                });
-            }
-            return Ok(Self::Mrn(trimmed.to_uppercase()));
-        }
-        if trimmed.chars().count() < 2 {
-            return Err(StoreError::Invalid {
-                field: "query".into(),
-                reason: "type at least two letters of the family name".into(),
-            });
-        }
-        Ok(Self::NamePrefix { prefix: trimmed.to_uppercase(), date_of_birth })
-    }
-
-    fn audit_action(&self) -> &'static str {
-        match self {
-            Self::NhsNumber(_) => "patient.search.nhs_number",
-            Self::Mrn(_) => "patient.search.mrn",
-            Self::NamePrefix { .. } => "patient.search.name",
-        }
+/// The audit action a search is recorded under.
+fn search_action(query: &PatientQuery) -> &'static str {
+    match query {
+        PatientQuery::NhsNumber(_) => "patient.search.nhs_number",
+        PatientQuery::Mrn(_) => "patient.search.mrn",
+        PatientQuery::NamePrefix { .. } => "patient.search.name",
     }
 }
-
 /// One search result: enough to pick the right patient, no more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PatientSummary {
@@ -225,7 +178,7 @@ impl Store {
         let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
         self.audit_alone(
             actor,
-            Event { action: query.audit_action(), patient_id: None, record_ids: &ids, outcome: "ok" },
+            Event { action: search_action(query), patient_id: None, record_ids: &ids, outcome: "ok" },
         )
         .await?;
         Ok(records.into_iter().map(summary).collect())

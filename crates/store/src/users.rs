@@ -62,7 +62,7 @@ impl Store {
     pub async fn enrol_user(&self, actor: &Actor, user: &EnrolledUser) -> Result<(), StoreError> {
         let invalid =
             |field: &str, reason: &str| StoreError::Invalid { field: field.into(), reason: reason.into() };
-        if user.user_id.len() != 12 || !user.user_id.bytes().all(|b| b.is_ascii_digit()) {
+        if session::UserId::parse(&user.user_id).is_none() {
             return Err(invalid("user_id", "an NHS user id has 12 digits"));
         }
         if !user

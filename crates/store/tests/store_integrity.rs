@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
+use patients::PatientQuery;
 use patients::{NewPatient, NhsNumber, NhsNumberPolicy, Sex};
 use sqlx::{ConnectOptions, Connection, Row};
-use store::{Actor, AuditVerdict, PatientQuery, Store, StoreError, StoreKey};
+use store::{Actor, AuditVerdict, Store, StoreError, StoreKey};
 
 fn actor() -> Actor {
     Actor { user: "test:pharmacist".into(), workstation: "test-workstation".into() }

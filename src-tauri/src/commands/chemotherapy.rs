@@ -38,10 +38,7 @@ pub fn list_regimens(state: State<'_, AppState>) -> Result<Vec<RegimenSummary>, 
             version: r.version.clone(),
             name: r.name.clone(),
             status: r.status,
-            needs_renal_function: r
-                .drugs
-                .iter()
-                .any(|d| matches!(d.dose, dosing::pipeline::DoseBasis::Auc(_))),
+            needs_renal_function: r.needs_renal_function(),
         })
         .collect())
 }

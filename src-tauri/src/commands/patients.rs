@@ -3,10 +3,11 @@
 //! while the store answered.
 
 use chrono::NaiveDate;
+use patients::PatientQuery;
 use patients::PatientRecord;
 use serde::Serialize;
 use session::Permission;
-use store::{PatientQuery, PatientSummary};
+use store::PatientSummary;
 use tauri::State;
 
 use crate::error::{CommandError, ErrorCode};
@@ -40,7 +41,9 @@ pub struct PatientView {
     pub mrn: Option<String>,
     pub address: Option<String>,
     pub postcode: Option<String>,
-    pub gp_practice: Option<String>,
+    /// The registered practice's ODS code; the UI shows it with the name.
+    pub gp_practice_code: Option<String>,
+    pub gp_practice_name: Option<String>,
 }
 
 fn view_id(id: i64) -> Result<u32, CommandError> {
@@ -71,10 +74,8 @@ fn patient_view(record: PatientRecord) -> Result<PatientView, CommandError> {
         mrn: d.mrn.clone(),
         address: d.address.clone(),
         postcode: d.postcode.clone(),
-        gp_practice: d.gp_practice.as_ref().map(|g| match &g.name {
-            Some(name) => format!("{name} ({})", g.ods_code),
-            None => g.ods_code.clone(),
-        }),
+        gp_practice_code: d.gp_practice.as_ref().map(|g| g.ods_code.clone()),
+        gp_practice_name: d.gp_practice.as_ref().and_then(|g| g.name.clone()),
     })
 }
 

@@ -154,7 +154,9 @@ export type PatientView = {
 	mrn: string | null,
 	address: string | null,
 	postcode: string | null,
-	gp_practice: string | null,
+	/**  The registered practice's ODS code; the UI shows it with the name. */
+	gp_practice_code: string | null,
+	gp_practice_name: string | null,
 };
 
 export type RegimenStatus = 

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { formatAge, formatDate, formatDateTime, formatNhsNumber, formatPersonName, parseDate } from "./format";
+import {
+  formatAge,
+  formatDate,
+  formatDateTime,
+  formatGpPractice,
+  formatNhsNumber,
+  formatPersonName,
+  parseDate,
+} from "./format";
 
 describe("NHS number", () => {
   it("is shown 3-3-4 with single spaces", () => {
@@ -59,5 +67,13 @@ describe("typed dates", () => {
   it("refuses dates that do not exist", () => {
     expect(parseDate("31-Feb-2000")).toBeNull();
     expect(parseDate("yesterday")).toBeNull();
+  });
+});
+
+describe("GP practice", () => {
+  it("shows the name with its ODS code, the code alone, or says none is recorded", () => {
+    expect(formatGpPractice("Y01234", "Riverside Surgery")).toBe("Riverside Surgery (Y01234)");
+    expect(formatGpPractice("Y01234", null)).toBe("Y01234");
+    expect(formatGpPractice(null, null)).toBe("Not recorded");
   });
 });

@@ -69,3 +69,9 @@ export function parseDate(text: string): string | null {
   const real = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
   return real ? `${year}-${pad2(month)}-${pad2(day)}` : null;
 }
+
+/** A registered GP practice: `Riverside Surgery (Y01234)`, its ODS code alone when no name is held. */
+export function formatGpPractice(code: string | null | undefined, name: string | null | undefined): string {
+  if (!code) return "Not recorded";
+  return name ? `${name} (${code})` : code;
+}

@@ -11,7 +11,8 @@ const patient = {
   mrn: null,
   address: null,
   postcode: null,
-  gp_practice: null,
+  gp_practice_code: null,
+  gp_practice_name: null,
 };
 
 describe("patient banner", () => {
