@@ -18,14 +18,16 @@ export PATH := $(CARGO_BIN):$(PATH)
 # D-Bus with GNOME Keyring, where the store keeps its key, SoftHSM2 with
 # OpenSC's tools for PKCS#11 smart cards, and pcsc-lite with vsmartcard's
 # virtual reader for PC/SC card events (unshare and mount give the test pcscd
-# its own /run/pcscd).
+# its own /run/pcscd), and PostgreSQL 15, each test run on its own private
+# cluster (util-linux's runuser runs it as postgres when the tests run as root).
 APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
 	python3 python3-mpmath \
 	dbus dbus-bin dbus-daemon gnome-keyring \
 	softhsm2 opensc \
-	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount
+	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
+	postgresql postgresql-client
 
 NODE_MIN_MAJOR := 20
 
