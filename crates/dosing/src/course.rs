@@ -420,6 +420,7 @@ mod tests {
         assert_eq!(day_text(&[1, 8, 15]), "D1, D8, D15");
         assert_eq!(day_text(&[1, 2, 3, 4, 5]), "D1–D5");
         assert_eq!(day_text(&[1, 15]), "D1, D15");
+        assert_eq!(day_text(&[1, 2]), "D1, D2", "two days are listed, not written as a run");
     }
 
     #[test]

@@ -383,3 +383,44 @@ fn a_modification_for_all_drugs_applies_to_each_unless_one_has_its_own() {
     assert_eq!(doses.drugs[0].dose.final_dose, dec!(50), "doxorubicin's own 50% of 100 mg");
     assert_eq!(doses.drugs[1].dose.final_dose, dec!(800), "80% of 1000 mg for every other drug");
 }
+
+#[test]
+fn a_capped_dose_that_is_then_reduced_is_still_marked_capped() {
+    let doses =
+        course(&vincristine(), &two_square_metres(), &reduce("vincristine", dec!(50))).expect("calculable");
+    assert!(only_dose(&doses).capped, "the 2.8 mg was capped before the reduction");
+    assert!(only_dose(&doses).modified);
+}
+
+#[test]
+fn a_dose_exactly_at_the_cap_is_not_reported_as_capped() {
+    let at_cap =
+        plan(vec![PlannedDrug { cap: Some(dec!(2)), ..line("vincristine", DoseBasis::MgPerM2(dec!(1))) }]);
+    let doses = course(&at_cap, &two_square_metres(), &CourseOptions::default()).expect("calculable");
+    assert_eq!(only_dose(&doses).final_dose, dec!(2));
+    assert!(!only_dose(&doses).capped);
+    assert!(!only_dose(&doses).steps.has(StepKind::Cap));
+}
+
+#[test]
+fn a_dose_per_square_metre_is_the_dose_times_the_bsa() {
+    let rituximab = plan(vec![line("rituximab", DoseBasis::MgPerM2(dec!(375)))]);
+    let doses = course(&rituximab, &two_square_metres(), &CourseOptions::default()).expect("calculable");
+    assert_eq!(only_dose(&doses).calculated_dose, dec!(750));
+    assert_eq!(only_dose(&doses).basis.describe(), "375 mg/m²");
+}
+
+#[test]
+fn the_calvert_maximum_binds_even_under_a_higher_regimen_cap() {
+    let renal = measured_gfr(MillilitresPerMinute::new(dec!(140)));
+    let request = DrugRequest {
+        drug: "carboplatin",
+        field: "drugs[0]".into(),
+        basis: DoseBasis::Auc(dec!(5.03)),
+        regimen_cap: Some(dec!(2000)),
+        modification: None,
+    };
+    let dose = dose_drug(&request, &PatientBasis { bsa: None, weight: None, renal: Some(&renal) }, &policy())
+        .expect("calculable");
+    assert_eq!(dose.final_dose, dec!(750), "not 755 mg, which passes AUC × 150 = 754.5 mg");
+}

@@ -42,7 +42,9 @@ impl Postgres {
     pub fn start_or_skip(test: &str) -> Option<Self> {
         match Self::start() {
             Ok(server) => Some(server),
-            Err(why) if std::env::var_os("CI").is_some() => panic!("{test}: PostgreSQL must run under CI: {why}"),
+            Err(why) if std::env::var_os("CI").is_some() => {
+                panic!("{test}: PostgreSQL must run under CI: {why}")
+            }
             Err(why) => {
                 eprintln!("SKIPPED {test}: {why}");
                 None
@@ -132,7 +134,8 @@ mod tests {
 
     #[test]
     fn a_private_server_starts_answers_on_loopback_and_goes_on_drop() {
-        let Some(server) = Postgres::start_or_skip("a_private_server_starts_answers_on_loopback_and_goes_on_drop")
+        let Some(server) =
+            Postgres::start_or_skip("a_private_server_starts_answers_on_loopback_and_goes_on_drop")
         else {
             return;
         };
