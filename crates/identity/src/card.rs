@@ -4,20 +4,16 @@ use std::path::Path;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as Pkcs11Error, RvError};
-use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, AttributeType, ObjectClass};
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::session::{Session, UserType};
 use cryptoki::slot::Slot;
 use cryptoki::types::AuthPin;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::ecdsa::{Signature, VerifyingKey};
-use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::IdentityError;
-use crate::certificate::{CardKey, Trust, check};
+use crate::certificate::{CardKey, Holder, Trust, check};
+use crate::signing::{sign_on_card, verifies};
 
 /// A token in a reader, as the sign-in screen lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,10 +112,7 @@ impl CardReader {
         trust: &Trust,
         now: OffsetDateTime,
     ) -> Result<CardLogin, IdentityError> {
-        let (slot, _) = self
-            .slot_where(|c| c.serial == serial)
-            .map_err(|_| IdentityError::CardNotFound(serial.to_owned()))?;
-        self.login_in(slot, pin, trust, now)
+        self.login_in(self.slot_of(serial)?, pin, trust, now)
     }
 
     /// The whole login on the card given by serial or by a label no other card present has.
@@ -141,6 +134,29 @@ impl CardReader {
         trust: &Trust,
         now: OffsetDateTime,
     ) -> Result<CardLogin, IdentityError> {
+        let (serial, holder, ()) =
+            self.with_logged_in_card(slot, pin, trust, now, |session, key, holder| {
+                prove_key(session, key, &holder.public_key)
+            })?;
+        Ok(CardLogin {
+            user_id: holder.user_id,
+            common_name: holder.common_name,
+            card_serial: serial,
+            certificate_serial: holder.serial,
+            key_sha256: holder.key_sha256,
+        })
+    }
+
+    /// Checks the card's certificate, logs in with the PIN, runs `work` with the
+    /// card's private key, and logs out whatever happened. The one place a PIN is used.
+    pub(crate) fn with_logged_in_card<T>(
+        &self,
+        slot: Slot,
+        pin: &Zeroizing<String>,
+        trust: &Trust,
+        now: OffsetDateTime,
+        work: impl FnOnce(&Session, ObjectHandle, &Holder) -> Result<T, IdentityError>,
+    ) -> Result<(String, Holder, T), IdentityError> {
         let info = self.pkcs11.get_token_info(slot)?;
         let serial = info.serial_number().trim().to_owned();
         // A locked card is named at once; trying its PIN again gains nothing.
@@ -154,16 +170,16 @@ impl CardReader {
         if let Err(error) = session.login(UserType::User, Some(&pin)) {
             return Err(self.pin_error(slot, error));
         }
-        let proved = prove_key(&session, &key_id, &holder.public_key);
+        let done = private_key(&session, &key_id).and_then(|key| work(&session, key, &holder));
         let _ = session.logout();
-        proved?;
-        Ok(CardLogin {
-            user_id: holder.user_id,
-            common_name: holder.common_name,
-            card_serial: serial,
-            certificate_serial: holder.serial,
-            key_sha256: holder.key_sha256,
-        })
+        Ok((serial, holder, done?))
+    }
+
+    /// The slot of the card with this serial.
+    pub(crate) fn slot_of(&self, serial: &str) -> Result<Slot, IdentityError> {
+        self.slot_where(|c| c.serial == serial)
+            .map(|(slot, _)| slot)
+            .map_err(|_| IdentityError::CardNotFound(serial.to_owned()))
     }
 
     fn pin_error(&self, slot: Slot, error: Pkcs11Error) -> IdentityError {
@@ -218,30 +234,21 @@ fn certificate_on(session: &Session) -> Result<(Vec<u8>, Vec<u8>), IdentityError
     Ok((value.ok_or(IdentityError::CertificateMissing)?, id))
 }
 
-/// Signs a fresh random challenge on the card and checks it with the certificate's key:
-/// RSA PKCS#1 v1.5 with SHA-256 (NHS cards) or ECDSA P-256 over SHA-256.
-fn prove_key(session: &Session, key_id: &[u8], public_key: &CardKey) -> Result<(), IdentityError> {
-    let key = *session
+/// The private key beside the certificate (the same PKCS#11 id).
+fn private_key(session: &Session, key_id: &[u8]) -> Result<ObjectHandle, IdentityError> {
+    session
         .find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY), Attribute::Id(key_id.to_vec())])?
         .first()
-        .ok_or(IdentityError::KeyProofFailed)?;
+        .copied()
+        .ok_or(IdentityError::KeyProofFailed)
+}
+
+/// Signs a fresh random challenge on the card and checks it with the certificate's key.
+fn prove_key(session: &Session, key: ObjectHandle, public_key: &CardKey) -> Result<(), IdentityError> {
     let mut challenge = [0u8; 32];
     getrandom::fill(&mut challenge).map_err(|e| IdentityError::Pkcs11(e.to_string()))?;
-    let verified = match public_key {
-        CardKey::Rsa(pkcs1) => {
-            let signature = session.sign(&Mechanism::Sha256RsaPkcs, key, &challenge)?;
-            UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, pkcs1).verify(&challenge, &signature).is_ok()
-        }
-        CardKey::EcP256(sec1) => {
-            let digest = Sha256::digest(challenge);
-            let signature = session.sign(&Mechanism::Ecdsa, key, &digest)?;
-            let verifying_key =
-                VerifyingKey::from_sec1_bytes(sec1).map_err(|_| IdentityError::KeyProofFailed)?;
-            Signature::from_slice(&signature)
-                .is_ok_and(|signature| verifying_key.verify_prehash(&digest, &signature).is_ok())
-        }
-    };
-    verified.then_some(()).ok_or(IdentityError::KeyProofFailed)
+    let signature = sign_on_card(session, key, public_key, &challenge)?;
+    verifies(public_key, &challenge, &signature).then_some(()).ok_or(IdentityError::KeyProofFailed)
 }
 
 #[cfg(test)]

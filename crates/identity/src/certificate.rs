@@ -135,6 +135,8 @@ pub(crate) struct Holder {
     pub serial: String,
     /// `key_fingerprint` of the certificate.
     pub key_sha256: String,
+    /// The certificate itself, DER.
+    pub certificate_der: Vec<u8>,
     /// The subject public key, for checking the card's signature.
     pub public_key: CardKey,
 }
@@ -270,6 +272,7 @@ fn holder_of(cert: &X509Certificate<'_>) -> Result<Holder, IdentityError> {
         common_name,
         serial: cert.raw_serial_as_string(),
         key_sha256: key_fingerprint(cert),
+        certificate_der: cert.as_ref().to_vec(),
         public_key: card_key(cert.public_key())?,
     })
 }

@@ -38,6 +38,10 @@ pub enum IdentityError {
     RevocationListUnusable(String),
     #[error("the card's certificate carries no 12-digit NHS user id")]
     NoUserId,
+    #[error(
+        "the document's signature does not match it: the document or its signature has been changed since it was signed"
+    )]
+    DocumentSignatureInvalid,
     #[error("the card could not prove it holds the certificate's key")]
     KeyProofFailed,
     #[error(
