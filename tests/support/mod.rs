@@ -277,7 +277,7 @@ impl RunningApp {
 
     /// Pulls a demonstration card out of its reader.
     pub fn remove_card(&self, label: &str) {
-        let tokens = identity::softhsm::SoftHsmTokens::create(&cards_folder(self.profile.path()))
+        let tokens = demo_cards::softhsm::SoftHsmTokens::create(&cards_folder(self.profile.path()))
             .expect("the card folder");
         tokens.remove_card(label).expect("card removed");
     }
@@ -336,7 +336,7 @@ fn card_environment(profile: &Path) -> Vec<(String, String)> {
     let folder = cards_folder(profile);
     vec![
         ("SOFTHSM2_CONF".into(), folder.join("softhsm2.conf").to_string_lossy().into_owned()),
-        ("CWS_PKCS11_MODULE".into(), identity::softhsm::SOFTHSM_MODULE.into()),
+        ("CWS_PKCS11_MODULE".into(), demo_cards::softhsm::SOFTHSM_MODULE.into()),
         ("CWS_CARD_CA".into(), folder.join("demo-ca.pem").to_string_lossy().into_owned()),
     ]
 }

@@ -124,8 +124,8 @@ pub fn demo_folder(store_path: &std::path::Path) -> PathBuf {
 }
 
 fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> Result<(), Failure> {
-    use identity::demo_ca::DemoCa;
-    use identity::softhsm::{SOFTHSM_MODULE, SoftHsmTokens};
+    use demo_cards::DemoCa;
+    use demo_cards::{SOFTHSM_MODULE, SoftHsmTokens};
 
     let folder = folder.unwrap_or_else(|| demo_folder(&store_path));
     let ca_file = folder.join("demo-ca.pem");

@@ -85,6 +85,12 @@ impl From<patients::PatientError> for Failure {
     }
 }
 
+impl From<demo_cards::DemoCardError> for Failure {
+    fn from(error: demo_cards::DemoCardError) -> Self {
+        Self::Other(error.into())
+    }
+}
+
 impl From<identity::IdentityError> for Failure {
     fn from(error: identity::IdentityError) -> Self {
         if error.is_user_fixable() { Self::Input(error.to_string()) } else { Self::Other(error.into()) }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use identity::demo_ca::DemoCa;
+use demo_cards::DemoCa;
 use test_services::SoftHsm;
 use time::{Duration, OffsetDateTime};
 
@@ -159,7 +159,7 @@ fn a_card_whose_key_does_not_match_its_certificate_is_refused() {
 }
 
 /// An RSA-2048 card, as NHS smartcards hold, for user 555000000001.
-fn rsa_card(cards: &Cards) -> identity::demo_ca::IssuedCard {
+fn rsa_card(cards: &Cards) -> demo_cards::demo_ca::IssuedCard {
     let now = OffsetDateTime::now_utc();
     let (from, to) = (now - Duration::days(1), now + Duration::days(30));
     cards.ca.issue_rsa("555000000001", "ONCOLOGY, Olive", from, to).expect("issued")

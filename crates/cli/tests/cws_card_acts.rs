@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use identity::demo_ca::DemoCa;
+use demo_cards::DemoCa;
 use test_services::{KeyringSession, SoftHsm};
 use time::{Duration, OffsetDateTime};
 

@@ -6,8 +6,8 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use identity::demo_ca::DemoCa;
-use identity::softhsm::{SOFTHSM_MODULE, SoftHsmTokens};
+use demo_cards::DemoCa;
+use demo_cards::{SOFTHSM_MODULE, SoftHsmTokens};
 use identity::{CardReader, Trust};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;

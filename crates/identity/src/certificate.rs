@@ -284,7 +284,7 @@ mod tests {
     use ::time::Duration;
 
     use super::*;
-    use crate::demo_ca::{CardProfile, DemoCa};
+    use demo_cards::{CardProfile, DemoCa};
 
     const CA_NAME: &str = "Test Trust Issuing CA";
     const USER: &str = "555000000001";

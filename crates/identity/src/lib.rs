@@ -12,12 +12,10 @@
 
 mod card;
 mod certificate;
-pub mod demo_ca;
 mod document;
 mod error;
 pub mod readers;
 mod signing;
-pub mod softhsm;
 
 pub use card::{CardInfo, CardLogin, CardReader};
 

@@ -3,8 +3,8 @@
 //! and every change to what was signed refused. One test, so the token
 //! configuration in the environment is set before anything else runs.
 
-use identity::demo_ca::DemoCa;
-use identity::softhsm::{SOFTHSM_MODULE, SoftHsmTokens};
+use demo_cards::DemoCa;
+use demo_cards::{SOFTHSM_MODULE, SoftHsmTokens};
 use identity::{CardReader, IdentityError, SignatureAlgorithm, Trust, verify_document};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;

@@ -1,7 +1,7 @@
 //! SoftHSM2 tokens standing in for smart cards, in a private folder removed on drop.
 
-pub use identity::softhsm::SOFTHSM_MODULE;
-use identity::softhsm::SoftHsmTokens;
+pub use demo_cards::softhsm::SOFTHSM_MODULE;
+use demo_cards::softhsm::SoftHsmTokens;
 
 pub struct SoftHsm {
     tokens: SoftHsmTokens,

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::IdentityError;
+use crate::DemoCardError;
 
 /// Debian's SoftHSM2 PKCS#11 module (package softhsm2).
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
@@ -17,8 +17,8 @@ pub struct SoftHsmTokens {
 
 impl SoftHsmTokens {
     /// Prepares `folder` with a configuration (`softhsm2.conf`) and a token folder.
-    pub fn create(folder: &Path) -> Result<Self, IdentityError> {
-        let io = |e: std::io::Error| IdentityError::Pkcs11(format!("{}: {e}", folder.display()));
+    pub fn create(folder: &Path) -> Result<Self, DemoCardError> {
+        let io = |e: std::io::Error| DemoCardError(format!("{}: {e}", folder.display()));
         std::fs::create_dir_all(folder.join("tokens")).map_err(io)?;
         let config = format!(
             "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = true\n",
@@ -40,7 +40,7 @@ impl SoftHsmTokens {
         pin: &str,
         key_pem: &str,
         cert_der: &[u8],
-    ) -> Result<(), IdentityError> {
+    ) -> Result<(), DemoCardError> {
         let initialised = self.run(
             "softhsm2-util",
             &["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", pin],
@@ -50,11 +50,11 @@ impl SoftHsmTokens {
             .split_whitespace()
             .last()
             .filter(|word| word.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| IdentityError::Pkcs11(format!("softhsm2-util named no slot: {initialised}")))?
+            .ok_or_else(|| DemoCardError(format!("softhsm2-util named no slot: {initialised}")))?
             .to_owned();
         let key = self.folder.join(format!("{label}.key.pem"));
         let cert = self.folder.join(format!("{label}.cert.der"));
-        let io = |e: std::io::Error| IdentityError::Pkcs11(e.to_string());
+        let io = |e: std::io::Error| DemoCardError(e.to_string());
         std::fs::write(&key, key_pem).map_err(io)?;
         std::fs::write(&cert, cert_der).map_err(io)?;
         let key_path = key.to_string_lossy().into_owned();
@@ -87,18 +87,18 @@ impl SoftHsmTokens {
     }
 
     /// Takes the card out of its reader.
-    pub fn remove_card(&self, label: &str) -> Result<(), IdentityError> {
+    pub fn remove_card(&self, label: &str) -> Result<(), DemoCardError> {
         self.run("softhsm2-util", &["--delete-token", "--token", label]).map(drop)
     }
 
     /// Runs a SoftHSM2 or OpenSC tool, returning what it printed.
-    fn run(&self, program: &str, args: &[&str]) -> Result<String, IdentityError> {
+    fn run(&self, program: &str, args: &[&str]) -> Result<String, DemoCardError> {
         let output =
             Command::new(program).args(args).env("SOFTHSM2_CONF", self.config()).output().map_err(|e| {
-                IdentityError::Pkcs11(format!("{program} (from the softhsm2 and opensc packages): {e}"))
+                DemoCardError(format!("{program} (from the softhsm2 and opensc packages): {e}"))
             })?;
         if !output.status.success() {
-            return Err(IdentityError::Pkcs11(format!(
+            return Err(DemoCardError(format!(
                 "{program} failed: {}",
                 String::from_utf8_lossy(&output.stderr).trim()
             )));

@@ -9,7 +9,7 @@ use rcgen::{
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::IdentityError;
+use crate::DemoCardError;
 
 const UID_OID: [u64; 7] = [0, 9, 2342, 19200300, 100, 1, 1];
 
@@ -40,12 +40,12 @@ pub struct IssuedCard {
     pub cert_der: Vec<u8>,
 }
 
-fn failed(error: rcgen::Error) -> IdentityError {
-    IdentityError::Pkcs11(format!("the demonstration CA failed: {error}"))
+fn failed(error: rcgen::Error) -> DemoCardError {
+    DemoCardError(format!("the demonstration CA failed: {error}"))
 }
 
 impl DemoCa {
-    pub fn new(name: &str) -> Result<Self, IdentityError> {
+    pub fn new(name: &str) -> Result<Self, DemoCardError> {
         let key = KeyPair::generate().map_err(failed)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -73,7 +73,7 @@ impl DemoCa {
         common_name: &str,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
-    ) -> Result<IssuedCard, IdentityError> {
+    ) -> Result<IssuedCard, DemoCardError> {
         self.issue_with(user_id, common_name, not_before, not_after, CardProfile::default())
     }
 
@@ -85,7 +85,7 @@ impl DemoCa {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
         profile: CardProfile,
-    ) -> Result<IssuedCard, IdentityError> {
+    ) -> Result<IssuedCard, DemoCardError> {
         let key = KeyPair::generate().map_err(failed)?;
         self.certify(key, user_id, common_name, (not_before, not_after), profile)
     }
@@ -101,12 +101,12 @@ impl DemoCa {
         revoked_certificates: &[&[u8]],
         this_update: OffsetDateTime,
         next_update: OffsetDateTime,
-    ) -> Result<Vec<u8>, IdentityError> {
+    ) -> Result<Vec<u8>, DemoCardError> {
         let revoked_certs = revoked_certificates
             .iter()
             .map(|der| {
-                let (_, cert) = x509_parser::parse_x509_certificate(der)
-                    .map_err(|e| IdentityError::CertificateUnreadable(e.to_string()))?;
+                let (_, cert) =
+                    x509_parser::parse_x509_certificate(der).map_err(|e| DemoCardError(e.to_string()))?;
                 Ok(RevokedCertParams {
                     serial_number: SerialNumber::from_slice(cert.raw_serial()),
                     revocation_time: this_update,
@@ -114,7 +114,7 @@ impl DemoCa {
                     invalidity_date: None,
                 })
             })
-            .collect::<Result<Vec<_>, IdentityError>>()?;
+            .collect::<Result<Vec<_>, DemoCardError>>()?;
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
@@ -134,20 +134,19 @@ impl DemoCa {
         common_name: &str,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
-    ) -> Result<IssuedCard, IdentityError> {
+    ) -> Result<IssuedCard, DemoCardError> {
         let output = std::process::Command::new("openssl")
             .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
             .output()
-            .map_err(|e| IdentityError::Pkcs11(format!("openssl (package openssl): {e}")))?;
+            .map_err(|e| DemoCardError(format!("openssl (package openssl): {e}")))?;
         if !output.status.success() {
-            return Err(IdentityError::Pkcs11(format!(
+            return Err(DemoCardError(format!(
                 "openssl could not make an RSA key: {}",
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
         let key_pem = Zeroizing::new(
-            String::from_utf8(output.stdout)
-                .map_err(|_| IdentityError::Pkcs11("openssl wrote no PEM".into()))?,
+            String::from_utf8(output.stdout).map_err(|_| DemoCardError("openssl wrote no PEM".into()))?,
         );
         self.issue_for_key(&key_pem, user_id, common_name, not_before, not_after)
     }
@@ -160,7 +159,7 @@ impl DemoCa {
         common_name: &str,
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
-    ) -> Result<IssuedCard, IdentityError> {
+    ) -> Result<IssuedCard, DemoCardError> {
         let key = KeyPair::from_pem(key_pem).map_err(failed)?;
         self.certify(key, user_id, common_name, (not_before, not_after), CardProfile::default())
     }
@@ -172,7 +171,7 @@ impl DemoCa {
         common_name: &str,
         (not_before, not_after): (OffsetDateTime, OffsetDateTime),
         profile: CardProfile,
-    ) -> Result<IssuedCard, IdentityError> {
+    ) -> Result<IssuedCard, DemoCardError> {
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, common_name);
