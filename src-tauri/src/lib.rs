@@ -4,9 +4,11 @@
 //! the error. Anything that decides something clinical lives in `crates/`.
 
 mod bindings;
+mod card_watcher;
 mod cards;
 mod commands;
 mod error;
+mod session_events;
 mod sleep_watch;
 mod state;
 mod system_log;
@@ -14,6 +16,7 @@ mod system_log;
 pub use bindings::{BINDINGS_PATH, bindings_builder, render_bindings};
 
 use state::AppState;
+use tauri::Manager;
 
 /// Starts the desktop app and blocks until its window closes.
 pub fn run() {
@@ -23,7 +26,8 @@ pub fn run() {
         .manage(AppState::load())
         .invoke_handler(builder.invoke_handler())
         .setup(|app| {
-            cards::start_watcher(app.handle().clone());
+            app.state::<AppState>().attach(app.handle().clone());
+            card_watcher::start(app.handle().clone());
             sleep_watch::start(app.handle().clone());
             Ok(())
         })

@@ -33,10 +33,10 @@ fn watch(app: &AppHandle) -> zbus::Result<()> {
     tracing::info!("the session locks whenever the machine goes to sleep");
     for signal in signals {
         let going_to_sleep: bool = signal?.body().deserialize()?;
-        let locked = going_to_sleep
-            && app.state::<AppState>().workstation.lock().is_ok_and(|mut w| w.lock(LockReason::Sleep));
+        let state = app.state::<AppState>();
+        let locked = going_to_sleep && state.workstation.lock().is_ok_and(|mut w| w.lock(LockReason::Sleep));
         if locked {
-            crate::cards::announce_lock(app, LockReason::Sleep);
+            state.session_locked(LockReason::Sleep);
         }
     }
     Ok(())

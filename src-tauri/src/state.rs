@@ -1,16 +1,20 @@
 //! State shared by every command for the life of the app.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use dosing::policy::SitePolicy;
 use patients::NhsNumberPolicy;
 use regimens::RegimenLibrary;
-use session::{Moment, Permission, RolePermissions, SessionCheck, SessionError, SessionState, Workstation};
+use session::{
+    LockReason, Moment, Permission, RolePermissions, SessionCheck, SessionError, SessionState, Workstation,
+};
 use settings::Settings;
 use store::{Actor, Store};
+use tauri::{AppHandle, Emitter};
 
 use crate::error::{CommandError, ErrorCode};
+use crate::session_events::{SESSION_CHANGED, SessionEnding};
 
 /// The regimen library and site policy, loaded once at start-up.
 pub struct DosingData {
@@ -27,6 +31,8 @@ pub struct AppState {
     nhs_number_policy: NhsNumberPolicy,
     dosing: Result<DosingData, String>,
     store: Result<Store, String>,
+    /// The running app, once it has started, to tell the UI of session changes.
+    app: OnceLock<AppHandle>,
 }
 
 impl AppState {
@@ -61,6 +67,37 @@ impl AppState {
             nhs_number_policy: settings.nhs_numbers,
             dosing,
             store,
+            app: OnceLock::new(),
+        }
+    }
+
+    /// Gives the state the running app, so session changes reach the UI.
+    pub fn attach(&self, app: AppHandle) {
+        let _ = self.app.set(app);
+    }
+
+    /// The one path by which a session locks, ends or passes to another person:
+    /// the UI is told first, so the screen blanks at once, then the change is
+    /// audited, and a lock or sign-out leaves the audit head in the system log.
+    /// `now` is the session's state after the change.
+    pub fn session_ended(&self, user_id: &str, ending: SessionEnding, now: &SessionState) {
+        if let Some(app) = self.app.get() {
+            let _ = app.emit(SESSION_CHANGED, now);
+        }
+        tauri::async_runtime::spawn(self.session_audit(
+            user_id.to_owned(),
+            ending.action(),
+            ending.outcome(),
+            ending.anchors_the_audit_head(),
+        ));
+    }
+
+    /// Rust has just locked the session on its own (the card left, idleness,
+    /// sleep): the same path as any other lock.
+    pub fn session_locked(&self, reason: LockReason) {
+        let now = self.workstation.lock().map(|w| w.state()).unwrap_or(SessionState::SignedOut);
+        if let SessionState::Locked { user, .. } = &now {
+            self.session_ended(user.user_id.as_str(), SessionEnding::Locked(reason), &now);
         }
     }
 
@@ -99,14 +136,11 @@ impl AppState {
         match check(&mut workstation, now()) {
             Ok(check) => Ok(check),
             Err(refusal) => {
-                let who = match workstation.state() {
+                let state = workstation.state();
+                let who = match &state {
                     SessionState::Locked { user, reason, .. } => {
                         if was_active {
-                            self.audit_in_background(
-                                user.user_id.as_str().to_owned(),
-                                "session.lock",
-                                format!("{reason:?}"),
-                            );
+                            self.session_ended(user.user_id.as_str(), SessionEnding::Locked(*reason), &state);
                         }
                         user.user_id.as_str().to_owned()
                     }
@@ -121,12 +155,12 @@ impl AppState {
 
     /// Audits without waiting, from code that may not block on the store.
     pub fn audit_in_background(&self, user_id: String, action: &str, outcome: String) {
-        tauri::async_runtime::spawn(self.session_audit(user_id, action.to_owned(), outcome));
+        tauri::async_runtime::spawn(self.session_audit(user_id, action.to_owned(), outcome, false));
     }
 
     /// Records a session event against a user id, and waits until it is recorded.
     pub async fn audit_session(&self, user_id: &str, action: &str, outcome: &str) {
-        self.session_audit(user_id.to_owned(), action.to_owned(), outcome.to_owned()).await;
+        self.session_audit(user_id.to_owned(), action.to_owned(), outcome.to_owned(), false).await;
     }
 
     /// The work of recording a session event, owning what it needs so it can be
@@ -136,6 +170,7 @@ impl AppState {
         user_id: String,
         action: String,
         outcome: String,
+        anchor: bool,
     ) -> impl Future<Output = ()> + Send + 'static {
         let store = self.store().ok().cloned();
         let actor = Actor { user: user_id, workstation: self.workstation_name.clone() };
@@ -144,8 +179,7 @@ impl AppState {
             if let Err(error) = store.audit_session(&actor, &action, &outcome).await {
                 tracing::error!(%error, action, "a session event could not be audited");
             }
-            // A lock or sign-out leaves the trail's head outside the store too.
-            if matches!(action.as_str(), "session.lock" | "session.logout") {
+            if anchor {
                 match store.audit_anchor().await {
                     Ok(anchor) => crate::system_log::write_anchor(&anchor),
                     Err(error) => {

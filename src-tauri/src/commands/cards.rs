@@ -7,6 +7,7 @@ use tauri::State;
 use zeroize::Zeroizing;
 
 use crate::error::{CommandError, ErrorCode};
+use crate::session_events::SessionEnding;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -94,15 +95,17 @@ pub async fn card_sign_in(
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
         workstation.present_card(holder.user, holder.permissions, &login.card_serial, crate::state::now())?
     };
-    let action = match &change {
-        SessionChange::Started => "session.login".to_owned(),
-        SessionChange::Unlocked => "session.unlock".to_owned(),
-        SessionChange::Replaced { previous_user_id } => format!("session.replace {previous_user_id}"),
-    };
-    state.audit_session(&login.user_id, &action, "ok").await;
+    let now = state.workstation.lock().map_err(|e| CommandError::internal(&e))?.state();
+    match &change {
+        SessionChange::Started => state.audit_session(&login.user_id, "session.login", "ok").await,
+        SessionChange::Unlocked => state.audit_session(&login.user_id, "session.unlock", "ok").await,
+        SessionChange::Replaced { previous_user_id } => {
+            let ending = SessionEnding::Replaced { previous_user_id: previous_user_id.clone() };
+            state.session_ended(&login.user_id, ending, &now);
+        }
+    }
     tracing::info!(?change, "card accepted");
-    let workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    Ok(workstation.state())
+    Ok(now)
 }
 
 /// Locks the screen now (the user stepping away).
@@ -110,10 +113,14 @@ pub async fn card_sign_in(
 #[specta::specta]
 pub fn lock_session(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    if workstation.lock(session::LockReason::UserLocked)
-        && let SessionState::Locked { user, .. } = workstation.state()
-    {
-        state.audit_in_background(user.user_id.as_str().to_owned(), "session.lock", "UserLocked".into());
+    let locked = workstation.lock(session::LockReason::UserLocked);
+    let now = workstation.state();
+    if locked && let SessionState::Locked { user, .. } = &now {
+        state.session_ended(
+            user.user_id.as_str(),
+            SessionEnding::Locked(session::LockReason::UserLocked),
+            &now,
+        );
     }
-    Ok(workstation.state())
+    Ok(now)
 }

@@ -6,6 +6,7 @@ use session::{SessionState, StaffUser, UserId};
 use tauri::State;
 
 use crate::error::{CommandError, ErrorCode};
+use crate::session_events::SessionEnding;
 use crate::state::AppState;
 
 /// Refuses unless this workstation offers the demonstration sign-in.
@@ -58,11 +59,16 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
 #[specta::specta]
 pub fn sign_out(state: State<'_, AppState>) -> Result<SessionState, CommandError> {
     let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-    if let SessionState::Active { user } | SessionState::Locked { user, .. } = workstation.state() {
-        state.audit_in_background(user.user_id.as_str().to_owned(), "session.logout", "ok".into());
+    let signed_in = match workstation.state() {
+        SessionState::Active { user } | SessionState::Locked { user, .. } => Some(user),
+        SessionState::SignedOut => None,
+    };
+    let now = workstation.sign_out();
+    if let Some(user) = signed_in {
+        state.session_ended(user.user_id.as_str(), SessionEnding::SignedOut, &now);
     }
     tracing::info!("signed out");
-    Ok(workstation.sign_out())
+    Ok(now)
 }
 
 #[tauri::command]
