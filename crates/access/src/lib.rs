@@ -2,6 +2,10 @@
 //! card's user id mapped to an enrolled, enabled user, whose job roles give
 //! permissions through the site's role mapping. The app and `cws` both ask here.
 
+mod proof;
+
+pub use proof::{AuditAs, CardRefusal, prove_card_holder};
+
 use std::collections::BTreeSet;
 
 use session::{JobRole, Permission, RolePermissions, StaffUser, UserId};

@@ -137,3 +137,65 @@ async fn enrolment_without_the_card_key_is_refused() {
     let refused = store.enrol_user(&administrator(), &unbound).await.expect_err("refused");
     assert!(refused.to_string().contains("certificate"), "{refused}");
 }
+
+fn login_of(user_id: &str) -> identity::CardLogin {
+    identity::CardLogin {
+        user_id: user_id.into(),
+        common_name: "TESTER, Tess (Ms)".into(),
+        card_serial: "SERIAL-1".into(),
+        certificate_serial: "01".into(),
+        key_sha256: key_of(user_id),
+    }
+}
+
+async fn refusals(store: &Store) -> Vec<(String, String, String)> {
+    let now = chrono::Utc::now();
+    store
+        .audit_entries(now - chrono::Duration::days(1), now + chrono::Duration::days(1))
+        .await
+        .expect("entries")
+        .into_iter()
+        .filter(|e| e.outcome.starts_with("refused"))
+        .map(|e| (e.actor, e.action, e.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn one_flow_proves_a_card_holder_and_audits_each_refusal_against_whom_it_knows() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = store(&folder).await;
+    store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
+    let audit = access::AuditAs { action: "user.enrol", workstation: "ws1" };
+    let mapping = RolePermissions::site_default();
+
+    let wrong_pin =
+        Err(identity::IdentityError::WrongPin { remaining: "few tries are left before the card locks" });
+    let refused = access::prove_card_holder(&store, "SERIAL-1", wrong_pin, &mapping, None, audit).await;
+    assert!(matches!(refused, Err(access::CardRefusal::Card { .. })));
+
+    let nurse = Ok(login_of("555000000003"));
+    let refused =
+        access::prove_card_holder(&store, "SERIAL-1", nurse, &mapping, Some(Permission::ManageUsers), audit)
+            .await;
+    assert!(matches!(refused, Err(access::CardRefusal::Holder { .. })));
+
+    let nurse = Ok(login_of("555000000003"));
+    let (login, holder) = access::prove_card_holder(
+        &store,
+        "SERIAL-1",
+        nurse,
+        &mapping,
+        Some(Permission::AdministerSact),
+        audit,
+    )
+    .await
+    .expect("the nurse may administer");
+    assert_eq!((login.user_id.as_str(), holder.user.user_id.as_str()), ("555000000003", "555000000003"));
+
+    let audited = refusals(&store).await;
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0].0, "card:SERIAL-1", "before a user is proven, the card is named");
+    assert!(audited[0].2.contains("PIN is wrong"), "{audited:?}");
+    assert_eq!((audited[1].0.as_str(), audited[1].1.as_str()), ("555000000003", "user.enrol"));
+    assert!(audited[1].2.contains("ManageUsers"), "{audited:?}");
+}

@@ -108,19 +108,13 @@ pub async fn card_holder_for(
     let trust = trusted_ca(settings)?;
     let pin = read_pin()?;
     let reader = CardReader::open(&settings.pkcs11_module)?;
-    let login = match reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc()) {
-        Ok(login) => login,
-        Err(error) => return Err(refuse(format!("card:{label}"), format!("card: {error}")).await?),
-    };
-    let card = access::ProvenCard { user_id: &login.user_id, key_sha256: &login.key_sha256 };
-    let permitted = match access::card_holder(store, card, &settings.roles).await {
-        Ok(holder) => holder.require(permission),
-        Err(error) => Err(error),
-    };
-    if let Err(error) = permitted {
-        return Err(refuse(login.user_id, format!("card: {error}")).await?);
-    }
-    Ok(Actor { user: login.user_id, workstation: crate::os_actor().workstation })
+    let login = reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
+    let workstation = crate::os_actor().workstation;
+    let audit = access::AuditAs { action, workstation: &workstation };
+    let (login, _) = access::prove_card_holder(store, label, login, &settings.roles, Some(permission), audit)
+        .await
+        .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
+    Ok(Actor { user: login.user_id, workstation })
 }
 
 /// Who does an administrative `action` needing `permission`: the OS account

@@ -74,23 +74,14 @@ pub async fn card_sign_in(
             reader.login_by_serial(&serial, &pin, &trust, time::OffsetDateTime::now_utc())
         })
         .map_err(card_error)?;
-    let login = match login {
-        Ok(login) => login,
-        Err(error) => {
-            state
-                .audit_session(&format!("card:{serial}"), "session.login", &format!("refused: {error}"))
-                .await;
-            return Err(card_error(error));
-        }
-    };
-    let card = access::ProvenCard { user_id: &login.user_id, key_sha256: &login.key_sha256 };
-    let holder = match access::card_holder(state.store()?, card, &state.roles).await {
-        Ok(holder) => holder,
-        Err(error) => {
-            state.audit_session(&login.user_id, "session.login", &format!("refused: {error}")).await;
-            return Err(access_error(error));
-        }
-    };
+    let audit = access::AuditAs { action: "session.login", workstation: state.workstation_name() };
+    let (login, holder) =
+        access::prove_card_holder(state.store()?, &serial, login, &state.roles, None, audit).await.map_err(
+            |refusal| match refusal {
+                access::CardRefusal::Card { error, .. } => card_error(error),
+                access::CardRefusal::Holder { error, .. } => access_error(error),
+            },
+        )?;
     let change = {
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
         workstation.present_card(holder.user, holder.permissions, &login.card_serial, crate::state::now())?
