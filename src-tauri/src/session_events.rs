@@ -4,6 +4,7 @@
 //! module's own effects (closing an image viewer, dropping a draft) belong there.
 
 use session::LockReason;
+use store::{AuditAction, RecordRef};
 
 /// The event the UI listens to for session changes it did not ask for.
 pub const SESSION_CHANGED: &str = "session-changed";
@@ -20,12 +21,20 @@ pub enum SessionEnding {
 }
 
 impl SessionEnding {
-    /// The audit action, with its stable text.
-    pub fn action(&self) -> String {
+    /// The audit action.
+    pub fn action(&self) -> AuditAction {
         match self {
-            Self::Locked(_) => "session.lock".into(),
-            Self::SignedOut => "session.logout".into(),
-            Self::Replaced { previous_user_id } => format!("session.replace {previous_user_id}"),
+            Self::Locked(_) => AuditAction::SessionLock,
+            Self::SignedOut => AuditAction::SessionLogout,
+            Self::Replaced { .. } => AuditAction::SessionReplace,
+        }
+    }
+
+    /// The records it concerns: the user whose session another card ended.
+    pub fn records(&self) -> Vec<RecordRef> {
+        match self {
+            Self::Replaced { previous_user_id } => vec![RecordRef::User(previous_user_id.clone())],
+            Self::Locked(_) | Self::SignedOut => Vec::new(),
         }
     }
 
@@ -48,16 +57,15 @@ mod tests {
 
     #[test]
     fn each_ending_has_its_stable_audit_text() {
+        let card_removed = SessionEnding::Locked(LockReason::CardRemoved);
         assert_eq!(
-            (
-                SessionEnding::Locked(LockReason::CardRemoved).action(),
-                SessionEnding::Locked(LockReason::CardRemoved).outcome()
-            ),
-            ("session.lock".to_owned(), "CardRemoved".to_owned())
+            (card_removed.action().text(), card_removed.outcome()),
+            ("session.lock", "CardRemoved".to_owned())
         );
-        assert_eq!(SessionEnding::SignedOut.action(), "session.logout");
+        assert_eq!(SessionEnding::SignedOut.action().text(), "session.logout");
         let replaced = SessionEnding::Replaced { previous_user_id: "555000000002".into() };
-        assert_eq!(replaced.action(), "session.replace 555000000002");
+        assert_eq!(replaced.action().text(), "session.replace");
+        assert_eq!(replaced.records(), vec![RecordRef::User("555000000002".into())]);
         assert!(!replaced.anchors_the_audit_head());
         assert!(SessionEnding::SignedOut.anchors_the_audit_head());
     }

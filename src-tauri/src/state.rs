@@ -10,7 +10,7 @@ use session::{
     LockReason, Moment, Permission, RolePermissions, SessionCheck, SessionError, SessionState, Workstation,
 };
 use settings::Settings;
-use store::{Actor, Store};
+use store::{Actor, AuditAction, RecordRef, Store};
 use tauri::{AppHandle, Emitter};
 
 use crate::error::{CommandError, ErrorCode};
@@ -87,6 +87,7 @@ impl AppState {
         tauri::async_runtime::spawn(self.session_audit(
             user_id.to_owned(),
             ending.action(),
+            ending.records(),
             ending.outcome(),
             ending.anchors_the_audit_head(),
         ));
@@ -120,7 +121,7 @@ impl AppState {
         workstation.still_current(check).map_err(|refusal| {
             self.audit_in_background(
                 check.user.user_id.as_str().to_owned(),
-                "command.refused",
+                AuditAction::CommandRefused,
                 "refused: the session changed while the answer was fetched".into(),
             );
             refusal.into()
@@ -147,20 +148,20 @@ impl AppState {
                     SessionState::Active { user } => user.user_id.as_str().to_owned(),
                     SessionState::SignedOut => "nobody".to_owned(),
                 };
-                self.audit_in_background(who, "command.refused", format!("refused: {refusal}"));
+                self.audit_in_background(who, AuditAction::CommandRefused, format!("refused: {refusal}"));
                 Err(refusal.into())
             }
         }
     }
 
     /// Audits without waiting, from code that may not block on the store.
-    pub fn audit_in_background(&self, user_id: String, action: &str, outcome: String) {
-        tauri::async_runtime::spawn(self.session_audit(user_id, action.to_owned(), outcome, false));
+    pub fn audit_in_background(&self, user_id: String, action: AuditAction, outcome: String) {
+        tauri::async_runtime::spawn(self.session_audit(user_id, action, Vec::new(), outcome, false));
     }
 
     /// Records a session event against a user id, and waits until it is recorded.
-    pub async fn audit_session(&self, user_id: &str, action: &str, outcome: &str) {
-        self.session_audit(user_id.to_owned(), action.to_owned(), outcome.to_owned(), false).await;
+    pub async fn audit_session(&self, user_id: &str, action: AuditAction, outcome: &str) {
+        self.session_audit(user_id.to_owned(), action, Vec::new(), outcome.to_owned(), false).await;
     }
 
     /// The work of recording a session event, owning what it needs so it can be
@@ -168,7 +169,8 @@ impl AppState {
     fn session_audit(
         &self,
         user_id: String,
-        action: String,
+        action: AuditAction,
+        records: Vec<RecordRef>,
         outcome: String,
         anchor: bool,
     ) -> impl Future<Output = ()> + Send + 'static {
@@ -176,8 +178,8 @@ impl AppState {
         let actor = Actor { user: user_id, workstation: self.workstation_name.clone() };
         async move {
             let Some(store) = store else { return };
-            if let Err(error) = store.audit_session(&actor, &action, &outcome).await {
-                tracing::error!(%error, action, "a session event could not be audited");
+            if let Err(error) = store.audit_session(&actor, action, &records, &outcome).await {
+                tracing::error!(%error, action = action.text(), "a session event could not be audited");
             }
             if anchor {
                 match store.audit_anchor().await {

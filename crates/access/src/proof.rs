@@ -6,7 +6,7 @@
 
 use identity::{CardLogin, IdentityError};
 use session::{Permission, RolePermissions};
-use store::{Actor, Store};
+use store::{Actor, AuditAction, Store};
 
 use crate::{AccessError, CardHolder, ProvenCard, card_holder};
 
@@ -39,8 +39,8 @@ impl CardRefusal {
 /// What the audit trail records a refusal under.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditAs<'a> {
-    /// The act attempted, e.g. `session.login`, `user.enrol`.
-    pub action: &'a str,
+    /// The act attempted, e.g. a sign-in or an enrolment.
+    pub action: AuditAction,
     pub workstation: &'a str,
 }
 
@@ -62,8 +62,8 @@ pub async fn prove_card_holder(
     if let Err(refusal) = &proven {
         let actor = Actor { user: refusal.audit_actor(), workstation: audit.workstation.to_owned() };
         let outcome = format!("refused: {}", refusal.reason());
-        if let Err(error) = store.audit_session(&actor, audit.action, &outcome).await {
-            tracing::error!(%error, action = audit.action, "a refused card could not be audited");
+        if let Err(error) = store.audit_session(&actor, audit.action, &[], &outcome).await {
+            tracing::error!(%error, action = audit.action.text(), "a refused card could not be audited");
         }
     }
     proven

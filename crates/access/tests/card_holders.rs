@@ -165,7 +165,7 @@ async fn one_flow_proves_a_card_holder_and_audits_each_refusal_against_whom_it_k
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
     store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
-    let audit = access::AuditAs { action: "user.enrol", workstation: "ws1" };
+    let audit = access::AuditAs { action: store::AuditAction::UserEnrol, workstation: "ws1" };
     let mapping = RolePermissions::site_default();
 
     let wrong_pin =

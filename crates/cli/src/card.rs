@@ -145,10 +145,11 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
     let actor = crate::os_actor();
     crate::block_on(async {
         let store = store::Store::open(&store_path).await?;
+        crate::closing(store, async |store| {
         store.require_demonstration("demonstration cards, whose PINs are published,").await?;
         // Demonstration cards carry published PINs: never into a store with real administrators.
         let roles = &crate::trusted_settings::trusted_settings()?.roles;
-        let managed = access::anyone_may(&store, roles, session::Permission::ManageUsers).await;
+        let managed = access::anyone_may(store, roles, session::Permission::ManageUsers).await;
         if managed.map_err(|e| Failure::Other(e.into()))? {
             return Err(Failure::Input(
                 "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),
@@ -179,8 +180,9 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
             };
             store.enrol_user(&actor, &user).await?;
         }
-        store.close().await;
         Ok(())
+        })
+        .await
     })?;
     std::fs::write(&ca_file, ca.cert_pem()).map_err(|e| Failure::Other(e.into()))?;
     println!(

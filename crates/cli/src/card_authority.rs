@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use identity::{CardReader, Trust};
 use session::Permission;
 use settings::Settings;
-use store::{Actor, Store};
+use store::{Actor, AuditAction, Store};
 use zeroize::Zeroizing;
 
 use crate::Failure;
@@ -91,17 +91,18 @@ pub async fn card_holder_for(
     store: &Store,
     card: &CardArgs,
     permission: Permission,
-    action: &str,
+    action: AuditAction,
 ) -> Result<Actor, Failure> {
     let settings = trusted_settings()?;
     let refuse = |actor: String, why: String| async move {
         let actor = Actor { user: actor, workstation: crate::os_actor().workstation };
-        store.audit_session(&actor, action, &format!("refused: {why}")).await?;
+        store.audit_session(&actor, action, &[], &format!("refused: {why}")).await?;
         Ok::<Failure, Failure>(Failure::Input(why))
     };
     let Some(label) = card.card.as_deref().filter(|_| card.pin_stdin) else {
         let why = format!(
-            "card: {action} needs the card of someone with {permission:?}; give --card LABEL --pin-stdin"
+            "card: {} needs the card of someone with {permission:?}; give --card LABEL --pin-stdin",
+            action.text()
         );
         return Err(refuse(crate::os_actor().user, why).await?);
     };
@@ -124,7 +125,7 @@ pub async fn os_account_or_card_holder(
     store: &Store,
     card: &CardArgs,
     permission: Permission,
-    action: &str,
+    action: AuditAction,
 ) -> Result<Actor, Failure> {
     let roles = &trusted_settings()?.roles;
     if access::anyone_may(store, roles, permission).await.map_err(|e| Failure::Other(e.into()))? {

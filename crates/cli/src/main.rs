@@ -133,6 +133,18 @@ pub fn os_actor() -> store::Actor {
     }
 }
 
+/// Runs `work` on an open store and closes the store whatever the outcome. A run
+/// that ends with the store's connections still open can crash on its way out,
+/// as SQLCipher's worker threads close them while the process tears OpenSSL down.
+pub async fn closing<T>(
+    store: store::Store,
+    work: impl AsyncFnOnce(&store::Store) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let result = work(&store).await;
+    store.close().await;
+    result
+}
+
 /// Runs an async store command to completion on a small runtime.
 pub fn block_on<T>(future: impl std::future::Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
     tokio::runtime::Builder::new_current_thread()

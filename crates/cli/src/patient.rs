@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::Subcommand;
 use patients::PatientQuery;
 use patients::{GpPractice, NewPatient, NhsNumber, PatientRecord, Sex};
-use store::Store;
+use store::{AuditAction, Store};
 
 use serde::Deserialize;
 use session::Permission;
@@ -123,7 +123,7 @@ impl PatientArgs {
 
 /// Who acts: the OS account until someone may view patients (the first-run
 /// bootstrap), and from then on a card holder with `view_patients`.
-async fn viewer(store: &Store, card: &CardArgs, action: &str) -> Result<store::Actor, Failure> {
+async fn viewer(store: &Store, card: &CardArgs, action: AuditAction) -> Result<store::Actor, Failure> {
     os_account_or_card_holder(store, card, Permission::ViewPatients, action).await
 }
 
@@ -133,7 +133,7 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             let details = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { details };
             let patient = details.into_new_patient()?;
             with_store(&path, |store| async move {
-                let actor = viewer(&store, &card, "patient.add").await?;
+                let actor = viewer(&store, &card, AuditAction::PatientCreate).await?;
                 let record = store.add_patient(&actor, patient).await?;
                 if json {
                     output::json(&record)?
@@ -152,7 +152,7 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             let born = date_of_birth.as_deref().map(|d| date(d, "date_of_birth")).transpose()?;
             let query = PatientQuery::parse(&query, born, crate::nhs_policy()?)?;
             with_store(&path, |store| async move {
-                let actor = viewer(&store, &card, "patient.search").await?;
+                let actor = viewer(&store, &card, AuditAction::PatientSearch).await?;
                 let found = store.search_patients(&actor, &query, limit).await?;
                 if json {
                     output::json(&found)?;
@@ -175,7 +175,7 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             })
         }
         PatientCommand::Show { id, card, json } => with_store(&path, |store| async move {
-            let actor = viewer(&store, &card, "patient.show").await?;
+            let actor = viewer(&store, &card, AuditAction::PatientRead).await?;
             let record = store.patient(&actor, id).await?;
             if json {
                 output::json(&record)?
@@ -194,10 +194,7 @@ where
     Fut: std::future::Future<Output = Result<(), Failure>>,
 {
     block_on(async {
-        let store = Store::open(path).await?;
-        let result = work(store.clone()).await;
-        store.close().await;
-        result
+        crate::closing(Store::open(path).await?, async |store| work(store.clone()).await).await
     })
 }
 

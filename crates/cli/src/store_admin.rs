@@ -4,13 +4,13 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use store::{Store, StoreKey};
+use store::{AuditAction, Store, StoreKey};
 use zeroize::Zeroizing;
 
 use session::Permission;
 
 use crate::card_authority::{CardArgs, os_account_or_card_holder};
-use crate::{Failure, block_on, os_actor, output};
+use crate::{Failure, block_on, closing, os_actor, output};
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
@@ -109,9 +109,8 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 }
             }
             StoreCommand::Status { json } => {
-                let store = Store::open(&path).await?;
-                let status = store.status().await?;
-                store.close().await;
+                let status =
+                    closing(Store::open(&path).await?, async |store| Ok(store.status().await?)).await?;
                 if json {
                     output::json(&status)?;
                 } else {
@@ -124,9 +123,8 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 }
             }
             StoreCommand::Backup { file, json } => {
-                let store = Store::open(&path).await?;
-                store.backup(&actor, &file).await?;
-                store.close().await;
+                closing(Store::open(&path).await?, async |store| Ok(store.backup(&actor, &file).await?))
+                    .await?;
                 report(
                     json,
                     &format!("Backed up to {} (encrypted with the store's key).", file.display()),
@@ -137,12 +135,16 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 // A restore can roll back enrolments and cut the live audit trail,
                 // so once anyone holds manage_store it takes their card, like a rekey.
                 let actor = if path.exists() {
-                    let store = Store::open(&path).await?;
-                    let actor =
-                        os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.restore")
-                            .await;
-                    store.close().await;
-                    actor?
+                    closing(Store::open(&path).await?, async |store| {
+                        os_account_or_card_holder(
+                            store,
+                            &card,
+                            Permission::ManageStore,
+                            AuditAction::StoreRestore,
+                        )
+                        .await
+                    })
+                    .await?
                 } else {
                     actor
                 };
@@ -150,9 +152,8 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
                 let key = tokio::task::spawn_blocking(move || StoreKey::load(&key_path))
                     .await
                     .map_err(|e| Failure::Other(e.into()))??;
-                let store = Store::restore(&path, &file, key, &actor).await?;
-                let status = store.status().await?;
-                store.close().await;
+                let restored = Store::restore(&path, &file, key, &actor).await?;
+                let status = closing(restored, async |store| Ok(store.status().await?)).await?;
                 let message = format!(
                     "Restored {} from {}: {} patients, integrity {}.",
                     path.display(),
@@ -164,20 +165,36 @@ pub fn run(command: StoreCommand, path: PathBuf) -> Result<(), Failure> {
             }
             StoreCommand::Rekey { json, card } => {
                 let store = Store::open(&path).await?;
-                let actor =
-                    os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.rekey").await?;
-                let store = store.rekey(&actor).await?;
-                store.close().await;
+                let actor = os_account_or_card_holder(
+                    &store,
+                    &card,
+                    Permission::ManageStore,
+                    AuditAction::StoreRekey,
+                )
+                .await;
+                let actor = match actor {
+                    Ok(actor) => actor,
+                    Err(refused) => {
+                        store.close().await;
+                        return Err(refused);
+                    }
+                };
+                store.rekey(&actor).await?.close().await;
                 let message = "The store has a new key, now in the OS keyring. Show its recovery key with `cws store recovery-key`.";
                 report(json, message, serde_json::json!({"rekeyed": true}))?;
             }
             StoreCommand::RecoveryKey { json, card } => {
-                let store = Store::open(&path).await?;
-                let actor =
-                    os_account_or_card_holder(&store, &card, Permission::ManageStore, "store.recovery_key")
-                        .await?;
-                let key = store.reveal_recovery_key(&actor).await?;
-                store.close().await;
+                let key = closing(Store::open(&path).await?, async |store| {
+                    let actor = os_account_or_card_holder(
+                        store,
+                        &card,
+                        Permission::ManageStore,
+                        AuditAction::StoreRecoveryKey,
+                    )
+                    .await?;
+                    Ok(store.reveal_recovery_key(&actor).await?)
+                })
+                .await?;
                 eprintln!(
                     "WARNING: this key opens every patient record in the store. Write it down and keep it locked away,"
                 );

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use identity::certificate_holder;
 use session::Permission;
-use store::{EnrolledRole, EnrolledUser, Store};
+use store::{AuditAction, EnrolledRole, EnrolledUser, Store};
 
 use crate::card_authority::{CardArgs, os_account_or_card_holder, settings_ca};
 use crate::trusted_settings::trusted_settings;
@@ -94,7 +94,8 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
                 card_key_sha256: Some(holder.key_sha256),
             };
             let actor =
-                os_account_or_card_holder(store, &card, Permission::ManageUsers, "user.enrol").await?;
+                os_account_or_card_holder(store, &card, Permission::ManageUsers, AuditAction::UserEnrol)
+                    .await?;
             store.enrol_user(&actor, &user).await?;
             if json {
                 output::json(&user)?
@@ -122,7 +123,8 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
         }
         UserCommand::Disable { user_id, card } => {
             let actor =
-                os_account_or_card_holder(store, &card, Permission::ManageUsers, "user.disable").await?;
+                os_account_or_card_holder(store, &card, Permission::ManageUsers, AuditAction::UserDisable)
+                    .await?;
             store.disable_user(&actor, &user_id).await?;
             println!("User {user_id} can no longer sign in.");
         }

@@ -152,11 +152,9 @@ fn the_store_owner_enrols_the_first_administrator_without_a_card() {
     let admin = site.issue_card("ADMIN-CARD", ADMIN);
     site.enrol(&admin, "LOCAL-ADMIN", None).success_or_panic();
     assert!(site.enrolled().contains(ADMIN));
-    assert!(
-        site.audit()
-            .lines()
-            .any(|l| l.contains(&format!(",os:{},", effective_account())) && l.contains(",user.enrol "))
-    );
+    assert!(site.audit().lines().any(|l| l.contains(&format!(",os:{},", effective_account()))
+        && l.contains(",user.enrol,")
+        && l.contains(&format!("user:{ADMIN}"))));
 }
 
 #[test]
@@ -189,7 +187,9 @@ fn an_administrators_card_enrols_and_disables_and_is_the_audited_actor() {
 
     let audit = site.audit();
     assert!(
-        audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",user.enrol ")),
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},"))
+            && l.contains(",user.enrol,")
+            && l.contains(&format!("user:{NEWCOMER}"))),
         "{audit}"
     );
     assert!(

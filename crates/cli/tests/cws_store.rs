@@ -80,7 +80,7 @@ fn a_missing_key_names_the_store_and_the_fix_and_the_recovery_key_restores_it() 
     assert!(stderr(&recovery).contains("WARNING"), "the key comes with a warning");
     let key = String::from_utf8_lossy(&recovery.stdout).trim().to_owned();
     let shown_again = setup.run(&store, &["store", "recovery-key"]);
-    assert_eq!(shown_again.status.code(), Some(1));
+    assert_eq!(shown_again.status.code(), Some(1), "{:?}: {}", shown_again.status, stderr(&shown_again));
     assert!(stderr(&shown_again).contains("already been shown once"));
 
     // The same file under another name has no keyring entry.

@@ -424,3 +424,10 @@ fn the_calvert_maximum_binds_even_under_a_higher_regimen_cap() {
         .expect("calculable");
     assert_eq!(dose.final_dose, dec!(750), "not 755 mg, which passes AUC × 150 = 754.5 mg");
 }
+
+#[test]
+fn a_dose_per_kilogram_is_the_dose_times_the_weight() {
+    let by_weight = plan(vec![line("gemcitabine", DoseBasis::MgPerKg(dec!(10)))]);
+    let doses = course(&by_weight, &two_square_metres(), &CourseOptions::default()).expect("calculable");
+    assert_eq!(only_dose(&doses).calculated_dose, dec!(720), "10 mg/kg × 72 kg");
+}

@@ -14,13 +14,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Sqlite, Transaction};
 
+use crate::audit_action::{AuditAction, RecordRef};
 use crate::error::database;
 use crate::{Store, StoreError};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// The action of the first entry of every trail.
-pub(crate) const GENESIS_ACTION: &str = "store.genesis";
 
 /// Who did something, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +80,10 @@ pub enum AuditVerdict {
 
 /// What happened, for one audit entry.
 pub(crate) struct Event<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
+    /// The one patient the act was about, where there is one.
     pub patient_id: Option<i64>,
-    pub record_ids: &'a [i64],
+    pub records: &'a [RecordRef],
     pub outcome: &'a str,
 }
 
@@ -120,12 +119,14 @@ pub(crate) async fn append(
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
     let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let record_ids = serde_json::to_string(event.record_ids).expect("integers serialise");
+    let texts: Vec<String> = event.records.iter().map(RecordRef::text).collect();
+    let record_ids = serde_json::to_string(&texts).expect("strings serialise");
+    let action = event.action.text();
     let bytes = canonical(
         &at_utc,
         &actor.user,
         &actor.workstation,
-        (event.action, event.patient_id, &record_ids, event.outcome),
+        (action, event.patient_id, &record_ids, event.outcome),
     );
     let hash = chain_hash(&prev_hash, &bytes);
     sqlx::query(
@@ -136,7 +137,7 @@ pub(crate) async fn append(
     .bind(&at_utc)
     .bind(&actor.user)
     .bind(&actor.workstation)
-    .bind(event.action)
+    .bind(action)
     .bind(event.patient_id)
     .bind(&record_ids)
     .bind(event.outcome)
@@ -172,7 +173,8 @@ impl Store {
     /// The first entry of a new store's trail.
     pub(crate) async fn write_genesis(&self) -> Result<(), StoreError> {
         let actor = Actor { user: "store".into(), workstation: String::new() };
-        let event = Event { action: GENESIS_ACTION, patient_id: None, record_ids: &[], outcome: "ok" };
+        let event =
+            Event { action: AuditAction::StoreGenesis, patient_id: None, records: &[], outcome: "ok" };
         self.audit_alone(&actor, event).await
     }
 
@@ -196,7 +198,7 @@ impl Store {
                     "is missing: the trail is empty, so even its genesis entry was deleted",
                 ));
             }
-            Some(first) if first.seq == 1 && first.action != GENESIS_ACTION => {
+            Some(first) if first.seq == 1 && first.action != AuditAction::StoreGenesis.text() => {
                 return Ok(broken(1, "is not the genesis entry: the start of the trail was replaced"));
             }
             Some(_) => {}

@@ -3,6 +3,7 @@
 //! and fictional patients go only into such a store.
 
 use crate::audit::{Actor, Event};
+use crate::audit_action::AuditAction;
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -31,7 +32,12 @@ impl Store {
         crate::audit::append(
             &mut tx,
             actor,
-            Event { action: "store.mark_demonstration", patient_id: None, record_ids: &[], outcome: "ok" },
+            Event {
+                action: AuditAction::StoreMarkDemonstration,
+                patient_id: None,
+                records: &[],
+                outcome: "ok",
+            },
         )
         .await?;
         tx.commit().await.map_err(database)

@@ -6,6 +6,7 @@
 //! Every read and write of patient data is audited in the same transaction.
 
 mod audit;
+mod audit_action;
 mod connection;
 mod demonstration;
 mod error;
@@ -15,6 +16,7 @@ mod patients;
 mod users;
 
 pub use audit::{Actor, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
+pub use audit_action::{AuditAction, RecordRef};
 pub use connection::{Store, default_path};
 pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};

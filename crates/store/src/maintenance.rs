@@ -9,6 +9,7 @@ use sqlx::{ConnectOptions, Connection};
 use zeroize::Zeroizing;
 
 use crate::audit::{Actor, Event};
+use crate::audit_action::AuditAction;
 use std::sync::Arc;
 
 use crate::connection::{blocking, restrict_to_owner, sidecar};
@@ -86,7 +87,7 @@ impl Store {
         connection.close().await.map_err(database)?;
         self.audit_alone(
             actor,
-            Event { action: "store.backup", patient_id: None, record_ids: &[], outcome: "ok" },
+            Event { action: AuditAction::StoreBackup, patient_id: None, records: &[], outcome: "ok" },
         )
         .await
     }
@@ -103,9 +104,9 @@ impl Store {
             self.audit_alone(
                 actor,
                 Event {
-                    action: "store.recovery_key",
+                    action: AuditAction::StoreRecoveryKey,
                     patient_id: None,
-                    record_ids: &[],
+                    records: &[],
                     outcome: "refused: already shown",
                 },
             )
@@ -122,7 +123,12 @@ impl Store {
         crate::audit::append(
             &mut tx,
             actor,
-            Event { action: "store.recovery_key", patient_id: None, record_ids: &[], outcome: "ok: shown" },
+            Event {
+                action: AuditAction::StoreRecoveryKey,
+                patient_id: None,
+                records: &[],
+                outcome: "ok: shown",
+            },
         )
         .await?;
         tx.commit().await.map_err(database)?;
@@ -140,7 +146,7 @@ impl Store {
         let (path, old, lock) = (self.path.clone(), self.key.clone(), self.lock.clone());
         self.audit_alone(
             actor,
-            Event { action: "store.rekey", patient_id: None, record_ids: &[], outcome: "started" },
+            Event { action: AuditAction::StoreRekey, patient_id: None, records: &[], outcome: "started" },
         )
         .await?;
         self.close().await;
@@ -171,7 +177,7 @@ impl Store {
         store
             .audit_alone(
                 actor,
-                Event { action: "store.rekey", patient_id: None, record_ids: &[], outcome: "ok" },
+                Event { action: AuditAction::StoreRekey, patient_id: None, records: &[], outcome: "ok" },
             )
             .await?;
         Ok(store)
@@ -192,9 +198,9 @@ impl Store {
             .audit_alone(
                 actor,
                 Event {
-                    action: "store.unlock_with_recovery_key",
+                    action: AuditAction::StoreUnlockWithRecoveryKey,
                     patient_id: None,
-                    record_ids: &[],
+                    records: &[],
                     outcome: "ok",
                 },
             )
@@ -245,7 +251,7 @@ impl Store {
         store
             .audit_alone(
                 actor,
-                Event { action: "store.restore", patient_id: None, record_ids: &[], outcome: "ok" },
+                Event { action: AuditAction::StoreRestore, patient_id: None, records: &[], outcome: "ok" },
             )
             .await?;
         Ok(store)

@@ -5,15 +5,16 @@ use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientQuery,
 use serde::Serialize;
 
 use crate::audit::{Actor, Event, append};
+use crate::audit_action::{AuditAction, RecordRef};
 use crate::error::database;
 use crate::{Store, StoreError};
 
 /// The audit action a search is recorded under.
-fn search_action(query: &PatientQuery) -> &'static str {
+fn search_action(query: &PatientQuery) -> AuditAction {
     match query {
-        PatientQuery::NhsNumber(_) => "patient.search.nhs_number",
-        PatientQuery::Mrn(_) => "patient.search.mrn",
-        PatientQuery::NamePrefix { .. } => "patient.search.name",
+        PatientQuery::NhsNumber(_) => AuditAction::PatientSearchNhsNumber,
+        PatientQuery::Mrn(_) => AuditAction::PatientSearchMrn,
+        PatientQuery::NamePrefix { .. } => AuditAction::PatientSearchName,
     }
 }
 /// One search result: enough to pick the right patient, no more.
@@ -98,7 +99,7 @@ impl Store {
         let patient = match patient.validated(Utc::now().date_naive()) {
             Ok(patient) => patient,
             Err(error) => {
-                self.audit_refusal(actor, "patient.create", &error.field).await?;
+                self.audit_refusal(actor, AuditAction::PatientCreate, &error.field).await?;
                 return Err(error.into());
             }
         };
@@ -108,7 +109,7 @@ impl Store {
             Err(error) => {
                 drop(tx);
                 if let StoreError::Duplicate { field } = &error {
-                    self.audit_refusal(actor, "patient.create", field).await?;
+                    self.audit_refusal(actor, AuditAction::PatientCreate, field).await?;
                 }
                 return Err(error);
             }
@@ -116,7 +117,12 @@ impl Store {
         append(
             &mut tx,
             actor,
-            Event { action: "patient.create", patient_id: Some(id), record_ids: &[id], outcome: "ok" },
+            Event {
+                action: AuditAction::PatientCreate,
+                patient_id: Some(id),
+                records: &[RecordRef::Patient(id)],
+                outcome: "ok",
+            },
         )
         .await?;
         tx.commit().await.map_err(database)?;
@@ -131,11 +137,19 @@ impl Store {
         for patient in batch {
             ids.push(insert(&mut tx, &patient.validated(today)?).await?);
         }
-        let range: Vec<i64> = ids.first().into_iter().chain(ids.last()).copied().collect();
+        let range: Vec<RecordRef> = match (ids.first(), ids.last()) {
+            (Some(first), Some(last)) => vec![RecordRef::PatientRange(*first, *last)],
+            _ => Vec::new(),
+        };
         append(
             &mut tx,
             actor,
-            Event { action: "patient.create_batch", patient_id: None, record_ids: &range, outcome: "ok" },
+            Event {
+                action: AuditAction::PatientCreateBatch,
+                patient_id: None,
+                records: &range,
+                outcome: "ok",
+            },
         )
         .await?;
         tx.commit().await.map_err(database)?;
@@ -175,10 +189,10 @@ impl Store {
         }
         .map_err(database)?;
         let records = rows.into_iter().map(PatientRow::into_record).collect::<Result<Vec<_>, _>>()?;
-        let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+        let found: Vec<RecordRef> = records.iter().map(|r| RecordRef::Patient(r.id)).collect();
         self.audit_alone(
             actor,
-            Event { action: search_action(query), patient_id: None, record_ids: &ids, outcome: "ok" },
+            Event { action: search_action(query), patient_id: None, records: &found, outcome: "ok" },
         )
         .await?;
         Ok(records.into_iter().map(summary).collect())
@@ -195,9 +209,9 @@ impl Store {
             self.audit_alone(
                 actor,
                 Event {
-                    action: "patient.read",
+                    action: AuditAction::PatientRead,
                     patient_id: None,
-                    record_ids: &[id],
+                    records: &[RecordRef::Patient(id)],
                     outcome: "refused: no such patient",
                 },
             )
@@ -207,15 +221,20 @@ impl Store {
         let record = row.into_record()?;
         self.audit_alone(
             actor,
-            Event { action: "patient.read", patient_id: Some(id), record_ids: &[id], outcome: "ok" },
+            Event {
+                action: AuditAction::PatientRead,
+                patient_id: Some(id),
+                records: &[RecordRef::Patient(id)],
+                outcome: "ok",
+            },
         )
         .await?;
         Ok(record)
     }
 
-    async fn audit_refusal(&self, actor: &Actor, action: &str, field: &str) -> Result<(), StoreError> {
+    async fn audit_refusal(&self, actor: &Actor, action: AuditAction, field: &str) -> Result<(), StoreError> {
         let outcome = format!("refused: {field}");
-        self.audit_alone(actor, Event { action, patient_id: None, record_ids: &[], outcome: &outcome }).await
+        self.audit_alone(actor, Event { action, patient_id: None, records: &[], outcome: &outcome }).await
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Actor, Event, append};
+use crate::audit_action::{AuditAction, RecordRef};
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -107,9 +108,9 @@ impl Store {
             &mut tx,
             actor,
             Event {
-                action: &format!("user.enrol {}", user.user_id),
+                action: AuditAction::UserEnrol,
                 patient_id: None,
-                record_ids: &[],
+                records: &[RecordRef::User(user.user_id.clone())],
                 outcome: "ok",
             },
         )
@@ -156,9 +157,9 @@ impl Store {
             &mut tx,
             actor,
             Event {
-                action: &format!("user.disable {user_id}"),
+                action: AuditAction::UserDisable,
                 patient_id: None,
-                record_ids: &[],
+                records: &[RecordRef::User(user_id.to_owned())],
                 outcome: "ok",
             },
         )
@@ -166,8 +167,15 @@ impl Store {
         tx.commit().await.map_err(database)
     }
 
-    /// Records a session event (sign-in, lock, unlock, refused command) against the actor.
-    pub async fn audit_session(&self, actor: &Actor, action: &str, outcome: &str) -> Result<(), StoreError> {
-        self.audit_alone(actor, Event { action, patient_id: None, record_ids: &[], outcome }).await
+    /// Records a session event (sign-in, lock, unlock, refused command) against the actor,
+    /// with the records it concerns (the user a replaced session belonged to, say).
+    pub async fn audit_session(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        records: &[RecordRef],
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        self.audit_alone(actor, Event { action, patient_id: None, records, outcome }).await
     }
 }

@@ -175,18 +175,18 @@ async fn reads_and_searches_are_audited_with_the_record_ids() {
     let read = entries.last().expect("an entry");
     assert_eq!(
         (read.action.as_str(), read.patient_id, read.actor.as_str(), read.record_ids.as_str()),
-        ("patient.read", Some(3), "test:pharmacist", "[3]")
+        ("patient.read", Some(3), "test:pharmacist", r#"["patient:3"]"#)
     );
     assert_eq!(read.workstation, "test-workstation");
 
     let query = PatientQuery::parse("quillf", None, NhsNumberPolicy::default()).expect("query");
     let found = store.search_patients(&actor(), &query, 50).await.expect("search");
-    let mut found_ids: Vec<i64> = found.iter().map(|p| p.id).collect();
+    let mut found_ids: Vec<String> = found.iter().map(|p| format!("patient:{}", p.id)).collect();
     found_ids.sort_unstable();
     let entries = audit_today(&store).await;
     let search = entries.last().expect("the search is audited");
     assert!(search.action.starts_with("patient.search"), "{search:?}");
-    let mut audited_ids: Vec<i64> = serde_json::from_str(&search.record_ids).expect("a JSON array");
+    let mut audited_ids: Vec<String> = serde_json::from_str(&search.record_ids).expect("a JSON array");
     audited_ids.sort_unstable();
     assert_eq!(audited_ids, found_ids, "the search names every record it showed");
     assert_eq!(found_ids.len(), 2);

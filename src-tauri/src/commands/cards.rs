@@ -6,6 +6,8 @@ use session::{SessionChange, SessionState};
 use tauri::State;
 use zeroize::Zeroizing;
 
+use store::AuditAction;
+
 use crate::error::{CommandError, ErrorCode};
 use crate::session_events::SessionEnding;
 use crate::state::AppState;
@@ -74,7 +76,7 @@ pub async fn card_sign_in(
             reader.login_by_serial(&serial, &pin, &trust, time::OffsetDateTime::now_utc())
         })
         .map_err(card_error)?;
-    let audit = access::AuditAs { action: "session.login", workstation: state.workstation_name() };
+    let audit = access::AuditAs { action: AuditAction::SessionLogin, workstation: state.workstation_name() };
     let (login, holder) =
         access::prove_card_holder(state.store()?, &serial, login, &state.roles, None, audit).await.map_err(
             |refusal| match refusal {
@@ -88,8 +90,10 @@ pub async fn card_sign_in(
     };
     let now = state.workstation.lock().map_err(|e| CommandError::internal(&e))?.state();
     match &change {
-        SessionChange::Started => state.audit_session(&login.user_id, "session.login", "ok").await,
-        SessionChange::Unlocked => state.audit_session(&login.user_id, "session.unlock", "ok").await,
+        SessionChange::Started => state.audit_session(&login.user_id, AuditAction::SessionLogin, "ok").await,
+        SessionChange::Unlocked => {
+            state.audit_session(&login.user_id, AuditAction::SessionUnlock, "ok").await
+        }
         SessionChange::Replaced { previous_user_id } => {
             let ending = SessionEnding::Replaced { previous_user_id: previous_user_id.clone() };
             state.session_ended(&login.user_id, ending, &now);

@@ -5,6 +5,8 @@
 use session::{SessionState, StaffUser, UserId};
 use tauri::State;
 
+use store::AuditAction;
+
 use crate::error::{CommandError, ErrorCode};
 use crate::session_events::SessionEnding;
 use crate::state::AppState;
@@ -36,7 +38,7 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
             UserId::parse(&user_id).map(|id| id.as_str().to_owned()).unwrap_or_else(|| "unparsed".into());
         state.audit_in_background(
             format!("demo:{claimed}"),
-            "session.login",
+            AuditAction::SessionLogin,
             "refused: no demonstration sign-in".into(),
         );
         return Err(refused);
@@ -50,7 +52,7 @@ pub fn sign_in(state: State<'_, AppState>, user_id: String) -> Result<SessionSta
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
         workstation.sign_in(user, permissions, crate::state::now())?
     };
-    state.audit_in_background(user_id, "session.login", "ok: demonstration sign-in".into());
+    state.audit_in_background(user_id, AuditAction::SessionLogin, "ok: demonstration sign-in".into());
     tracing::info!("signed in");
     Ok(session)
 }

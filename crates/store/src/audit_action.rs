@@ -1,0 +1,131 @@
+//! What the audit trail records: every action as one of a closed set, each with
+//! a stable text (the trail stores the text, so an action's text never changes),
+//! and the records an action touched as typed references, never bare numbers.
+
+use serde::Serialize;
+
+/// Every act the trail records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    StoreGenesis,
+    StoreMarkDemonstration,
+    StoreBackup,
+    StoreRestore,
+    StoreRekey,
+    StoreRecoveryKey,
+    StoreUnlockWithRecoveryKey,
+    PatientCreate,
+    PatientCreateBatch,
+    /// A search of a kind not yet known (a refusal before the query is read).
+    PatientSearch,
+    PatientSearchNhsNumber,
+    PatientSearchMrn,
+    PatientSearchName,
+    PatientRead,
+    UserEnrol,
+    UserDisable,
+    SessionLogin,
+    SessionUnlock,
+    SessionLock,
+    SessionLogout,
+    /// Another card ended a locked session; recorded against the new user.
+    SessionReplace,
+    CommandRefused,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 22] = [
+        Self::StoreGenesis,
+        Self::StoreMarkDemonstration,
+        Self::StoreBackup,
+        Self::StoreRestore,
+        Self::StoreRekey,
+        Self::StoreRecoveryKey,
+        Self::StoreUnlockWithRecoveryKey,
+        Self::PatientCreate,
+        Self::PatientCreateBatch,
+        Self::PatientSearch,
+        Self::PatientSearchNhsNumber,
+        Self::PatientSearchMrn,
+        Self::PatientSearchName,
+        Self::PatientRead,
+        Self::UserEnrol,
+        Self::UserDisable,
+        Self::SessionLogin,
+        Self::SessionUnlock,
+        Self::SessionLock,
+        Self::SessionLogout,
+        Self::SessionReplace,
+        Self::CommandRefused,
+    ];
+
+    /// The text the trail stores. Never change an existing one.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Self::StoreGenesis => "store.genesis",
+            Self::StoreMarkDemonstration => "store.mark_demonstration",
+            Self::StoreBackup => "store.backup",
+            Self::StoreRestore => "store.restore",
+            Self::StoreRekey => "store.rekey",
+            Self::StoreRecoveryKey => "store.recovery_key",
+            Self::StoreUnlockWithRecoveryKey => "store.unlock_with_recovery_key",
+            Self::PatientCreate => "patient.create",
+            Self::PatientCreateBatch => "patient.create_batch",
+            Self::PatientSearch => "patient.search",
+            Self::PatientSearchNhsNumber => "patient.search.nhs_number",
+            Self::PatientSearchMrn => "patient.search.mrn",
+            Self::PatientSearchName => "patient.search.name",
+            Self::PatientRead => "patient.read",
+            Self::UserEnrol => "user.enrol",
+            Self::UserDisable => "user.disable",
+            Self::SessionLogin => "session.login",
+            Self::SessionUnlock => "session.unlock",
+            Self::SessionLock => "session.lock",
+            Self::SessionLogout => "session.logout",
+            Self::SessionReplace => "session.replace",
+            Self::CommandRefused => "command.refused",
+        }
+    }
+}
+
+/// A record an action touched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum RecordRef {
+    Patient(i64),
+    /// The first and last of patients made in one batch.
+    PatientRange(i64, i64),
+    /// A member of staff, by NHS user id.
+    User(String),
+}
+
+impl RecordRef {
+    /// The text the trail stores: `patient:3`, `patients:1-500`, `user:555000000002`.
+    pub fn text(&self) -> String {
+        match self {
+            Self::Patient(id) => format!("patient:{id}"),
+            Self::PatientRange(first, last) => format!("patients:{first}-{last}"),
+            Self::User(user_id) => format!("user:{user_id}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_its_own_dotted_text() {
+        let mut texts: Vec<&str> = AuditAction::ALL.iter().map(|a| a.text()).collect();
+        assert!(texts.iter().all(|t| t.contains('.') && !t.contains(' ')), "{texts:?}");
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), AuditAction::ALL.len(), "no two actions share a text");
+    }
+
+    #[test]
+    fn record_references_say_what_kind_of_record_they_name() {
+        assert_eq!(RecordRef::Patient(3).text(), "patient:3");
+        assert_eq!(RecordRef::PatientRange(1, 500).text(), "patients:1-500");
+        assert_eq!(RecordRef::User("555000000002".into()).text(), "user:555000000002");
+    }
+}
