@@ -431,3 +431,42 @@ fn a_dose_per_kilogram_is_the_dose_times_the_weight() {
     let doses = course(&by_weight, &two_square_metres(), &CourseOptions::default()).expect("calculable");
     assert_eq!(only_dose(&doses).calculated_dose, dec!(720), "10 mg/kg × 72 kg");
 }
+
+#[test]
+fn no_band_passes_a_cap_that_falls_between_two_bands() {
+    let table = dosing::banding::shipped_tables().expect("tables").remove(0);
+    for pair in table.bands().windows(2) {
+        let cap = (pair[0].band_dose_mg + pair[1].band_dose_mg) / Decimal::TWO;
+        let capped =
+            plan(vec![PlannedDrug { cap: Some(cap), ..line("vinblastine", DoseBasis::MgPerM2(dec!(6))) }]);
+        let doses = course(&capped, &two_square_metres(), &CourseOptions::default()).expect("calculable");
+        assert!(only_dose(&doses).final_dose <= cap, "cap {cap}: {} passes it", only_dose(&doses).final_dose);
+    }
+}
+
+#[test]
+fn a_capped_dose_that_lands_on_a_band_is_banded() {
+    let doses = course(&vincristine(), &two_square_metres(), &CourseOptions::default()).expect("calculable");
+    assert!(only_dose(&doses).banded, "the 2 mg cap is itself a band dose");
+}
+
+#[test]
+fn a_rounded_dose_is_marked_rounded_and_says_rounded_down_only_when_it_was() {
+    let exact = carboplatin_at(dec!(5), dec!(85), None).expect("calculable");
+    assert_eq!(exact.final_dose, dec!(550), "AUC 5 × 110 is already a multiple of 5 mg");
+    assert!(!exact.rounded);
+    let renal = measured_gfr(MillilitresPerMinute::new(dec!(86)));
+    let request = DrugRequest {
+        drug: "carboplatin",
+        field: "drugs[0]".into(),
+        basis: DoseBasis::Auc(dec!(4.9)),
+        regimen_cap: Some(dec!(2000)),
+        modification: None,
+    };
+    // AUC 4.9 × 111 = 543.9 mg, rounded to 545 mg, well under any ceiling.
+    let dose = dose_drug(&request, &PatientBasis { bsa: None, weight: None, renal: Some(&renal) }, &policy())
+        .expect("calculable");
+    assert_eq!(dose.final_dose, dec!(545));
+    assert!(dose.rounded);
+    assert!(!dose.steps.to_text().contains("rounded down"), "{}", dose.steps.to_text());
+}

@@ -77,7 +77,8 @@ proptest! {
         per_m2 in decimal(1, 3000, 1),
         bsa in decimal(1, 3, 2),
         cap in cap(),
-        percent in decimal(1, 100, 0),
+        // 100% often, so the capped dose itself meets the bands around the cap.
+        percent in prop_oneof![Just(Decimal::ONE_HUNDRED), decimal(1, 100, 0)],
         gfr in decimal(1, 300, 0),
         by_auc in any::<bool>(),
     ) {
