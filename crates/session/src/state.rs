@@ -136,10 +136,6 @@ impl Workstation {
         Self { session: None, inactivity_timeout, epoch: 0 }
     }
 
-    pub fn inactivity_timeout(&self) -> Duration {
-        self.inactivity_timeout
-    }
-
     pub fn state(&self) -> SessionState {
         match &self.session {
             None => SessionState::SignedOut,
@@ -590,5 +586,42 @@ mod tests {
         workstation.sign_in(staff("555000000001"), prescriber(), now).expect("started");
         assert_eq!(workstation.sign_out(), SessionState::SignedOut);
         assert_eq!(workstation.require_user(now).err(), Some(SessionError::NotSignedIn));
+    }
+
+    #[test]
+    fn every_start_lock_and_end_moves_the_session_on_by_itself() {
+        let mut workstation = workstation();
+        let now = moment();
+        let mut last = workstation.epoch;
+        let mut moved = |workstation: &Workstation, what: &str| {
+            assert!(workstation.epoch > last, "{what} must begin a new epoch");
+            last = workstation.epoch;
+        };
+        workstation.sign_in(staff("555000000001"), prescriber(), now).expect("started");
+        moved(&workstation, "a sign-in");
+        workstation.lock(LockReason::UserLocked);
+        moved(&workstation, "a lock");
+        workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", now).expect("replaced");
+        moved(&workstation, "a card");
+        workstation.sign_out();
+        moved(&workstation, "a sign-out");
+    }
+
+    #[test]
+    fn a_locked_session_is_not_current_whatever_its_epoch() {
+        let mut workstation = workstation();
+        let now = moment();
+        workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", now).expect("started");
+        workstation.lock(LockReason::UserLocked);
+        let check = SessionCheck { user: staff("555000000001"), epoch: workstation.epoch };
+        assert_eq!(workstation.still_current(&check), Err(SessionError::Locked));
+    }
+
+    #[test]
+    fn a_later_moment_is_later_on_both_clocks() {
+        let start = moment();
+        let later = start.later(seconds(5));
+        assert_eq!(later.monotonic, start.monotonic + seconds(5));
+        assert_eq!(later.wall, start.wall + seconds(5));
     }
 }
