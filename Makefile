@@ -31,7 +31,7 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run lint test bench screenshots
+.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run has-secret-service lint test bench screenshots
 
 help:
 	@echo "make run    build and open the Clinical Workstation"
@@ -91,6 +91,10 @@ HAS_SECRET_SERVICE = dbus-send --session --print-reply --dest=org.freedesktop.DB
 	org.freedesktop.DBus.ListActivatableNames 2>/dev/null | grep -q '"org.freedesktop.secrets"' || \
 	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
 	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
+
+# Succeeds when the session bus has (or can start) a Secret Service; tests/make_run.rs checks it.
+has-secret-service:
+	@$(HAS_SECRET_SERVICE)
 
 run: build
 	@if [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
