@@ -320,3 +320,26 @@ pub fn write_csv(entries: &[AuditEntry], out: impl std::io::Write) -> Result<(),
     }
     writer.flush().map_err(|e| StoreError::Database(format!("CSV export failed: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "c9fbc3ab2eb2940d512303fdd2e6db2d68fbf8f3b9907a3ac13b3ea00406f38b";
+
+    #[test]
+    fn an_anchor_line_reads_back_from_inside_a_log_line() {
+        let anchor = AuditAnchor { seq: 12, hash: HASH.into(), at_utc: "2026-11-30T09:00:00.000000Z".into() };
+        assert_eq!(AuditAnchor::parse(&format!("Nov 30 ws1 app[42]: {}", anchor.line())), Some(anchor));
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_whole_anchor_is_not_one() {
+        let at = "at=2026-11-30T09:00:00.000000Z";
+        assert_eq!(AuditAnchor::parse(&format!("seq=12 hash={HASH} {at}")), None, "no marker");
+        assert_eq!(AuditAnchor::parse(&format!("cws-audit-anchor seq=12 hash={} {at}", &HASH[..63])), None);
+        assert_eq!(AuditAnchor::parse(&format!("cws-audit-anchor seq=12 hash={}g {at}", &HASH[..63])), None);
+        assert_eq!(AuditAnchor::parse(&format!("cws-audit-anchor seq=twelve hash={HASH} {at}")), None);
+        assert_eq!(AuditAnchor::parse(&format!("cws-audit-anchor seq=12 hash={HASH}")), None, "no time");
+    }
+}

@@ -366,3 +366,61 @@ async fn a_restored_backup_matches_the_store_table_by_table() {
     head.1 = original.iter().find(|(name, _)| name == "audit_head").expect("head").1.clone();
     assert_eq!(copy, original);
 }
+
+#[tokio::test]
+async fn a_head_with_another_hash_is_named() {
+    let verdict = tampered("UPDATE audit_head SET hash = 'ffff' || substr(hash, 5)").await;
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { problem, .. } if problem.contains("deleted from the end")),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_head_is_named() {
+    let verdict = tampered("DELETE FROM audit_head").await;
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 6, problem } if problem.contains("no recorded head")),
+        "{verdict:?}"
+    );
+}
+
+/// Someone with the key empties the trail and lets the store write a fresh,
+/// self-consistent chain: only the missing genesis entry gives it away.
+#[tokio::test]
+async fn a_trail_begun_again_without_its_genesis_entry_is_named() {
+    let folder = tempfile::tempdir().expect("temp");
+    let (store, key) = seeded_store(folder.path()).await;
+    store.close().await;
+    let path = folder.path().join("store.db");
+    let mut connection = raw(&path, &key).await;
+    sqlx::raw_sql("DELETE FROM audit_log; DELETE FROM audit_head;")
+        .execute(&mut connection)
+        .await
+        .expect("emptied");
+    connection.close().await.expect("closed");
+    let store = Store::open_with_key(&path, key).await.expect("opens");
+    store.patient(&actor(), 1).await.expect("a read, audited as entry 1 of a new chain");
+    let verdict = store.verify_audit().await.expect("verify");
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 1, problem } if problem.contains("not the genesis entry")),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_anchor_whose_entry_has_another_hash_is_named() {
+    let folder = tempfile::tempdir().expect("temp");
+    let (store, _) = seeded_store(folder.path()).await;
+    let mut anchor = store.audit_anchor().await.expect("anchor");
+    assert_eq!(
+        store.verify_anchors(std::slice::from_ref(&anchor)).await.expect("verify"),
+        AuditVerdict::Intact { entries: 2 }
+    );
+    anchor.hash = "0".repeat(64);
+    let verdict = store.verify_anchors(&[anchor]).await.expect("verify");
+    assert!(
+        matches!(&verdict, AuditVerdict::Broken { seq: 2, problem } if problem.contains("another hash")),
+        "{verdict:?}"
+    );
+}
