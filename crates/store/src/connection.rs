@@ -88,12 +88,11 @@ impl Store {
             Ok(key) => Self::connect(&path, key, false, lock.clone()).await,
             Err(error) => Err(error),
         };
+        // A pending key left by a rekey killed before it re-encrypted the file opens
+        // nothing; it stays until the next rekey replaces it, so an open costs no
+        // keyring call beyond reading the key.
         match opened {
-            Ok(store) => {
-                let stale = path.clone();
-                blocking(move || StoreKey::forget_pending(&stale)).await?;
-                Ok(store)
-            }
+            Ok(store) => Ok(store),
             Err(error @ (StoreError::WrongKey { .. } | StoreError::KeyMissing { .. })) => {
                 Self::open_with_pending_key(&path, lock).await?.ok_or(error)
             }
