@@ -78,3 +78,34 @@ async fn an_invalid_nhs_number_is_refused_with_the_reason() {
     app.wait_for_text_containing("[data-testid=patient-search-error]", "check digit is wrong").await;
     app.quit().await;
 }
+
+/// The app opens its store, searches and reads at trace level, and the store's
+/// key appears in no file outside the store: not its log, not the webview's files.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_key_never_reaches_the_apps_files_even_at_trace_level() {
+    let app = RunningApp::launch_at_trace_level().await;
+    app.sign_in_as_prescriber().await;
+    let query = app.wait_for("#patient-query").await;
+    query.send_keys("quill").await.expect("typing");
+    app.press("\u{E007}").await; // Enter
+    app.wait_for("button.result").await;
+    app.sign_out().await;
+
+    let shown = app.cws(&["store", "recovery-key"]);
+    let key: String = shown
+        .lines()
+        .find(|l| l.matches('-').count() == 7)
+        .expect("the recovery key")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(key.len(), 64);
+    for file in app.files_outside_the_store() {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+        for form in [key.to_lowercase(), key.to_uppercase()] {
+            assert!(!text.contains(&form), "{} holds the store key", file.display());
+        }
+    }
+    assert!(app.log().contains("TRACE"), "the app's log was captured at trace level, so the scan read it");
+    app.quit().await;
+}

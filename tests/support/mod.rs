@@ -41,6 +41,8 @@ pub struct RunningApp {
 #[derive(PartialEq, Eq)]
 enum SignIn {
     Demonstration,
+    /// The demonstration sign-in, with the app logging at trace level.
+    DemonstrationTraced,
     Cards,
     CardsWithSettings(&'static str),
     NotSetUp,
@@ -57,6 +59,11 @@ impl RunningApp {
     }
 
     /// As `launch`, with the four demonstration smart cards (SoftHSM2) in their readers.
+    /// As `launch`, with the app logging everything at trace level.
+    pub async fn launch_at_trace_level() -> Self {
+        Self::start(SignIn::DemonstrationTraced).await
+    }
+
     pub async fn launch_with_cards() -> Self {
         Self::start(SignIn::Cards).await
     }
@@ -81,8 +88,11 @@ impl RunningApp {
             std::fs::write(&file, text).expect("settings written");
             app_env.push(("CWS_CONFIG".to_owned(), file.to_string_lossy().into_owned()));
         }
-        if sign_in == SignIn::Demonstration {
+        if matches!(sign_in, SignIn::Demonstration | SignIn::DemonstrationTraced) {
             app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
+        }
+        if sign_in == SignIn::DemonstrationTraced {
+            app_env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
         }
         cws(&keyring, profile.path(), &["store", "init", "--demo"]);
         if matches!(sign_in, SignIn::Cards | SignIn::CardsWithSettings(_)) {
@@ -379,9 +389,9 @@ fn start_tauri_driver(
     Command::new(tauri_driver_path())
         .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
         .envs(keyring.env())
+        .env("RUST_LOG", "info")
         .envs(app_env.iter().cloned())
         .env("CWS_STORE", store_path(profile))
-        .env("RUST_LOG", "info")
         .env("DISPLAY", display)
         .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
         .env("NO_AT_BRIDGE", "1")
