@@ -92,6 +92,17 @@ impl From<patients::PatientError> for CommandError {
     }
 }
 
+impl From<services::ServiceError> for CommandError {
+    fn from(error: services::ServiceError) -> Self {
+        match error {
+            services::ServiceError::Store(error) => error.into(),
+            services::ServiceError::NotPermitted(permission) => {
+                session::SessionError::NotPermitted(permission).into()
+            }
+        }
+    }
+}
+
 impl From<store::StoreError> for CommandError {
     fn from(error: store::StoreError) -> Self {
         use store::StoreError as E;

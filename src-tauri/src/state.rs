@@ -192,11 +192,6 @@ impl AppState {
         }
     }
 
-    /// The checked user as the actor every audit entry names.
-    pub fn actor(&self, check: &SessionCheck) -> Actor {
-        Actor { user: check.user.user_id.as_str().to_owned(), workstation: self.workstation_name.clone() }
-    }
-
     pub fn nhs_number_policy(&self) -> NhsNumberPolicy {
         self.nhs_number_policy
     }

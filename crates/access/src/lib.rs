@@ -11,14 +11,24 @@ use std::collections::BTreeSet;
 use session::{JobRole, Permission, RolePermissions, StaffUser, UserId};
 use store::{EnrolledUser, Store, StoreError};
 
-/// An enrolled member of staff whose card has just been proved.
+/// An enrolled member of staff whose card has just been proved. Only this
+/// crate makes one, so holding one is proof of the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardHolder {
-    pub user: StaffUser,
-    pub permissions: BTreeSet<Permission>,
+    user: StaffUser,
+    permissions: BTreeSet<Permission>,
 }
 
 impl CardHolder {
+    pub fn user(&self) -> &StaffUser {
+        &self.user
+    }
+
+    /// The user and their permissions, to start a session with.
+    pub fn into_parts(self) -> (StaffUser, BTreeSet<Permission>) {
+        (self.user, self.permissions)
+    }
+
     /// Refuses, naming the permission, unless the holder has it.
     pub fn require(&self, permission: Permission) -> Result<(), AccessError> {
         match self.permissions.contains(&permission) {

@@ -190,7 +190,7 @@ async fn one_flow_proves_a_card_holder_and_audits_each_refusal_against_whom_it_k
     )
     .await
     .expect("the nurse may administer");
-    assert_eq!((login.user_id.as_str(), holder.user.user_id.as_str()), ("555000000003", "555000000003"));
+    assert_eq!((login.user_id.as_str(), holder.user().user_id.as_str()), ("555000000003", "555000000003"));
 
     let audited = refusals(&store).await;
     assert_eq!(audited.len(), 2, "{audited:?}");

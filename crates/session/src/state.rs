@@ -94,6 +94,15 @@ impl Moment {
 pub struct SessionCheck {
     pub user: StaffUser,
     epoch: u64,
+    /// The permission this check proved the user holds, if it was asked for one.
+    permission: Option<Permission>,
+}
+
+impl SessionCheck {
+    /// The permission this check proved, if any: only `Workstation::require` sets it.
+    pub fn permission(&self) -> Option<Permission> {
+        self.permission
+    }
 }
 
 /// Why the watcher locked the session.
@@ -267,7 +276,7 @@ impl Workstation {
             Some(session) if session.locked.is_some() => Err(SessionError::Locked),
             Some(session) => {
                 session.last_activity = now;
-                Ok(SessionCheck { user: session.user.clone(), epoch })
+                Ok(SessionCheck { user: session.user.clone(), epoch, permission: None })
             }
         }
     }
@@ -279,7 +288,7 @@ impl Workstation {
         if !granted {
             return Err(SessionError::NotPermitted(permission));
         }
-        Ok(check)
+        Ok(SessionCheck { permission: Some(permission), ..check })
     }
 
     /// Whether the session a check was made under is still the active one:
@@ -568,6 +577,18 @@ mod tests {
     }
 
     #[test]
+    fn a_check_records_the_permission_it_proved_and_only_that() {
+        let mut workstation = workstation();
+        let now = moment();
+        workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", now).expect("started");
+        assert_eq!(workstation.require_user(now).map(|c| c.permission()), Ok(None));
+        assert_eq!(
+            workstation.require(Permission::PrescribeSact, now).map(|c| c.permission()),
+            Ok(Some(Permission::PrescribeSact))
+        );
+    }
+
+    #[test]
     fn a_command_without_the_permission_is_refused() {
         let mut workstation = workstation();
         let now = moment();
@@ -613,7 +634,7 @@ mod tests {
         let now = moment();
         workstation.present_card(staff("555000000001"), prescriber(), "CARD-1", now).expect("started");
         workstation.lock(LockReason::UserLocked);
-        let check = SessionCheck { user: staff("555000000001"), epoch: workstation.epoch };
+        let check = SessionCheck { user: staff("555000000001"), epoch: workstation.epoch, permission: None };
         assert_eq!(workstation.still_current(&check), Err(SessionError::Locked));
     }
 

@@ -86,7 +86,8 @@ pub async fn card_sign_in(
         )?;
     let change = {
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
-        workstation.present_card(holder.user, holder.permissions, &login.card_serial, crate::state::now())?
+        let (user, permissions) = holder.into_parts();
+        workstation.present_card(user, permissions, &login.card_serial, crate::state::now())?
     };
     let now = state.workstation.lock().map_err(|e| CommandError::internal(&e))?.state();
     match &change {

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use patients::PatientQuery;
 use patients::PatientRecord;
 use serde::Serialize;
+use services::Acting;
 use session::Permission;
 use store::PatientSummary;
 use tauri::State;
@@ -88,7 +89,7 @@ pub async fn search_patients(
     date_of_birth: Option<String>,
 ) -> Result<Vec<PatientSummaryView>, CommandError> {
     let check = state.require(Permission::ViewPatients)?;
-    let store = state.store()?;
+    let acting = Acting::from_session(&check, Permission::ViewPatients, state.workstation_name())?;
     let born = date_of_birth
         .filter(|d| !d.trim().is_empty())
         .map(|d| {
@@ -100,7 +101,7 @@ pub async fn search_patients(
         })
         .transpose()?;
     let query = PatientQuery::parse(&query, born, state.nhs_number_policy())?;
-    let found = store.search_patients(&state.actor(&check), &query, SEARCH_LIMIT).await?;
+    let found = services::patients::search(state.store()?, &acting, &query, SEARCH_LIMIT).await?;
     state.confirm(&check)?;
     found.into_iter().map(summary_view).collect()
 }
@@ -110,8 +111,8 @@ pub async fn search_patients(
 #[tracing::instrument(skip_all, fields(patient_id = id))]
 pub async fn open_patient(state: State<'_, AppState>, id: u32) -> Result<PatientView, CommandError> {
     let check = state.require(Permission::ViewPatients)?;
-    let store = state.store()?;
-    let record = store.patient(&state.actor(&check), i64::from(id)).await?;
+    let acting = Acting::from_session(&check, Permission::ViewPatients, state.workstation_name())?;
+    let record = services::patients::open(state.store()?, &acting, i64::from(id)).await?;
     state.confirm(&check)?;
     patient_view(record)
 }

@@ -1,0 +1,25 @@
+//! Finding and opening patients: `view_patients`, audited by the store against
+//! the person the token names.
+
+use patients::{PatientQuery, PatientRecord};
+use session::Permission;
+use store::{PatientSummary, Store};
+
+use crate::{Acting, ServiceError};
+
+/// The patients a query finds, at most `limit`; the search and what it showed are audited.
+pub async fn search(
+    store: &Store,
+    acting: &Acting,
+    query: &PatientQuery,
+    limit: u32,
+) -> Result<Vec<PatientSummary>, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    Ok(store.search_patients(actor, query, limit).await?)
+}
+
+/// One patient's record; the read is audited.
+pub async fn open(store: &Store, acting: &Acting, id: i64) -> Result<PatientRecord, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    Ok(store.patient(actor, id).await?)
+}

@@ -1,0 +1,74 @@
+//! The token: made only from a check that proved the permission, and accepted
+//! only by the acts that permission allows. Against a real SQLCipher store.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use patients::{NhsNumberPolicy, PatientQuery};
+use services::{Acting, ServiceError};
+use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use store::{Store, StoreKey};
+
+fn nurse() -> StaffUser {
+    StaffUser {
+        user_id: UserId::parse("555000000003").expect("twelve digits"),
+        display_name: "NURSING, Nell (Ms)".into(),
+        job_title: "Chemotherapy nurse".into(),
+        role: JobRole { code: "R8001".into(), name: "Nurse Access Role".into() },
+    }
+}
+
+fn signed_in(permissions: &[Permission]) -> (Workstation, Moment) {
+    let mut workstation = Workstation::new(Duration::from_secs(300));
+    let now = Moment::new(Instant::now(), SystemTime::now());
+    workstation
+        .sign_in(nurse(), permissions.iter().copied().collect::<BTreeSet<_>>(), now)
+        .expect("signed in");
+    (workstation, now)
+}
+
+#[test]
+fn a_token_needs_a_check_that_required_its_permission() {
+    let (mut workstation, now) = signed_in(&[Permission::ViewPatients, Permission::AdministerSact]);
+    let bare = workstation.require_user(now).expect("active");
+    assert!(matches!(
+        Acting::from_session(&bare, Permission::ViewPatients, "ws1"),
+        Err(ServiceError::NotPermitted(Permission::ViewPatients))
+    ));
+    let other = workstation.require(Permission::AdministerSact, now).expect("granted");
+    assert!(
+        Acting::from_session(&other, Permission::ViewPatients, "ws1").is_err(),
+        "another permission proves nothing"
+    );
+    let proven = workstation.require(Permission::ViewPatients, now).expect("granted");
+    let acting = Acting::from_session(&proven, Permission::ViewPatients, "ws1").expect("a token");
+    assert_eq!((acting.actor().user.as_str(), acting.actor().workstation.as_str()), ("555000000003", "ws1"));
+}
+
+#[tokio::test]
+async fn patients_are_found_only_with_a_view_patients_token_and_audited_against_its_holder() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let (mut workstation, now) = signed_in(&[Permission::ViewPatients, Permission::AdministerSact]);
+    let query = PatientQuery::parse("quill", None, NhsNumberPolicy::default()).expect("query");
+
+    let administering = workstation.require(Permission::AdministerSact, now).expect("granted");
+    let wrong = Acting::from_session(&administering, Permission::AdministerSact, "ws1").expect("a token");
+    assert!(matches!(
+        services::patients::search(&store, &wrong, &query, 50).await,
+        Err(ServiceError::NotPermitted(Permission::ViewPatients))
+    ));
+
+    let viewing = workstation.require(Permission::ViewPatients, now).expect("granted");
+    let acting = Acting::from_session(&viewing, Permission::ViewPatients, "ws1").expect("a token");
+    assert!(services::patients::search(&store, &acting, &query, 50).await.expect("searched").is_empty());
+    let today = chrono::Utc::now();
+    let audited = store
+        .audit_entries(today - chrono::TimeDelta::days(1), today + chrono::TimeDelta::days(1))
+        .await
+        .expect("entries");
+    let search = audited.last().expect("the search is audited");
+    assert_eq!((search.actor.as_str(), search.workstation.as_str()), ("555000000003", "ws1"));
+}
