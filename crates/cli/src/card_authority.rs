@@ -12,6 +12,8 @@ use settings::Settings;
 use store::{Actor, AuditAction, Store};
 use zeroize::Zeroizing;
 
+use services::Acting;
+
 use crate::Failure;
 use crate::trusted_settings::trusted_settings;
 
@@ -93,6 +95,16 @@ pub async fn card_holder_for(
     permission: Permission,
     action: AuditAction,
 ) -> Result<Actor, Failure> {
+    Ok(acting_card_holder(store, card, permission, action).await?.actor().clone())
+}
+
+/// As `card_holder_for`, as the permission token the services take.
+pub async fn acting_card_holder(
+    store: &Store,
+    card: &CardArgs,
+    permission: Permission,
+    action: AuditAction,
+) -> Result<Acting, Failure> {
     let settings = trusted_settings()?;
     let refuse = |actor: String, why: String| async move {
         let actor = Actor { user: actor, workstation: crate::os_actor().workstation };
@@ -112,10 +124,12 @@ pub async fn card_holder_for(
     let login = reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
     let workstation = crate::os_actor().workstation;
     let audit = access::AuditAs { action, workstation: &workstation };
-    let (login, _) = access::prove_card_holder(store, label, login, &settings.roles, Some(permission), audit)
-        .await
-        .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
-    Ok(Actor { user: login.user_id, workstation })
+    let (_, holder) =
+        access::prove_card_holder(store, label, login, &settings.roles, Some(permission), audit)
+            .await
+            .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
+    Acting::from_card_holder(&holder, permission, &workstation)
+        .map_err(|e| Failure::Input(format!("card: {e}")))
 }
 
 /// Who does an administrative `action` needing `permission`: the OS account

@@ -79,6 +79,15 @@ impl From<store::StoreError> for Failure {
     }
 }
 
+impl From<services::ServiceError> for Failure {
+    fn from(error: services::ServiceError) -> Self {
+        match error {
+            services::ServiceError::Store(error) => error.into(),
+            other => Self::Input(other.to_string()),
+        }
+    }
+}
+
 impl From<patients::PatientError> for Failure {
     fn from(error: patients::PatientError) -> Self {
         Self::Input(format!("{}: {}", error.field, error.reason))

@@ -13,7 +13,9 @@ use store::{AuditAction, Store};
 use serde::Deserialize;
 use session::Permission;
 
-use crate::card_authority::{CardArgs, os_account_or_card_holder, read_payload};
+use services::Acting;
+
+use crate::card_authority::{CardArgs, acting_card_holder, read_payload};
 use crate::{Failure, block_on, output};
 
 #[derive(Subcommand)]
@@ -121,10 +123,10 @@ impl PatientArgs {
     }
 }
 
-/// Who acts: the OS account until someone may view patients (the first-run
-/// bootstrap), and from then on a card holder with `view_patients`.
-async fn viewer(store: &Store, card: &CardArgs, action: AuditAction) -> Result<store::Actor, Failure> {
-    os_account_or_card_holder(store, card, Permission::ViewPatients, action).await
+/// The card holder with `view_patients` who acts: patient data is never reached
+/// by the OS account alone.
+async fn viewer(store: &Store, card: &CardArgs, action: AuditAction) -> Result<Acting, Failure> {
+    acting_card_holder(store, card, Permission::ViewPatients, action).await
 }
 
 pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
@@ -133,8 +135,8 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             let details = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { details };
             let patient = details.into_new_patient()?;
             with_store(&path, |store| async move {
-                let actor = viewer(&store, &card, AuditAction::PatientCreate).await?;
-                let record = store.add_patient(&actor, patient).await?;
+                let acting = viewer(&store, &card, AuditAction::PatientCreate).await?;
+                let record = services::patients::add(&store, &acting, patient).await?;
                 if json {
                     output::json(&record)?
                 } else {
@@ -152,8 +154,8 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             let born = date_of_birth.as_deref().map(|d| date(d, "date_of_birth")).transpose()?;
             let query = PatientQuery::parse(&query, born, crate::nhs_policy()?)?;
             with_store(&path, |store| async move {
-                let actor = viewer(&store, &card, AuditAction::PatientSearch).await?;
-                let found = store.search_patients(&actor, &query, limit).await?;
+                let acting = viewer(&store, &card, AuditAction::PatientSearch).await?;
+                let found = services::patients::search(&store, &acting, &query, limit).await?;
                 if json {
                     output::json(&found)?;
                 } else if found.is_empty() {
@@ -175,8 +177,8 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             })
         }
         PatientCommand::Show { id, card, json } => with_store(&path, |store| async move {
-            let actor = viewer(&store, &card, AuditAction::PatientRead).await?;
-            let record = store.patient(&actor, id).await?;
+            let acting = viewer(&store, &card, AuditAction::PatientRead).await?;
+            let record = services::patients::open(&store, &acting, id).await?;
             if json {
                 output::json(&record)?
             } else {

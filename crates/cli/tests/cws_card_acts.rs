@@ -453,3 +453,79 @@ fn another_card_bearing_an_enrolled_user_id_is_refused_and_audited() {
         site.audit().lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains("not the one enrolled"))
     );
 }
+
+#[test]
+fn a_nurse_adds_searches_and_shows_a_patient_and_each_act_is_theirs_in_the_audit() {
+    let site = Site::with_administrator();
+    fn with_card<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [args, &["--card", "NURSE-CARD", "--pin-stdin"][..]].concat()
+    }
+    let add = with_card(&[
+        "patient",
+        "add",
+        "--nhs-number",
+        "943 476 5919",
+        "--family-name",
+        "Smith",
+        "--given-name",
+        "John",
+        "--date-of-birth",
+        "1945-07-14",
+        "--sex",
+        "male",
+        "--title",
+        "Mr",
+        "--postcode",
+        "sw1a1aa",
+        "--json",
+    ]);
+    let added = site.cws(&add, "1234\n");
+    added.success_or_panic();
+    let added: serde_json::Value = serde_json::from_slice(&added.stdout).expect("JSON");
+    assert_eq!(added["postcode"], "SW1A 1AA");
+
+    let bad_digit = with_card(&[
+        "patient",
+        "add",
+        "--nhs-number",
+        "9434765918",
+        "--family-name",
+        "X",
+        "--given-name",
+        "Y",
+        "--date-of-birth",
+        "1950-01-01",
+        "--sex",
+        "female",
+    ]);
+    let refused = site.cws(&bad_digit, "1234\n");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stderr().contains("check digit"), "{}", refused.stderr());
+    let unknown = site.cws(
+        &with_card(&["patient", "add", "--stdin"]),
+        "1234\n{\"nhs_number\": \"943 476 5919\", \"colour\": \"blue\"}",
+    );
+    assert!(unknown.stderr().contains("colour"), "an unknown field is named: {}", unknown.stderr());
+
+    let found = site.cws(&with_card(&["patient", "search", "--stdin"]), "1234\nsmi\n");
+    found.success_or_panic();
+    let found = String::from_utf8_lossy(&found.stdout).into_owned();
+    assert!(found.contains("SMITH, John (Mr)") && found.contains("NHS No. 943 476 5919"), "{found}");
+    let shown = site.cws(&with_card(&["patient", "show", "1"]), "1234\n");
+    shown.success_or_panic();
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        "SMITH, John (Mr)  Born 14-Jul-1945  Male  NHS No. 943 476 5919"
+    );
+
+    let audit = site.audit();
+    for action in [",patient.create,", ",patient.search.name,", ",patient.read,"] {
+        assert!(
+            audit
+                .lines()
+                .any(|l| l.contains(&format!(",{NURSE},")) && l.contains(action) && l.contains(",ok")),
+            "{action} is the nurse's: {audit}"
+        );
+    }
+    assert!(!audit.to_lowercase().contains("smith"), "the audit export carries ids, not names");
+}

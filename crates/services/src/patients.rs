@@ -1,7 +1,7 @@
 //! Finding and opening patients: `view_patients`, audited by the store against
 //! the person the token names.
 
-use patients::{PatientQuery, PatientRecord};
+use patients::{NewPatient, PatientQuery, PatientRecord};
 use session::Permission;
 use store::{PatientSummary, Store};
 
@@ -16,6 +16,13 @@ pub async fn search(
 ) -> Result<Vec<PatientSummary>, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
     Ok(store.search_patients(actor, query, limit).await?)
+}
+
+/// Adds a patient to the index by hand (`cws patient add`; in a trust the PAS's
+/// feed does this); refused and audited if the number is already held.
+pub async fn add(store: &Store, acting: &Acting, patient: NewPatient) -> Result<PatientRecord, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    Ok(store.add_patient(actor, patient).await?)
 }
 
 /// One patient's record; the read is audited.
