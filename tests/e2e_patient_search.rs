@@ -91,15 +91,7 @@ async fn the_store_key_never_reaches_the_apps_files_even_at_trace_level() {
     app.wait_for("button.result").await;
     app.sign_out().await;
 
-    let shown = app.cws(&["store", "recovery-key"]);
-    let key: String = shown
-        .lines()
-        .find(|l| l.matches('-').count() == 7)
-        .expect("the recovery key")
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
-    assert_eq!(key.len(), 64);
+    let key = app.store_key_hex();
     for file in app.files_outside_the_store() {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
         for form in [key.to_lowercase(), key.to_uppercase()] {

@@ -154,11 +154,8 @@ impl RunningApp {
         panic!("{css} showed {last_seen:?}, wanted {wanted:?}");
     }
 
-    /// Takes the store's write lock from outside the app, as another process
-    /// holding the key would, so the app's next write waits (up to its busy timeout).
-    /// Rolled back when the returned connection is dropped or rolled back.
-    pub async fn hold_the_store_busy(&self) -> sqlx::SqliteConnection {
-        use sqlx::ConnectOptions;
+    /// The store's key as 64 hex digits, from `cws store recovery-key` (shown once per key).
+    pub fn store_key_hex(&self) -> String {
         let shown = self.cws(&["store", "recovery-key"]);
         let key: String = shown
             .lines()
@@ -167,6 +164,16 @@ impl RunningApp {
             .chars()
             .filter(char::is_ascii_hexdigit)
             .collect();
+        assert_eq!(key.len(), 64, "a recovery key is 64 hex digits");
+        key
+    }
+
+    /// Takes the store's write lock from outside the app, as another process
+    /// holding the key would, so the app's next write waits (up to its busy timeout).
+    /// Rolled back when the returned connection is dropped or rolled back.
+    pub async fn hold_the_store_busy(&self) -> sqlx::SqliteConnection {
+        use sqlx::ConnectOptions;
+        let key = self.store_key_hex();
         let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(store_path(self.profile.path()))
             .pragma("key", format!("\"x'{key}'\""))
