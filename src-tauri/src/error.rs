@@ -99,6 +99,10 @@ impl From<services::ServiceError> for CommandError {
             services::ServiceError::NotPermitted(permission) => {
                 session::SessionError::NotPermitted(permission).into()
             }
+            services::ServiceError::Invalid { field, reason } => {
+                Self { code: ErrorCode::InvalidPatientQuery, message: reason, field: Some(field.into()) }
+            }
+            services::ServiceError::Regimens(problem) => Self::new(ErrorCode::DosingUnavailable, problem),
         }
     }
 }

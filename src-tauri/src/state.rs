@@ -6,11 +6,12 @@ use std::time::{Instant, SystemTime};
 use dosing::policy::SitePolicy;
 use patients::NhsNumberPolicy;
 use regimens::RegimenLibrary;
+use services::{Context, StoreLocation};
 use session::{
     LockReason, Moment, Permission, RolePermissions, SessionCheck, SessionError, SessionState, Workstation,
 };
 use settings::Settings;
-use store::{Actor, AuditAction, RecordRef, Store};
+use store::{Actor, AuditAction, RecordRef};
 use tauri::{AppHandle, Emitter};
 
 use crate::error::{CommandError, ErrorCode};
@@ -30,7 +31,8 @@ pub struct AppState {
     workstation_name: String,
     nhs_number_policy: NhsNumberPolicy,
     dosing: Result<DosingData, String>,
-    store: Result<Store, String>,
+    /// The services' context: the store (local or shared), settings and clock.
+    services: Result<Context, String>,
     /// The running app, once it has started, to tell the UI of session changes.
     app: OnceLock<AppHandle>,
 }
@@ -50,23 +52,28 @@ impl AppState {
         if let Err(problem) = &dosing {
             tracing::error!(%problem, "dose calculation is unavailable");
         }
-        let path = settings.store_path.clone().unwrap_or_else(store::default_path);
-        let store = tauri::async_runtime::block_on(Store::open(&path)).map_err(|e| e.to_string());
-        if let Err(problem) = &store {
+        let workstation_name = gethostname::gethostname().to_string_lossy().into_owned();
+        let services = tauri::async_runtime::block_on(async {
+            let location = StoreLocation::choose(&settings, None)?;
+            Context::open(&location, settings.clone(), workstation_name.clone()).await
+        })
+        .map_err(|e| e.to_string());
+        if let Err(problem) = &services {
             tracing::error!(%problem, "the store is unavailable");
         }
-        let demonstration_store = match &store {
-            Ok(store) => tauri::async_runtime::block_on(store.is_demonstration()).unwrap_or(false),
+        let demonstration_store = match &services {
+            Ok(context) => tauri::async_runtime::block_on(services::demo::is_demonstration_store(context))
+                .unwrap_or(false),
             Err(_) => false,
         };
         Self {
             workstation: Mutex::new(Workstation::new(settings.inactivity_lock)),
             cards: crate::cards::Cards::configure(&settings, settings_problem, demonstration_store),
             roles: settings.roles,
-            workstation_name: gethostname::gethostname().to_string_lossy().into_owned(),
+            workstation_name,
             nhs_number_policy: settings.nhs_numbers,
             dosing,
-            store,
+            services,
             app: OnceLock::new(),
         }
     }
@@ -174,15 +181,17 @@ impl AppState {
         outcome: String,
         anchor: bool,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let store = self.store().ok().cloned();
+        let context = self.services().ok().cloned();
         let actor = Actor { user: user_id, workstation: self.workstation_name.clone() };
         async move {
-            let Some(store) = store else { return };
-            if let Err(error) = store.audit_session(&actor, action, &records, &outcome).await {
+            let Some(context) = context else { return };
+            let recorded =
+                services::cards::record_session_event(&context, &actor, action, &records, &outcome).await;
+            if let Err(error) = recorded {
                 tracing::error!(%error, action = action.text(), "a session event could not be audited");
             }
             if anchor {
-                match store.audit_anchor().await {
+                match services::audit::anchor(&context).await {
                     Ok(anchor) => crate::system_log::write_anchor(&anchor),
                     Err(error) => {
                         tracing::error!(%error, "the audit head could not be read for the system log")
@@ -209,8 +218,11 @@ impl AppState {
         })
     }
 
-    pub fn store(&self) -> Result<&Store, CommandError> {
-        self.store.as_ref().map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
+    /// The services' context, or the refusal that says the store is unavailable and why.
+    pub fn services(&self) -> Result<&Context, CommandError> {
+        self.services
+            .as_ref()
+            .map_err(|problem| CommandError::new(ErrorCode::StoreUnavailable, problem.clone()))
     }
 }
 

@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
-use store::{AuditAnchor, AuditVerdict, Store, write_csv};
+use services::{Context, StoreLocation};
+use store::{AuditAnchor, AuditVerdict, write_csv};
 
-use crate::{Failure, block_on, output};
+use crate::{Failure, block_on, output, with_context};
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
@@ -40,19 +41,16 @@ fn day(text: &str, field: &str) -> Result<NaiveDate, Failure> {
         .map_err(|_| Failure::Input(format!("{field}: {text:?} is not a date in the form YYYY-MM-DD")))
 }
 
-pub fn run(command: AuditCommand, path: PathBuf) -> Result<(), Failure> {
-    block_on(async move {
-        let store = Store::open(&path).await?;
-        let result = match command {
-            AuditCommand::Verify { anchors, json } => verify(&store, anchors, json).await,
-            AuditCommand::Anchor => {
-                store.audit_anchor().await.map(|anchor| println!("{}", anchor.line())).map_err(Into::into)
-            }
-            AuditCommand::Export { from, to, output } => export(&store, &from, &to, output).await,
-        };
-        store.close().await;
-        result
-    })
+pub fn run(command: AuditCommand, location: StoreLocation) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context| match command {
+        AuditCommand::Verify { anchors, json } => verify(context, anchors, json).await,
+        AuditCommand::Anchor => {
+            let anchor = services::audit::anchor(context).await?;
+            println!("{}", anchor.line());
+            Ok(())
+        }
+        AuditCommand::Export { from, to, output } => export(context, &from, &to, output).await,
+    }))
 }
 
 /// Every anchor line in a file; other lines (a whole system log, say) are skipped.
@@ -66,11 +64,12 @@ fn read_anchors(file: &std::path::Path) -> Result<Vec<AuditAnchor>, Failure> {
     Ok(anchors)
 }
 
-async fn verify(store: &Store, anchors: Option<PathBuf>, json: bool) -> Result<(), Failure> {
-    let verdict = match anchors {
-        Some(file) => store.verify_anchors(&read_anchors(&file)?).await?,
-        None => store.verify_audit().await?,
+async fn verify(context: &Context, anchors: Option<PathBuf>, json: bool) -> Result<(), Failure> {
+    let anchors = match anchors {
+        Some(file) => read_anchors(&file)?,
+        None => Vec::new(),
     };
+    let verdict = services::audit::verify(context, &anchors).await?;
     if json {
         output::json(&verdict)?;
     }
@@ -98,14 +97,19 @@ fn owner_only_file(path: &std::path::Path) -> Result<std::fs::File, Failure> {
         .map_err(|e| Failure::Input(format!("output: {}: {e}", path.display())))
 }
 
-async fn export(store: &Store, from: &str, to: &str, output_path: Option<PathBuf>) -> Result<(), Failure> {
+async fn export(
+    context: &Context,
+    from: &str,
+    to: &str,
+    output_path: Option<PathBuf>,
+) -> Result<(), Failure> {
     let (from, to) = (day(from, "from")?, day(to, "to")?);
     if to < from {
         return Err(Failure::Input("to: the last day is before the first".into()));
     }
     let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
     let end = Utc.from_utc_datetime(&to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap_or_default());
-    let entries = store.audit_entries(start, end).await?;
+    let entries = services::audit::entries(context, start, end).await?;
     match output_path {
         Some(file) => {
             write_csv(&entries, owner_only_file(&file)?)?;

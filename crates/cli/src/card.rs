@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use identity::CardReader;
 
+use services::StoreLocation;
+
 use crate::card_authority::{CardSource, pkcs11_module};
 
 use crate::{Failure, output};
@@ -50,9 +52,9 @@ pub enum CardCommand {
     },
 }
 
-pub fn run(command: CardCommand, store_path: PathBuf) -> Result<(), Failure> {
+pub fn run(command: CardCommand, location: StoreLocation) -> Result<(), Failure> {
     match command {
-        CardCommand::DemoInit { folder, if_missing } => demo_init(folder, if_missing, store_path),
+        CardCommand::DemoInit { folder, if_missing } => demo_init(folder, if_missing, location),
         CardCommand::List { module, json } => {
             let module = pkcs11_module(module, crate::site_settings()?);
             let cards = CardReader::open(&module)?.cards()?;
@@ -123,11 +125,19 @@ pub fn demo_folder(store_path: &std::path::Path) -> PathBuf {
     store_path.parent().map(|p| p.join("demo-cards")).unwrap_or_else(|| PathBuf::from("demo-cards"))
 }
 
-fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> Result<(), Failure> {
+fn demo_init(folder: Option<PathBuf>, if_missing: bool, location: StoreLocation) -> Result<(), Failure> {
     use demo_cards::DemoCa;
     use demo_cards::{SOFTHSM_MODULE, SoftHsmTokens};
 
-    let folder = folder.unwrap_or_else(|| demo_folder(&store_path));
+    let folder = match (folder, location.local_path()) {
+        (Some(folder), _) => folder,
+        (None, Some(store_path)) => demo_folder(store_path),
+        (None, None) => {
+            return Err(Failure::Input(
+                "folder: a shared store has no folder beside it; give --folder".into(),
+            ));
+        }
+    };
     let ca_file = folder.join("demo-ca.pem");
     if if_missing && ca_file.exists() {
         return Ok(());
@@ -142,19 +152,22 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
     let ca = DemoCa::new("Clinical Workstation Demonstration CA (not for clinical use)")?;
     let now = time::OffsetDateTime::now_utc();
     let staff = session::demo::staff();
-    let actor = crate::os_actor();
-    crate::block_on(async {
-        let store = store::Store::open(&store_path).await?;
-        crate::closing(store, async |store| {
-        store.require_demonstration("demonstration cards, whose PINs are published,").await?;
+    crate::block_on(crate::with_context(&location, async |context| {
+        services::demo::require_demonstration_store(
+            context,
+            "demonstration cards, whose PINs are published,",
+        )
+        .await?;
         // Demonstration cards carry published PINs: never into a store with real administrators.
         let roles = &crate::trusted_settings::trusted_settings()?.roles;
-        let managed = access::anyone_may(store, roles, session::Permission::ManageUsers).await;
-        if managed.map_err(|e| Failure::Other(e.into()))? {
+        let permission = session::Permission::ManageUsers;
+        let Some(acting) =
+            services::cards::bootstrap_acting(context, roles, permission, &crate::os_actor()).await?
+        else {
             return Err(Failure::Input(
                 "store: someone here may already manage users; demonstration cards, whose PINs are published, go only into a new store".into(),
             ));
-        }
+        };
         for (label, pin, user_id, registration) in DEMO_CARDS {
             let member = staff
                 .iter()
@@ -178,12 +191,10 @@ fn demo_init(folder: Option<PathBuf>, if_missing: bool, store_path: PathBuf) -> 
                 disabled: false,
                 card_key_sha256: Some(identity::certificate_holder(&card.cert_der, None)?.key_sha256),
             };
-            store.enrol_user(&actor, &user).await?;
+            services::users::enrol(context, &acting, &user).await?;
         }
         Ok(())
-        })
-        .await
-    })?;
+    }))?;
     std::fs::write(&ca_file, ca.cert_pem()).map_err(|e| Failure::Other(e.into()))?;
     println!(
         "Made {} demonstration cards in {} (PINs are in the README; demonstration only).",

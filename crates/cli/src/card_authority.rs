@@ -9,10 +9,10 @@ use std::sync::OnceLock;
 use identity::{CardReader, Trust};
 use session::Permission;
 use settings::Settings;
-use store::{Actor, AuditAction, Store};
+use store::{Actor, AuditAction};
 use zeroize::Zeroizing;
 
-use services::Acting;
+use services::{Acting, Context};
 
 use crate::Failure;
 use crate::trusted_settings::trusted_settings;
@@ -87,28 +87,19 @@ pub struct CardArgs {
     pub pin_stdin: bool,
 }
 
-/// The card holder doing `action`, once their card, PIN and `permission` are
-/// proved against the trusted settings.
-pub async fn card_holder_for(
-    store: &Store,
-    card: &CardArgs,
-    permission: Permission,
-    action: AuditAction,
-) -> Result<Actor, Failure> {
-    Ok(acting_card_holder(store, card, permission, action).await?.actor().clone())
-}
-
-/// As `card_holder_for`, as the permission token the services take.
+/// The permission token of the card holder doing `action`, once their card,
+/// PIN and `permission` are proved against the trusted settings.
 pub async fn acting_card_holder(
-    store: &Store,
+    context: &Context,
     card: &CardArgs,
     permission: Permission,
     action: AuditAction,
 ) -> Result<Acting, Failure> {
     let settings = trusted_settings()?;
     let refuse = |actor: String, why: String| async move {
-        let actor = Actor { user: actor, workstation: crate::os_actor().workstation };
-        store.audit_session(&actor, action, &[], &format!("refused: {why}")).await?;
+        let actor = Actor { user: actor, workstation: context.workstation().to_owned() };
+        let outcome = format!("refused: {why}");
+        services::cards::record_session_event(context, &actor, action, &[], &outcome).await?;
         Ok::<Failure, Failure>(Failure::Input(why))
     };
     let Some(label) = card.card.as_deref().filter(|_| card.pin_stdin) else {
@@ -122,13 +113,11 @@ pub async fn acting_card_holder(
     let pin = read_pin()?;
     let reader = CardReader::open(&settings.pkcs11_module)?;
     let login = reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
-    let workstation = crate::os_actor().workstation;
-    let audit = access::AuditAs { action, workstation: &workstation };
     let (_, holder) =
-        access::prove_card_holder(store, label, login, &settings.roles, Some(permission), audit)
+        services::cards::prove_card_holder(context, label, login, &settings.roles, Some(permission), action)
             .await
             .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
-    Acting::from_card_holder(&holder, permission, &workstation)
+    services::cards::acting_for(context, &holder, permission)
         .map_err(|e| Failure::Input(format!("card: {e}")))
 }
 
@@ -136,16 +125,15 @@ pub async fn acting_card_holder(
 /// while no enabled user holds the permission (the first-run bootstrap), and
 /// from then on a card holder who does.
 pub async fn os_account_or_card_holder(
-    store: &Store,
+    context: &Context,
     card: &CardArgs,
     permission: Permission,
     action: AuditAction,
-) -> Result<Actor, Failure> {
+) -> Result<Acting, Failure> {
     let roles = &trusted_settings()?.roles;
-    if access::anyone_may(store, roles, permission).await.map_err(|e| Failure::Other(e.into()))? {
-        card_holder_for(store, card, permission, action).await
-    } else {
-        Ok(crate::os_actor())
+    match services::cards::bootstrap_acting(context, roles, permission, &crate::os_actor()).await? {
+        Some(operator) => Ok(operator),
+        None => acting_card_holder(context, card, permission, action).await,
     }
 }
 

@@ -2,14 +2,12 @@
 //! test range, for demonstrations, `make run` and tests. Obviously invented
 //! names; pseudo-postcodes (ZZ99) that no real address has.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDate;
 use clap::Subcommand;
 use patients::{GpPractice, NewPatient, NhsNumber, Sex};
-use store::Store;
+use services::StoreLocation;
 
-use crate::{Failure, block_on, os_actor};
+use crate::{Failure, block_on, os_actor, with_context};
 
 const FAMILY_NAMES: [&str; 24] = [
     "Quillfeather",
@@ -127,32 +125,16 @@ fn index_after(count: usize) -> usize {
     index
 }
 
-/// Fictional patients go only into a demonstration store, and only where the
-/// site accepts NHS numbers from the 9xx test range.
-async fn refuse_unless_demonstration(store: &Store) -> Result<(), Failure> {
-    store.require_demonstration("seeding fictional patients").await?;
-    if !crate::nhs_policy()?.accept_test_range {
-        return Err(Failure::Input(
-            "patients: this site refuses NHS numbers from the 9xx test range, which every fictional patient has".into(),
-        ));
-    }
-    Ok(())
-}
-
-pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
+pub fn run(command: DemoCommand, location: StoreLocation) -> Result<(), Failure> {
     let DemoCommand::Seed { patients, if_empty, progress, json } = command;
-    let actor = os_actor();
-    block_on(async move {
-        let store = Store::open(&path).await?;
-        if let Err(refused) = refuse_unless_demonstration(&store).await {
-            store.close().await;
-            return Err(refused);
-        }
-        let existing = usize::try_from(store.status().await?.patients).unwrap_or(0);
+    let operator = os_actor();
+    let place = location.describe();
+    block_on(with_context(&location, async |context| {
+        services::demo::require_demonstration_store(context, "seeding fictional patients").await?;
+        let existing = usize::try_from(services::demo::patient_count(context).await?).unwrap_or(0);
         if if_empty && existing > 0 {
-            store.close().await;
             if json {
-                crate::output::json(&serde_json::json!({"added": 0, "store": path}))?;
+                crate::output::json(&serde_json::json!({"added": 0, "store": place}))?;
             }
             return Ok(());
         }
@@ -167,17 +149,16 @@ pub fn run(command: DemoCommand, path: PathBuf) -> Result<(), Failure> {
                 next_index += 1;
             }
             added += batch.len();
-            store.add_patients(&actor, batch).await?;
+            services::demo::add_fictional_patients(context, &operator, batch).await?;
             if progress {
                 println!("committed {}", existing + added);
             }
         }
-        store.close().await;
         if json {
-            crate::output::json(&serde_json::json!({"added": added, "store": path}))?;
+            crate::output::json(&serde_json::json!({"added": added, "store": place}))?;
         } else if !progress {
-            println!("Added {added} fictional patients to {}.", path.display());
+            println!("Added {added} fictional patients to {place}.");
         }
         Ok(())
-    })
+    }))
 }

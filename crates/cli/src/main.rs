@@ -21,7 +21,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cws", version, about = "Clinical Workstation command line")]
 struct Cli {
-    /// The store file (default: the site settings or CWS_STORE, else the platform data folder).
+    /// A local store file for this run (default: the site settings, CWS_STORE_URL
+    /// or CWS_STORE, else the platform data folder).
     #[arg(long, global = true)]
     store: Option<std::path::PathBuf>,
     #[command(subcommand)]
@@ -83,7 +84,8 @@ impl From<services::ServiceError> for Failure {
     fn from(error: services::ServiceError) -> Self {
         match error {
             services::ServiceError::Store(error) => error.into(),
-            other => Self::Input(other.to_string()),
+            other if other.is_bad_input() => Self::Input(other.to_string()),
+            other => Self::Other(other.into()),
         }
     }
 }
@@ -115,12 +117,10 @@ pub fn site_settings() -> Result<&'static settings::Settings, Failure> {
         .map_err(|problem| Failure::Input(problem.clone()))
 }
 
-/// The store's path from --store, the settings (site file or CWS_STORE), or the platform default.
-pub fn store_path(given: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, Failure> {
-    match given {
-        Some(path) => Ok(path),
-        None => Ok(site_settings()?.store_path.clone().unwrap_or_else(store::default_path)),
-    }
+/// Where the store is: --store, else the settings (the site file, CWS_STORE_URL
+/// or CWS_STORE), else the platform's data folder.
+pub fn store_location(given: Option<std::path::PathBuf>) -> Result<services::StoreLocation, Failure> {
+    Ok(services::StoreLocation::choose(site_settings()?, given)?)
 }
 
 /// The site's NHS number policy (`patients.nhs_number_test_range` or `CWS_NHS_NUMBER_TEST_RANGE`).
@@ -142,15 +142,17 @@ pub fn os_actor() -> store::Actor {
     }
 }
 
-/// Runs `work` on an open store and closes the store whatever the outcome. A run
-/// that ends with the store's connections still open can crash on its way out,
-/// as SQLCipher's worker threads close them while the process tears OpenSSL down.
-pub async fn closing<T>(
-    store: store::Store,
-    work: impl AsyncFnOnce(&store::Store) -> Result<T, Failure>,
+/// Opens the store at `location` as this workstation, runs `work`, and closes
+/// the store whatever the outcome. A run that ends with the store's connections
+/// still open can crash on its way out, as SQLCipher's worker threads close
+/// them while the process tears OpenSSL down.
+pub async fn with_context<T>(
+    location: &services::StoreLocation,
+    work: impl AsyncFnOnce(&services::Context) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    let result = work(&store).await;
-    store.close().await;
+    let context = services::Context::open(location, site_settings()?.clone(), os_actor().workstation).await?;
+    let result = work(&context).await;
+    context.close().await;
     result
 }
 
@@ -184,13 +186,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dose(command) => dose::run(command),
         Command::Regimen(command) => regimen::run(command),
-        Command::Store(command) => store_path(store).and_then(|path| store_admin::run(command, path)),
-        Command::Patient(command) => store_path(store).and_then(|path| patient::run(command, path)),
+        Command::Store(command) => store_location(store).and_then(|at| store_admin::run(command, at)),
+        Command::Patient(command) => store_location(store).and_then(|at| patient::run(command, at)),
         Command::NhsNumber(command) => nhs_number::run(command),
-        Command::Audit(command) => store_path(store).and_then(|path| audit::run(command, path)),
-        Command::Demo(command) => store_path(store).and_then(|path| demo::run(command, path)),
-        Command::Card(command) => store_path(store).and_then(|path| card::run(command, path)),
-        Command::User(command) => store_path(store).and_then(|path| user::run(command, path)),
+        Command::Audit(command) => store_location(store).and_then(|at| audit::run(command, at)),
+        Command::Demo(command) => store_location(store).and_then(|at| demo::run(command, at)),
+        Command::Card(command) => store_location(store).and_then(|at| card::run(command, at)),
+        Command::User(command) => store_location(store).and_then(|at| user::run(command, at)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,21 +2,19 @@
 //! the OS account during the first-run bootstrap, then a card holder with `view_patients`.
 //! Identifiers are best given on standard input, out of the process list and shell history.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDate;
 use clap::Subcommand;
 use patients::PatientQuery;
 use patients::{GpPractice, NewPatient, NhsNumber, PatientRecord, Sex};
-use store::{AuditAction, Store};
+use store::AuditAction;
 
 use serde::Deserialize;
 use session::Permission;
 
-use services::Acting;
+use services::{Acting, Context, StoreLocation};
 
 use crate::card_authority::{CardArgs, acting_card_holder, read_payload};
-use crate::{Failure, block_on, output};
+use crate::{Failure, block_on, output, with_context};
 
 #[derive(Subcommand)]
 pub enum PatientCommand {
@@ -125,25 +123,25 @@ impl PatientArgs {
 
 /// The card holder with `view_patients` who acts: patient data is never reached
 /// by the OS account alone.
-async fn viewer(store: &Store, card: &CardArgs, action: AuditAction) -> Result<Acting, Failure> {
-    acting_card_holder(store, card, Permission::ViewPatients, action).await
+async fn viewer(context: &Context, card: &CardArgs, action: AuditAction) -> Result<Acting, Failure> {
+    acting_card_holder(context, card, Permission::ViewPatients, action).await
 }
 
-pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
+pub fn run(command: PatientCommand, location: StoreLocation) -> Result<(), Failure> {
     match command {
         PatientCommand::Add { details, stdin, card, json } => {
             let details = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { details };
             let patient = details.into_new_patient()?;
-            with_store(&path, |store| async move {
-                let acting = viewer(&store, &card, AuditAction::PatientCreate).await?;
-                let record = services::patients::add(&store, &acting, patient).await?;
+            block_on(with_context(&location, async |context| {
+                let acting = viewer(context, &card, AuditAction::PatientCreate).await?;
+                let record = services::patients::add(context, &acting, patient).await?;
                 if json {
                     output::json(&record)?
                 } else {
                     println!("Added patient {}: {}", record.id, banner(&record))
                 }
                 Ok(())
-            })
+            }))
         }
         PatientCommand::Search { query, stdin, date_of_birth, limit, card, json } => {
             let query = match query {
@@ -153,9 +151,9 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
             };
             let born = date_of_birth.as_deref().map(|d| date(d, "date_of_birth")).transpose()?;
             let query = PatientQuery::parse(&query, born, crate::nhs_policy()?)?;
-            with_store(&path, |store| async move {
-                let acting = viewer(&store, &card, AuditAction::PatientSearch).await?;
-                let found = services::patients::search(&store, &acting, &query, limit).await?;
+            block_on(with_context(&location, async |context| {
+                let acting = viewer(context, &card, AuditAction::PatientSearch).await?;
+                let found = services::patients::search(context, &acting, &query, limit).await?;
                 if json {
                     output::json(&found)?;
                 } else if found.is_empty() {
@@ -174,30 +172,19 @@ pub fn run(command: PatientCommand, path: PathBuf) -> Result<(), Failure> {
                     }
                 }
                 Ok(())
-            })
+            }))
         }
-        PatientCommand::Show { id, card, json } => with_store(&path, |store| async move {
-            let acting = viewer(&store, &card, AuditAction::PatientRead).await?;
-            let record = services::patients::open(&store, &acting, id).await?;
+        PatientCommand::Show { id, card, json } => block_on(with_context(&location, async |context| {
+            let acting = viewer(context, &card, AuditAction::PatientRead).await?;
+            let record = services::patients::open(context, &acting, id).await?;
             if json {
                 output::json(&record)?
             } else {
                 println!("{}", banner(&record))
             }
             Ok(())
-        }),
+        })),
     }
-}
-
-/// Opens the store, runs `work`, and closes the store whatever the outcome.
-fn with_store<F, Fut>(path: &std::path::Path, work: F) -> Result<(), Failure>
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = Result<(), Failure>>,
-{
-    block_on(async {
-        crate::closing(Store::open(path).await?, async |store| work(store.clone()).await).await
-    })
 }
 
 /// The CUI banner line: `SMITH, John (Mr)  Born 14-Jul-1945  Male  NHS No. 943 476 5919`.

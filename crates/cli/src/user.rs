@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 use identity::certificate_holder;
+use services::{Context, StoreLocation};
 use session::Permission;
-use store::{AuditAction, EnrolledRole, EnrolledUser, Store};
+use store::{AuditAction, EnrolledRole, EnrolledUser};
 
 use crate::card_authority::{CardArgs, os_account_or_card_holder, settings_ca};
 use crate::trusted_settings::trusted_settings;
-use crate::{Failure, block_on, output};
+use crate::{Failure, block_on, output, with_context};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -55,16 +56,11 @@ pub fn roles(codes: &[String]) -> Vec<EnrolledRole> {
         .collect()
 }
 
-pub fn run(command: UserCommand, path: PathBuf) -> Result<(), Failure> {
-    block_on(async move {
-        let store = Store::open(&path).await?;
-        let result = run_on(&store, command).await;
-        store.close().await;
-        result
-    })
+pub fn run(command: UserCommand, location: StoreLocation) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context| run_on(context, command).await))
 }
 
-async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
+async fn run_on(context: &Context, command: UserCommand) -> Result<(), Failure> {
     match command {
         UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
             let bytes =
@@ -93,10 +89,10 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
                 disabled: false,
                 card_key_sha256: Some(holder.key_sha256),
             };
-            let actor =
-                os_account_or_card_holder(store, &card, Permission::ManageUsers, AuditAction::UserEnrol)
+            let acting =
+                os_account_or_card_holder(context, &card, Permission::ManageUsers, AuditAction::UserEnrol)
                     .await?;
-            store.enrol_user(&actor, &user).await?;
+            services::users::enrol(context, &acting, &user).await?;
             if json {
                 output::json(&user)?
             } else {
@@ -104,7 +100,7 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
             }
         }
         UserCommand::List { json } => {
-            let users = store.users().await?;
+            let users = services::users::list(context).await?;
             if json {
                 output::json(&users)?;
             } else {
@@ -122,10 +118,10 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<(), Failure> {
             }
         }
         UserCommand::Disable { user_id, card } => {
-            let actor =
-                os_account_or_card_holder(store, &card, Permission::ManageUsers, AuditAction::UserDisable)
+            let acting =
+                os_account_or_card_holder(context, &card, Permission::ManageUsers, AuditAction::UserDisable)
                     .await?;
-            store.disable_user(&actor, &user_id).await?;
+            services::users::disable(context, &acting, &user_id).await?;
             println!("User {user_id} can no longer sign in.");
         }
     }

@@ -348,7 +348,11 @@ fn a_nurses_card_adds_and_finds_a_patient_given_on_standard_input() {
 fn after_the_bootstrap_a_restore_needs_a_manage_store_card() {
     let site = Site::with_administrator();
     let backup = site.folder.path().join("backup.db");
-    site.cws(&["store", "backup", &backup.to_string_lossy()], "").success_or_panic();
+    site.cws(
+        &["store", "backup", &backup.to_string_lossy(), "--card", "ADMIN-CARD", "--pin-stdin"],
+        "1234\n",
+    )
+    .success_or_panic();
     let without = site.cws(&["store", "restore", &backup.to_string_lossy()], "");
     assert_eq!(without.status.code(), Some(2), "{}", without.stderr());
     assert!(without.stderr().contains("--card LABEL --pin-stdin"), "{}", without.stderr());
@@ -367,6 +371,23 @@ fn after_the_bootstrap_a_restore_needs_a_manage_store_card() {
         audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",store.restore,")),
         "the administrator is the audited actor:\n{audit}"
     );
+}
+
+/// A backup carries every patient's record, so after the bootstrap it takes a
+/// manage_store card, as a restore does.
+#[test]
+fn after_the_bootstrap_a_backup_needs_a_manage_store_card() {
+    let site = Site::with_administrator();
+    let backup = site.folder.path().join("backup.db");
+    let without = site.cws(&["store", "backup", &backup.to_string_lossy()], "");
+    assert_eq!(without.status.code(), Some(2), "{}", without.stderr());
+    assert!(without.stderr().contains("--card LABEL --pin-stdin"), "{}", without.stderr());
+    let nurse = site.cws(
+        &["store", "backup", &backup.to_string_lossy(), "--card", "NURSE-CARD", "--pin-stdin"],
+        "1234\n",
+    );
+    assert!(nurse.stderr().contains("ManageStore"), "{}", nurse.stderr());
+    assert!(std::fs::metadata(&backup).is_err(), "no backup was written for a refused act");
 }
 
 #[test]

@@ -58,7 +58,8 @@ fn init_makes_an_encrypted_store_and_never_overwrites_one() {
     let setup = Setup::new();
     let store = setup.path("store.db");
     let status = setup.json(&store, &["store", "init", "--json"]);
-    assert!(status["cipher_version"].as_str().is_some_and(|v| v.starts_with('4')), "{status}");
+    assert!(status["engine_version"].as_str().is_some_and(|v| v.starts_with("SQLCipher 4")), "{status}");
+    assert_eq!(status["backend"], "local encrypted file");
     let header = std::fs::read(&store).expect("store file")[..16].to_vec();
     assert_ne!(header, b"SQLite format 3\0");
     let mode =

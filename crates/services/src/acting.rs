@@ -40,6 +40,12 @@ impl Acting {
         Ok(Self::new(holder.user().user_id.as_str(), permission, workstation))
     }
 
+    /// The OS account that runs a store in which no enabled user yet holds
+    /// `permission` (checked by `cards::bootstrap_acting`, its only caller).
+    pub(crate) fn bootstrap(actor: Actor, permission: Permission) -> Self {
+        Self { actor, permission }
+    }
+
     fn new(user_id: &str, permission: Permission, workstation: &str) -> Self {
         Self { actor: Actor { user: user_id.to_owned(), workstation: workstation.to_owned() }, permission }
     }

@@ -2,14 +2,24 @@
 //! writes patient data takes an `Acting` token: proof, made only from the
 //! workstation's session check or a proven card, that a named person holds the
 //! permission the act needs. The audit actor comes from the token, never from a
-//! free string. Only the binaries depend on this crate.
+//! free string. Only the binaries depend on this crate, and they reach the
+//! store only through it (`tests/layering.rs` checks).
 //!
-//! Today: patients (search and open). The other areas move here next.
+//! One module per area: patients, users, audit, cards (proving a card holder
+//! and recording session events) and store administration; each clinical
+//! module adds its own.
 
 mod acting;
+pub mod audit;
+pub mod cards;
+mod context;
+pub mod demo;
 pub mod patients;
+pub mod store_admin;
+pub mod users;
 
 pub use acting::Acting;
+pub use context::{Clock, Context, StoreLocation};
 
 use session::Permission;
 
@@ -17,6 +27,21 @@ use session::Permission;
 pub enum ServiceError {
     #[error("this needs the {0:?} permission, which was not proven")]
     NotPermitted(Permission),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("the regimen library could not be loaded: {0}")]
+    Regimens(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),
+}
+
+impl ServiceError {
+    /// True when the fault lies in what the person asked for, not in the system.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            Self::NotPermitted(_) | Self::Invalid { .. } => true,
+            Self::Regimens(_) => false,
+            Self::Store(error) => error.is_bad_input(),
+        }
+    }
 }

@@ -3,30 +3,34 @@
 
 use patients::{NewPatient, PatientQuery, PatientRecord};
 use session::Permission;
-use store::{PatientSummary, Store};
+use store::PatientSummary;
 
-use crate::{Acting, ServiceError};
+use crate::{Acting, Context, ServiceError};
 
 /// The patients a query finds, at most `limit`; the search and what it showed are audited.
 pub async fn search(
-    store: &Store,
+    context: &Context,
     acting: &Acting,
     query: &PatientQuery,
     limit: u32,
 ) -> Result<Vec<PatientSummary>, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(store.search_patients(actor, query, limit).await?)
+    Ok(context.store().search_patients(actor, query, limit).await?)
 }
 
 /// Adds a patient to the index by hand (`cws patient add`; in a trust the PAS's
 /// feed does this); refused and audited if the number is already held.
-pub async fn add(store: &Store, acting: &Acting, patient: NewPatient) -> Result<PatientRecord, ServiceError> {
+pub async fn add(
+    context: &Context,
+    acting: &Acting,
+    patient: NewPatient,
+) -> Result<PatientRecord, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(store.add_patient(actor, patient).await?)
+    Ok(context.store().add_patient(actor, patient).await?)
 }
 
 /// One patient's record; the read is audited.
-pub async fn open(store: &Store, acting: &Acting, id: i64) -> Result<PatientRecord, ServiceError> {
+pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<PatientRecord, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(store.patient(actor, id).await?)
+    Ok(context.store().patient(actor, id).await?)
 }

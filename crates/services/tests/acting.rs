@@ -51,24 +51,29 @@ async fn patients_are_found_only_with_a_view_patients_token_and_audited_against_
     let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
         .await
         .expect("store");
+    let context =
+        services::Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("a context");
     let (mut workstation, now) = signed_in(&[Permission::ViewPatients, Permission::AdministerSact]);
     let query = PatientQuery::parse("quill", None, NhsNumberPolicy::default()).expect("query");
 
     let administering = workstation.require(Permission::AdministerSact, now).expect("granted");
     let wrong = Acting::from_session(&administering, Permission::AdministerSact, "ws1").expect("a token");
     assert!(matches!(
-        services::patients::search(&store, &wrong, &query, 50).await,
+        services::patients::search(&context, &wrong, &query, 50).await,
         Err(ServiceError::NotPermitted(Permission::ViewPatients))
     ));
 
     let viewing = workstation.require(Permission::ViewPatients, now).expect("granted");
     let acting = Acting::from_session(&viewing, Permission::ViewPatients, "ws1").expect("a token");
-    assert!(services::patients::search(&store, &acting, &query, 50).await.expect("searched").is_empty());
+    assert!(services::patients::search(&context, &acting, &query, 50).await.expect("searched").is_empty());
     let today = chrono::Utc::now();
-    let audited = store
-        .audit_entries(today - chrono::TimeDelta::days(1), today + chrono::TimeDelta::days(1))
-        .await
-        .expect("entries");
+    let audited = services::audit::entries(
+        &context,
+        today - chrono::TimeDelta::days(1),
+        today + chrono::TimeDelta::days(1),
+    )
+    .await
+    .expect("entries");
     let search = audited.last().expect("the search is audited");
     assert_eq!((search.actor.as_str(), search.workstation.as_str()), ("555000000003", "ws1"));
 }

@@ -21,10 +21,30 @@ const DEFAULT_INACTIVITY_SECONDS: u64 = 300;
 /// Shorter locks people out mid-task; longer leaves a walked-away session open.
 const INACTIVITY_SECONDS: std::ops::RangeInclusive<u64> = 30..=3600;
 
+/// Where the store is: a local encrypted file, or a trust's shared server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// The encrypted file; `None` means the platform data folder.
+    LocalFile(Option<PathBuf>),
+    Shared(SharedStoreSettings),
+}
+
+/// A shared PostgreSQL store: `[store] url` (or `CWS_STORE_URL`), never with a
+/// password in it; the password is in `password_file` or the OS keyring.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedStoreSettings {
+    pub url: String,
+    pub password_file: Option<PathBuf>,
+    /// The CA of the server's certificate, where the OS does not already trust it.
+    pub ca: Option<PathBuf>,
+    pub client_certificate: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The encrypted store; `None` means the platform data folder.
-    pub store_path: Option<PathBuf>,
+    pub store: StoreChoice,
     /// The PKCS#11 module: OpenSC's unless the site names another (SoftHSM2 for demonstrations).
     pub pkcs11_module: PathBuf,
     /// The CA that issues staff cards. Without one, no card is trusted.
@@ -56,7 +76,7 @@ impl Settings {
     /// production site would. Nobody can sign in until the settings are mended.
     pub fn fail_safe() -> Self {
         Self {
-            store_path: None,
+            store: StoreChoice::LocalFile(None),
             pkcs11_module: PathBuf::from(OPENSC_MODULE),
             card_ca: None,
             card_crl: None,
@@ -125,7 +145,7 @@ pub fn from_sources(
         None => site.session.demo_sign_in.unwrap_or(false),
     };
     Ok(Settings {
-        store_path: env_path("CWS_STORE").or(site.store.path),
+        store: store_choice(site.store, &env)?,
         pkcs11_module: env_path("CWS_PKCS11_MODULE")
             .or(site.cards.pkcs11_module)
             .unwrap_or_else(|| PathBuf::from(OPENSC_MODULE)),
@@ -136,6 +156,41 @@ pub fn from_sources(
         nhs_numbers,
         roles: site.roles.unwrap_or_else(RolePermissions::site_default),
     })
+}
+
+/// `CWS_STORE_URL`, then `CWS_STORE`, then the file's `url` or `path` (not both).
+fn store_choice(
+    file: StoreSection,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<StoreChoice, SettingsError> {
+    let given = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    if let Some(url) = given("CWS_STORE_URL") {
+        let shared = SharedStoreSettings {
+            url,
+            password_file: file.password_file,
+            ca: file.ca,
+            client_certificate: file.client_certificate,
+            client_key: file.client_key,
+        };
+        return Ok(StoreChoice::Shared(shared));
+    }
+    if let Some(path) = given("CWS_STORE") {
+        return Ok(StoreChoice::LocalFile(Some(PathBuf::from(path))));
+    }
+    match (file.url, file.path) {
+        (Some(_), Some(_)) => Err(SettingsError::BadValue {
+            setting: "store",
+            reason: "give either path (a local store file) or url (a shared server), not both".into(),
+        }),
+        (Some(url), None) => Ok(StoreChoice::Shared(SharedStoreSettings {
+            url,
+            password_file: file.password_file,
+            ca: file.ca,
+            client_certificate: file.client_certificate,
+            client_key: file.client_key,
+        })),
+        (None, path) => Ok(StoreChoice::LocalFile(path)),
+    }
 }
 
 /// The file's shape. Unknown names are refused, so a misspelt setting is not silently ignored.
@@ -157,6 +212,11 @@ struct SiteFile {
 #[serde(deny_unknown_fields)]
 struct StoreSection {
     path: Option<PathBuf>,
+    url: Option<String>,
+    password_file: Option<PathBuf>,
+    ca: Option<PathBuf>,
+    client_certificate: Option<PathBuf>,
+    client_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,13 +298,38 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_store_is_chosen_by_url_with_its_credentials_beside_it() {
+        let file = "[store]\nurl = \"postgres://cws@db.example.nhs.uk/cws\"\npassword_file = \"/etc/clinicalworkstation/store-password\"\n";
+        let StoreChoice::Shared(shared) = settings(file, &[]).expect("valid").store else {
+            panic!("a url chooses the shared store")
+        };
+        assert_eq!(shared.url, "postgres://cws@db.example.nhs.uk/cws");
+        assert_eq!(shared.password_file, Some(PathBuf::from("/etc/clinicalworkstation/store-password")));
+        let env = settings(
+            "[store]\npath = \"/srv/cws/store.db\"\n",
+            &[("CWS_STORE_URL", "postgres://cws@127.0.0.1/cws")],
+        );
+        assert!(
+            matches!(env.expect("valid").store, StoreChoice::Shared(_)),
+            "CWS_STORE_URL overrides the file"
+        );
+    }
+
+    #[test]
+    fn a_store_given_both_as_a_file_and_a_server_is_refused() {
+        let file = "[store]\npath = \"/srv/cws/store.db\"\nurl = \"postgres://cws@db.example.nhs.uk/cws\"\n";
+        let error = settings(file, &[]).expect_err("ambiguous");
+        assert!(error.to_string().contains("not both"), "{error}");
+    }
+
+    #[test]
     fn the_environment_overrides_the_file() {
         let file = "[session]\ninactivity_lock_seconds = 120\n[store]\npath = \"/srv/cws/store.db\"\n";
         let settings =
             settings(file, &[("CWS_INACTIVITY_LOCK_SECONDS", "60"), ("CWS_STORE", "/tmp/other.db")])
                 .expect("valid");
         assert_eq!(settings.inactivity_lock, Duration::from_secs(60));
-        assert_eq!(settings.store_path, Some(PathBuf::from("/tmp/other.db")));
+        assert_eq!(settings.store, StoreChoice::LocalFile(Some(PathBuf::from("/tmp/other.db"))));
     }
 
     #[test]

@@ -12,9 +12,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Sqlite, Transaction};
 
 use crate::audit_action::{AuditAction, RecordRef};
+use crate::backend::{Tx, on_pool, on_tx};
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -105,20 +105,46 @@ fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Appends one entry inside the caller's transaction, which should have begun
-/// with `BEGIN IMMEDIATE` so no other writer can take the same place in the chain.
-pub(crate) async fn append(
-    tx: &mut Transaction<'_, Sqlite>,
-    actor: &Actor,
-    event: Event<'_>,
-) -> Result<(), StoreError> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(database)?;
+/// The key of the PostgreSQL advisory lock that serialises appends to the
+/// chain across every workstation: "cwsaudit" in ASCII.
+const CHAIN_LOCK: i64 = 0x6377_7361_7564_6974;
+
+/// Takes the next place in the chain for this transaction and says when it was
+/// taken. The local file's writers are already serialised by `BEGIN IMMEDIATE`,
+/// and one machine's clock serves. On a shared server, a transaction-scoped
+/// advisory lock makes appends from every workstation wait their turn until
+/// commit, and the time is the server's clock read after the lock is held, so
+/// skewed workstation clocks cannot reorder history.
+async fn claim_chain_position(tx: &mut Tx) -> Result<String, StoreError> {
+    match tx {
+        Tx::Local(_) => Ok(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        Tx::Shared(tx) => {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(CHAIN_LOCK)
+                .execute(&mut **tx)
+                .await
+                .map_err(database)?;
+            let (at_utc,): (String,) = sqlx::query_as(
+                "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            )
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(database)?;
+            Ok(at_utc)
+        }
+    }
+}
+
+/// Appends one entry inside the caller's transaction, after claiming the next
+/// place in the chain so no other writer can take the same place.
+pub(crate) async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
+    let at_utc = claim_chain_position(tx).await?;
+    let head: Option<(i64, String)> = on_tx!(tx, |c| {
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await
+    })
+    .map_err(database)?;
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
-    let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let texts: Vec<String> = event.records.iter().map(RecordRef::text).collect();
     let record_ids = serde_json::to_string(&texts).expect("strings serialise");
     let action = event.action.text();
@@ -129,30 +155,35 @@ pub(crate) async fn append(
         (action, event.patient_id, &record_ids, event.outcome),
     );
     let hash = chain_hash(&prev_hash, &bytes);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(seq)
-    .bind(&at_utc)
-    .bind(&actor.user)
-    .bind(&actor.workstation)
-    .bind(action)
-    .bind(event.patient_id)
-    .bind(&record_ids)
-    .bind(event.outcome)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(database)?;
-    sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
         .bind(seq)
+        .bind(&at_utc)
+        .bind(&actor.user)
+        .bind(&actor.workstation)
+        .bind(action)
+        .bind(event.patient_id)
+        .bind(&record_ids)
+        .bind(event.outcome)
+        .bind(&prev_hash)
         .bind(&hash)
-        .execute(&mut **tx)
+        .execute(&mut *c)
         .await
         .map_err(database)?;
-    Ok(())
+        sqlx::query(
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        )
+        .bind(seq)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
+    })
+    .map_err(database)
 }
 
 #[derive(sqlx::FromRow)]
@@ -180,75 +211,50 @@ impl Store {
 
     /// Records an event on its own (for refusals, whose own transaction was rolled back).
     pub(crate) async fn audit_alone(&self, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
-        append(&mut tx, actor, event).await?;
-        tx.commit().await.map_err(database)
+        let mut tx = self.begin().await?;
+        append(&mut tx.tx, actor, event).await?;
+        tx.commit().await
     }
 
-    /// Walks the chain from the start and names the first entry that was edited, deleted or reordered.
+    /// Walks the chain from the start and names the first entry that was edited,
+    /// deleted or reordered. It reads one consistent moment of the trail, so
+    /// entries appended meanwhile by other workstations are not taken for damage,
+    /// and it streams the entries rather than holding the whole trail in memory.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
-        let entries: Vec<StoredEntry> = sqlx::query_as("SELECT * FROM audit_log ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(database)?;
-        match entries.first() {
-            None => {
-                return Ok(broken(
-                    1,
-                    "is missing: the trail is empty, so even its genesis entry was deleted",
-                ));
+        use futures_util::TryStreamExt;
+        let mut snapshot = self.snapshot().await?;
+        let mut walk = ChainWalk::default();
+        let found = on_tx!(&mut snapshot, |c| {
+            let mut rows =
+                sqlx::query_as::<_, StoredEntry>("SELECT * FROM audit_log ORDER BY seq").fetch(&mut *c);
+            let mut found = None;
+            while let Some(entry) = rows.try_next().await.map_err(database)? {
+                if let Some(verdict) = walk.step(&entry) {
+                    found = Some(verdict);
+                    break;
+                }
             }
-            Some(first) if first.seq == 1 && first.action != AuditAction::StoreGenesis.text() => {
-                return Ok(broken(1, "is not the genesis entry: the start of the trail was replaced"));
+            drop(rows);
+            if found.is_none() {
+                let head: Option<(i64, String)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                        .fetch_optional(&mut *c)
+                        .await
+                        .map_err(database)?;
+                found = Some(walk.finish(head));
             }
-            Some(_) => {}
-        }
-        let mut expected_seq = 1;
-        let mut prev_hash = GENESIS.to_owned();
-        for entry in &entries {
-            if entry.seq != expected_seq {
-                return Ok(broken(expected_seq, "is missing: it was deleted"));
-            }
-            let bytes = canonical(
-                &entry.at_utc,
-                &entry.actor,
-                &entry.workstation,
-                (&entry.action, entry.patient_id, &entry.record_ids, &entry.outcome),
-            );
-            if chain_hash(&entry.prev_hash, &bytes) != entry.hash {
-                return Ok(broken(entry.seq, "was edited: its contents no longer match its hash"));
-            }
-            if entry.prev_hash != prev_hash {
-                return Ok(broken(
-                    entry.seq,
-                    "is out of order: it does not follow the entry before it (reordered, or an entry before it was removed)",
-                ));
-            }
-            prev_hash = entry.hash.clone();
-            expected_seq += 1;
-        }
-        let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?;
-        let last = expected_seq - 1;
-        match head {
-            Some((seq, hash)) if seq != last || hash != prev_hash => Ok(broken(
-                last + 1,
-                &format!("is missing: entries {}–{seq} were deleted from the end", last + 1),
-            )),
-            None if last > 0 => Ok(broken(last, "has no recorded head: the head record was deleted")),
-            _ => Ok(AuditVerdict::Intact { entries: last }),
-        }
+            found
+        });
+        Ok(found.expect("the walk ends with a verdict"))
     }
 
     /// The head of the trail now, for keeping outside the store.
     pub async fn audit_anchor(&self) -> Result<AuditAnchor, StoreError> {
-        let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?
-            .unwrap_or((0, GENESIS.to_owned()));
+        let head: Option<(i64, String)> = on_pool!(&self.pool, |c| {
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(c).await
+        })
+        .map_err(database)?;
+        let (seq, hash) = head.unwrap_or((0, GENESIS.to_owned()));
         Ok(AuditAnchor { seq, hash, at_utc: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true) })
     }
 
@@ -257,11 +263,13 @@ impl Store {
     /// the links between entries.
     pub async fn verify_anchors(&self, anchors: &[AuditAnchor]) -> Result<AuditVerdict, StoreError> {
         for anchor in anchors {
-            let found: Option<(String,)> = sqlx::query_as("SELECT hash FROM audit_log WHERE seq = ?")
-                .bind(anchor.seq)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(database)?;
+            let found: Option<(String,)> = on_pool!(&self.pool, |c| {
+                sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
+                    .bind(anchor.seq)
+                    .fetch_optional(c)
+                    .await
+            })
+            .map_err(database)?;
             let problem = match found {
                 None => "is missing, though it was anchored",
                 Some((hash,)) if hash != anchor.hash => {
@@ -284,13 +292,14 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let format = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let rows: Vec<StoredEntry> =
-            sqlx::query_as("SELECT * FROM audit_log WHERE at_utc >= ? AND at_utc < ? ORDER BY seq")
+        let rows: Vec<StoredEntry> = on_pool!(&self.pool, |c| {
+            sqlx::query_as("SELECT * FROM audit_log WHERE at_utc >= $1 AND at_utc < $2 ORDER BY seq")
                 .bind(format(from))
                 .bind(format(to))
-                .fetch_all(&self.pool)
+                .fetch_all(c)
                 .await
-                .map_err(database)?;
+        })
+        .map_err(database)?;
         Ok(rows
             .into_iter()
             .map(|r| AuditEntry {
@@ -305,6 +314,63 @@ impl Store {
                 hash: r.hash,
             })
             .collect())
+    }
+}
+
+/// The walk along the chain: what the next entry must be.
+struct ChainWalk {
+    expected_seq: i64,
+    prev_hash: String,
+}
+
+impl Default for ChainWalk {
+    fn default() -> Self {
+        Self { expected_seq: 1, prev_hash: GENESIS.to_owned() }
+    }
+}
+
+impl ChainWalk {
+    /// Checks one entry; a verdict means the chain is broken there.
+    fn step(&mut self, entry: &StoredEntry) -> Option<AuditVerdict> {
+        if entry.seq == 1 && entry.action != AuditAction::StoreGenesis.text() {
+            return Some(broken(1, "is not the genesis entry: the start of the trail was replaced"));
+        }
+        if entry.seq != self.expected_seq {
+            return Some(broken(self.expected_seq, "is missing: it was deleted"));
+        }
+        let bytes = canonical(
+            &entry.at_utc,
+            &entry.actor,
+            &entry.workstation,
+            (&entry.action, entry.patient_id, &entry.record_ids, &entry.outcome),
+        );
+        if chain_hash(&entry.prev_hash, &bytes) != entry.hash {
+            return Some(broken(entry.seq, "was edited: its contents no longer match its hash"));
+        }
+        if entry.prev_hash != self.prev_hash {
+            return Some(broken(
+                entry.seq,
+                "is out of order: it does not follow the entry before it (reordered, or an entry before it was removed)",
+            ));
+        }
+        self.prev_hash.clone_from(&entry.hash);
+        self.expected_seq += 1;
+        None
+    }
+
+    /// The verdict once every entry has passed: the head must name the last one.
+    fn finish(self, head: Option<(i64, String)>) -> AuditVerdict {
+        let last = self.expected_seq - 1;
+        if last == 0 {
+            return broken(1, "is missing: the trail is empty, so even its genesis entry was deleted");
+        }
+        match head {
+            Some((seq, hash)) if seq != last || hash != self.prev_hash => {
+                broken(last + 1, &format!("is missing: entries {}–{seq} were deleted from the end", last + 1))
+            }
+            None => broken(last, "has no recorded head: the head record was deleted"),
+            _ => AuditVerdict::Intact { entries: last },
+        }
     }
 }
 

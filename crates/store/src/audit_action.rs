@@ -14,6 +14,8 @@ pub enum AuditAction {
     StoreRekey,
     StoreRecoveryKey,
     StoreUnlockWithRecoveryKey,
+    /// A local store copied into a shared server: recorded on both.
+    StoreCopy,
     PatientCreate,
     PatientCreateBatch,
     /// A search of a kind not yet known (a refusal before the query is read).
@@ -34,7 +36,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 23] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -42,6 +44,7 @@ impl AuditAction {
         Self::StoreRekey,
         Self::StoreRecoveryKey,
         Self::StoreUnlockWithRecoveryKey,
+        Self::StoreCopy,
         Self::PatientCreate,
         Self::PatientCreateBatch,
         Self::PatientSearch,
@@ -69,6 +72,7 @@ impl AuditAction {
             Self::StoreRekey => "store.rekey",
             Self::StoreRecoveryKey => "store.recovery_key",
             Self::StoreUnlockWithRecoveryKey => "store.unlock_with_recovery_key",
+            Self::StoreCopy => "store.copy",
             Self::PatientCreate => "patient.create",
             Self::PatientCreateBatch => "patient.create_batch",
             Self::PatientSearch => "patient.search",

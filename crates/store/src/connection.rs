@@ -1,291 +1,90 @@
-//! Opening the store: the key first, then WAL, foreign keys and migrations.
-//! A new store is never created over an existing file.
+//! The store handle, whichever backend holds it, and what every backend does on
+//! opening: refuse a schema from a newer version before migrating.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
-
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, SqliteConnection};
-
+use crate::backend::{Pool, on_pool};
 use crate::error::database;
-use crate::{StoreError, StoreKey};
+use crate::local_file::LocalFile;
+use crate::{SharedDatabase, StoreError};
 
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-/// SQLCipher's answer to a wrong key: "file is not a database".
-const SQLITE_NOTADB: &str = "26";
-
+/// The patient record, on the local encrypted file or on a shared server.
+/// Cheap to clone: clones share one connection pool.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
-    pub(crate) path: PathBuf,
-    /// Held while open for backup and rekey; wiped on drop.
-    pub(crate) key: StoreKey,
-    /// A shared advisory lock on `<store>.lock`, held by every opener for as long
-    /// as the store is open, so restore and rekey can tell that no one else is.
-    pub(crate) lock: Arc<File>,
+    pub(crate) pool: Pool,
+    pub(crate) place: Place,
+}
+
+#[derive(Clone)]
+pub(crate) enum Place {
+    LocalFile(LocalFile),
+    Shared(SharedDatabase),
+}
+
+impl Place {
+    /// Where the store is, in words for a person (never with a password).
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Self::LocalFile(file) => file.path.display().to_string(),
+            Self::Shared(database) => database.display(),
+        }
+    }
 }
 
 impl Store {
-    /// Creates a new encrypted store at `path` with a new random key, kept in the
-    /// OS keyring. Refused where a file exists, and where the keyring already holds
-    /// a key for the path: that key may open a store on a folder not mounted now.
-    pub async fn create(path: &Path) -> Result<Self, StoreError> {
-        let path = absolute(path)?;
-        if path.exists() || sidecar(&path, "-wal").exists() {
-            return Err(StoreError::AlreadyExists { path });
-        }
-        let held_path = path.clone();
-        if blocking(move || StoreKey::exists(&held_path)).await?? {
-            return Err(StoreError::KeyAlreadyHeld { path });
-        }
-        let key = StoreKey::generate()?;
-        let (key_path, key_copy) = (path.clone(), key.clone());
-        blocking(move || key_copy.save(&key_path)).await??;
-        match Self::create_with_key(&path, key)
-            .await
-            .and_then(|store| restrict_to_owner(&store.path).map(|()| store))
-        {
-            Ok(store) => Ok(store),
-            Err(error) => {
-                let key_path = path.clone();
-                let _ = tokio::task::spawn_blocking(move || StoreKey::forget(&key_path)).await;
-                let _ = std::fs::remove_file(&path);
-                Err(error)
-            }
-        }
-    }
-
-    /// Creates a new store encrypted with `key`, without touching the keyring
-    /// (for tests and benchmarks; `create` is the way in for people).
-    pub async fn create_with_key(path: &Path, key: StoreKey) -> Result<Self, StoreError> {
-        let path = absolute(path)?;
-        if path.exists() || sidecar(&path, "-wal").exists() {
-            return Err(StoreError::AlreadyExists { path });
-        }
-        let lock = Arc::new(shared_lock(&path)?);
-        Self::connect(&path, key, true, lock).await
-    }
-
-    /// Opens the store at `path` with the key from the OS keyring. Where that key
-    /// is missing or wrong and a rekey left a pending key that opens the file (a
-    /// crash between re-encrypting and saving), the pending key is promoted.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let path = absolute(path)?;
-        if !path.exists() {
-            return Err(StoreError::NotFound { path });
-        }
-        let lock = Arc::new(shared_lock(&path)?);
-        let key_path = path.clone();
-        let saved = blocking(move || StoreKey::load(&key_path)).await?;
-        let opened = match saved {
-            Ok(key) => Self::connect(&path, key, false, lock.clone()).await,
-            Err(error) => Err(error),
-        };
-        // A pending key left by a rekey killed before it re-encrypted the file opens
-        // nothing; it stays until the next rekey replaces it, so an open costs no
-        // keyring call beyond reading the key.
-        match opened {
-            Ok(store) => Ok(store),
-            Err(error @ (StoreError::WrongKey { .. } | StoreError::KeyMissing { .. })) => {
-                Self::open_with_pending_key(&path, lock).await?.ok_or(error)
-            }
-            Err(error) => Err(error),
-        }
-    }
-
-    async fn open_with_pending_key(path: &Path, lock: Arc<File>) -> Result<Option<Self>, StoreError> {
-        let pending_path = path.to_owned();
-        let Some(pending) = blocking(move || StoreKey::load_pending(&pending_path)).await?? else {
-            return Ok(None);
-        };
-        let Ok(store) = Self::connect(path, pending.clone(), false, lock).await else { return Ok(None) };
-        let promoted = path.to_owned();
-        blocking(move || {
-            pending.save(&promoted)?;
-            StoreKey::forget_pending(&promoted);
-            Ok::<(), StoreError>(())
-        })
-        .await??;
-        tracing::warn!("a rekey was interrupted; its new key opened the store and is now the store's key");
-        Ok(Some(store))
-    }
-
-    /// Opens the store with a key given directly (a recovery key, or a backup's key).
-    pub async fn open_with_key(path: &Path, key: StoreKey) -> Result<Self, StoreError> {
-        let path = absolute(path)?;
-        if !path.exists() {
-            return Err(StoreError::NotFound { path });
-        }
-        let lock = Arc::new(shared_lock(&path)?);
-        Self::connect(&path, key, false, lock).await
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where this store is: a file's path, or a server and database.
+    pub fn location(&self) -> String {
+        self.place.describe()
     }
 
     pub async fn close(self) {
-        self.pool.close().await;
+        on_pool!(&self.pool, |pool| pool.close().await);
     }
 
-    pub(crate) async fn connect(
-        path: &Path,
-        key: StoreKey,
-        create: bool,
-        lock: Arc<File>,
-    ) -> Result<Self, StoreError> {
-        let options = connect_options(path, &key, create, SqliteJournalMode::Wal)?;
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| connect_error(path, e))?;
-        refuse_newer_schema(&pool, path).await?;
-        MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
-        let store = Self { pool, path: path.to_owned(), key, lock };
-        if create {
-            store.write_genesis().await?;
+    /// The local file's place, for the operations only a local file has.
+    pub(crate) fn local_file(&self) -> Result<&LocalFile, StoreError> {
+        match &self.place {
+            Place::LocalFile(file) => Ok(file),
+            Place::Shared(database) => Err(StoreError::NotLocal { location: database.display() }),
         }
-        Ok(store)
-    }
-
-    /// One connection outside the pool, for maintenance that needs the file to itself.
-    pub(crate) async fn single_connection(
-        path: &Path,
-        key: &StoreKey,
-        journal: SqliteJournalMode,
-    ) -> Result<SqliteConnection, StoreError> {
-        connect_options(path, key, false, journal)?.connect().await.map_err(|e| connect_error(path, e))
-    }
-}
-
-pub(crate) fn connect_options(
-    path: &Path,
-    key: &StoreKey,
-    create: bool,
-    journal: SqliteJournalMode,
-) -> Result<SqliteConnectOptions, StoreError> {
-    let options = SqliteConnectOptions::from_str("sqlite:")
-        .map_err(database)?
-        .filename(path)
-        .create_if_missing(create)
-        // The key must be the first pragma; sqlx sends it first.
-        .pragma("key", key.pragma_value().as_str().to_owned())
-        .journal_mode(journal)
-        .foreign_keys(true)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(5))
-        // Sorts and temporary tables stay in memory, never in a temp file.
-        .pragma("temp_store", "MEMORY")
-        // sqlx logs each statement (the key pragma too) at debug, and any that
-        // takes a second at warn: a connection that carries the key logs none.
-        .log_statements(log::LevelFilter::Off)
-        .log_slow_statements(log::LevelFilter::Off, Duration::ZERO);
-    Ok(options)
-}
-
-fn connect_error(path: &Path, error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some(SQLITE_NOTADB) => {
-            StoreError::WrongKey { path: path.to_owned() }
-        }
-        _ => database(error),
     }
 }
 
 /// A store from a newer version is refused before any migration touches it.
-async fn refuse_newer_schema(pool: &SqlitePool, path: &Path) -> Result<(), StoreError> {
-    let has_table: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_optional(pool)
-            .await
-            .map_err(database)?;
-    if has_table.is_none() {
+pub(crate) async fn refuse_newer_schema(pool: &Pool, place: &Place) -> Result<(), StoreError> {
+    if !has_migrations_table(pool).await? {
         return Ok(());
     }
-    let (found,): (Option<i64>,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
-        .fetch_one(pool)
-        .await
-        .map_err(database)?;
-    let supported = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let (found,): (Option<i64>,) =
+        on_pool!(pool, |c| sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(c).await)
+            .map_err(database)?;
+    let supported = match pool {
+        Pool::Local(_) => crate::local_file::MIGRATOR.iter().map(|m| m.version).max(),
+        Pool::Shared(_) => crate::shared::MIGRATOR.iter().map(|m| m.version).max(),
+    }
+    .unwrap_or(0);
     match found {
         Some(found) if found > supported => {
-            Err(StoreError::NewerVersion { path: path.to_owned(), found, supported })
+            Err(StoreError::NewerVersion { store: place.describe(), found, supported })
         }
         _ => Ok(()),
     }
 }
 
-/// Runs keyring work off the async runtime's threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| StoreError::Database(e.to_string()))
-}
-
-/// The store's lock file, opened (and made, owner-only) for an advisory lock.
-pub(crate) fn lock_file(path: &Path) -> Result<File, StoreError> {
-    let lock_path = sidecar(path, ".lock");
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(&lock_path).map_err(|e| StoreError::Database(format!("{}: {e}", lock_path.display())))
-}
-
-/// A shared hold on the store, refused while a restore or rekey holds it alone.
-fn shared_lock(path: &Path) -> Result<File, StoreError> {
-    let file = lock_file(path)?;
-    match file.try_lock_shared() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse { path: path.to_owned() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Database(format!("{}: {e}", path.display()))),
-    }
-}
-
-/// Takes the store to itself: refused while anyone else has it open.
-pub(crate) fn exclusive(lock: &File, path: &Path) -> Result<(), StoreError> {
-    match lock.try_lock() {
-        Ok(()) => Ok(()),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse { path: path.to_owned() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::Database(format!("{}: {e}", path.display()))),
-    }
-}
-
-/// Only the owning account may read the store's files, encrypted as they are.
-pub(crate) fn restrict_to_owner(path: &Path) -> Result<(), StoreError> {
-    #[cfg(unix)]
-    for file in [path.to_owned(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
-        use std::os::unix::fs::PermissionsExt;
-        if file.exists() {
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| StoreError::Database(format!("{}: {e}", file.display())))?;
+/// Whether migrations have ever run here: the mark of a store, not just a database.
+pub(crate) async fn has_migrations_table(pool: &Pool) -> Result<bool, StoreError> {
+    let found = match pool {
+        Pool::Local(pool) => sqlx::query_as::<_, (i64,)>(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(pool)
+        .await
+        .map(|(count,)| count > 0),
+        Pool::Shared(pool) => {
+            sqlx::query_as::<_, (bool,)>("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(pool)
+                .await
+                .map(|(found,)| found)
         }
-    }
-    Ok(())
-}
-
-pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-fn absolute(path: &Path) -> Result<PathBuf, StoreError> {
-    std::path::absolute(path).map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))
-}
-
-/// Where the store lives when no path is given: the platform's data folder
-/// (`~/.local/share/clinicalworkstation/store.db` on Linux).
-pub fn default_path() -> PathBuf {
-    directories::ProjectDirs::from("uk", "example", "clinicalworkstation")
-        .map(|dirs| dirs.data_dir().join("store.db"))
-        .unwrap_or_else(|| PathBuf::from("store.db"))
+    };
+    found.map_err(database)
 }

@@ -21,9 +21,25 @@ pub enum StoreError {
     )]
     KeyringUnavailable { path: PathBuf, detail: String },
     #[error(
-        "{path}: this store was written by a newer version of the workstation (schema {found}, this version knows up to {supported}). Install the newer version."
+        "{store}: this store was written by a newer version of the workstation (schema {found}, this version knows up to {supported}). Install the newer version."
     )]
-    NewerVersion { path: PathBuf, found: i64, supported: i64 },
+    NewerVersion { store: String, found: i64, supported: i64 },
+    #[error(
+        "{location}: this is a shared store on a server; this is done only to a local store file (the server's own backup and key management serve a shared store)."
+    )]
+    NotLocal { location: String },
+    #[error(
+        "{location}: this database holds no workstation store yet. Create one with `cws store init` (the site's [store] url or CWS_STORE_URL naming this database)."
+    )]
+    NotInitialised { location: String },
+    #[error(
+        "{location}: the database is not empty. A store is made, or copied, only into an empty database, so nothing there is overwritten."
+    )]
+    NotEmpty { location: String },
+    #[error(
+        "{location}: the shared store cannot be reached ({detail}). Check the network and the server, then try again; nothing was changed."
+    )]
+    Unreachable { location: String, detail: String },
     #[error(
         "{path}: a file already exists there. A new store is never created over an existing file; choose another path."
     )]
@@ -74,6 +90,8 @@ impl StoreError {
                 | Self::AlreadyExists { .. }
                 | Self::KeyAlreadyHeld { .. }
                 | Self::InUse { .. }
+                | Self::NotLocal { .. }
+                | Self::NotEmpty { .. }
         )
     }
 }

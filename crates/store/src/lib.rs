@@ -1,25 +1,35 @@
-//! The encrypted local store. SQLite encrypted by SQLCipher, reached through
-//! sqlx; the key lives in the OS keyring. This crate is the only one that
-//! knows SQL or that the store is SQLite: everything outside it sees typed
-//! methods, so a PostgreSQL backend can follow behind the same API.
+//! The store: one API over two backends. The embedded default is an SQLite file
+//! encrypted by SQLCipher, its key in the OS keyring; a trust's workstations
+//! share one PostgreSQL server instead. This crate is the only one that knows
+//! SQL or which backend is in use: everything outside it sees typed methods.
 //!
 //! Every read and write of patient data is audited in the same transaction.
 
 mod audit;
 mod audit_action;
+mod backend;
 mod connection;
+mod copy;
 mod demonstration;
 mod error;
 mod key;
-mod maintenance;
+mod local_admin;
+mod local_file;
 mod patients;
+mod shared;
+mod status;
 mod users;
 
 pub use audit::{Actor, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
 pub use audit_action::{AuditAction, RecordRef};
-pub use connection::{Store, default_path};
+pub use backend::StoreTransaction;
+pub use connection::Store;
+pub use copy::{CopyProgress, CopyReport};
 pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};
-pub use maintenance::StoreStatus;
+pub use local_admin::LocalFileAdmin;
+pub use local_file::default_path;
 pub use patients::PatientSummary;
+pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
+pub use status::StoreStatus;
 pub use users::{EnrolledRole, EnrolledUser};

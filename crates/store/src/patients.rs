@@ -4,8 +4,9 @@ use chrono::{NaiveDate, Utc};
 use patients::{GpPractice, NewPatient, NhsNumber, NhsNumberPolicy, PatientQuery, PatientRecord, Sex};
 use serde::Serialize;
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::audit_action::{AuditAction, RecordRef};
+use crate::backend::{Tx, on_pool, on_tx};
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -84,13 +85,16 @@ macro_rules! select_patient {
         "SELECT id, nhs_number, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date FROM patients"
     };
 }
+// A prefix is the index range [prefix, prefix + U+10FFFF): byte order on both
+// backends (SQLite's BINARY, PostgreSQL's "C" collation on the key column),
+// in which no longer name with that prefix sorts past the highest code point.
 const BY_NAME_PREFIX: &str = concat!(
     select_patient!(),
-    " WHERE family_name_key >= ? AND family_name_key < ? ORDER BY family_name_key, given_names, date_of_birth LIMIT ?"
+    " WHERE family_name_key >= $1 AND family_name_key < $2 ORDER BY family_name_key, given_names, date_of_birth LIMIT $3"
 );
 const BY_NAME_PREFIX_AND_BIRTH: &str = concat!(
     select_patient!(),
-    " WHERE family_name_key >= ? AND family_name_key < ? AND date_of_birth = ? ORDER BY family_name_key, given_names LIMIT ?"
+    " WHERE family_name_key >= $1 AND family_name_key < $2 AND date_of_birth = $4 ORDER BY family_name_key, given_names LIMIT $3"
 );
 
 impl Store {
@@ -103,8 +107,8 @@ impl Store {
                 return Err(error.into());
             }
         };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
-        let id = match insert(&mut tx, &patient).await {
+        let mut tx = self.begin().await?;
+        let id = match insert(&mut tx.tx, &patient).await {
             Ok(id) => id,
             Err(error) => {
                 drop(tx);
@@ -114,45 +118,25 @@ impl Store {
                 return Err(error);
             }
         };
-        append(
-            &mut tx,
-            actor,
-            Event {
-                action: AuditAction::PatientCreate,
-                patient_id: Some(id),
-                records: &[RecordRef::Patient(id)],
-                outcome: "ok",
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(database)?;
+        tx.audit(actor, AuditAction::PatientCreate, Some(id), &[RecordRef::Patient(id)], "ok").await?;
+        tx.commit().await?;
         Ok(PatientRecord { id, details: patient })
     }
 
     /// Adds many patients in one transaction (demonstration data and benchmarks), audited as one act.
     pub async fn add_patients(&self, actor: &Actor, batch: Vec<NewPatient>) -> Result<Vec<i64>, StoreError> {
         let today = Utc::now().date_naive();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
+        let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for patient in batch {
-            ids.push(insert(&mut tx, &patient.validated(today)?).await?);
+            ids.push(insert(&mut tx.tx, &patient.validated(today)?).await?);
         }
         let range: Vec<RecordRef> = match (ids.first(), ids.last()) {
             (Some(first), Some(last)) => vec![RecordRef::PatientRange(*first, *last)],
             _ => Vec::new(),
         };
-        append(
-            &mut tx,
-            actor,
-            Event {
-                action: AuditAction::PatientCreateBatch,
-                patient_id: None,
-                records: &range,
-                outcome: "ok",
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(database)?;
+        tx.audit(actor, AuditAction::PatientCreateBatch, None, &range, "ok").await?;
+        tx.commit().await?;
         Ok(ids)
     }
 
@@ -163,30 +147,27 @@ impl Store {
         query: &PatientQuery,
         limit: u32,
     ) -> Result<Vec<PatientSummary>, StoreError> {
-        let rows: Vec<PatientRow> = match query {
+        let rows: Vec<PatientRow> = on_pool!(&self.pool, |c| match query {
             PatientQuery::NhsNumber(number) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = ?"))
+                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
                     .bind(number.digits())
-                    .fetch_all(&self.pool)
+                    .fetch_all(c)
                     .await
             }
             PatientQuery::Mrn(mrn) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = ?"))
-                    .bind(mrn)
-                    .fetch_all(&self.pool)
-                    .await
+                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = $1")).bind(mrn).fetch_all(c).await
             }
             PatientQuery::NamePrefix { prefix, date_of_birth } => {
                 let mut upper = prefix.clone();
                 upper.push(char::MAX);
                 let sql = if date_of_birth.is_some() { BY_NAME_PREFIX_AND_BIRTH } else { BY_NAME_PREFIX };
-                let mut statement = sqlx::query_as(sql).bind(prefix).bind(upper);
+                let mut statement = sqlx::query_as(sql).bind(prefix).bind(upper).bind(i64::from(limit));
                 if let Some(born) = date_of_birth {
                     statement = statement.bind(born.format("%Y-%m-%d").to_string());
                 }
-                statement.bind(i64::from(limit)).fetch_all(&self.pool).await
+                statement.fetch_all(c).await
             }
-        }
+        })
         .map_err(database)?;
         let records = rows.into_iter().map(PatientRow::into_record).collect::<Result<Vec<_>, _>>()?;
         let found: Vec<RecordRef> = records.iter().map(|r| RecordRef::Patient(r.id)).collect();
@@ -200,11 +181,10 @@ impl Store {
 
     /// Reads one patient's record; the read is audited.
     pub async fn patient(&self, actor: &Actor, id: i64) -> Result<PatientRecord, StoreError> {
-        let row: Option<PatientRow> = sqlx::query_as(concat!(select_patient!(), " WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(database)?;
+        let row: Option<PatientRow> = on_pool!(&self.pool, |c| {
+            sqlx::query_as(concat!(select_patient!(), " WHERE id = $1")).bind(id).fetch_optional(c).await
+        })
+        .map_err(database)?;
         let Some(row) = row else {
             self.audit_alone(
                 actor,
@@ -249,12 +229,13 @@ fn summary(record: PatientRecord) -> PatientSummary {
     }
 }
 
-async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &NewPatient) -> Result<i64, StoreError> {
+async fn insert(tx: &mut Tx, p: &NewPatient) -> Result<i64, StoreError> {
     let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let result = sqlx::query(
+    let result: Result<(i64,), sqlx::Error> = on_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO patients (nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode,
              gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(p.nhs_number.digits())
     .bind(&p.mrn)
@@ -271,10 +252,11 @@ async fn insert(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>, p: &NewPatient) ->
     .bind(i64::from(p.deceased_date.is_some()))
     .bind(p.deceased_date.map(date))
     .bind(Utc::now().to_rfc3339())
-    .execute(&mut **tx)
-    .await;
+    .fetch_one(&mut *c)
+    .await
+    });
     match result {
-        Ok(done) => Ok(done.last_insert_rowid()),
+        Ok((id,)) => Ok(id),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
             let field = if db.message().contains("mrn") { "hospital number (MRN)" } else { "NHS number" };
             Err(StoreError::Duplicate { field })

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Actor, Event, append};
+use crate::audit::{Actor, Event};
 use crate::audit_action::{AuditAction, RecordRef};
+use crate::backend::{on_pool, on_tx};
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -85,10 +86,10 @@ impl Store {
             return Err(invalid("registration", "the professional body is GMC, NMC, GPhC or HCPC"));
         }
         let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Database(e.to_string()))?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
-        sqlx::query(
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx.tx, |c| sqlx::query(
             "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc, card_key_sha256)
-             VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)
              ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name, job_title = excluded.job_title,
                  professional_body = excluded.professional_body, registration_number = excluded.registration_number,
                  roles = excluded.roles, disabled = 0, card_key_sha256 = excluded.card_key_sha256",
@@ -101,70 +102,53 @@ impl Store {
         .bind(&roles)
         .bind(chrono::Utc::now().to_rfc3339())
         .bind(&user.card_key_sha256)
-        .execute(&mut *tx)
+        .execute(&mut *c)
         .await
+        .map(|_| ()))
         .map_err(database)?;
-        append(
-            &mut tx,
-            actor,
-            Event {
-                action: AuditAction::UserEnrol,
-                patient_id: None,
-                records: &[RecordRef::User(user.user_id.clone())],
-                outcome: "ok",
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(database)
+        tx.audit(actor, AuditAction::UserEnrol, None, &[RecordRef::User(user.user_id.clone())], "ok").await?;
+        tx.commit().await
     }
 
     /// The enrolled user with this id, disabled or not.
     pub async fn user(&self, user_id: &str) -> Result<Option<EnrolledUser>, StoreError> {
-        let row: Option<UserRow> = sqlx::query_as(
-            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users WHERE user_id = ?",
+        let row: Option<UserRow> = on_pool!(&self.pool, |c| sqlx::query_as(
+            "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users WHERE user_id = $1",
         )
         .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(c)
+        .await)
         .map_err(database)?;
         row.map(UserRow::into_user).transpose()
     }
 
     pub async fn users(&self) -> Result<Vec<EnrolledUser>, StoreError> {
-        let rows: Vec<UserRow> = sqlx::query_as(
+        let rows: Vec<UserRow> = on_pool!(&self.pool, |c| sqlx::query_as(
             "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users ORDER BY display_name",
         )
-        .fetch_all(&self.pool)
-        .await
+        .fetch_all(c)
+        .await)
         .map_err(database)?;
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
     pub async fn disable_user(&self, actor: &Actor, user_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
-        let done = sqlx::query("UPDATE users SET disabled = 1 WHERE user_id = ?")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await
+        let mut tx = self.begin().await?;
+        let affected =
+            on_tx!(&mut tx.tx, |c| sqlx::query("UPDATE users SET disabled = 1 WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *c)
+                .await
+                .map(|done| done.rows_affected()))
             .map_err(database)?;
-        if done.rows_affected() == 0 {
+        if affected == 0 {
             return Err(StoreError::Invalid {
                 field: "user_id".into(),
                 reason: format!("no enrolled user has the id {user_id}"),
             });
         }
-        append(
-            &mut tx,
-            actor,
-            Event {
-                action: AuditAction::UserDisable,
-                patient_id: None,
-                records: &[RecordRef::User(user_id.to_owned())],
-                outcome: "ok",
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(database)
+        tx.audit(actor, AuditAction::UserDisable, None, &[RecordRef::User(user_id.to_owned())], "ok").await?;
+        tx.commit().await
     }
 
     /// Records a session event (sign-in, lock, unlock, refused command) against the actor,

@@ -1,13 +1,18 @@
-//! The store on a real SQLCipher file: wrong keys, newer versions, backup and
-//! restore, search, and an audit trail that catches tampering.
+//! The store on a real SQLCipher file and on a real PostgreSQL 15, the same
+//! test bodies on each: newer versions, search, users, transactions, and an
+//! audit trail that catches tampering. Wrong keys, the file's encryption, and
+//! backup and restore are the local file's alone.
 
 use std::path::Path;
 
 use chrono::NaiveDate;
 use patients::PatientQuery;
 use patients::{NewPatient, NhsNumber, NhsNumberPolicy, Sex};
+use std::sync::Arc;
+
 use sqlx::{ConnectOptions, Connection, Row};
-use store::{Actor, AuditVerdict, Store, StoreError, StoreKey};
+use store::{Actor, AuditVerdict, SharedDatabase, Store, StoreError, StoreKey};
+use test_services::Postgres;
 
 fn actor() -> Actor {
     Actor { user: "test:pharmacist".into(), workstation: "test-workstation".into() }
@@ -35,15 +40,18 @@ async fn new_store(folder: &Path) -> (Store, StoreKey) {
     (store, key)
 }
 
-async fn seeded_store(folder: &Path) -> (Store, StoreKey) {
-    let (store, key) = new_store(folder).await;
-    let people = vec![
+fn four_patients() -> Vec<NewPatient> {
+    vec![
         patient([9, 9, 9, 0, 0, 0, 0, 0, 1], "Quillfeather", "Ada", (1945, 7, 14)),
         patient([9, 9, 9, 0, 0, 0, 0, 0, 2], "Quillfeather", "Bertram", (1950, 1, 2)),
         patient([9, 9, 9, 0, 0, 0, 0, 0, 3], "Quibble", "Clementine", (1945, 7, 14)),
         patient([9, 9, 9, 0, 0, 0, 0, 0, 4], "Marchbanks", "Dudley", (1960, 3, 3)),
-    ];
-    store.add_patients(&actor(), people).await.expect("added");
+    ]
+}
+
+async fn seeded_store(folder: &Path) -> (Store, StoreKey) {
+    let (store, key) = new_store(folder).await;
+    store.add_patients(&actor(), four_patients()).await.expect("added");
     (store, key)
 }
 
@@ -58,12 +66,125 @@ async fn raw(path: &Path, key: &StoreKey) -> sqlx::SqliteConnection {
         .expect("raw connection")
 }
 
+/// A new, empty store on one backend, with what a test needs to reopen it or
+/// reach past it with SQL, as someone with the key or a database login would.
+enum Harness {
+    Local { folder: tempfile::TempDir, key: StoreKey },
+    Shared { _server: Arc<Postgres>, database: SharedDatabase, url: String },
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Local,
+    Shared,
+}
+
+impl Harness {
+    async fn new(backend: Backend, test: &str) -> Option<(Self, Store)> {
+        match backend {
+            Backend::Local => {
+                let folder = tempfile::tempdir().expect("temp");
+                let (store, key) = new_store(folder.path()).await;
+                Some((Self::Local { folder, key }, store))
+            }
+            Backend::Shared => {
+                let server = Postgres::shared_or_skip(test)?;
+                let url = server.fresh_database();
+                let database = SharedDatabase::parse(&url).expect("a loopback URL");
+                let store = Store::create_shared(&database).await.expect("created");
+                Some((Self::Shared { _server: server, database, url }, store))
+            }
+        }
+    }
+
+    async fn seeded(backend: Backend, test: &str) -> Option<(Self, Store)> {
+        let (harness, store) = Self::new(backend, test).await?;
+        store.add_patients(&actor(), four_patients()).await.expect("added");
+        Some((harness, store))
+    }
+
+    async fn reopen(&self) -> Result<Store, StoreError> {
+        match self {
+            Self::Local { folder, key } => {
+                Store::open_with_key(&folder.path().join("store.db"), key.clone()).await
+            }
+            Self::Shared { database, .. } => Store::open_shared(database).await,
+        }
+    }
+
+    /// Runs statements straight on the database, past the store.
+    async fn sql(&self, statements: &str) {
+        let statements = sqlx::AssertSqlSafe(statements.to_owned());
+        match self {
+            Self::Local { folder, key } => {
+                let mut connection = raw(&folder.path().join("store.db"), key).await;
+                sqlx::raw_sql(statements).execute(&mut connection).await.expect("statements run");
+                connection.close().await.expect("closed");
+            }
+            Self::Shared { url, .. } => {
+                let mut connection = sqlx::PgConnection::connect(url).await.expect("raw connection");
+                sqlx::raw_sql(statements).execute(&mut connection).await.expect("statements run");
+                connection.close().await.expect("closed");
+            }
+        }
+    }
+
+    fn is_local(&self) -> bool {
+        matches!(self, Self::Local { .. })
+    }
+}
+
+/// Each named test body runs on the local file and on a shared PostgreSQL,
+/// as `local::NAME` and `shared::NAME`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Local, stringify!($name)).await
+                }
+            )*
+        }
+        mod shared {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::Shared, concat!("shared::", stringify!($name))).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_store_from_a_newer_version_is_refused_untouched,
+    search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date,
+    a_duplicate_nhs_number_is_refused_and_the_refusal_audited,
+    reads_and_searches_are_audited_with_the_record_ids,
+    an_edited_audit_entry_is_named,
+    a_deleted_audit_entry_is_named,
+    reordered_audit_entries_are_named,
+    an_entry_deleted_then_renumbered_and_relinked_is_named,
+    an_emptied_trail_is_broken_not_intact,
+    a_new_store_begins_its_trail_with_a_genesis_entry,
+    a_tail_cut_after_an_anchor_is_named_by_the_anchor,
+    entries_deleted_from_the_end_are_named,
+    a_head_with_another_hash_is_named,
+    a_deleted_head_is_named,
+    a_trail_begun_again_without_its_genesis_entry_is_named,
+    an_anchor_whose_entry_has_another_hash_is_named,
+    users_are_enrolled_read_and_disabled_with_each_act_audited,
+    writes_in_one_transaction_commit_together_or_not_at_all,
+    status_says_which_backend_and_where,
+);
+
 #[tokio::test]
 async fn the_file_on_disk_is_not_plain_sqlite() {
     let folder = tempfile::tempdir().expect("temp");
     let (store, _) = seeded_store(folder.path()).await;
     let status = store.status().await.expect("status");
-    assert!(status.cipher_version.starts_with('4'), "SQLCipher 4: {}", status.cipher_version);
+    assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
     store.close().await;
     let header = std::fs::read(folder.path().join("store.db")).expect("file")[..16].to_vec();
     assert_ne!(header, b"SQLite format 3\0");
@@ -80,19 +201,17 @@ async fn a_wrong_key_is_named_as_such() {
     assert!(error.to_string().contains("store.db"), "names the store: {error}");
 }
 
-#[tokio::test]
-async fn a_store_from_a_newer_version_is_refused_untouched() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, key) = seeded_store(folder.path()).await;
+async fn a_store_from_a_newer_version_is_refused_untouched(backend: Backend, test: &str) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     store.close().await;
-    let path = folder.path().join("store.db");
-    let mut connection = raw(&path, &key).await;
-    sqlx::query("INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99990101000000, 'future', '2030-01-01', 1, x'00', 0)")
-        .execute(&mut connection)
-        .await
-        .expect("insert");
-    connection.close().await.expect("closed");
-    let error = Store::open_with_key(&path, key).await.err().expect("refused");
+    harness
+        .sql(if harness.is_local() {
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99990101000000, 'future', '2030-01-01', 1, x'00', 0)"
+        } else {
+            "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99990101000000, 'future', now(), true, '\\x00', 0)"
+        })
+        .await;
+    let error = harness.reopen().await.err().expect("refused");
     assert!(matches!(error, StoreError::NewerVersion { found: 99990101000000, .. }), "{error}");
 }
 
@@ -107,10 +226,8 @@ async fn a_new_store_is_never_created_over_an_existing_file() {
     assert_eq!(std::fs::read(&path).expect("still there"), b"something precious");
 }
 
-#[tokio::test]
-async fn search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, _) = seeded_store(folder.path()).await;
+async fn search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let policy = NhsNumberPolicy::default();
     let by_name = store
         .search_patients(&actor(), &PatientQuery::parse("quill", None, policy).expect("query"), 50)
@@ -142,10 +259,8 @@ async fn an_invalid_nhs_number_in_a_search_is_refused_with_the_reason() {
     assert!(error.to_string().contains("check digit"), "{error}");
 }
 
-#[tokio::test]
-async fn a_duplicate_nhs_number_is_refused_and_the_refusal_audited() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, _) = seeded_store(folder.path()).await;
+async fn a_duplicate_nhs_number_is_refused_and_the_refusal_audited(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let twin = patient([9, 9, 9, 0, 0, 0, 0, 0, 1], "Other", "Person", (1970, 1, 1));
     let error = store.add_patient(&actor(), twin).await.expect_err("duplicate");
     assert!(matches!(error, StoreError::Duplicate { field: "NHS number" }));
@@ -166,10 +281,8 @@ async fn audit_today(store: &Store) -> Vec<store::AuditEntry> {
         .expect("entries")
 }
 
-#[tokio::test]
-async fn reads_and_searches_are_audited_with_the_record_ids() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, _) = seeded_store(folder.path()).await;
+async fn reads_and_searches_are_audited_with_the_record_ids(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     store.patient(&actor(), 3).await.expect("read");
     let entries = audit_today(&store).await;
     let read = entries.last().expect("an entry");
@@ -192,88 +305,89 @@ async fn reads_and_searches_are_audited_with_the_record_ids() {
     assert_eq!(found_ids.len(), 2);
 }
 
-async fn tampered(statement: &str) -> AuditVerdict {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, key) = seeded_store(folder.path()).await;
+/// The verdict on a trail of six entries after `statement` changed it behind
+/// the store's back; `None` where the backend is not here (the test says so).
+async fn tampered(backend: Backend, test: &str, statement: &str) -> Option<AuditVerdict> {
+    let (harness, store) = Harness::seeded(backend, test).await?;
     for id in 1..=4 {
         store.patient(&actor(), id).await.expect("read");
     }
     assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 6 });
     store.close().await;
-    let path = folder.path().join("store.db");
-    let mut connection = raw(&path, &key).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut connection).await.expect("tamper");
-    connection.close().await.expect("closed");
-    let store = Store::open_with_key(&path, key).await.expect("opens");
-    store.verify_audit().await.expect("verify")
+    harness.sql(statement).await;
+    let store = harness.reopen().await.expect("opens");
+    Some(store.verify_audit().await.expect("verify"))
 }
 
-#[tokio::test]
-async fn an_edited_audit_entry_is_named() {
-    let verdict = tampered("UPDATE audit_log SET actor = 'someone else' WHERE seq = 3").await;
+async fn an_edited_audit_entry_is_named(backend: Backend, test: &str) {
+    let Some(verdict) =
+        tampered(backend, test, "UPDATE audit_log SET actor = 'someone else' WHERE seq = 3").await
+    else {
+        return;
+    };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 3, problem } if problem.contains("edited")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn a_deleted_audit_entry_is_named() {
-    let verdict = tampered("DELETE FROM audit_log WHERE seq = 3").await;
+async fn a_deleted_audit_entry_is_named(backend: Backend, test: &str) {
+    let Some(verdict) = tampered(backend, test, "DELETE FROM audit_log WHERE seq = 3").await else { return };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 3, problem } if problem.contains("deleted")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn reordered_audit_entries_are_named() {
-    let verdict = tampered("UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1").await;
+async fn reordered_audit_entries_are_named(backend: Backend, test: &str) {
+    let Some(verdict) = tampered(backend, test, "UPDATE audit_log SET seq = -1 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = -1").await else { return };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 2, problem } if problem.contains("out of order")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn an_entry_deleted_then_renumbered_and_relinked_is_named() {
+async fn an_entry_deleted_then_renumbered_and_relinked_is_named(backend: Backend, test: &str) {
     // The chain as someone with a SQL prompt would mend it after deleting entry 3:
     // later entries renumbered, the next one's link pointed at entry 2, the head moved.
-    let verdict = tampered(
+    let Some(verdict) = tampered(
+        backend,
+        test,
         "DELETE FROM audit_log WHERE seq = 3;
          UPDATE audit_log SET seq = seq - 1 WHERE seq > 3;
          UPDATE audit_log SET prev_hash = (SELECT hash FROM audit_log WHERE seq = 2) WHERE seq = 3;
          UPDATE audit_head SET seq = (SELECT MAX(seq) FROM audit_log), hash = (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1);",
     )
-    .await;
+    .await
+    else {
+        return;
+    };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 3, problem } if problem.contains("edited")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn an_emptied_trail_is_broken_not_intact() {
-    let verdict = tampered("DELETE FROM audit_log; DELETE FROM audit_head;").await;
+async fn an_emptied_trail_is_broken_not_intact(backend: Backend, test: &str) {
+    let Some(verdict) = tampered(backend, test, "DELETE FROM audit_log; DELETE FROM audit_head;").await
+    else {
+        return;
+    };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 1, problem } if problem.contains("genesis")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn a_new_store_begins_its_trail_with_a_genesis_entry() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, _) = new_store(folder.path()).await;
+async fn a_new_store_begins_its_trail_with_a_genesis_entry(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::new(backend, test).await else { return };
     assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 1 });
     let entries = audit_today(&store).await;
     assert_eq!(entries.first().map(|e| e.action.as_str()), Some("store.genesis"));
 }
 
-#[tokio::test]
-async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, key) = seeded_store(folder.path()).await;
+async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor(backend: Backend, test: &str) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     for id in 1..=4 {
         store.patient(&actor(), id).await.expect("read");
     }
@@ -283,17 +397,13 @@ async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor() {
     assert_eq!(store::AuditAnchor::parse(&line), Some(anchor.clone()), "read back from a syslog line");
     store.close().await;
     // Cut the tail and make the rest consistent again: the head moved back to entry 4.
-    let path = folder.path().join("store.db");
-    let mut connection = raw(&path, &key).await;
-    sqlx::raw_sql(
-        "DELETE FROM audit_log WHERE seq > 4;
-         UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4);",
-    )
-    .execute(&mut connection)
-    .await
-    .expect("cut");
-    connection.close().await.expect("closed");
-    let store = Store::open_with_key(&path, key).await.expect("opens");
+    harness
+        .sql(
+            "DELETE FROM audit_log WHERE seq > 4;
+             UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4);",
+        )
+        .await;
+    let store = harness.reopen().await.expect("opens");
     assert_eq!(
         store.verify_audit().await.expect("verify"),
         AuditVerdict::Intact { entries: 4 },
@@ -306,9 +416,8 @@ async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor() {
     );
 }
 
-#[tokio::test]
-async fn entries_deleted_from_the_end_are_named() {
-    let verdict = tampered("DELETE FROM audit_log WHERE seq >= 4").await;
+async fn entries_deleted_from_the_end_are_named(backend: Backend, test: &str) {
+    let Some(verdict) = tampered(backend, test, "DELETE FROM audit_log WHERE seq >= 4").await else { return };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 4, problem } if problem.contains("deleted from the end")),
         "{verdict:?}"
@@ -349,14 +458,16 @@ async fn a_restored_backup_matches_the_store_table_by_table() {
     let (store, key) = seeded_store(folder.path()).await;
     let backup = folder.path().join("backup.db");
     let original = every_table(&folder.path().join("store.db"), &key).await;
-    store.backup(&actor(), &backup).await.expect("backup");
-    store.close().await;
+    let admin = store::LocalFileAdmin::new(store).expect("a local store");
+    admin.backup(&actor(), &backup).await.expect("backup");
+    admin.close().await;
 
     let header = std::fs::read(&backup).expect("backup file")[..16].to_vec();
     assert_ne!(header, b"SQLite format 3\0", "the backup is encrypted too");
 
     let elsewhere = folder.path().join("restored.db");
-    let restored = Store::restore(&elsewhere, &backup, key.clone(), &actor()).await.expect("restore");
+    let restored =
+        store::LocalFileAdmin::restore(&elsewhere, &backup, key.clone(), &actor()).await.expect("restore");
     restored.close().await;
     let mut copy = every_table(&elsewhere, &key).await;
     // The restore is audited in the restored store after the copy: set that entry aside.
@@ -367,18 +478,20 @@ async fn a_restored_backup_matches_the_store_table_by_table() {
     assert_eq!(copy, original);
 }
 
-#[tokio::test]
-async fn a_head_with_another_hash_is_named() {
-    let verdict = tampered("UPDATE audit_head SET hash = 'ffff' || substr(hash, 5)").await;
+async fn a_head_with_another_hash_is_named(backend: Backend, test: &str) {
+    let Some(verdict) =
+        tampered(backend, test, "UPDATE audit_head SET hash = 'ffff' || substr(hash, 5)").await
+    else {
+        return;
+    };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { problem, .. } if problem.contains("deleted from the end")),
         "{verdict:?}"
     );
 }
 
-#[tokio::test]
-async fn a_deleted_head_is_named() {
-    let verdict = tampered("DELETE FROM audit_head").await;
+async fn a_deleted_head_is_named(backend: Backend, test: &str) {
+    let Some(verdict) = tampered(backend, test, "DELETE FROM audit_head").await else { return };
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 6, problem } if problem.contains("no recorded head")),
         "{verdict:?}"
@@ -387,19 +500,11 @@ async fn a_deleted_head_is_named() {
 
 /// Someone with the key empties the trail and lets the store write a fresh,
 /// self-consistent chain: only the missing genesis entry gives it away.
-#[tokio::test]
-async fn a_trail_begun_again_without_its_genesis_entry_is_named() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, key) = seeded_store(folder.path()).await;
+async fn a_trail_begun_again_without_its_genesis_entry_is_named(backend: Backend, test: &str) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     store.close().await;
-    let path = folder.path().join("store.db");
-    let mut connection = raw(&path, &key).await;
-    sqlx::raw_sql("DELETE FROM audit_log; DELETE FROM audit_head;")
-        .execute(&mut connection)
-        .await
-        .expect("emptied");
-    connection.close().await.expect("closed");
-    let store = Store::open_with_key(&path, key).await.expect("opens");
+    harness.sql("DELETE FROM audit_log; DELETE FROM audit_head;").await;
+    let store = harness.reopen().await.expect("opens");
     store.patient(&actor(), 1).await.expect("a read, audited as entry 1 of a new chain");
     let verdict = store.verify_audit().await.expect("verify");
     assert!(
@@ -408,10 +513,8 @@ async fn a_trail_begun_again_without_its_genesis_entry_is_named() {
     );
 }
 
-#[tokio::test]
-async fn an_anchor_whose_entry_has_another_hash_is_named() {
-    let folder = tempfile::tempdir().expect("temp");
-    let (store, _) = seeded_store(folder.path()).await;
+async fn an_anchor_whose_entry_has_another_hash_is_named(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let mut anchor = store.audit_anchor().await.expect("anchor");
     assert_eq!(
         store.verify_anchors(std::slice::from_ref(&anchor)).await.expect("verify"),
@@ -423,4 +526,90 @@ async fn an_anchor_whose_entry_has_another_hash_is_named() {
         matches!(&verdict, AuditVerdict::Broken { seq: 2, problem } if problem.contains("another hash")),
         "{verdict:?}"
     );
+}
+
+async fn users_are_enrolled_read_and_disabled_with_each_act_audited(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::new(backend, test).await else { return };
+    let user = store::EnrolledUser {
+        user_id: "555000000001".into(),
+        display_name: "Dr Test Quillfeather".into(),
+        job_title: "Consultant".into(),
+        professional_body: Some("GMC".into()),
+        registration_number: Some("0000001".into()),
+        roles: vec![store::EnrolledRole { code: "R8000".into(), name: "Clinical Practitioner".into() }],
+        disabled: false,
+        card_key_sha256: Some("ab".repeat(32)),
+    };
+    store.enrol_user(&actor(), &user).await.expect("enrolled");
+    assert_eq!(store.user("555000000001").await.expect("read"), Some(user.clone()));
+    store.disable_user(&actor(), "555000000001").await.expect("disabled");
+    assert!(store.users().await.expect("users")[0].disabled);
+    let refused = store.disable_user(&actor(), "555000000099").await.expect_err("no such user");
+    assert!(refused.to_string().contains("555000000099"), "{refused}");
+    let actions: Vec<String> = audit_today(&store).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["store.genesis", "user.enrol", "user.disable"]);
+    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 3 });
+}
+
+/// A workflow's writes and their audit entries commit together, or, when it
+/// stops half-way, none of them does and the chain is as it was.
+async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let before = store.audit_anchor().await.expect("anchor");
+    let mut abandoned = store.begin().await.expect("begun");
+    abandoned
+        .audit(&actor(), store::AuditAction::PatientRead, Some(1), &[store::RecordRef::Patient(1)], "ok")
+        .await
+        .expect("audited");
+    drop(abandoned);
+    assert_eq!(store.audit_anchor().await.expect("anchor").seq, before.seq, "nothing of it was kept");
+
+    let mut whole = store.begin().await.expect("begun");
+    for id in [1, 2] {
+        whole
+            .audit(
+                &actor(),
+                store::AuditAction::PatientRead,
+                Some(id),
+                &[store::RecordRef::Patient(id)],
+                "ok",
+            )
+            .await
+            .expect("audited");
+    }
+    whole.commit().await.expect("committed");
+    assert_eq!(store.audit_anchor().await.expect("anchor").seq, before.seq + 2);
+    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: before.seq + 2 });
+}
+
+async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
+    let status = store.status().await.expect("status");
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 3));
+    if harness.is_local() {
+        assert_eq!(status.backend, "local encrypted file");
+        assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
+        assert_eq!(status.integrity, "ok");
+        assert!(status.location.ends_with("store.db"), "{}", status.location);
+    } else {
+        assert_eq!(status.backend, "shared PostgreSQL");
+        assert!(status.engine_version.starts_with("PostgreSQL 15"), "{}", status.engine_version);
+        assert!(status.location.starts_with("postgres://cws@127.0.0.1:"), "{}", status.location);
+    }
+}
+
+/// A shared store is made only in an empty database, and opened only where one was made.
+#[tokio::test]
+async fn a_shared_store_is_made_only_in_an_empty_database_and_opened_only_where_made() {
+    let Some(server) = Postgres::shared_or_skip("a_shared_store_is_made_only_in_an_empty_database") else {
+        return;
+    };
+    let url = server.fresh_database();
+    let database = SharedDatabase::parse(&url).expect("url");
+    let error = Store::open_shared(&database).await.err().expect("nothing made here yet");
+    assert!(matches!(error, StoreError::NotInitialised { .. }), "{error}");
+    let mut connection = sqlx::PgConnection::connect(&url).await.expect("raw");
+    sqlx::raw_sql("CREATE TABLE someone_elses (id INTEGER)").execute(&mut connection).await.expect("table");
+    let error = Store::create_shared(&database).await.err().expect("not empty");
+    assert!(matches!(error, StoreError::NotEmpty { .. }), "{error}");
 }

@@ -7,6 +7,8 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 pub struct Postgres {
     folder: tempfile::TempDir,
@@ -50,6 +52,30 @@ impl Postgres {
                 None
             }
         }
+    }
+
+    /// A server shared by the tests of one test binary that run at the same time,
+    /// each in its own database (`fresh_database`): one server start, not one a
+    /// test. It stops when the last test holding it lets it go, so none outlives
+    /// the tests. `None` after saying plainly why, as `start_or_skip`.
+    pub fn shared_or_skip(test: &str) -> Option<Arc<Self>> {
+        static SHARED: Mutex<Weak<Postgres>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(server) = shared.upgrade() {
+            return Some(server);
+        }
+        let server = Arc::new(Self::start_or_skip(test)?);
+        *shared = Arc::downgrade(&server);
+        Some(server)
+    }
+
+    /// Makes a new, empty database on this server and gives its URL.
+    pub fn fresh_database(&self) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        let name = format!("test_{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        self.run("createdb", &["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", ROLE, &name])
+            .expect("createdb");
+        format!("postgres://{ROLE}@127.0.0.1:{}/{name}", self.port)
     }
 
     /// A connection URL for the test database on loopback (trust authentication: the cluster is private).

@@ -76,14 +76,19 @@ pub async fn card_sign_in(
             reader.login_by_serial(&serial, &pin, &trust, time::OffsetDateTime::now_utc())
         })
         .map_err(card_error)?;
-    let audit = access::AuditAs { action: AuditAction::SessionLogin, workstation: state.workstation_name() };
-    let (login, holder) =
-        access::prove_card_holder(state.store()?, &serial, login, &state.roles, None, audit).await.map_err(
-            |refusal| match refusal {
-                access::CardRefusal::Card { error, .. } => card_error(error),
-                access::CardRefusal::Holder { error, .. } => access_error(error),
-            },
-        )?;
+    let proven = services::cards::prove_card_holder(
+        state.services()?,
+        &serial,
+        login,
+        &state.roles,
+        None,
+        AuditAction::SessionLogin,
+    )
+    .await;
+    let (login, holder) = proven.map_err(|refusal| match refusal {
+        access::CardRefusal::Card { error, .. } => card_error(error),
+        access::CardRefusal::Holder { error, .. } => access_error(error),
+    })?;
     let change = {
         let mut workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
         let (user, permissions) = holder.into_parts();

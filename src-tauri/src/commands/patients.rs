@@ -101,7 +101,7 @@ pub async fn search_patients(
         })
         .transpose()?;
     let query = PatientQuery::parse(&query, born, state.nhs_number_policy())?;
-    let found = services::patients::search(state.store()?, &acting, &query, SEARCH_LIMIT).await?;
+    let found = services::patients::search(state.services()?, &acting, &query, SEARCH_LIMIT).await?;
     state.confirm(&check)?;
     found.into_iter().map(summary_view).collect()
 }
@@ -112,7 +112,7 @@ pub async fn search_patients(
 pub async fn open_patient(state: State<'_, AppState>, id: u32) -> Result<PatientView, CommandError> {
     let check = state.require(Permission::ViewPatients)?;
     let acting = Acting::from_session(&check, Permission::ViewPatients, state.workstation_name())?;
-    let record = services::patients::open(state.store()?, &acting, i64::from(id)).await?;
+    let record = services::patients::open(state.services()?, &acting, i64::from(id)).await?;
     state.confirm(&check)?;
     patient_view(record)
 }

@@ -1,59 +1,50 @@
 //! Keeping the store safe without locking the data in: status, backup,
 //! restore, rekey and the recovery key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::Serialize;
 use sqlx::sqlite::SqliteJournalMode;
 use sqlx::{ConnectOptions, Connection};
 use zeroize::Zeroizing;
 
-use crate::audit::{Actor, Event};
-use crate::audit_action::AuditAction;
 use std::sync::Arc;
 
-use crate::connection::{blocking, restrict_to_owner, sidecar};
+use crate::audit::{Actor, Event};
+use crate::audit_action::AuditAction;
+use crate::backend::Pool;
 use crate::error::database;
+use crate::local_file::{LocalFile, blocking, restrict_to_owner, sidecar};
 use crate::{Store, StoreError, StoreKey};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreStatus {
-    pub path: PathBuf,
-    pub cipher_version: String,
-    pub schema_version: i64,
-    pub patients: i64,
-    pub audit_entries: i64,
-    pub integrity: String,
+/// The operations only a local encrypted file has: its integrity check, file
+/// backup and restore, the recovery key and rekey. A shared store's server has
+/// its own (the site's database backups and encryption at rest), so a shared
+/// store is refused here by name.
+pub struct LocalFileAdmin {
+    store: Store,
 }
 
-impl Store {
-    pub async fn status(&self) -> Result<StoreStatus, StoreError> {
-        let (cipher_version,): (String,) =
-            sqlx::query_as("PRAGMA cipher_version").fetch_one(&self.pool).await.map_err(database)?;
-        let (schema_version,): (i64,) =
-            sqlx::query_as("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(database)?;
-        let (patients,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM patients").fetch_one(&self.pool).await.map_err(database)?;
-        let (audit_entries,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM audit_log").fetch_one(&self.pool).await.map_err(database)?;
-        Ok(StoreStatus {
-            path: self.path.clone(),
-            cipher_version,
-            schema_version,
-            patients,
-            audit_entries,
-            integrity: self.integrity_check().await?,
-        })
+impl LocalFileAdmin {
+    pub fn new(store: Store) -> Result<Self, StoreError> {
+        store.local_file()?;
+        Ok(Self { store })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    fn file(&self) -> &LocalFile {
+        self.store.local_file().expect("checked in LocalFileAdmin::new")
     }
 
     /// `PRAGMA integrity_check`: `ok`, or what is wrong.
     pub async fn integrity_check(&self) -> Result<String, StoreError> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("PRAGMA integrity_check").fetch_all(&self.pool).await.map_err(database)?;
-        Ok(rows.into_iter().map(|(line,)| line).collect::<Vec<_>>().join("; "))
+        integrity_check(&self.store).await
     }
 
     /// Writes a consistent copy, encrypted with the same key, to `destination` (which must not exist).
@@ -61,11 +52,12 @@ impl Store {
         let destination =
             std::path::absolute(destination).map_err(|e| StoreError::Database(e.to_string()))?;
         create_owner_only(&destination)?;
-        let key = &self.key;
+        let file = self.file();
+        let key = &file.key;
         // ATTACH opens the backup with the main connection's flags, so this
         // connection needs SQLITE_OPEN_CREATE, which the pool's lack.
         let mut connection =
-            crate::connection::connect_options(&self.path, key, true, SqliteJournalMode::Wal)?
+            crate::local_file::connect_options(&file.path, key, true, SqliteJournalMode::Wal)?
                 .connect()
                 .await
                 .map_err(database)?;
@@ -85,53 +77,48 @@ impl Store {
         sqlx::raw_sql("DETACH DATABASE backup").execute(&mut connection).await.map_err(database)?;
         exported.map_err(database)?;
         connection.close().await.map_err(database)?;
-        self.audit_alone(
-            actor,
-            Event { action: AuditAction::StoreBackup, patient_id: None, records: &[], outcome: "ok" },
-        )
-        .await
+        self.store
+            .audit_alone(
+                actor,
+                Event { action: AuditAction::StoreBackup, patient_id: None, records: &[], outcome: "ok" },
+            )
+            .await
     }
 
     /// Shows the recovery key once, to the store's owner; later calls are refused until a rekey.
     pub async fn reveal_recovery_key(&self, actor: &Actor) -> Result<StoreKey, StoreError> {
-        ensure_owner(&self.path)?;
+        let (file, pool) = (self.file(), self.local_pool());
+        ensure_owner(&file.path)?;
         let shown: Option<(String,)> =
             sqlx::query_as("SELECT value FROM store_facts WHERE name = 'recovery_key_shown_at'")
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(database)?;
         if shown.is_some() {
-            self.audit_alone(
-                actor,
-                Event {
-                    action: AuditAction::StoreRecoveryKey,
-                    patient_id: None,
-                    records: &[],
-                    outcome: "refused: already shown",
-                },
-            )
-            .await?;
-            return Err(StoreError::RecoveryKeyAlreadyShown { path: self.path.clone() });
+            self.store
+                .audit_alone(
+                    actor,
+                    Event {
+                        action: AuditAction::StoreRecoveryKey,
+                        patient_id: None,
+                        records: &[],
+                        outcome: "refused: already shown",
+                    },
+                )
+                .await?;
+            return Err(StoreError::RecoveryKeyAlreadyShown { path: file.path.clone() });
         }
-        let key = self.key.clone();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?;
-        sqlx::query("INSERT INTO store_facts (name, value) VALUES ('recovery_key_shown_at', ?)")
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-        crate::audit::append(
-            &mut tx,
-            actor,
-            Event {
-                action: AuditAction::StoreRecoveryKey,
-                patient_id: None,
-                records: &[],
-                outcome: "ok: shown",
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(database)?;
+        let key = file.key.clone();
+        let mut tx = self.store.begin().await?;
+        if let crate::backend::Tx::Local(local) = &mut tx.tx {
+            sqlx::query("INSERT INTO store_facts (name, value) VALUES ('recovery_key_shown_at', $1)")
+                .bind(chrono::Utc::now().to_rfc3339())
+                .execute(&mut **local)
+                .await
+                .map_err(database)?;
+        }
+        tx.audit(actor, AuditAction::StoreRecoveryKey, None, &[], "ok: shown").await?;
+        tx.commit().await?;
         Ok(key)
     }
 
@@ -141,14 +128,16 @@ impl Store {
     /// goes. `Store::open` promotes a pending key that opens the file, so a crash
     /// at any step leaves a store that opens. Refused while the store is open elsewhere.
     pub async fn rekey(self, actor: &Actor) -> Result<Store, StoreError> {
-        ensure_owner(&self.path)?;
-        crate::connection::exclusive(&self.lock, &self.path)?;
-        let (path, old, lock) = (self.path.clone(), self.key.clone(), self.lock.clone());
-        self.audit_alone(
-            actor,
-            Event { action: AuditAction::StoreRekey, patient_id: None, records: &[], outcome: "started" },
-        )
-        .await?;
+        let file = self.file().clone();
+        ensure_owner(&file.path)?;
+        crate::local_file::exclusive(&file.lock, &file.path)?;
+        let (path, old, lock) = (file.path, file.key, file.lock);
+        self.store
+            .audit_alone(
+                actor,
+                Event { action: AuditAction::StoreRekey, patient_id: None, records: &[], outcome: "started" },
+            )
+            .await?;
         self.close().await;
         let new = StoreKey::generate()?;
         let (pending_path, pending) = (path.clone(), new.clone());
@@ -170,10 +159,12 @@ impl Store {
         connection.close().await.map_err(database)?;
         lock.lock_shared().map_err(|e| StoreError::Database(format!("{}: {e}", path.display())))?;
         let store = Store::connect(&path, new, false, lock).await?;
-        sqlx::query("DELETE FROM store_facts WHERE name = 'recovery_key_shown_at'")
-            .execute(&store.pool)
-            .await
-            .map_err(database)?;
+        if let Pool::Local(pool) = &store.pool {
+            sqlx::query("DELETE FROM store_facts WHERE name = 'recovery_key_shown_at'")
+                .execute(pool)
+                .await
+                .map_err(database)?;
+        }
         store
             .audit_alone(
                 actor,
@@ -190,7 +181,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<(), StoreError> {
         let store = Store::open_with_key(path, key.clone()).await?;
-        let (save_path, key_copy) = (store.path.clone(), key.clone());
+        let (save_path, key_copy) = (store.local_file()?.path.clone(), key.clone());
         tokio::task::spawn_blocking(move || key_copy.save(&save_path))
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??;
@@ -221,8 +212,8 @@ impl Store {
         actor: &Actor,
     ) -> Result<Store, StoreError> {
         let path = std::path::absolute(path).map_err(|e| StoreError::Database(e.to_string()))?;
-        let lock = Arc::new(crate::connection::lock_file(&path)?);
-        crate::connection::exclusive(&lock, &path)?;
+        let lock = Arc::new(crate::local_file::lock_file(&path)?);
+        crate::local_file::exclusive(&lock, &path)?;
         let staged = sidecar(&path, ".restoring");
         let _ = std::fs::remove_file(&staged);
         create_owner_only(&staged)?;
@@ -258,16 +249,34 @@ impl Store {
     }
 }
 
+impl LocalFileAdmin {
+    fn local_pool(&self) -> &sqlx::SqlitePool {
+        match &self.store.pool {
+            Pool::Local(pool) => pool,
+            Pool::Shared(_) => unreachable!("LocalFileAdmin holds only a local store"),
+        }
+    }
+}
+
+async fn integrity_check(store: &Store) -> Result<String, StoreError> {
+    let Pool::Local(pool) = &store.pool else {
+        return Err(StoreError::NotLocal { location: store.location() });
+    };
+    let rows: Vec<(String,)> =
+        sqlx::query_as("PRAGMA integrity_check").fetch_all(pool).await.map_err(database)?;
+    Ok(rows.into_iter().map(|(line,)| line).collect::<Vec<_>>().join("; "))
+}
+
 /// Opens a staged copy of a backup with the store's key (migrating the copy)
 /// and checks its integrity; failures name the backup, not the copy.
 async fn check_candidate(staged: &Path, key: &StoreKey, backup: &Path) -> Result<(), StoreError> {
-    let candidate_lock = Arc::new(crate::connection::lock_file(staged)?);
+    let candidate_lock = Arc::new(crate::local_file::lock_file(staged)?);
     let candidate =
         Store::connect(staged, key.clone(), false, candidate_lock).await.map_err(|e| match e {
             StoreError::WrongKey { .. } => StoreError::WrongKey { path: backup.to_owned() },
             other => other,
         })?;
-    let integrity = candidate.integrity_check().await;
+    let integrity = integrity_check(&candidate).await;
     candidate.close().await;
     let _ = std::fs::remove_file(sidecar(staged, ".lock"));
     let integrity = integrity?;

@@ -1,0 +1,310 @@
+//! Moving a site: a store copied, whole, into an empty shared database. The
+//! patients, the staff and the audit trail go in one transaction on the target,
+//! so an interrupted copy leaves the target as empty as it was. The chain
+//! arrives as it was written (its entries, times and hashes unchanged) and is
+//! verified on arrival; the copy is then recorded on both stores.
+
+use futures_util::TryStreamExt;
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::audit::{Actor, Event};
+use crate::audit_action::AuditAction;
+use crate::backend::{Pool, Tx, on_tx};
+use crate::error::database;
+use crate::{AuditVerdict, SharedDatabase, Store, StoreError};
+
+/// Rows per INSERT: PostgreSQL takes at most 65,535 bound values a statement.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+/// How far a copy has gone, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyProgress {
+    pub table: &'static str,
+    pub copied: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CopyReport {
+    pub target: String,
+    pub patients: u64,
+    pub users: u64,
+    pub audit_entries: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PatientCopy {
+    id: i64,
+    nhs_number: String,
+    mrn: Option<String>,
+    family_name: String,
+    given_names: String,
+    title: Option<String>,
+    family_name_key: String,
+    date_of_birth: String,
+    sex: String,
+    address: Option<String>,
+    postcode: Option<String>,
+    gp_practice_ods: Option<String>,
+    gp_practice_name: Option<String>,
+    deceased: i64,
+    deceased_date: Option<String>,
+    created_at_utc: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserCopy {
+    user_id: String,
+    display_name: String,
+    job_title: String,
+    professional_body: Option<String>,
+    registration_number: Option<String>,
+    roles: String,
+    disabled: i64,
+    enrolled_at_utc: String,
+    card_key_sha256: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryCopy {
+    seq: i64,
+    at_utc: String,
+    actor: String,
+    workstation: String,
+    action: String,
+    patient_id: Option<i64>,
+    record_ids: String,
+    outcome: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Store {
+    /// Copies this store into `target`, an empty database, as `actor`. Refused
+    /// where the target holds any table, or where this store's own chain is
+    /// broken (a broken trail is not carried into a new home unnoticed).
+    pub async fn copy_to_shared(
+        &self,
+        target: &SharedDatabase,
+        actor: &Actor,
+        mut progress: impl FnMut(CopyProgress),
+    ) -> Result<CopyReport, StoreError> {
+        if let AuditVerdict::Broken { problem, .. } = self.verify_audit().await? {
+            return Err(StoreError::Invalid {
+                field: "audit".into(),
+                reason: format!(
+                    "this store's trail is broken ({problem}); it is not copied until that is resolved"
+                ),
+            });
+        }
+        let destination = Store::prepare_empty_shared(target).await?;
+        let Pool::Shared(destination_pool) = &destination.pool else {
+            unreachable!("a shared store has a PostgreSQL pool")
+        };
+        let mut into = destination_pool.begin().await.map_err(database)?;
+        let mut from = self.snapshot().await?;
+        let counts = count_rows(&mut from).await?;
+        let patients = copy_patients(&mut from, &mut into, counts.0, &mut progress).await?;
+        let users = copy_users(&mut from, &mut into).await?;
+        let audit_entries = copy_audit(&mut from, &mut into, counts.1, &mut progress).await?;
+        copy_demonstration_mark(&mut from, &mut into).await?;
+        drop(from);
+        sqlx::query(
+            "SELECT setval(pg_get_serial_sequence('patients', 'id'), COALESCE((SELECT MAX(id) FROM patients), 0) + 1, false)",
+        )
+        .execute(&mut *into)
+        .await
+        .map_err(database)?;
+        into.commit().await.map_err(database)?;
+
+        match destination.verify_audit().await? {
+            AuditVerdict::Intact { entries } if entries == self.audit_anchor().await?.seq => {}
+            verdict => {
+                destination.close().await;
+                return Err(StoreError::Corrupt {
+                    path: target.display().into(),
+                    detail: format!("the copied trail did not verify: {verdict:?}"),
+                });
+            }
+        }
+        let outcome = format!("ok: copied from {} to {}", self.location(), target.display());
+        let event =
+            || Event { action: AuditAction::StoreCopy, patient_id: None, records: &[], outcome: &outcome };
+        destination.audit_alone(actor, event()).await?;
+        destination.close().await;
+        self.audit_alone(actor, event()).await?;
+        Ok(CopyReport { target: target.display(), patients, users, audit_entries })
+    }
+
+    /// A shared database given the schema and nothing else: no genesis entry,
+    /// since the copied chain brings its own. Refused where it is not empty.
+    async fn prepare_empty_shared(target: &SharedDatabase) -> Result<Store, StoreError> {
+        Store::create_shared_schema(target).await
+    }
+}
+
+async fn count_rows(from: &mut Tx) -> Result<(u64, u64), StoreError> {
+    let (patients, entries): (i64, i64) = on_tx!(from, |c| sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM audit_log)"
+    )
+    .fetch_one(&mut *c)
+    .await)
+    .map_err(database)?;
+    Ok((u64::try_from(patients).unwrap_or(0), u64::try_from(entries).unwrap_or(0)))
+}
+
+type Target<'a> = sqlx::Transaction<'a, Postgres>;
+
+async fn copy_patients(
+    from: &mut Tx,
+    into: &mut Target<'_>,
+    total: u64,
+    progress: &mut impl FnMut(CopyProgress),
+) -> Result<u64, StoreError> {
+    let mut copied = 0;
+    let mut batch: Vec<PatientCopy> = Vec::with_capacity(ROWS_PER_STATEMENT);
+    on_tx!(from, |c| {
+        let mut rows = sqlx::query_as::<_, PatientCopy>("SELECT * FROM patients ORDER BY id").fetch(&mut *c);
+        while let Some(row) = rows.try_next().await.map_err(database)? {
+            batch.push(row);
+            if batch.len() == ROWS_PER_STATEMENT {
+                copied += insert_patients(into, &mut batch).await?;
+                progress(CopyProgress { table: "patients", copied, total });
+            }
+        }
+    });
+    copied += insert_patients(into, &mut batch).await?;
+    progress(CopyProgress { table: "patients", copied, total });
+    Ok(copied)
+}
+
+async fn insert_patients(into: &mut Target<'_>, batch: &mut Vec<PatientCopy>) -> Result<u64, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut insert = QueryBuilder::<Postgres>::new(
+        "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc) ",
+    );
+    insert.push_values(batch.drain(..), |mut row, p| {
+        row.push_bind(p.id)
+            .push_bind(p.nhs_number)
+            .push_bind(p.mrn)
+            .push_bind(p.family_name)
+            .push_bind(p.given_names)
+            .push_bind(p.title)
+            .push_bind(p.family_name_key)
+            .push_bind(p.date_of_birth)
+            .push_bind(p.sex)
+            .push_bind(p.address)
+            .push_bind(p.postcode)
+            .push_bind(p.gp_practice_ods)
+            .push_bind(p.gp_practice_name)
+            .push_bind(p.deceased)
+            .push_bind(p.deceased_date)
+            .push_bind(p.created_at_utc);
+    });
+    let done = insert.build().execute(&mut **into).await.map_err(database)?;
+    Ok(done.rows_affected())
+}
+
+async fn copy_users(from: &mut Tx, into: &mut Target<'_>) -> Result<u64, StoreError> {
+    let users: Vec<UserCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM users ORDER BY user_id").fetch_all(&mut *c).await)
+            .map_err(database)?;
+    for user in &users {
+        sqlx::query(
+            "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc, card_key_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&user.user_id)
+        .bind(&user.display_name)
+        .bind(&user.job_title)
+        .bind(&user.professional_body)
+        .bind(&user.registration_number)
+        .bind(&user.roles)
+        .bind(user.disabled)
+        .bind(&user.enrolled_at_utc)
+        .bind(&user.card_key_sha256)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    Ok(users.len() as u64)
+}
+
+async fn copy_audit(
+    from: &mut Tx,
+    into: &mut Target<'_>,
+    total: u64,
+    progress: &mut impl FnMut(CopyProgress),
+) -> Result<u64, StoreError> {
+    let mut copied = 0;
+    let mut batch: Vec<EntryCopy> = Vec::with_capacity(ROWS_PER_STATEMENT);
+    on_tx!(from, |c| {
+        let mut rows = sqlx::query_as::<_, EntryCopy>("SELECT * FROM audit_log ORDER BY seq").fetch(&mut *c);
+        while let Some(row) = rows.try_next().await.map_err(database)? {
+            batch.push(row);
+            if batch.len() == ROWS_PER_STATEMENT {
+                copied += insert_entries(into, &mut batch).await?;
+                progress(CopyProgress { table: "audit_log", copied, total });
+            }
+        }
+    });
+    copied += insert_entries(into, &mut batch).await?;
+    progress(CopyProgress { table: "audit_log", copied, total });
+    let head: Option<(i64, String)> =
+        on_tx!(from, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_optional(&mut *c)
+            .await)
+        .map_err(database)?;
+    if let Some((seq, hash)) = head {
+        sqlx::query("INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)")
+            .bind(seq)
+            .bind(hash)
+            .execute(&mut **into)
+            .await
+            .map_err(database)?;
+    }
+    Ok(copied)
+}
+
+async fn insert_entries(into: &mut Target<'_>, batch: &mut Vec<EntryCopy>) -> Result<u64, StoreError> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut insert = QueryBuilder::<Postgres>::new(
+        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash) ",
+    );
+    insert.push_values(batch.drain(..), |mut row, e| {
+        row.push_bind(e.seq)
+            .push_bind(e.at_utc)
+            .push_bind(e.actor)
+            .push_bind(e.workstation)
+            .push_bind(e.action)
+            .push_bind(e.patient_id)
+            .push_bind(e.record_ids)
+            .push_bind(e.outcome)
+            .push_bind(e.prev_hash)
+            .push_bind(e.hash);
+    });
+    let done = insert.build().execute(&mut **into).await.map_err(database)?;
+    Ok(done.rows_affected())
+}
+
+/// A demonstration store stays one; nothing else in `store_facts` belongs to a
+/// server (the recovery key's record is the local file's).
+async fn copy_demonstration_mark(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
+    let mark: Option<(String,)> =
+        on_tx!(from, |c| sqlx::query_as("SELECT value FROM store_facts WHERE name = 'demonstration_store'")
+            .fetch_optional(&mut *c)
+            .await)
+        .map_err(database)?;
+    if let Some((value,)) = mark {
+        sqlx::query("INSERT INTO store_facts (name, value) VALUES ('demonstration_store', $1)")
+            .bind(value)
+            .execute(&mut **into)
+            .await
+            .map_err(database)?;
+    }
+    Ok(())
+}
