@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
-use test_services::{KeyringSession, Pcscd, SystemBus, VirtualCard};
+use test_services::{KeyringSession, Pcscd, Postgres, SystemBus, VirtualCard};
 
 pub const ENTER: &str = "\u{E007}";
 pub const TAB: &str = "\u{E004}";
@@ -35,6 +35,10 @@ pub struct RunningApp {
     pcscd: Option<Pcscd>,
     /// The app's system bus, on which a test can say the machine is going to sleep.
     system_bus: SystemBus,
+    /// Where the app and `cws` find the store, beyond the local default (a shared server's URL).
+    store_env: Vec<(String, String)>,
+    /// The shared store's server, where the run uses one; stopped when the run ends.
+    _postgres: Option<Postgres>,
 }
 
 /// How staff sign in to the app under test.
@@ -68,6 +72,13 @@ impl RunningApp {
         Self::start(SignIn::Cards).await
     }
 
+    /// As `launch_with_cards`, on a shared PostgreSQL store of its own; `None`
+    /// (after saying why) where PostgreSQL cannot run here, never under CI.
+    pub async fn launch_with_cards_on_shared_store(test: &str) -> Option<Self> {
+        let server = Postgres::start_or_skip(test)?;
+        Some(Self::start_on(SignIn::Cards, Some(server)).await)
+    }
+
     /// As `launch`, with neither cards nor the demonstration sign-in set up.
     pub async fn launch_unconfigured() -> Self {
         Self::start(SignIn::NotSetUp).await
@@ -79,9 +90,16 @@ impl RunningApp {
     }
 
     async fn start(sign_in: SignIn) -> Self {
+        Self::start_on(sign_in, None).await
+    }
+
+    async fn start_on(sign_in: SignIn, postgres: Option<Postgres>) -> Self {
         let profile = tempfile::tempdir().expect("temporary profile folder");
         let keyring = KeyringSession::start();
-        let mut app_env = Vec::new();
+        let store_env: Vec<(String, String)> =
+            postgres.iter().map(|server| ("CWS_STORE_URL".to_owned(), server.url())).collect();
+        let cws = |args: &[&str]| cws(&keyring, profile.path(), &store_env, args);
+        let mut app_env = store_env.clone();
         let mut pcscd = None;
         if let SignIn::CardsWithSettings(text) = sign_in {
             let file = profile.path().join("workstation.toml");
@@ -94,19 +112,15 @@ impl RunningApp {
         if sign_in == SignIn::DemonstrationTraced {
             app_env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
         }
-        cws(&keyring, profile.path(), &["store", "init", "--demo"]);
+        cws(&["store", "init", "--demo"]);
         if matches!(sign_in, SignIn::Cards | SignIn::CardsWithSettings(_)) {
-            cws(
-                &keyring,
-                profile.path(),
-                &["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()],
-            );
+            cws(&["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()]);
             app_env.extend(card_environment(profile.path()));
             let service = Pcscd::start();
             app_env.extend(service.env());
             pcscd = Some(service);
         }
-        cws(&keyring, profile.path(), &["demo", "seed", "--patients", DEMO_PATIENTS]);
+        cws(&["demo", "seed", "--patients", DEMO_PATIENTS]);
         let system_bus = SystemBus::start();
         app_env.extend(system_bus.env());
         let (xvfb, display) = start_xvfb();
@@ -126,7 +140,18 @@ impl RunningApp {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("WebDriver session with the app");
-        Self { client, display, driver, xvfb, profile, _keyring: keyring, pcscd, system_bus }
+        Self {
+            client,
+            display,
+            driver,
+            xvfb,
+            profile,
+            _keyring: keyring,
+            pcscd,
+            system_bus,
+            store_env,
+            _postgres: postgres,
+        }
     }
 
     /// Waits until the element matching `css` shows exactly `expected`.
@@ -289,7 +314,38 @@ impl RunningApp {
 
     /// Runs `cws` against this run's store and keyring, as an administrator would beside the app.
     pub fn cws(&self, args: &[&str]) -> String {
-        cws(&self._keyring, self.profile.path(), args)
+        cws(&self._keyring, self.profile.path(), &self.store_env, args)
+    }
+
+    /// Runs a `cws` act that needs a card (`--card LABEL --pin-stdin` in `args`), as
+    /// another process beside the app: the trusted settings (owned by root, as the
+    /// tests run) name the demonstration CA and SoftHSM2; `stdin` starts with the PIN.
+    pub fn cws_as_card_holder(&self, args: &[&str], stdin: &str) -> String {
+        use std::io::Write;
+        let folder = cards_folder(self.profile.path());
+        let settings = self.profile.path().join("trusted-workstation.toml");
+        let text = format!(
+            "[cards]\npkcs11_module = {:?}\nissuing_ca = {:?}\n",
+            demo_cards::softhsm::SOFTHSM_MODULE,
+            folder.join("demo-ca.pem").to_string_lossy()
+        );
+        std::fs::write(&settings, text).expect("settings written");
+        let mut child = Command::new(cws_path())
+            .args(args)
+            .envs(self._keyring.env())
+            .env("CWS_STORE", store_path(self.profile.path()))
+            .envs(self.store_env.iter().cloned())
+            .env("CWS_CONFIG", &settings)
+            .env("SOFTHSM2_CONF", folder.join("softhsm2.conf"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cws runs");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
+        let output = child.wait_with_output().expect("cws ends");
+        assert!(output.status.success(), "cws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Pulls a demonstration card out of its reader.
@@ -359,11 +415,12 @@ fn card_environment(profile: &Path) -> Vec<(String, String)> {
 }
 
 /// Runs `cws` on the run's store, as `make run` does to prepare it; returns what it printed.
-fn cws(keyring: &KeyringSession, profile: &Path, args: &[&str]) -> String {
+fn cws(keyring: &KeyringSession, profile: &Path, store_env: &[(String, String)], args: &[&str]) -> String {
     let output = Command::new(cws_path())
         .args(args)
         .envs(keyring.env())
         .env("CWS_STORE", store_path(profile))
+        .envs(store_env.iter().cloned())
         .output()
         .expect("cws runs");
     assert!(output.status.success(), "cws {args:?}: {}", String::from_utf8_lossy(&output.stderr));

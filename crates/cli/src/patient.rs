@@ -22,7 +22,9 @@ pub enum PatientCommand {
     Add {
         #[command(flatten)]
         details: PatientArgs,
-        /// Read the patient as one JSON object from standard input (after the PIN's line with --pin-stdin).
+        /// Read the patient as a JSON object from standard input (after the PIN's line with
+        /// --pin-stdin); several objects, one after another, add several patients, each in its
+        /// own audited transaction, stopping at the first refused.
         #[arg(long, conflicts_with_all = ["nhs_number", "family_name", "given_name", "date_of_birth", "sex"])]
         stdin: bool,
         #[command(flatten)]
@@ -97,10 +99,21 @@ fn given(value: Option<String>, field: &str) -> Result<String, Failure> {
 }
 
 impl PatientArgs {
-    fn from_stdin(pin_on_first_line: bool) -> Result<Self, Failure> {
+    /// One or more patients, as JSON objects one after another.
+    fn from_stdin(pin_on_first_line: bool) -> Result<Vec<Self>, Failure> {
         let text = read_payload(pin_on_first_line)?;
+        let records = serde_json::Deserializer::from_str(text).into_iter::<Self>();
         // serde's message names the field, never its value.
-        serde_json::from_str(text).map_err(|e| Failure::Input(format!("standard input: {e}")))
+        let all = records
+            .enumerate()
+            .map(|(index, record)| {
+                record.map_err(|e| Failure::Input(format!("standard input: patient {}: {e}", index + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if all.is_empty() {
+            return Err(Failure::Input("standard input: no patient was given".into()));
+        }
+        Ok(all)
     }
 
     fn into_new_patient(self) -> Result<NewPatient, Failure> {
@@ -130,15 +143,28 @@ async fn viewer(context: &Context, card: &CardArgs, action: AuditAction) -> Resu
 pub fn run(command: PatientCommand, location: StoreLocation) -> Result<(), Failure> {
     match command {
         PatientCommand::Add { details, stdin, card, json } => {
-            let details = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { details };
-            let patient = details.into_new_patient()?;
+            let given = if stdin { PatientArgs::from_stdin(card.pin_stdin)? } else { vec![details] };
+            let patients =
+                given.into_iter().map(PatientArgs::into_new_patient).collect::<Result<Vec<_>, _>>()?;
             block_on(with_context(&location, async |context| {
                 let acting = viewer(context, &card, AuditAction::PatientCreate).await?;
-                let record = services::patients::add(context, &acting, patient).await?;
-                if json {
-                    output::json(&record)?
-                } else {
-                    println!("Added patient {}: {}", record.id, banner(&record))
+                let count = patients.len();
+                for (index, patient) in patients.into_iter().enumerate() {
+                    let record =
+                        services::patients::add(context, &acting, patient).await.map_err(|refused| {
+                            match Failure::from(refused) {
+                                Failure::Input(why) if count > 1 => Failure::Input(format!(
+                                    "patient {} of {count}: {why}; the {index} before it were added",
+                                    index + 1
+                                )),
+                                other => other,
+                            }
+                        })?;
+                    if json {
+                        output::json(&record)?
+                    } else {
+                        println!("Added patient {}: {}", record.id, banner(&record))
+                    }
                 }
                 Ok(())
             }))

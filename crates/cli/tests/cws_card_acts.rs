@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use demo_cards::DemoCa;
-use test_services::{KeyringSession, SoftHsm};
+use test_services::{KeyringSession, Postgres, SoftHsm};
 use time::{Duration, OffsetDateTime};
 
 const ADMIN: &str = "555000000090";
@@ -27,15 +27,27 @@ struct Site {
     hsm: SoftHsm,
     ca: DemoCa,
     folder: tempfile::TempDir,
+    /// A shared store's URL (CWS_STORE_URL), where the site uses one.
+    store_url: Option<String>,
 }
 
 impl Site {
     fn new() -> Self {
+        Self::with_store(None)
+    }
+
+    /// A site whose store is a shared PostgreSQL database.
+    fn on_shared_store(url: String) -> Self {
+        Self::with_store(Some(url))
+    }
+
+    fn with_store(store_url: Option<String>) -> Self {
         let site = Self {
             keyring: KeyringSession::start(),
             hsm: SoftHsm::start(),
             ca: DemoCa::new("Test Trust Issuing CA").expect("CA"),
             folder: tempfile::tempdir().expect("folder"),
+            store_url,
         };
         std::fs::write(site.folder.path().join("ca.pem"), site.ca.cert_pem()).expect("CA written");
         site.write_settings("");
@@ -87,6 +99,7 @@ impl Site {
             .envs(self.hsm.env())
             .env("CWS_CONFIG", self.settings())
             .env("CWS_STORE", self.folder.path().join("store.db"))
+            .envs(self.store_url.iter().map(|url| ("CWS_STORE_URL", url)))
             .env("USER", "site-it")
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
@@ -123,7 +136,11 @@ impl Site {
 
     /// A site whose first administrator and a nurse are enrolled.
     fn with_administrator() -> Self {
-        let site = Self::new();
+        Self::new().enrolling_administrator_and_nurse()
+    }
+
+    fn enrolling_administrator_and_nurse(self) -> Self {
+        let site = self;
         let admin = site.issue_card("ADMIN-CARD", ADMIN);
         site.enrol(&admin, "LOCAL-ADMIN", None).success_or_panic();
         let nurse = site.issue_card("NURSE-CARD", NURSE);
@@ -549,4 +566,71 @@ fn a_nurse_adds_searches_and_shows_a_patient_and_each_act_is_theirs_in_the_audit
         );
     }
     assert!(!audit.to_lowercase().contains("smith"), "the audit export carries ids, not names");
+}
+
+/// A valid NHS number from the 999 test range: 999, then six digits of `serial`, then the check digit.
+fn test_range_nhs_number(serial: u32) -> Option<String> {
+    let digits: Vec<u32> = format!("999{serial:06}").chars().filter_map(|c| c.to_digit(10)).collect();
+    let sum: u32 = digits.iter().zip((2..=10).rev()).map(|(d, w)| d * w).sum();
+    match 11 - sum % 11 {
+        11 => Some(format!("{}0", digits.iter().map(u32::to_string).collect::<String>())),
+        10 => None,
+        check => Some(format!("{}{check}", digits.iter().map(u32::to_string).collect::<String>())),
+    }
+}
+
+/// Four workstations (four `cws` processes) add 500 patients each to one shared
+/// PostgreSQL store at once, each patient an audited transaction. The chain must
+/// not fork, skip or reorder: it verifies, holds exactly 2,000 new entries, and
+/// its times (the server's clock) never go backwards along it.
+#[test]
+fn four_workstations_append_to_one_shared_chain_without_a_fork_or_gap() {
+    let Some(server) =
+        Postgres::start_or_skip("four_workstations_append_to_one_shared_chain_without_a_fork_or_gap")
+    else {
+        return;
+    };
+    let site = Site::on_shared_store(server.url()).enrolling_administrator_and_nurse();
+    let entries = |site: &Site| -> i64 {
+        let output = site.cws(&["audit", "verify", "--json"], "");
+        let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON verdict");
+        assert_eq!(verdict["verdict"], "intact", "{verdict}");
+        verdict["entries"].as_i64().expect("a count")
+    };
+    let before = entries(&site);
+    let mut numbers = (1..).filter_map(test_range_nhs_number);
+    let workstations: Vec<_> = (0..4)
+        .map(|workstation| {
+            let mut input = String::from("1234\n");
+            for n in 0..500 {
+                let number = numbers.next().expect("enough numbers");
+                input.push_str(&format!(
+                    r#"{{"nhs_number":"{number}","family_name":"Concurrent{workstation}","given_name":"Test{n}","date_of_birth":"1970-01-01","sex":"unknown"}}"#
+                ));
+                input.push('\n');
+            }
+            let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
+                .args(["patient", "add", "--stdin", "--card", "NURSE-CARD", "--pin-stdin", "--json"])
+                .envs(site.keyring.env())
+                .envs(site.hsm.env())
+                .env("CWS_CONFIG", site.settings())
+                .env("CWS_STORE_URL", server.url())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("cws runs");
+            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("patients written");
+            child
+        })
+        .collect();
+    for child in workstations {
+        let output = child.wait_with_output().expect("cws ends");
+        assert!(output.status.success(), "{}", output.stderr());
+    }
+    assert_eq!(entries(&site) - before, 2000, "exactly one entry for each patient added, none lost");
+    let audit = site.audit();
+    let times: Vec<&str> = audit.lines().skip(1).filter_map(|line| line.split(',').nth(1)).collect();
+    assert!(times.len() as i64 >= before + 2000);
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "the server's clock orders the chain");
 }
