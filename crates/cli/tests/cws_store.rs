@@ -5,17 +5,27 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use test_services::KeyringSession;
+use test_services::{KeyringSession, Postgres};
 
-/// A keyring, a folder, and a store path in it.
+/// A keyring, a folder, and a store path in it; or a shared store's URL.
 struct Setup {
     keyring: KeyringSession,
     folder: tempfile::TempDir,
+    store_url: Option<String>,
 }
 
 impl Setup {
     fn new() -> Self {
-        Self { keyring: KeyringSession::start(), folder: tempfile::tempdir().expect("temp folder") }
+        Self {
+            keyring: KeyringSession::start(),
+            folder: tempfile::tempdir().expect("temp folder"),
+            store_url: None,
+        }
+    }
+
+    /// As `new`, with the store on the shared server at `url` (CWS_STORE_URL).
+    fn on_shared_store(url: String) -> Self {
+        Self { store_url: Some(url), ..Self::new() }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -25,6 +35,7 @@ impl Setup {
     fn command(&self, store: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_cws"));
         command.args(args).envs(self.keyring.env()).env("CWS_STORE", store).env("USER", "test-admin");
+        command.envs(self.store_url.iter().map(|url| ("CWS_STORE_URL", url)));
         command
     }
 
@@ -209,7 +220,17 @@ fn a_production_site_refuses_test_range_numbers_by_setting() {
 /// batch that was reported committed, and never half a batch.
 #[test]
 fn a_killed_writer_loses_nothing_it_reported_committed() {
-    let setup = Setup::new();
+    kill_a_writer_again_and_again(&Setup::new());
+}
+
+#[test]
+fn a_killed_writer_loses_nothing_it_reported_committed_on_a_shared_store() {
+    let test = "a_killed_writer_loses_nothing_it_reported_committed_on_a_shared_store";
+    let Some(server) = Postgres::start_or_skip(test) else { return };
+    kill_a_writer_again_and_again(&Setup::on_shared_store(server.url()));
+}
+
+fn kill_a_writer_again_and_again(setup: &Setup) {
     let store = setup.path("store.db");
     setup.ok(&store, &["store", "init", "--demo"]);
     let mut reported = 0;
@@ -233,7 +254,10 @@ fn a_killed_writer_loses_nothing_it_reported_committed() {
             reported = line.trim_start_matches("committed ").parse().unwrap_or(reported);
         }
         let status = setup.json(&store, &["store", "status", "--json"]);
-        assert_eq!(status["integrity"], "ok", "round {round}");
+        match setup.store_url {
+            None => assert_eq!(status["integrity"], "ok", "round {round}"),
+            Some(_) => assert_eq!(status["backend"], "shared PostgreSQL", "round {round}"),
+        }
         let held = status["patients"].as_i64().expect("count");
         assert!(held >= reported, "round {round}: {reported} reported committed, {held} present");
         assert_eq!(held % 500, 0, "round {round}: a batch was half-written ({held})");
@@ -495,4 +519,62 @@ fn verify_with_anchors_names_entries_cut_after_an_anchor() {
     let cut = setup.run(&store, &["audit", "verify", "--anchors", &anchors.to_string_lossy()]);
     assert!(!cut.status.success());
     assert!(stderr(&cut).contains("missing, though it was anchored"), "{}", stderr(&cut));
+}
+
+/// Moving a site: a stand-alone store copied into an empty shared database.
+/// Patients, staff and the trail arrive; the trail verifies there; the copy is
+/// recorded on both; a database that is not empty is refused; and a copy
+/// killed half-way leaves nothing behind but can be run again.
+#[test]
+fn a_store_copied_to_a_shared_database_arrives_whole_and_verified() {
+    let Some(server) =
+        Postgres::start_or_skip("a_store_copied_to_a_shared_database_arrives_whole_and_verified")
+    else {
+        return;
+    };
+    let local = Setup::new();
+    let store = local.path("store.db");
+    local.ok(&store, &["store", "init", "--demo"]);
+    local.ok(&store, &["demo", "seed", "--patients", "12000"]);
+    let before = local.json(&store, &["store", "status", "--json"]);
+    let url = server.url();
+
+    let mut interrupted = local
+        .command(&store, &["store", "copy-to", &url, "--progress"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("copy starts");
+    let mut progress = BufReader::new(interrupted.stderr.take().expect("piped")).lines();
+    let first = progress.next().expect("a progress line").expect("text");
+    assert!(first.starts_with("patients: "), "{first}");
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe { libc::kill(interrupted.id() as i32, libc::SIGKILL) };
+    let _ = interrupted.wait();
+
+    let copied = local.json(&store, &["store", "copy-to", &url, "--json"]);
+    assert_eq!(copied["patients"], before["patients"], "{copied}");
+    assert_eq!(copied["audit_entries"], before["audit_entries"], "{copied}");
+
+    let shared = Setup::on_shared_store(url.clone());
+    let status = shared.json(&store, &["store", "status", "--json"]);
+    assert_eq!(status["backend"], "shared PostgreSQL");
+    assert_eq!(status["patients"], before["patients"]);
+    let verdict = shared.json(&store, &["audit", "verify", "--json"]);
+    assert_eq!(verdict["verdict"], "intact", "{verdict}");
+    let export = shared.ok(&store, &["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        export.lines().nth(1).is_some_and(|first| first.contains("store.genesis")),
+        "the chain came whole"
+    );
+    assert!(export.lines().last().is_some_and(|last| last.contains("store.copy")), "recorded on arrival");
+    let here = local.ok(&store, &["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
+    assert!(
+        here.lines().last().is_some_and(|last| last.contains("store.copy")),
+        "recorded where it came from"
+    );
+
+    let again = local.run(&store, &["store", "copy-to", &url]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
 }

@@ -170,6 +170,33 @@ impl SharedDatabase {
 }
 
 /// A password file is read only where no other account can read or change it.
+/// No table at all; or this store's schema with not one row in it, as a copy
+/// interrupted after the schema was made leaves it, so the copy can be run again.
+async fn holds_nothing(pool: &Pool) -> Result<bool, StoreError> {
+    let (tables,): (i64,) = on_pool!(pool, |c| sqlx::query_as(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+    )
+    .fetch_one(c)
+    .await)
+    .map_err(database)?;
+    if tables == 0 {
+        return Ok(true);
+    }
+    if !has_migrations_table(pool).await? {
+        return Ok(false);
+    }
+    let rows: Result<(i64,), sqlx::Error> = on_pool!(pool, |c| {
+        sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM patients) + (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM audit_log)
+              + (SELECT COUNT(*) FROM audit_head) + (SELECT COUNT(*) FROM store_facts)"
+    )
+    .fetch_one(c)
+    .await
+    });
+    // A table of ours missing means someone else's schema: not empty.
+    Ok(rows.is_ok_and(|(count,)| count == 0))
+}
+
 fn read_password_file(path: &Path) -> Result<Zeroizing<String>, StoreError> {
     let refuse = |reason: &str| StoreError::Invalid {
         field: "store.password_file".into(),
@@ -203,13 +230,7 @@ impl Store {
     /// The schema alone in an empty database, for a copy that brings its own trail.
     pub(crate) async fn create_shared_schema(shared: &SharedDatabase) -> Result<Self, StoreError> {
         let pool = shared.pool().await?;
-        let (tables,): (i64,) = on_pool!(&pool, |c| sqlx::query_as(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-        )
-        .fetch_one(c)
-        .await)
-        .map_err(database)?;
-        if tables > 0 {
+        if !holds_nothing(&pool).await? {
             on_pool!(&pool, |c| c.close().await);
             return Err(StoreError::NotEmpty { location: shared.display() });
         }
