@@ -118,7 +118,7 @@ test: lint
 
 # Benchmarks (criterion); figures go in docs/PERFORMANCE.md.
 bench: deps ui
-	cargo bench --locked -p dosing -p store -p identity -p access
+	cargo bench --locked -p dosing -p store -p identity -p access --features store/bench
 
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use dosing::policy::SitePolicy;
 use regimens::RegimenLibrary;
 use settings::{Settings, StoreChoice};
 use store::{SharedDatabase, Store};
@@ -73,6 +74,7 @@ pub struct Context {
     store: Store,
     settings: Settings,
     regimens: Arc<RegimenLibrary>,
+    policy: Arc<SitePolicy>,
     workstation: String,
     clock: Clock,
 }
@@ -96,7 +98,8 @@ impl Context {
     ) -> Result<Self, ServiceError> {
         let regimens =
             Arc::new(RegimenLibrary::shipped().map_err(|e| ServiceError::Regimens(e.to_string()))?);
-        Ok(Self { store, settings, regimens, workstation: workstation.into(), clock: Utc::now })
+        let policy = Arc::new(SitePolicy::shipped().map_err(|e| ServiceError::Regimens(e.to_string()))?);
+        Ok(Self { store, settings, regimens, policy, workstation: workstation.into(), clock: Utc::now })
     }
 
     /// The same context reading time from `clock`.
@@ -112,6 +115,11 @@ impl Context {
     /// The regimen library every calculation and prescription is made from.
     pub fn regimens(&self) -> &RegimenLibrary {
         &self.regimens
+    }
+
+    /// The site's dosing policy: banding tables, rounding rules, caps and limits.
+    pub fn site_policy(&self) -> &SitePolicy {
+        &self.policy
     }
 
     pub fn workstation(&self) -> &str {
@@ -147,6 +155,7 @@ impl Clone for Context {
             store: self.store.clone(),
             settings: self.settings.clone(),
             regimens: Arc::clone(&self.regimens),
+            policy: Arc::clone(&self.policy),
             workstation: self.workstation.clone(),
             clock: self.clock,
         }

@@ -29,7 +29,7 @@ pub enum ServiceError {
     NotPermitted(Permission),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
-    #[error("the regimen library could not be loaded: {0}")]
+    #[error("the regimen library or the site's dosing policy could not be loaded: {0}")]
     Regimens(String),
     #[error(transparent)]
     Store(#[from] store::StoreError),

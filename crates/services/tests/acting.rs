@@ -77,3 +77,63 @@ async fn patients_are_found_only_with_a_view_patients_token_and_audited_against_
     let search = audited.last().expect("the search is audited");
     assert_eq!((search.actor.as_str(), search.workstation.as_str()), ("555000000003", "ws1"));
 }
+
+/// Each act that could expose or change the whole record, or who may sign in,
+/// refuses a token proven for another permission, before it touches anything.
+#[tokio::test]
+async fn store_and_staff_acts_refuse_a_token_for_another_permission() {
+    let folder = tempfile::tempdir().expect("folder");
+    let path = folder.path().join("store.db");
+    let store = Store::create_with_key(&path, StoreKey::generate().expect("key")).await.expect("store");
+    let context =
+        services::Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("a context");
+    let (mut workstation, now) = signed_in(&[Permission::ViewPatients]);
+    let viewing = workstation.require(Permission::ViewPatients, now).expect("granted");
+    let viewer = Acting::from_session(&viewing, Permission::ViewPatients, "ws1").expect("a token");
+    let refused = |result: Result<(), ServiceError>, act: &str, needed: Permission| match result {
+        Err(ServiceError::NotPermitted(permission)) => assert_eq!(permission, needed, "{act}"),
+        other => panic!("{act} with a view_patients token: {other:?}"),
+    };
+
+    let backup = folder.path().join("backup.db");
+    refused(
+        services::store_admin::backup(&context, &viewer, &backup).await,
+        "backup",
+        Permission::ManageStore,
+    );
+    assert!(!backup.exists(), "no backup was written");
+    refused(
+        services::store_admin::recovery_key(&context, &viewer).await.map(|_| ()),
+        "recovery key",
+        Permission::ManageStore,
+    );
+    let target = store::SharedDatabase::parse("postgres://cws@127.0.0.1:1/never").expect("url");
+    refused(
+        services::store_admin::copy_to(&context, &viewer, &target, |_| {}).await.map(|_| ()),
+        "copy-to",
+        Permission::ManageStore,
+    );
+    refused(
+        services::store_admin::restore(&path, &backup, &viewer).await.map(|_| ()),
+        "restore",
+        Permission::ManageStore,
+    );
+    let user = store::EnrolledUser {
+        user_id: "555000000009".into(),
+        display_name: "TESTER, Tess (Ms)".into(),
+        job_title: "Tester".into(),
+        professional_body: None,
+        registration_number: None,
+        roles: vec![store::EnrolledRole { code: "R8000".into(), name: "Clinical Practitioner".into() }],
+        disabled: false,
+        card_key_sha256: Some("ab".repeat(32)),
+    };
+    refused(services::users::enrol(&context, &viewer, &user).await, "enrol", Permission::ManageUsers);
+    refused(
+        services::users::disable(&context, &viewer, "555000000003").await,
+        "disable",
+        Permission::ManageUsers,
+    );
+    assert!(services::users::list(&context).await.expect("users").is_empty(), "no one was enrolled");
+    refused(services::store_admin::rekey(context, &viewer).await, "rekey", Permission::ManageStore);
+}

@@ -98,6 +98,15 @@ fn canonical(
         .expect("a tuple of strings and integers always serialises")
 }
 
+/// The canonical bytes after their first element, the time, as the server
+/// completes them: `["` + time + `",` + this. A time never needs escaping in JSON.
+fn canonical_after_time(actor: &str, workstation: &str, event: (&str, Option<i64>, &str, &str)) -> String {
+    let (action, patient_id, record_ids, outcome) = event;
+    let rest = serde_json::to_string(&(actor, workstation, action, patient_id, record_ids, outcome))
+        .expect("a tuple of strings and integers always serialises");
+    rest.strip_prefix('[').expect("a JSON array").to_owned()
+}
+
 fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash.as_bytes());
@@ -105,48 +114,30 @@ fn chain_hash(prev_hash: &str, canonical: &[u8]) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The key of the PostgreSQL advisory lock that serialises appends to the
-/// chain across every workstation: "cwsaudit" in ASCII.
-const CHAIN_LOCK: i64 = 0x6377_7361_7564_6974;
-
-/// Takes the next place in the chain for this transaction and says when it was
-/// taken. The local file's writers are already serialised by `BEGIN IMMEDIATE`,
-/// and one machine's clock serves. On a shared server, a transaction-scoped
-/// advisory lock makes appends from every workstation wait their turn until
-/// commit, and the time is the server's clock read after the lock is held, so
-/// skewed workstation clocks cannot reorder history.
-async fn claim_chain_position(tx: &mut Tx) -> Result<String, StoreError> {
+/// Appends one entry inside the caller's transaction, in the next place in the
+/// chain, where no other writer can take it.
+pub(crate) async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
     match tx {
-        Tx::Local(_) => Ok(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-        Tx::Shared(tx) => {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(CHAIN_LOCK)
-                .execute(&mut **tx)
-                .await
-                .map_err(database)?;
-            let (at_utc,): (String,) = sqlx::query_as(
-                "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-            )
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(database)?;
-            Ok(at_utc)
-        }
+        Tx::Local(tx) => append_locally(tx, actor, event).await,
+        Tx::Shared(tx) => append_on_server(&mut **tx, actor, event).await,
     }
 }
 
-/// Appends one entry inside the caller's transaction, after claiming the next
-/// place in the chain so no other writer can take the same place.
-pub(crate) async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
-    let at_utc = claim_chain_position(tx).await?;
-    let head: Option<(i64, String)> = on_tx!(tx, |c| {
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await
-    })
-    .map_err(database)?;
+/// The local file: `BEGIN IMMEDIATE` has already made this transaction the
+/// chain's only writer, and one machine's clock serves.
+async fn append_locally(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    actor: &Actor,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
+    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(database)?;
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
     let seq = prev_seq + 1;
-    let texts: Vec<String> = event.records.iter().map(RecordRef::text).collect();
-    let record_ids = serde_json::to_string(&texts).expect("strings serialise");
+    let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let record_ids = record_ids(event.records);
     let action = event.action.text();
     let bytes = canonical(
         &at_utc,
@@ -155,35 +146,68 @@ pub(crate) async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Resu
         (action, event.patient_id, &record_ids, event.outcome),
     );
     let hash = chain_hash(&prev_hash, &bytes);
-    on_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(seq)
-        .bind(&at_utc)
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(seq)
+    .bind(&at_utc)
+    .bind(&actor.user)
+    .bind(&actor.workstation)
+    .bind(action)
+    .bind(event.patient_id)
+    .bind(&record_ids)
+    .bind(event.outcome)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(database)?;
+    sqlx::query(
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+    )
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(database)?;
+    Ok(())
+}
+
+/// A shared server: `cws_append_audit` (migration 0004) serialises appends
+/// from every workstation with an advisory lock held to the end of the calling
+/// transaction, and stamps the entry with the server's clock, in one round
+/// trip. Called on the pool, it is its own transaction.
+pub(crate) async fn append_on_server<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    actor: &Actor,
+    event: Event<'_>,
+) -> Result<(), StoreError> {
+    let record_ids = record_ids(event.records);
+    let action = event.action.text();
+    let after_time = canonical_after_time(
+        &actor.user,
+        &actor.workstation,
+        (action, event.patient_id, &record_ids, event.outcome),
+    );
+    sqlx::query("SELECT new_seq FROM cws_append_audit($1, $2, $3, $4, $5, $6, $7)")
         .bind(&actor.user)
         .bind(&actor.workstation)
         .bind(action)
         .bind(event.patient_id)
         .bind(&record_ids)
         .bind(event.outcome)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *c)
+        .bind(after_time)
+        .execute(executor)
         .await
         .map_err(database)?;
-        sqlx::query(
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        )
-        .bind(seq)
-        .bind(&hash)
-        .execute(&mut *c)
-        .await
-        .map(|_| ())
-    })
-    .map_err(database)
+    Ok(())
+}
+
+fn record_ids(records: &[RecordRef]) -> String {
+    let texts: Vec<String> = records.iter().map(RecordRef::text).collect();
+    serde_json::to_string(&texts).expect("strings serialise")
 }
 
 #[derive(sqlx::FromRow)]
@@ -209,8 +233,13 @@ impl Store {
         self.audit_alone(&actor, event).await
     }
 
-    /// Records an event on its own (for refusals, whose own transaction was rolled back).
+    /// Records an event on its own (reads and searches, and refusals whose own
+    /// transaction was rolled back). On a server the append is one statement,
+    /// its own transaction.
     pub(crate) async fn audit_alone(&self, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
+        if let crate::backend::Pool::Shared(pool) = &self.pool {
+            return append_on_server(pool, actor, event).await;
+        }
         let mut tx = self.begin().await?;
         append(&mut tx.tx, actor, event).await?;
         tx.commit().await
@@ -392,6 +421,20 @@ mod tests {
     use super::*;
 
     const HASH: &str = "c9fbc3ab2eb2940d512303fdd2e6db2d68fbf8f3b9907a3ac13b3ea00406f38b";
+
+    /// The server completes the canonical bytes from the time and what the
+    /// workstation sends; the result must be byte for byte what verification hashes.
+    #[test]
+    fn the_servers_canonical_bytes_are_the_workstations() {
+        let at = "2026-11-30T09:00:00.123456Z";
+        for (actor, outcome) in [("555000000001", "ok"), ("os:it \"quoted\"\n", "refused: naïve – “curly”")]
+        {
+            let event = ("patient.search.name", Some(42), r#"["patient:42"]"#, outcome);
+            let whole = canonical(at, actor, "ws-1", event);
+            let completed = format!("[\"{at}\",{}", canonical_after_time(actor, "ws-1", event));
+            assert_eq!(whole, completed.into_bytes());
+        }
+    }
 
     #[test]
     fn an_anchor_line_reads_back_from_inside_a_log_line() {

@@ -53,10 +53,13 @@ macro_rules! on_tx {
 pub(crate) use {on_pool, on_tx};
 
 /// Writes that commit together or not at all, with their audit entries. Service
-/// code composes several area writes in one of these; dropping it uncommitted
-/// rolls everything back.
+/// code composes several area writes in one of these (each area's handle, such
+/// as `patients()`); dropping it uncommitted rolls everything back. A write with
+/// no audit entry after it cannot be committed.
 pub struct StoreTransaction {
     pub(crate) tx: Tx,
+    /// Area writes made since the last audit entry.
+    unaudited_writes: u32,
 }
 
 impl Store {
@@ -68,7 +71,7 @@ impl Store {
             Pool::Local(pool) => Tx::Local(pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?),
             Pool::Shared(pool) => Tx::Shared(pool.begin().await.map_err(database)?),
         };
-        Ok(StoreTransaction { tx })
+        Ok(StoreTransaction { tx, unaudited_writes: 0 })
     }
 
     /// A read-only transaction that sees one consistent moment, however many
@@ -93,10 +96,25 @@ impl StoreTransaction {
         records: &[RecordRef],
         outcome: &str,
     ) -> Result<(), StoreError> {
-        append(&mut self.tx, actor, Event { action, patient_id, records, outcome }).await
+        append(&mut self.tx, actor, Event { action, patient_id, records, outcome }).await?;
+        self.unaudited_writes = 0;
+        Ok(())
     }
 
+    /// Counts an area's write, which must be audited before the commit.
+    pub(crate) fn wrote(&mut self) {
+        self.unaudited_writes += 1;
+    }
+
+    /// Commits every write and audit entry, or, where a write has no audit entry
+    /// after it, refuses and rolls everything back.
     pub async fn commit(self) -> Result<(), StoreError> {
+        if self.unaudited_writes > 0 {
+            return Err(StoreError::Database(format!(
+                "{} write(s) had no audit entry, so nothing was committed",
+                self.unaudited_writes
+            )));
+        }
         match self.tx {
             Tx::Local(tx) => tx.commit().await,
             Tx::Shared(tx) => tx.commit().await,

@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};
 pub use local_admin::LocalFileAdmin;
 pub use local_file::default_path;
-pub use patients::PatientSummary;
+pub use patients::{PatientSummary, PatientWrites};
 pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
 pub use status::StoreStatus;
 pub use users::{EnrolledRole, EnrolledUser};

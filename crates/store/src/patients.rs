@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::audit::{Actor, Event};
 use crate::audit_action::{AuditAction, RecordRef};
-use crate::backend::{Tx, on_pool, on_tx};
+use crate::backend::{StoreTransaction, Tx, on_pool, on_tx};
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -108,7 +108,7 @@ impl Store {
             }
         };
         let mut tx = self.begin().await?;
-        let id = match insert(&mut tx.tx, &patient).await {
+        let id = match tx.patients().insert(&patient).await {
             Ok(id) => id,
             Err(error) => {
                 drop(tx);
@@ -129,7 +129,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for patient in batch {
-            ids.push(insert(&mut tx.tx, &patient.validated(today)?).await?);
+            ids.push(tx.patients().insert(&patient.validated(today)?).await?);
         }
         let range: Vec<RecordRef> = match (ids.first(), ids.last()) {
             (Some(first), Some(last)) => vec![RecordRef::PatientRange(*first, *last)],
@@ -147,6 +147,18 @@ impl Store {
         query: &PatientQuery,
         limit: u32,
     ) -> Result<Vec<PatientSummary>, StoreError> {
+        let records = self.find(query, limit).await?;
+        let found: Vec<RecordRef> = records.iter().map(|r| RecordRef::Patient(r.id)).collect();
+        self.audit_alone(
+            actor,
+            Event { action: search_action(query), patient_id: None, records: &found, outcome: "ok" },
+        )
+        .await?;
+        Ok(records.into_iter().map(summary).collect())
+    }
+
+    /// The patients a query finds, unaudited: the callers audit what they show.
+    async fn find(&self, query: &PatientQuery, limit: u32) -> Result<Vec<PatientRecord>, StoreError> {
         let rows: Vec<PatientRow> = on_pool!(&self.pool, |c| match query {
             PatientQuery::NhsNumber(number) => {
                 sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
@@ -169,14 +181,19 @@ impl Store {
             }
         })
         .map_err(database)?;
-        let records = rows.into_iter().map(PatientRow::into_record).collect::<Result<Vec<_>, _>>()?;
-        let found: Vec<RecordRef> = records.iter().map(|r| RecordRef::Patient(r.id)).collect();
-        self.audit_alone(
-            actor,
-            Event { action: search_action(query), patient_id: None, records: &found, outcome: "ok" },
-        )
-        .await?;
-        Ok(records.into_iter().map(summary).collect())
+        rows.into_iter().map(PatientRow::into_record).collect()
+    }
+
+    /// The bare query beneath a search, with no audit entry, so a benchmark can
+    /// show the audit's share of a search. Only in builds with the `bench` feature.
+    #[cfg(feature = "bench")]
+    #[doc(hidden)]
+    pub async fn search_patients_unaudited_for_benchmarks(
+        &self,
+        query: &PatientQuery,
+        limit: u32,
+    ) -> Result<usize, StoreError> {
+        Ok(self.find(query, limit).await?.len())
     }
 
     /// Reads one patient's record; the read is audited.
@@ -215,6 +232,28 @@ impl Store {
     async fn audit_refusal(&self, actor: &Actor, action: AuditAction, field: &str) -> Result<(), StoreError> {
         let outcome = format!("refused: {field}");
         self.audit_alone(actor, Event { action, patient_id: None, records: &[], outcome: &outcome }).await
+    }
+}
+
+/// The patient index's writes inside a transaction, for a workflow that composes
+/// them with its own. Each write must be followed by its audit entry in the same
+/// transaction (`StoreTransaction::audit`), or the commit is refused.
+pub struct PatientWrites<'t> {
+    transaction: &'t mut StoreTransaction,
+}
+
+impl StoreTransaction {
+    pub fn patients(&mut self) -> PatientWrites<'_> {
+        PatientWrites { transaction: self }
+    }
+}
+
+impl PatientWrites<'_> {
+    /// Adds a patient whose record has passed `NewPatient::validated`, giving its id.
+    pub async fn insert(&mut self, patient: &NewPatient) -> Result<i64, StoreError> {
+        let id = insert(&mut self.transaction.tx, patient).await?;
+        self.transaction.wrote();
+        Ok(id)
     }
 }
 

@@ -176,6 +176,7 @@ on_both_backends!(
     an_anchor_whose_entry_has_another_hash_is_named,
     users_are_enrolled_read_and_disabled_with_each_act_audited,
     writes_in_one_transaction_commit_together_or_not_at_all,
+    a_write_without_its_audit_entry_is_never_committed,
     status_says_which_backend_and_where,
 );
 
@@ -585,7 +586,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 3));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 4));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -612,4 +613,37 @@ async fn a_shared_store_is_made_only_in_an_empty_database_and_opened_only_where_
     sqlx::raw_sql("CREATE TABLE someone_elses (id INTEGER)").execute(&mut connection).await.expect("table");
     let error = Store::create_shared(&database).await.err().expect("not empty");
     assert!(matches!(error, StoreError::NotEmpty { .. }), "{error}");
+}
+
+/// The kernel keeps "every write is audited": a workflow that writes and does
+/// not audit cannot commit, and nothing of it is kept.
+async fn a_write_without_its_audit_entry_is_never_committed(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::new(backend, test).await else { return };
+    let before = store.status().await.expect("status");
+    let mut tx = store.begin().await.expect("begun");
+    let quiet = patient([9, 9, 9, 0, 0, 0, 0, 0, 5], "Hushwhisper", "Una", (1980, 2, 2));
+    tx.patients().insert(&quiet).await.expect("inserted");
+    let refused = tx.commit().await.expect_err("no audit entry");
+    assert!(refused.to_string().contains("no audit entry"), "{refused}");
+    let after = store.status().await.expect("status");
+    assert_eq!((after.patients, after.audit_entries), (before.patients, before.audit_entries));
+
+    let mut tx = store.begin().await.expect("begun");
+    let id = tx.patients().insert(&quiet).await.expect("inserted");
+    tx.audit(&actor(), store::AuditAction::PatientCreate, Some(id), &[store::RecordRef::Patient(id)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed with its entry");
+    assert_eq!(store.status().await.expect("status").patients, before.patients + 1);
+}
+
+/// A server that does not answer is named, with the fix, and nothing else is said.
+#[tokio::test]
+async fn a_shared_store_that_cannot_be_reached_is_named() {
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+    let database = SharedDatabase::parse(&format!("postgres://cws@127.0.0.1:{port}/cws")).expect("url");
+    let error = Store::open_shared(&database).await.err().expect("nothing listens there");
+    assert!(matches!(error, StoreError::Unreachable { .. }), "{error}");
+    assert!(error.to_string().contains(&format!("127.0.0.1:{port}/cws")), "{error}");
 }
