@@ -137,3 +137,82 @@ async fn store_and_staff_acts_refuse_a_token_for_another_permission() {
     assert!(services::users::list(&context).await.expect("users").is_empty(), "no one was enrolled");
     refused(services::store_admin::rekey(context, &viewer).await, "rekey", Permission::ManageStore);
 }
+
+/// The first-run bootstrap: the store's OS account may manage users only while
+/// no enabled user may; from the first such enrolment on, it takes a card.
+#[tokio::test]
+async fn the_os_account_may_bootstrap_only_until_someone_holds_the_permission() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let context =
+        services::Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("a context");
+    let roles = session::RolePermissions::site_default();
+    let operator = store::Actor { user: "os:site-it".into(), workstation: "ws1".into() };
+    assert!(!services::cards::anyone_may(&context, &roles, Permission::ManageUsers).await.expect("read"));
+    let first = services::cards::bootstrap_acting(&context, &roles, Permission::ManageUsers, &operator)
+        .await
+        .expect("read")
+        .expect("nobody holds manage_users yet, so the OS account may");
+    assert_eq!(first.actor(), &operator);
+    let administrator = store::EnrolledUser {
+        user_id: "555000000090".into(),
+        display_name: "ADMIN, Ada (Ms)".into(),
+        job_title: "Registration Authority".into(),
+        professional_body: None,
+        registration_number: None,
+        roles: vec![store::EnrolledRole { code: "LOCAL-ADMIN".into(), name: "Local administrator".into() }],
+        disabled: false,
+        card_key_sha256: Some("cd".repeat(32)),
+    };
+    services::users::enrol(&context, &first, &administrator).await.expect("the first administrator");
+    assert_eq!(services::users::list(&context).await.expect("users"), std::slice::from_ref(&administrator));
+    assert!(services::cards::anyone_may(&context, &roles, Permission::ManageUsers).await.expect("read"));
+    assert!(
+        services::cards::bootstrap_acting(&context, &roles, Permission::ManageUsers, &operator)
+            .await
+            .expect("read")
+            .is_none(),
+        "once someone may manage users, the OS account alone may not"
+    );
+    services::users::disable(&context, &first, "555000000090").await.expect("disabled");
+    assert!(
+        !services::cards::anyone_may(&context, &roles, Permission::ManageUsers).await.expect("read"),
+        "a disabled user holds nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_session_event_is_recorded_against_the_person_it_concerns() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let context =
+        services::Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("a context");
+    let actor = store::Actor { user: "555000000003".into(), workstation: "ws1".into() };
+    let replaced = [store::RecordRef::User("555000000001".into())];
+    services::cards::record_session_event(
+        &context,
+        &actor,
+        store::AuditAction::SessionReplace,
+        &replaced,
+        "ok",
+    )
+    .await
+    .expect("recorded");
+    let today = chrono::Utc::now();
+    let entries = services::audit::entries(
+        &context,
+        today - chrono::TimeDelta::days(1),
+        today + chrono::TimeDelta::days(1),
+    )
+    .await
+    .expect("entries");
+    let last = entries.last().expect("an entry");
+    assert_eq!(
+        (last.actor.as_str(), last.action.as_str(), last.record_ids.as_str()),
+        ("555000000003", "session.replace", r#"["user:555000000001"]"#)
+    );
+}
