@@ -31,7 +31,7 @@ fn main() {
                 disabled: false,
                 card_key_sha256: Some(format!("{n:064x}")),
             };
-            store.enrol_user(&actor, &user).await.expect("enrolled");
+            store.users().enrol(&actor, &user).await.expect("enrolled");
         }
         store
     });

@@ -77,8 +77,12 @@ pub async fn card_holder(
     card: ProvenCard<'_>,
     mapping: &RolePermissions,
 ) -> Result<CardHolder, AccessError> {
-    let enrolled =
-        store.user(card.user_id).await?.filter(|user| !user.disabled).ok_or(AccessError::NotEnrolled)?;
+    let enrolled = store
+        .users()
+        .get(card.user_id)
+        .await?
+        .filter(|user| !user.disabled)
+        .ok_or(AccessError::NotEnrolled)?;
     match enrolled.card_key_sha256.as_deref() {
         None => return Err(AccessError::CardNotBound(enrolled.user_id)),
         Some(key) if !key.eq_ignore_ascii_case(card.key_sha256) => {
@@ -96,7 +100,7 @@ pub async fn anyone_may(
     mapping: &RolePermissions,
     permission: Permission,
 ) -> Result<bool, AccessError> {
-    let users = store.users().await?;
+    let users = store.users().list().await?;
     Ok(users
         .into_iter()
         .filter(|user| !user.disabled)

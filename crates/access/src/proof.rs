@@ -62,7 +62,7 @@ pub async fn prove_card_holder(
     if let Err(refusal) = &proven {
         let actor = Actor { user: refusal.audit_actor(), workstation: audit.workstation.to_owned() };
         let outcome = format!("refused: {}", refusal.reason());
-        if let Err(error) = store.audit_session(&actor, audit.action, &[], &outcome).await {
+        if let Err(error) = store.audit().record(&actor, audit.action, &[], &outcome).await {
             tracing::error!(%error, action = audit.action.text(), "a refused card could not be audited");
         }
     }

@@ -46,7 +46,7 @@ async fn store(folder: &tempfile::TempDir) -> Store {
 async fn an_enrolled_pharmacist_may_verify_but_not_prescribe() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    store.enrol_user(&administrator(), &enrolled("555000000002", "R8003")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000002", "R8003")).await.expect("enrolled");
 
     let holder =
         card_holder(&store, proven(&enrolled_card("555000000002")), &RolePermissions::site_default())
@@ -66,8 +66,8 @@ async fn a_card_holder_not_enrolled_or_disabled_is_no_one_here() {
         Err(AccessError::NotEnrolled)
     ));
 
-    store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
-    store.disable_user(&administrator(), "555000000003").await.expect("disabled");
+    store.users().enrol(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
+    store.users().disable(&administrator(), "555000000003").await.expect("disabled");
     assert!(matches!(
         card_holder(&store, proven(&enrolled_card("555000000003")), &RolePermissions::site_default()).await,
         Err(AccessError::NotEnrolled)
@@ -78,7 +78,7 @@ async fn a_card_holder_not_enrolled_or_disabled_is_no_one_here() {
 async fn the_sites_own_mapping_decides_what_a_role_may_do() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    store.enrol_user(&administrator(), &enrolled("555000000008", "R8008")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000008", "R8008")).await.expect("enrolled");
     let site: RolePermissions =
         serde_json::from_str(r#"{"R8008": ["manage_beds", "manage_users"]}"#).expect("mapping");
     let holder =
@@ -99,18 +99,18 @@ async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
         "an empty store is bootstrapping"
     );
 
-    store.enrol_user(&administrator(), &enrolled("555000000001", "R8000")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000001", "R8000")).await.expect("enrolled");
     assert!(
         !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "a prescriber cannot manage users"
     );
 
-    store.enrol_user(&administrator(), &enrolled("555000000099", "LOCAL-ADMIN")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000099", "LOCAL-ADMIN")).await.expect("enrolled");
     assert!(
         anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read")
     );
 
-    store.disable_user(&administrator(), "555000000099").await.expect("disabled");
+    store.users().disable(&administrator(), "555000000099").await.expect("disabled");
     assert!(
         !anyone_may(&store, &RolePermissions::site_default(), Permission::ManageUsers).await.expect("read"),
         "a disabled administrator manages nothing"
@@ -121,7 +121,7 @@ async fn the_bootstrap_ends_once_an_enabled_user_may_manage_users() {
 async fn another_card_bearing_an_enrolled_user_id_is_refused() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    store.enrol_user(&administrator(), &enrolled("555000000090", "LOCAL-ADMIN")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000090", "LOCAL-ADMIN")).await.expect("enrolled");
     let forged = ProvenCard { user_id: "555000000090", key_sha256: &"f".repeat(64) };
     assert!(matches!(
         card_holder(&store, forged, &RolePermissions::site_default()).await,
@@ -134,7 +134,7 @@ async fn enrolment_without_the_card_key_is_refused() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
     let unbound = EnrolledUser { card_key_sha256: None, ..enrolled("555000000004", "R8000") };
-    let refused = store.enrol_user(&administrator(), &unbound).await.expect_err("refused");
+    let refused = store.users().enrol(&administrator(), &unbound).await.expect_err("refused");
     assert!(refused.to_string().contains("certificate"), "{refused}");
 }
 
@@ -151,7 +151,8 @@ fn login_of(user_id: &str) -> identity::CardLogin {
 async fn refusals(store: &Store) -> Vec<(String, String, String)> {
     let now = chrono::Utc::now();
     store
-        .audit_entries(now - chrono::Duration::days(1), now + chrono::Duration::days(1))
+        .audit()
+        .entries(now - chrono::Duration::days(1), now + chrono::Duration::days(1))
         .await
         .expect("entries")
         .into_iter()
@@ -164,7 +165,7 @@ async fn refusals(store: &Store) -> Vec<(String, String, String)> {
 async fn one_flow_proves_a_card_holder_and_audits_each_refusal_against_whom_it_knows() {
     let folder = tempfile::tempdir().expect("folder");
     let store = store(&folder).await;
-    store.enrol_user(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
+    store.users().enrol(&administrator(), &enrolled("555000000003", "R8001")).await.expect("enrolled");
     let audit = access::AuditAs { action: store::AuditAction::UserEnrol, workstation: "ws1" };
     let mapping = RolePermissions::site_default();
 

@@ -11,14 +11,14 @@ use crate::{Context, ServiceError};
 pub async fn verify(context: &Context, anchors: &[AuditAnchor]) -> Result<AuditVerdict, ServiceError> {
     let store = context.store();
     Ok(match anchors {
-        [] => store.verify_audit().await?,
-        anchors => store.verify_anchors(anchors).await?,
+        [] => store.audit().verify().await?,
+        anchors => store.audit().verify_against(anchors).await?,
     })
 }
 
 /// The head of the trail now, to keep outside the store.
 pub async fn anchor(context: &Context) -> Result<AuditAnchor, ServiceError> {
-    Ok(context.store().audit_anchor().await?)
+    Ok(context.store().audit().anchor().await?)
 }
 
 /// Entries from `from` up to, not including, `to`, oldest first.
@@ -27,5 +27,5 @@ pub async fn entries(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<AuditEntry>, ServiceError> {
-    Ok(context.store().audit_entries(from, to).await?)
+    Ok(context.store().audit().entries(from, to).await?)
 }

@@ -67,5 +67,5 @@ pub async fn record_session_event(
     records: &[RecordRef],
     outcome: &str,
 ) -> Result<(), ServiceError> {
-    Ok(context.store().audit_session(actor, action, records, outcome).await?)
+    Ok(context.store().audit().record(actor, action, records, outcome).await?)
 }

@@ -32,7 +32,7 @@ pub async fn add_fictional_patients(
                     .into(),
         });
     }
-    Ok(context.store().add_patients(operator, batch).await?)
+    Ok(context.store().patients().add_batch(operator, batch).await?)
 }
 
 /// How many patients the store holds (to seed up to a number, not past it).

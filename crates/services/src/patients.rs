@@ -15,7 +15,7 @@ pub async fn search(
     limit: u32,
 ) -> Result<Vec<PatientSummary>, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(context.store().search_patients(actor, query, limit).await?)
+    Ok(context.store().patients().search(actor, query, limit).await?)
 }
 
 /// Adds a patient to the index by hand (`cws patient add`; in a trust the PAS's
@@ -26,11 +26,11 @@ pub async fn add(
     patient: NewPatient,
 ) -> Result<PatientRecord, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(context.store().add_patient(actor, patient).await?)
+    Ok(context.store().patients().add(actor, patient).await?)
 }
 
 /// One patient's record; the read is audited.
 pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<PatientRecord, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(context.store().patient(actor, id).await?)
+    Ok(context.store().patients().read(actor, id).await?)
 }

@@ -24,12 +24,13 @@ fn bench(c: &mut Criterion) {
     });
     for (name, query) in &common::queries() {
         c.bench_function(&format!("search_1m_{name}_audited"), |b| {
-            b.to_async(&runtime)
-                .iter(|| async { black_box(store.search_patients(&actor, query, 50).await.expect("search")) })
+            b.to_async(&runtime).iter(|| async {
+                black_box(store.patients().search(&actor, query, 50).await.expect("search"))
+            })
         });
         c.bench_function(&format!("search_1m_{name}_bare"), |b| {
             b.to_async(&runtime).iter(|| async {
-                black_box(store.search_patients_unaudited_for_benchmarks(query, 50).await.expect("search"))
+                black_box(store.patients().search_unaudited_for_benchmarks(query, 50).await.expect("search"))
             })
         });
     }

@@ -36,12 +36,13 @@ fn bench(c: &mut Criterion) {
     let queries = common::queries();
     for (name, query) in &queries {
         c.bench_function(&format!("pg_search_1m_{name}_audited"), |b| {
-            b.to_async(&runtime)
-                .iter(|| async { black_box(store.search_patients(&actor, query, 50).await.expect("search")) })
+            b.to_async(&runtime).iter(|| async {
+                black_box(store.patients().search(&actor, query, 50).await.expect("search"))
+            })
         });
         c.bench_function(&format!("pg_search_1m_{name}_bare"), |b| {
             b.to_async(&runtime).iter(|| async {
-                black_box(store.search_patients_unaudited_for_benchmarks(query, 50).await.expect("search"))
+                black_box(store.patients().search_unaudited_for_benchmarks(query, 50).await.expect("search"))
             })
         });
     }
@@ -67,7 +68,7 @@ fn bench(c: &mut Criterion) {
                     let (actor, query) = (actor.clone(), query.clone());
                     tokio::spawn(async move {
                         for _ in 0..rounds {
-                            black_box(store.search_patients(&actor, &query, 50).await.expect("search"));
+                            black_box(store.patients().search(&actor, &query, 50).await.expect("search"));
                         }
                     })
                 });

@@ -244,14 +244,40 @@ impl Store {
         append(&mut tx.tx, actor, event).await?;
         tx.commit().await
     }
+}
+
+/// The audit trail: record an act, verify the chain, anchor its head, read entries.
+pub struct Audit<'s> {
+    store: &'s Store,
+}
+
+impl Store {
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { store: self }
+    }
+}
+
+impl Audit<'_> {
+    /// Records an act on its own (a sign-in, lock, unlock, refused command),
+    /// against the actor, with the records it concerns (the user a replaced
+    /// session belonged to, say).
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        records: &[RecordRef],
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        self.store.audit_alone(actor, Event { action, patient_id: None, records, outcome }).await
+    }
 
     /// Walks the chain from the start and names the first entry that was edited,
     /// deleted or reordered. It reads one consistent moment of the trail, so
     /// entries appended meanwhile by other workstations are not taken for damage,
     /// and it streams the entries rather than holding the whole trail in memory.
-    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+    pub async fn verify(&self) -> Result<AuditVerdict, StoreError> {
         use futures_util::TryStreamExt;
-        let mut snapshot = self.snapshot().await?;
+        let mut snapshot = self.store.snapshot().await?;
         let mut walk = ChainWalk::default();
         let found = on_tx!(&mut snapshot, |c| {
             let mut rows =
@@ -278,8 +304,8 @@ impl Store {
     }
 
     /// The head of the trail now, for keeping outside the store.
-    pub async fn audit_anchor(&self) -> Result<AuditAnchor, StoreError> {
-        let head: Option<(i64, String)> = on_pool!(&self.pool, |c| {
+    pub async fn anchor(&self) -> Result<AuditAnchor, StoreError> {
+        let head: Option<(i64, String)> = on_pool!(&self.store.pool, |c| {
             sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(c).await
         })
         .map_err(database)?;
@@ -288,11 +314,11 @@ impl Store {
     }
 
     /// Checks that every anchored entry is still in the chain with the hash it
-    /// had, naming the first that is not. Run with `verify_audit`, which checks
+    /// had, naming the first that is not, then runs `verify`, which checks
     /// the links between entries.
-    pub async fn verify_anchors(&self, anchors: &[AuditAnchor]) -> Result<AuditVerdict, StoreError> {
+    pub async fn verify_against(&self, anchors: &[AuditAnchor]) -> Result<AuditVerdict, StoreError> {
         for anchor in anchors {
-            let found: Option<(String,)> = on_pool!(&self.pool, |c| {
+            let found: Option<(String,)> = on_pool!(&self.store.pool, |c| {
                 sqlx::query_as("SELECT hash FROM audit_log WHERE seq = $1")
                     .bind(anchor.seq)
                     .fetch_optional(c)
@@ -311,17 +337,17 @@ impl Store {
                 problem: format!("audit entry {} {problem} at {}", anchor.seq, anchor.at_utc),
             });
         }
-        self.verify_audit().await
+        self.verify().await
     }
 
     /// Entries from `from` up to, not including, `to` (UTC), oldest first.
-    pub async fn audit_entries(
+    pub async fn entries(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let format = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let rows: Vec<StoredEntry> = on_pool!(&self.pool, |c| {
+        let rows: Vec<StoredEntry> = on_pool!(&self.store.pool, |c| {
             sqlx::query_as("SELECT * FROM audit_log WHERE at_utc >= $1 AND at_utc < $2 ORDER BY seq")
                 .bind(format(from))
                 .bind(format(to))

@@ -89,7 +89,7 @@ impl Store {
         actor: &Actor,
         mut progress: impl FnMut(CopyProgress),
     ) -> Result<CopyReport, StoreError> {
-        if let AuditVerdict::Broken { problem, .. } = self.verify_audit().await? {
+        if let AuditVerdict::Broken { problem, .. } = self.audit().verify().await? {
             return Err(StoreError::Invalid {
                 field: "audit".into(),
                 reason: format!(
@@ -117,8 +117,8 @@ impl Store {
         .map_err(database)?;
         into.commit().await.map_err(database)?;
 
-        match destination.verify_audit().await? {
-            AuditVerdict::Intact { entries } if entries == self.audit_anchor().await?.seq => {}
+        match destination.audit().verify().await? {
+            AuditVerdict::Intact { entries } if entries == self.audit().anchor().await?.seq => {}
             verdict => {
                 destination.close().await;
                 return Err(StoreError::Corrupt {

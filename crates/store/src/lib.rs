@@ -20,7 +20,7 @@ mod shared;
 mod status;
 mod users;
 
-pub use audit::{Actor, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
+pub use audit::{Actor, Audit, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
 pub use audit_action::{AuditAction, RecordRef};
 pub use backend::StoreTransaction;
 pub use connection::Store;
@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use key::{KEYRING_SERVICE, StoreKey};
 pub use local_admin::LocalFileAdmin;
 pub use local_file::default_path;
-pub use patients::{PatientSummary, PatientWrites};
+pub use patients::{PatientSummary, PatientWrites, Patients};
 pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
 pub use status::StoreStatus;
-pub use users::{EnrolledRole, EnrolledUser};
+pub use users::{EnrolledRole, EnrolledUser, Users};

@@ -97,9 +97,20 @@ const BY_NAME_PREFIX_AND_BIRTH: &str = concat!(
     " WHERE family_name_key >= $1 AND family_name_key < $2 AND date_of_birth = $4 ORDER BY family_name_key, given_names LIMIT $3"
 );
 
+/// The patient index: add, find and read patients, each act audited.
+pub struct Patients<'s> {
+    store: &'s Store,
+}
+
 impl Store {
+    pub fn patients(&self) -> Patients<'_> {
+        Patients { store: self }
+    }
+}
+
+impl Patients<'_> {
     /// Adds a patient after checking the record. A refusal is audited too.
-    pub async fn add_patient(&self, actor: &Actor, patient: NewPatient) -> Result<PatientRecord, StoreError> {
+    pub async fn add(&self, actor: &Actor, patient: NewPatient) -> Result<PatientRecord, StoreError> {
         let patient = match patient.validated(Utc::now().date_naive()) {
             Ok(patient) => patient,
             Err(error) => {
@@ -107,7 +118,7 @@ impl Store {
                 return Err(error.into());
             }
         };
-        let mut tx = self.begin().await?;
+        let mut tx = self.store.begin().await?;
         let id = match tx.patients().insert(&patient).await {
             Ok(id) => id,
             Err(error) => {
@@ -124,9 +135,9 @@ impl Store {
     }
 
     /// Adds many patients in one transaction (demonstration data and benchmarks), audited as one act.
-    pub async fn add_patients(&self, actor: &Actor, batch: Vec<NewPatient>) -> Result<Vec<i64>, StoreError> {
+    pub async fn add_batch(&self, actor: &Actor, batch: Vec<NewPatient>) -> Result<Vec<i64>, StoreError> {
         let today = Utc::now().date_naive();
-        let mut tx = self.begin().await?;
+        let mut tx = self.store.begin().await?;
         let mut ids = Vec::with_capacity(batch.len());
         for patient in batch {
             ids.push(tx.patients().insert(&patient.validated(today)?).await?);
@@ -141,7 +152,7 @@ impl Store {
     }
 
     /// Finds patients; the search and the ids it returned are audited.
-    pub async fn search_patients(
+    pub async fn search(
         &self,
         actor: &Actor,
         query: &PatientQuery,
@@ -149,17 +160,18 @@ impl Store {
     ) -> Result<Vec<PatientSummary>, StoreError> {
         let records = self.find(query, limit).await?;
         let found: Vec<RecordRef> = records.iter().map(|r| RecordRef::Patient(r.id)).collect();
-        self.audit_alone(
-            actor,
-            Event { action: search_action(query), patient_id: None, records: &found, outcome: "ok" },
-        )
-        .await?;
+        self.store
+            .audit_alone(
+                actor,
+                Event { action: search_action(query), patient_id: None, records: &found, outcome: "ok" },
+            )
+            .await?;
         Ok(records.into_iter().map(summary).collect())
     }
 
     /// The patients a query finds, unaudited: the callers audit what they show.
     async fn find(&self, query: &PatientQuery, limit: u32) -> Result<Vec<PatientRecord>, StoreError> {
-        let rows: Vec<PatientRow> = on_pool!(&self.pool, |c| match query {
+        let rows: Vec<PatientRow> = on_pool!(&self.store.pool, |c| match query {
             PatientQuery::NhsNumber(number) => {
                 sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
                     .bind(number.digits())
@@ -188,7 +200,7 @@ impl Store {
     /// show the audit's share of a search. Only in builds with the `bench` feature.
     #[cfg(feature = "bench")]
     #[doc(hidden)]
-    pub async fn search_patients_unaudited_for_benchmarks(
+    pub async fn search_unaudited_for_benchmarks(
         &self,
         query: &PatientQuery,
         limit: u32,
@@ -197,41 +209,45 @@ impl Store {
     }
 
     /// Reads one patient's record; the read is audited.
-    pub async fn patient(&self, actor: &Actor, id: i64) -> Result<PatientRecord, StoreError> {
-        let row: Option<PatientRow> = on_pool!(&self.pool, |c| {
+    pub async fn read(&self, actor: &Actor, id: i64) -> Result<PatientRecord, StoreError> {
+        let row: Option<PatientRow> = on_pool!(&self.store.pool, |c| {
             sqlx::query_as(concat!(select_patient!(), " WHERE id = $1")).bind(id).fetch_optional(c).await
         })
         .map_err(database)?;
         let Some(row) = row else {
-            self.audit_alone(
-                actor,
-                Event {
-                    action: AuditAction::PatientRead,
-                    patient_id: None,
-                    records: &[RecordRef::Patient(id)],
-                    outcome: "refused: no such patient",
-                },
-            )
-            .await?;
+            self.store
+                .audit_alone(
+                    actor,
+                    Event {
+                        action: AuditAction::PatientRead,
+                        patient_id: None,
+                        records: &[RecordRef::Patient(id)],
+                        outcome: "refused: no such patient",
+                    },
+                )
+                .await?;
             return Err(StoreError::NoSuchPatient(id));
         };
         let record = row.into_record()?;
-        self.audit_alone(
-            actor,
-            Event {
-                action: AuditAction::PatientRead,
-                patient_id: Some(id),
-                records: &[RecordRef::Patient(id)],
-                outcome: "ok",
-            },
-        )
-        .await?;
+        self.store
+            .audit_alone(
+                actor,
+                Event {
+                    action: AuditAction::PatientRead,
+                    patient_id: Some(id),
+                    records: &[RecordRef::Patient(id)],
+                    outcome: "ok",
+                },
+            )
+            .await?;
         Ok(record)
     }
 
     async fn audit_refusal(&self, actor: &Actor, action: AuditAction, field: &str) -> Result<(), StoreError> {
         let outcome = format!("refused: {field}");
-        self.audit_alone(actor, Event { action, patient_id: None, records: &[], outcome: &outcome }).await
+        self.store
+            .audit_alone(actor, Event { action, patient_id: None, records: &[], outcome: &outcome })
+            .await
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Actor, Event};
+use crate::audit::Actor;
 use crate::audit_action::{AuditAction, RecordRef};
 use crate::backend::{on_pool, on_tx};
 use crate::error::database;
@@ -59,9 +59,20 @@ impl UserRow {
 
 const PROFESSIONAL_BODIES: [&str; 4] = ["GMC", "NMC", "GPhC", "HCPC"];
 
+/// Enrolled staff: enrol, read, list and disable, the writes audited.
+pub struct Users<'s> {
+    store: &'s Store,
+}
+
 impl Store {
+    pub fn users(&self) -> Users<'_> {
+        Users { store: self }
+    }
+}
+
+impl Users<'_> {
     /// Enrols (or re-enrols) a member of staff.
-    pub async fn enrol_user(&self, actor: &Actor, user: &EnrolledUser) -> Result<(), StoreError> {
+    pub async fn enrol(&self, actor: &Actor, user: &EnrolledUser) -> Result<(), StoreError> {
         let invalid =
             |field: &str, reason: &str| StoreError::Invalid { field: field.into(), reason: reason.into() };
         if session::UserId::parse(&user.user_id).is_none() {
@@ -86,7 +97,7 @@ impl Store {
             return Err(invalid("registration", "the professional body is GMC, NMC, GPhC or HCPC"));
         }
         let roles = serde_json::to_string(&user.roles).map_err(|e| StoreError::Database(e.to_string()))?;
-        let mut tx = self.begin().await?;
+        let mut tx = self.store.begin().await?;
         on_tx!(&mut tx.tx, |c| sqlx::query(
             "INSERT INTO users (user_id, display_name, job_title, professional_body, registration_number, roles, disabled, enrolled_at_utc, card_key_sha256)
              VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)
@@ -111,8 +122,8 @@ impl Store {
     }
 
     /// The enrolled user with this id, disabled or not.
-    pub async fn user(&self, user_id: &str) -> Result<Option<EnrolledUser>, StoreError> {
-        let row: Option<UserRow> = on_pool!(&self.pool, |c| sqlx::query_as(
+    pub async fn get(&self, user_id: &str) -> Result<Option<EnrolledUser>, StoreError> {
+        let row: Option<UserRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(
             "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users WHERE user_id = $1",
         )
         .bind(user_id)
@@ -122,8 +133,8 @@ impl Store {
         row.map(UserRow::into_user).transpose()
     }
 
-    pub async fn users(&self) -> Result<Vec<EnrolledUser>, StoreError> {
-        let rows: Vec<UserRow> = on_pool!(&self.pool, |c| sqlx::query_as(
+    pub async fn list(&self) -> Result<Vec<EnrolledUser>, StoreError> {
+        let rows: Vec<UserRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(
             "SELECT user_id, display_name, job_title, professional_body, registration_number, roles, disabled, card_key_sha256 FROM users ORDER BY display_name",
         )
         .fetch_all(c)
@@ -132,8 +143,8 @@ impl Store {
         rows.into_iter().map(UserRow::into_user).collect()
     }
 
-    pub async fn disable_user(&self, actor: &Actor, user_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
+    pub async fn disable(&self, actor: &Actor, user_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.store.begin().await?;
         let affected =
             on_tx!(&mut tx.tx, |c| sqlx::query("UPDATE users SET disabled = 1 WHERE user_id = $1")
                 .bind(user_id)
@@ -149,17 +160,5 @@ impl Store {
         }
         tx.audit(actor, AuditAction::UserDisable, None, &[RecordRef::User(user_id.to_owned())], "ok").await?;
         tx.commit().await
-    }
-
-    /// Records a session event (sign-in, lock, unlock, refused command) against the actor,
-    /// with the records it concerns (the user a replaced session belonged to, say).
-    pub async fn audit_session(
-        &self,
-        actor: &Actor,
-        action: AuditAction,
-        records: &[RecordRef],
-        outcome: &str,
-    ) -> Result<(), StoreError> {
-        self.audit_alone(actor, Event { action, patient_id: None, records, outcome }).await
     }
 }

@@ -51,7 +51,7 @@ fn four_patients() -> Vec<NewPatient> {
 
 async fn seeded_store(folder: &Path) -> (Store, StoreKey) {
     let (store, key) = new_store(folder).await;
-    store.add_patients(&actor(), four_patients()).await.expect("added");
+    store.patients().add_batch(&actor(), four_patients()).await.expect("added");
     (store, key)
 }
 
@@ -99,7 +99,7 @@ impl Harness {
 
     async fn seeded(backend: Backend, test: &str) -> Option<(Self, Store)> {
         let (harness, store) = Self::new(backend, test).await?;
-        store.add_patients(&actor(), four_patients()).await.expect("added");
+        store.patients().add_batch(&actor(), four_patients()).await.expect("added");
         Some((harness, store))
     }
 
@@ -231,7 +231,8 @@ async fn search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date(backend:
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let policy = NhsNumberPolicy::default();
     let by_name = store
-        .search_patients(&actor(), &PatientQuery::parse("quill", None, policy).expect("query"), 50)
+        .patients()
+        .search(&actor(), &PatientQuery::parse("quill", None, policy).expect("query"), 50)
         .await
         .expect("search");
     assert_eq!(
@@ -240,13 +241,15 @@ async fn search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date(backend:
     );
     let born = NaiveDate::from_ymd_opt(1945, 7, 14);
     let by_name_and_birth = store
-        .search_patients(&actor(), &PatientQuery::parse("QUI", born, policy).expect("query"), 50)
+        .patients()
+        .search(&actor(), &PatientQuery::parse("QUI", born, policy).expect("query"), 50)
         .await
         .expect("search");
     assert_eq!(by_name_and_birth.len(), 2, "Ada Quillfeather and Clementine Quibble share the birth date");
     let number = NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 4]).expect("valid").to_string();
     let by_number = store
-        .search_patients(&actor(), &PatientQuery::parse(&number, None, policy).expect("query"), 50)
+        .patients()
+        .search(&actor(), &PatientQuery::parse(&number, None, policy).expect("query"), 50)
         .await
         .expect("search");
     assert_eq!(by_number.len(), 1);
@@ -263,12 +266,13 @@ async fn an_invalid_nhs_number_in_a_search_is_refused_with_the_reason() {
 async fn a_duplicate_nhs_number_is_refused_and_the_refusal_audited(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let twin = patient([9, 9, 9, 0, 0, 0, 0, 0, 1], "Other", "Person", (1970, 1, 1));
-    let error = store.add_patient(&actor(), twin).await.expect_err("duplicate");
+    let error = store.patients().add(&actor(), twin).await.expect_err("duplicate");
     assert!(matches!(error, StoreError::Duplicate { field: "NHS number" }));
     assert_eq!(store.status().await.expect("status").patients, 4, "nothing half-written");
     let today = chrono::Utc::now();
     let entries = store
-        .audit_entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
+        .audit()
+        .entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
         .await
         .expect("entries");
     assert_eq!(entries.last().map(|e| e.outcome.as_str()), Some("refused: NHS number"));
@@ -277,14 +281,15 @@ async fn a_duplicate_nhs_number_is_refused_and_the_refusal_audited(backend: Back
 async fn audit_today(store: &Store) -> Vec<store::AuditEntry> {
     let today = chrono::Utc::now();
     store
-        .audit_entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
+        .audit()
+        .entries(today - chrono::Duration::days(1), today + chrono::Duration::days(1))
         .await
         .expect("entries")
 }
 
 async fn reads_and_searches_are_audited_with_the_record_ids(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    store.patient(&actor(), 3).await.expect("read");
+    store.patients().read(&actor(), 3).await.expect("read");
     let entries = audit_today(&store).await;
     let read = entries.last().expect("an entry");
     assert_eq!(
@@ -294,7 +299,7 @@ async fn reads_and_searches_are_audited_with_the_record_ids(backend: Backend, te
     assert_eq!(read.workstation, "test-workstation");
 
     let query = PatientQuery::parse("quillf", None, NhsNumberPolicy::default()).expect("query");
-    let found = store.search_patients(&actor(), &query, 50).await.expect("search");
+    let found = store.patients().search(&actor(), &query, 50).await.expect("search");
     let mut found_ids: Vec<String> = found.iter().map(|p| format!("patient:{}", p.id)).collect();
     found_ids.sort_unstable();
     let entries = audit_today(&store).await;
@@ -311,13 +316,13 @@ async fn reads_and_searches_are_audited_with_the_record_ids(backend: Backend, te
 async fn tampered(backend: Backend, test: &str, statement: &str) -> Option<AuditVerdict> {
     let (harness, store) = Harness::seeded(backend, test).await?;
     for id in 1..=4 {
-        store.patient(&actor(), id).await.expect("read");
+        store.patients().read(&actor(), id).await.expect("read");
     }
-    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 6 });
+    assert_eq!(store.audit().verify().await.expect("verify"), AuditVerdict::Intact { entries: 6 });
     store.close().await;
     harness.sql(statement).await;
     let store = harness.reopen().await.expect("opens");
-    Some(store.verify_audit().await.expect("verify"))
+    Some(store.audit().verify().await.expect("verify"))
 }
 
 async fn an_edited_audit_entry_is_named(backend: Backend, test: &str) {
@@ -382,7 +387,7 @@ async fn an_emptied_trail_is_broken_not_intact(backend: Backend, test: &str) {
 
 async fn a_new_store_begins_its_trail_with_a_genesis_entry(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::new(backend, test).await else { return };
-    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 1 });
+    assert_eq!(store.audit().verify().await.expect("verify"), AuditVerdict::Intact { entries: 1 });
     let entries = audit_today(&store).await;
     assert_eq!(entries.first().map(|e| e.action.as_str()), Some("store.genesis"));
 }
@@ -390,9 +395,9 @@ async fn a_new_store_begins_its_trail_with_a_genesis_entry(backend: Backend, tes
 async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     for id in 1..=4 {
-        store.patient(&actor(), id).await.expect("read");
+        store.patients().read(&actor(), id).await.expect("read");
     }
-    let anchor = store.audit_anchor().await.expect("anchor");
+    let anchor = store.audit().anchor().await.expect("anchor");
     assert_eq!(anchor.seq, 6);
     let line = format!("Nov 30 09:00:00 ws1 clinical-workstation[42]: {}", anchor.line());
     assert_eq!(store::AuditAnchor::parse(&line), Some(anchor.clone()), "read back from a syslog line");
@@ -406,11 +411,11 @@ async fn a_tail_cut_after_an_anchor_is_named_by_the_anchor(backend: Backend, tes
         .await;
     let store = harness.reopen().await.expect("opens");
     assert_eq!(
-        store.verify_audit().await.expect("verify"),
+        store.audit().verify().await.expect("verify"),
         AuditVerdict::Intact { entries: 4 },
         "unseen without the anchor"
     );
-    let verdict = store.verify_anchors(&[anchor]).await.expect("verify");
+    let verdict = store.audit().verify_against(&[anchor]).await.expect("verify");
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 6, problem } if problem.contains("missing")),
         "{verdict:?}"
@@ -506,8 +511,8 @@ async fn a_trail_begun_again_without_its_genesis_entry_is_named(backend: Backend
     store.close().await;
     harness.sql("DELETE FROM audit_log; DELETE FROM audit_head;").await;
     let store = harness.reopen().await.expect("opens");
-    store.patient(&actor(), 1).await.expect("a read, audited as entry 1 of a new chain");
-    let verdict = store.verify_audit().await.expect("verify");
+    store.patients().read(&actor(), 1).await.expect("a read, audited as entry 1 of a new chain");
+    let verdict = store.audit().verify().await.expect("verify");
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 1, problem } if problem.contains("not the genesis entry")),
         "{verdict:?}"
@@ -516,13 +521,13 @@ async fn a_trail_begun_again_without_its_genesis_entry_is_named(backend: Backend
 
 async fn an_anchor_whose_entry_has_another_hash_is_named(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    let mut anchor = store.audit_anchor().await.expect("anchor");
+    let mut anchor = store.audit().anchor().await.expect("anchor");
     assert_eq!(
-        store.verify_anchors(std::slice::from_ref(&anchor)).await.expect("verify"),
+        store.audit().verify_against(std::slice::from_ref(&anchor)).await.expect("verify"),
         AuditVerdict::Intact { entries: 2 }
     );
     anchor.hash = "0".repeat(64);
-    let verdict = store.verify_anchors(&[anchor]).await.expect("verify");
+    let verdict = store.audit().verify_against(&[anchor]).await.expect("verify");
     assert!(
         matches!(&verdict, AuditVerdict::Broken { seq: 2, problem } if problem.contains("another hash")),
         "{verdict:?}"
@@ -541,29 +546,29 @@ async fn users_are_enrolled_read_and_disabled_with_each_act_audited(backend: Bac
         disabled: false,
         card_key_sha256: Some("ab".repeat(32)),
     };
-    store.enrol_user(&actor(), &user).await.expect("enrolled");
-    assert_eq!(store.user("555000000001").await.expect("read"), Some(user.clone()));
-    store.disable_user(&actor(), "555000000001").await.expect("disabled");
-    assert!(store.users().await.expect("users")[0].disabled);
-    let refused = store.disable_user(&actor(), "555000000099").await.expect_err("no such user");
+    store.users().enrol(&actor(), &user).await.expect("enrolled");
+    assert_eq!(store.users().get("555000000001").await.expect("read"), Some(user.clone()));
+    store.users().disable(&actor(), "555000000001").await.expect("disabled");
+    assert!(store.users().list().await.expect("users")[0].disabled);
+    let refused = store.users().disable(&actor(), "555000000099").await.expect_err("no such user");
     assert!(refused.to_string().contains("555000000099"), "{refused}");
     let actions: Vec<String> = audit_today(&store).await.into_iter().map(|e| e.action).collect();
     assert_eq!(actions, ["store.genesis", "user.enrol", "user.disable"]);
-    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: 3 });
+    assert_eq!(store.audit().verify().await.expect("verify"), AuditVerdict::Intact { entries: 3 });
 }
 
 /// A workflow's writes and their audit entries commit together, or, when it
 /// stops half-way, none of them does and the chain is as it was.
 async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    let before = store.audit_anchor().await.expect("anchor");
+    let before = store.audit().anchor().await.expect("anchor");
     let mut abandoned = store.begin().await.expect("begun");
     abandoned
         .audit(&actor(), store::AuditAction::PatientRead, Some(1), &[store::RecordRef::Patient(1)], "ok")
         .await
         .expect("audited");
     drop(abandoned);
-    assert_eq!(store.audit_anchor().await.expect("anchor").seq, before.seq, "nothing of it was kept");
+    assert_eq!(store.audit().anchor().await.expect("anchor").seq, before.seq, "nothing of it was kept");
 
     let mut whole = store.begin().await.expect("begun");
     for id in [1, 2] {
@@ -579,8 +584,11 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
             .expect("audited");
     }
     whole.commit().await.expect("committed");
-    assert_eq!(store.audit_anchor().await.expect("anchor").seq, before.seq + 2);
-    assert_eq!(store.verify_audit().await.expect("verify"), AuditVerdict::Intact { entries: before.seq + 2 });
+    assert_eq!(store.audit().anchor().await.expect("anchor").seq, before.seq + 2);
+    assert_eq!(
+        store.audit().verify().await.expect("verify"),
+        AuditVerdict::Intact { entries: before.seq + 2 }
+    );
 }
 
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {

@@ -57,7 +57,7 @@ pub async fn seed(store: &Store, actor: &Actor) {
             index += 1;
         }
         added += batch.len();
-        store.add_patients(actor, batch).await.expect("batch");
+        store.patients().add_batch(actor, batch).await.expect("batch");
     }
 }
 
