@@ -1,0 +1,278 @@
+//! A cycle's life: prescribed → verified → released → administered, with its
+//! side branches (deferred, amended, cancelled). Each act checks its rules
+//! before it changes anything, and returns a refusal naming the rule otherwise.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use dosing::units::DoseUnit;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use session::UserId;
+
+use crate::SactRefusal;
+use crate::administration::{Administration, AdministrationRecord};
+use crate::release::{Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, apply_overrides, assess};
+use crate::verification::{VerificationScope, Verifier};
+
+/// Why a cycle is put off (coded, for the SACT return's Cycle Delay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeferralReason {
+    Toxicity,
+    BloodCountsNotRecovered,
+    PatientChoice,
+    OrganisationalReasons,
+    IntercurrentIllness,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CycleState {
+    Prescribed,
+    Verified,
+    Released,
+    /// Some of the cycle's drugs have been given.
+    PartlyAdministered,
+    Administered,
+    Deferred {
+        reason: DeferralReason,
+        until: NaiveDate,
+    },
+    Cancelled {
+        reason: String,
+    },
+}
+
+impl CycleState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Prescribed => "prescribed",
+            Self::Verified => "verified",
+            Self::Released => "released",
+            Self::PartlyAdministered => "partly administered",
+            Self::Administered => "administered",
+            Self::Deferred { .. } => "deferred",
+            Self::Cancelled { .. } => "cancelled",
+        }
+    }
+}
+
+/// One drug on one day of the cycle, with its final dose from the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrescribedDrug {
+    pub drug: String,
+    pub day: u32,
+    pub dose: Decimal,
+    pub unit: DoseUnit,
+    pub route: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cycle {
+    pub number: u32,
+    pub treatment_date: NaiveDate,
+    pub state: CycleState,
+    /// 1, and one more for each amendment; verification is of one version.
+    pub prescription_version: u32,
+    pub prescriber: UserId,
+    pub verifier: Option<UserId>,
+    pub releaser: Option<UserId>,
+    pub drugs: Vec<PrescribedDrug>,
+    pub release_findings: Vec<ReleaseFinding>,
+    pub administrations: Vec<Administration>,
+}
+
+impl Cycle {
+    /// A cycle as its prescriber writes it.
+    pub fn prescribe(
+        number: u32,
+        treatment_date: NaiveDate,
+        prescriber: UserId,
+        drugs: Vec<PrescribedDrug>,
+    ) -> Result<Self, SactRefusal> {
+        check_drugs(&drugs)?;
+        Ok(Self {
+            number,
+            treatment_date,
+            state: CycleState::Prescribed,
+            prescription_version: 1,
+            prescriber,
+            verifier: None,
+            releaser: None,
+            drugs,
+            release_findings: Vec::new(),
+            administrations: Vec::new(),
+        })
+    }
+
+    /// The pharmacist's clinical check. Never by the prescriber, and only within the verifier's scope.
+    pub fn verify(&mut self, verifier: &Verifier, scope: &VerificationScope) -> Result<(), SactRefusal> {
+        self.require(&CycleState::Prescribed, "verify")?;
+        if verifier.user_id == self.prescriber {
+            return Err(SactRefusal::new(
+                "self_verification",
+                "The prescriber may not verify their own prescription; another pharmacist must.",
+            ));
+        }
+        scope.check(verifier, self.drugs.iter().map(|d| d.drug.as_str()))?;
+        self.verifier = Some(verifier.user_id.clone());
+        self.state = CycleState::Verified;
+        Ok(())
+    }
+
+    /// Release for preparation, once nothing blocks and every warning has a reason.
+    pub fn release(
+        &mut self,
+        releaser: &UserId,
+        evidence: &ReleaseEvidence,
+        policy: &ReleasePolicy,
+        overrides: &[Override],
+        now: DateTime<Utc>,
+    ) -> Result<(), SactRefusal> {
+        self.require(&CycleState::Verified, "release")?;
+        let findings = apply_overrides(assess(evidence, policy, now)?, overrides)?;
+        self.releaser = Some(releaser.clone());
+        self.release_findings = findings;
+        self.state = CycleState::Released;
+        Ok(())
+    }
+
+    /// Records one drug given, witnessed. Only on a released cycle, only a
+    /// prescribed line, and never the same line twice.
+    pub fn administer(&mut self, record: AdministrationRecord) -> Result<(), SactRefusal> {
+        if !matches!(self.state, CycleState::Released | CycleState::PartlyAdministered) {
+            return Err(SactRefusal::new(
+                "not_released",
+                format!("This cycle is {}; only a released cycle is given.", self.state.name()),
+            ));
+        }
+        let Some(line) = self.drugs.iter().find(|d| d.drug == record.drug && d.day == record.day) else {
+            return Err(SactRefusal::new(
+                "not_prescribed",
+                format!("{} is not prescribed on day {} of this cycle", record.drug, record.day),
+            ));
+        };
+        if self.administrations.iter().any(|a| a.record.drug == record.drug && a.record.day == record.day) {
+            return Err(SactRefusal::new(
+                "double_administration",
+                format!("{} day {} has already been given in this cycle", record.drug, record.day),
+            ));
+        }
+        record.check(line)?;
+        let given = Administration { unit: line.unit, route: line.route.clone(), record };
+        self.administrations.push(given);
+        self.state = if self.administrations.len() == self.drugs.len() {
+            CycleState::Administered
+        } else {
+            CycleState::PartlyAdministered
+        };
+        Ok(())
+    }
+
+    /// A new version of the prescription by its prescriber, back to verification.
+    pub fn amend(&mut self, prescriber: &UserId, drugs: Vec<PrescribedDrug>) -> Result<(), SactRefusal> {
+        if !matches!(self.state, CycleState::Prescribed | CycleState::Verified | CycleState::Released) {
+            return Err(SactRefusal::new(
+                "not_amendable",
+                format!("A {} cycle cannot be amended; prescribe a new cycle instead.", self.state.name()),
+            ));
+        }
+        if *prescriber != self.prescriber {
+            return Err(SactRefusal::new("amend_by_prescriber", "Only the cycle's prescriber amends it."));
+        }
+        check_drugs(&drugs)?;
+        self.drugs = drugs;
+        self.prescription_version += 1;
+        self.verifier = None;
+        self.releaser = None;
+        self.release_findings.clear();
+        self.state = CycleState::Prescribed;
+        Ok(())
+    }
+
+    pub fn defer(&mut self, reason: DeferralReason, until: NaiveDate) -> Result<(), SactRefusal> {
+        if !matches!(self.state, CycleState::Prescribed | CycleState::Verified | CycleState::Released) {
+            return Err(SactRefusal::new(
+                "not_deferrable",
+                format!("A {} cycle cannot be deferred.", self.state.name()),
+            ));
+        }
+        if until <= self.treatment_date {
+            return Err(SactRefusal::new("until", "until: a deferral moves the cycle to a later date"));
+        }
+        self.state = CycleState::Deferred { reason, until };
+        self.treatment_date = until;
+        Ok(())
+    }
+
+    pub fn cancel(&mut self, reason: &str) -> Result<(), SactRefusal> {
+        if reason.trim().is_empty() {
+            return Err(SactRefusal::new("reason", "reason: say why the cycle is cancelled"));
+        }
+        if matches!(
+            self.state,
+            CycleState::PartlyAdministered | CycleState::Administered | CycleState::Cancelled { .. }
+        ) {
+            return Err(SactRefusal::new(
+                "not_cancellable",
+                format!("A {} cycle cannot be cancelled.", self.state.name()),
+            ));
+        }
+        self.state = CycleState::Cancelled { reason: reason.trim().to_owned() };
+        Ok(())
+    }
+
+    /// A deferred cycle taken up again on its new date goes back to verification.
+    pub fn resume(&mut self) -> Result<(), SactRefusal> {
+        self.require_deferred()?;
+        self.verifier = None;
+        self.releaser = None;
+        self.release_findings.clear();
+        self.state = CycleState::Prescribed;
+        Ok(())
+    }
+
+    fn require_deferred(&self) -> Result<(), SactRefusal> {
+        match self.state {
+            CycleState::Deferred { .. } => Ok(()),
+            _ => Err(SactRefusal::new(
+                "not_deferred",
+                format!("This cycle is {}, not deferred.", self.state.name()),
+            )),
+        }
+    }
+
+    fn require(&self, state: &CycleState, act: &str) -> Result<(), SactRefusal> {
+        if self.state == *state {
+            return Ok(());
+        }
+        let rule = match (state, &self.state) {
+            (_, CycleState::Cancelled { .. }) => "cancelled",
+            (_, CycleState::Deferred { .. }) => "deferred",
+            (CycleState::Verified, CycleState::Prescribed) => "not_verified",
+            _ => "wrong_state",
+        };
+        Err(SactRefusal::new(
+            rule,
+            format!("This cycle is {}; it must be {} to {act}.", self.state.name(), state.name()),
+        ))
+    }
+}
+
+fn check_drugs(drugs: &[PrescribedDrug]) -> Result<(), SactRefusal> {
+    if drugs.is_empty() {
+        return Err(SactRefusal::new("drugs", "drugs: a cycle prescribes at least one drug"));
+    }
+    if let Some(line) = drugs.iter().find(|d| d.dose <= Decimal::ZERO) {
+        return Err(SactRefusal::new("dose", format!("dose: {} day {} has no dose", line.drug, line.day)));
+    }
+    for (index, line) in drugs.iter().enumerate() {
+        if drugs[..index].iter().any(|d| d.drug == line.drug && d.day == line.day) {
+            return Err(SactRefusal::new(
+                "drugs",
+                format!("drugs: {} day {} is prescribed twice", line.drug, line.day),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! SACT (systemic anti-cancer therapy) courses and cycles, and the rules that
+//! move a cycle from prescribed to verified, released and administered. Pure:
+//! no I/O, no clock (callers pass the time), no store. Each act returns the
+//! cycle's next state or a refusal naming the rule it broke; the services
+//! record what it returns, signed and audited.
+
+mod administration;
+mod course;
+mod cycle;
+mod refusal;
+mod release;
+mod verification;
+
+pub use administration::{Administration, AdministrationRecord};
+pub use course::{Course, Intent, RegimenPin};
+pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug};
+pub use refusal::SactRefusal;
+pub use release::{LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult};
+pub use verification::{VerificationScope, Verifier};
