@@ -33,10 +33,15 @@ pub enum AuditAction {
     /// Another card ended a locked session; recorded against the new user.
     SessionReplace,
     CommandRefused,
+    SactCourseStart,
+    SactPrescribe,
+    SactCycleUpdate,
+    SactDoseGiven,
+    SactRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 28] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -60,6 +65,11 @@ impl AuditAction {
         Self::SessionLogout,
         Self::SessionReplace,
         Self::CommandRefused,
+        Self::SactCourseStart,
+        Self::SactPrescribe,
+        Self::SactCycleUpdate,
+        Self::SactDoseGiven,
+        Self::SactRead,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -88,6 +98,11 @@ impl AuditAction {
             Self::SessionLogout => "session.logout",
             Self::SessionReplace => "session.replace",
             Self::CommandRefused => "command.refused",
+            Self::SactCourseStart => "sact.course.start",
+            Self::SactPrescribe => "sact.cycle.prescribe",
+            Self::SactCycleUpdate => "sact.cycle.update",
+            Self::SactDoseGiven => "sact.dose.given",
+            Self::SactRead => "sact.read",
         }
     }
 }
@@ -100,6 +115,9 @@ pub enum RecordRef {
     PatientRange(i64, i64),
     /// A member of staff, by NHS user id.
     User(String),
+    /// A SACT course, and one of its cycles.
+    Course(i64),
+    Cycle(i64),
 }
 
 impl RecordRef {
@@ -109,6 +127,8 @@ impl RecordRef {
             Self::Patient(id) => format!("patient:{id}"),
             Self::PatientRange(first, last) => format!("patients:{first}-{last}"),
             Self::User(user_id) => format!("user:{user_id}"),
+            Self::Course(id) => format!("course:{id}"),
+            Self::Cycle(id) => format!("cycle:{id}"),
         }
     }
 }
@@ -131,5 +151,9 @@ mod tests {
         assert_eq!(RecordRef::Patient(3).text(), "patient:3");
         assert_eq!(RecordRef::PatientRange(1, 500).text(), "patients:1-500");
         assert_eq!(RecordRef::User("555000000002".into()).text(), "user:555000000002");
+        assert_eq!(
+            (RecordRef::Course(4).text(), RecordRef::Cycle(9).text()),
+            ("course:4".into(), "cycle:9".into())
+        );
     }
 }

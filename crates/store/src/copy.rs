@@ -106,15 +106,19 @@ impl Store {
         let counts = count_rows(&mut from).await?;
         let patients = copy_patients(&mut from, &mut into, counts.0, &mut progress).await?;
         let users = copy_users(&mut from, &mut into).await?;
+        copy_sact(&mut from, &mut into).await?;
         let audit_entries = copy_audit(&mut from, &mut into, counts.1, &mut progress).await?;
         copy_demonstration_mark(&mut from, &mut into).await?;
         drop(from);
-        sqlx::query(
-            "SELECT setval(pg_get_serial_sequence('patients', 'id'), COALESCE((SELECT MAX(id) FROM patients), 0) + 1, false)",
-        )
-        .execute(&mut *into)
-        .await
-        .map_err(database)?;
+        for table in ["patients", "sact_courses", "sact_cycles", "sact_doses_given"] {
+            // The copied ids were given explicitly; new rows must start after them.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )))
+            .execute(&mut *into)
+            .await
+            .map_err(database)?;
+        }
         into.commit().await.map_err(database)?;
 
         match destination.audit().verify().await? {
@@ -289,6 +293,119 @@ async fn insert_entries(into: &mut Target<'_>, batch: &mut Vec<EntryCopy>) -> Re
     });
     let done = insert.build().execute(&mut **into).await.map_err(database)?;
     Ok(done.rows_affected())
+}
+
+#[derive(sqlx::FromRow)]
+struct CourseCopy {
+    id: i64,
+    patient_id: i64,
+    regimen_code: String,
+    regimen_version: String,
+    regimen_sha256: String,
+    policy_version: String,
+    banding_version: String,
+    intent: String,
+    line: i64,
+    consultant: String,
+    planned_cycles: i64,
+    start_date: String,
+    created_at_utc: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CycleCopy {
+    id: i64,
+    course_id: i64,
+    number: i64,
+    state: String,
+    treatment_date: String,
+    document: String,
+    row_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DoseCopy {
+    id: i64,
+    patient_id: i64,
+    cycle_id: Option<i64>,
+    drug: String,
+    dose: String,
+    unit: String,
+    dose_per_m2: Option<String>,
+    given_at_utc: String,
+    site: String,
+}
+
+/// SACT courses, cycles and doses given, ids kept, as they stand.
+async fn copy_sact(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
+    let courses: Vec<CourseCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM sact_courses ORDER BY id").fetch_all(&mut *c).await)
+            .map_err(database)?;
+    for k in courses {
+        sqlx::query(
+            "INSERT INTO sact_courses (id, patient_id, regimen_code, regimen_version, regimen_sha256, policy_version,
+                 banding_version, intent, line, consultant, planned_cycles, start_date, created_at_utc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(k.id)
+        .bind(k.patient_id)
+        .bind(k.regimen_code)
+        .bind(k.regimen_version)
+        .bind(k.regimen_sha256)
+        .bind(k.policy_version)
+        .bind(k.banding_version)
+        .bind(k.intent)
+        .bind(k.line)
+        .bind(k.consultant)
+        .bind(k.planned_cycles)
+        .bind(k.start_date)
+        .bind(k.created_at_utc)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let cycles: Vec<CycleCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM sact_cycles ORDER BY id").fetch_all(&mut *c).await)
+            .map_err(database)?;
+    for c in cycles {
+        sqlx::query(
+            "INSERT INTO sact_cycles (id, course_id, number, state, treatment_date, document, row_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(c.id)
+        .bind(c.course_id)
+        .bind(c.number)
+        .bind(c.state)
+        .bind(c.treatment_date)
+        .bind(c.document)
+        .bind(c.row_version)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let doses: Vec<DoseCopy> = on_tx!(from, |c| sqlx::query_as("SELECT * FROM sact_doses_given ORDER BY id")
+        .fetch_all(&mut *c)
+        .await)
+    .map_err(database)?;
+    for d in doses {
+        sqlx::query(
+            "INSERT INTO sact_doses_given (id, patient_id, cycle_id, drug, dose, unit, dose_per_m2, given_at_utc, site)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(d.id)
+        .bind(d.patient_id)
+        .bind(d.cycle_id)
+        .bind(d.drug)
+        .bind(d.dose)
+        .bind(d.unit)
+        .bind(d.dose_per_m2)
+        .bind(d.given_at_utc)
+        .bind(d.site)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    Ok(())
 }
 
 /// A demonstration store stays one; nothing else in `store_facts` belongs to a

@@ -72,6 +72,10 @@ pub enum StoreError {
     Duplicate { field: &'static str },
     #[error("no patient has the id {0}")]
     NoSuchPatient(i64),
+    #[error(
+        "{record} was changed by someone else while you had it open. Nothing of yours was saved; look at it again and repeat what you meant to do."
+    )]
+    Changed { record: String },
     #[error("{path}: the store failed its integrity check: {detail}")]
     Corrupt { path: PathBuf, detail: String },
     #[error("the store could not complete the request: {0}")]
@@ -92,6 +96,7 @@ impl StoreError {
                 | Self::InUse { .. }
                 | Self::NotLocal { .. }
                 | Self::NotEmpty { .. }
+                | Self::Changed { .. }
         )
     }
 }

@@ -178,6 +178,9 @@ on_both_backends!(
     writes_in_one_transaction_commit_together_or_not_at_all,
     a_write_without_its_audit_entry_is_never_committed,
     status_says_which_backend_and_where,
+    a_course_keeps_the_regimen_version_and_hashes_it_was_pinned_to,
+    of_two_updates_from_the_same_version_of_a_cycle_one_wins,
+    lifetime_totals_are_summed_exactly_from_the_doses_given,
 );
 
 #[tokio::test]
@@ -594,7 +597,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 4));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 5));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -654,4 +657,189 @@ async fn a_shared_store_that_cannot_be_reached_is_named() {
     let error = Store::open_shared(&database).await.err().expect("nothing listens there");
     assert!(matches!(error, StoreError::Unreachable { .. }), "{error}");
     assert!(error.to_string().contains(&format!("127.0.0.1:{port}/cws")), "{error}");
+}
+
+fn pinned_course(patient_id: i64) -> sact::Course {
+    let pin = sact::RegimenPin {
+        code: "R-CHOP-21".into(),
+        version: "1.0".into(),
+        content_sha256: "9f".repeat(32),
+        policy_version: "site-2026-11".into(),
+        banding_version: "nhse-2016".into(),
+    };
+    let consultant = session::UserId::parse("555000000001").expect("user id");
+    let start = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+    sact::Course::new(patient_id, pin, sact::Intent::Curative, 1, consultant, 6, start).expect("course")
+}
+
+fn prescribed_cycle(number: u32) -> sact::Cycle {
+    let line = sact::PrescribedDrug {
+        drug: "doxorubicin".into(),
+        day: 1,
+        dose: "95".parse().expect("decimal"),
+        unit: dosing::units::DoseUnit::Milligrams,
+        route: "IV".into(),
+    };
+    let prescriber = session::UserId::parse("555000000001").expect("user id");
+    sact::Cycle::prescribe(
+        number,
+        NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
+        prescriber,
+        vec![line],
+    )
+    .expect("cycle")
+}
+
+/// Starts a course with its first cycle in one audited transaction; gives (course, cycle) ids.
+async fn course_with_a_cycle(store: &Store) -> (i64, i64) {
+    let mut tx = store.begin().await.expect("begun");
+    let course = tx.sact().insert_course(&pinned_course(1)).await.expect("course");
+    let cycle = tx.sact().insert_cycle(course, &prescribed_cycle(1)).await.expect("cycle");
+    tx.audit(&actor(), store::AuditAction::SactPrescribe, Some(1), &[store::RecordRef::Cycle(cycle)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed");
+    (course, cycle)
+}
+
+async fn a_course_keeps_the_regimen_version_and_hashes_it_was_pinned_to(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let (course_id, cycle_id) = course_with_a_cycle(&store).await;
+    assert_eq!(store.sact().course(&actor(), course_id).await.expect("read"), pinned_course(1));
+    let stored = store.sact().cycle(&actor(), cycle_id).await.expect("read");
+    assert_eq!((stored.course_id, stored.patient_id, stored.row_version), (course_id, 1, 1));
+    assert_eq!(stored.cycle, prescribed_cycle(1));
+    let mut tx = store.begin().await.expect("begun");
+    let twice = tx.sact().insert_cycle(course_id, &prescribed_cycle(1)).await.expect_err("cycle 1 again");
+    assert!(twice.to_string().contains("already prescribed"), "{twice}");
+    let entries = audit_today(&store).await;
+    let reads: Vec<&str> = entries.iter().rev().take(2).map(|e| e.record_ids.as_str()).collect();
+    assert_eq!(
+        reads,
+        [format!("[\"cycle:{cycle_id}\"]"), format!("[\"course:{course_id}\"]")],
+        "each read audited"
+    );
+}
+
+/// Two pharmacists verify the same cycle at once: the first update wins, and
+/// the second, made from the version both read, is refused and changes nothing.
+async fn of_two_updates_from_the_same_version_of_a_cycle_one_wins(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let (_, cycle_id) = course_with_a_cycle(&store).await;
+    let read = store.sact().cycle(&actor(), cycle_id).await.expect("read");
+    let mut first = read.cycle.clone();
+    let scope = sact::VerificationScope::site_default();
+    let pharmacist = |id: &str| sact::Verifier {
+        user_id: session::UserId::parse(id).expect("id"),
+        role_code: "R8003".into(),
+    };
+    first.verify(&pharmacist("555000000002"), &scope).expect("verified");
+    let mut second = read.cycle.clone();
+    second.verify(&pharmacist("555000000006"), &scope).expect("verified");
+
+    let mut tx = store.begin().await.expect("begun");
+    let version = tx.sact().update_cycle(cycle_id, read.row_version, &first).await.expect("the first wins");
+    tx.audit(
+        &actor(),
+        store::AuditAction::SactCycleUpdate,
+        None,
+        &[store::RecordRef::Cycle(cycle_id)],
+        "ok: verified",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(version, read.row_version + 1);
+
+    let mut tx = store.begin().await.expect("begun");
+    let refused =
+        tx.sact().update_cycle(cycle_id, read.row_version, &second).await.expect_err("stale version");
+    assert!(matches!(refused, StoreError::Changed { .. }), "{refused}");
+    assert!(refused.to_string().contains("changed by someone else"), "{refused}");
+    drop(tx);
+    let now = store.sact().cycle(&actor(), cycle_id).await.expect("read");
+    assert_eq!(now.cycle.verifier, Some(session::UserId::parse("555000000002").expect("id")));
+}
+
+async fn lifetime_totals_are_summed_exactly_from_the_doses_given(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let (_, cycle_id) = course_with_a_cycle(&store).await;
+    let given =
+        |drug: &str, dose: &str, per_m2: Option<&str>, site: &str, cycle: Option<i64>| store::DoseGiven {
+            patient_id: 1,
+            cycle_id: cycle,
+            drug: drug.into(),
+            dose: dose.parse().expect("decimal"),
+            unit: "mg".into(),
+            dose_per_m2: per_m2.map(|d| d.parse().expect("decimal")),
+            given_at: chrono::Utc::now(),
+            site: site.into(),
+        };
+    let mut tx = store.begin().await.expect("begun");
+    for dose in [
+        given("doxorubicin", "95.1", Some("50.05"), "RXX01", Some(cycle_id)),
+        given("doxorubicin", "95.2", Some("50.1"), "RXX01", Some(cycle_id)),
+        given("doxorubicin", "94.9", Some("49.95"), "RYY99", None),
+        given("vincristine", "2", None, "RXX01", Some(cycle_id)),
+    ] {
+        tx.sact().record_dose_given(&dose).await.expect("recorded");
+    }
+    tx.audit(
+        &actor(),
+        store::AuditAction::SactDoseGiven,
+        Some(1),
+        &[store::RecordRef::Cycle(cycle_id)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+    let totals = store.sact().lifetime_totals(&actor(), 1).await.expect("totals");
+    let doxorubicin = totals["doxorubicin"];
+    assert_eq!(doxorubicin.total.to_string(), "285.2", "exact decimal sum, another site's dose counted");
+    assert_eq!(doxorubicin.per_m2.to_string(), "150.10");
+    assert_eq!(totals["vincristine"].total.to_string(), "2");
+    assert!(store.sact().lifetime_totals(&actor(), 2).await.expect("totals").is_empty());
+}
+
+/// Moving a site carries its SACT record too: courses, cycles (at their row
+/// versions) and doses given, so lifetime totals are the same on arrival.
+#[tokio::test]
+async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
+    let Some(server) =
+        Postgres::shared_or_skip("a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given")
+    else {
+        return;
+    };
+    let Some((_harness, local)) = Harness::seeded(Backend::Local, "copy").await else { return };
+    let (course_id, cycle_id) = course_with_a_cycle(&local).await;
+    let mut tx = local.begin().await.expect("begun");
+    let dose = store::DoseGiven {
+        patient_id: 1,
+        cycle_id: Some(cycle_id),
+        drug: "doxorubicin".into(),
+        dose: "95".parse().expect("decimal"),
+        unit: "mg".into(),
+        dose_per_m2: Some("50".parse().expect("decimal")),
+        given_at: chrono::Utc::now(),
+        site: "RXX01".into(),
+    };
+    tx.sact().record_dose_given(&dose).await.expect("recorded");
+    tx.audit(&actor(), store::AuditAction::SactDoseGiven, Some(1), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+    let target = SharedDatabase::parse(&server.fresh_database()).expect("url");
+    local.copy_to_shared(&target, &actor(), |_| {}).await.expect("copied");
+    let shared = Store::open_shared(&target).await.expect("opened");
+    assert_eq!(shared.sact().course(&actor(), course_id).await.expect("course"), pinned_course(1));
+    assert_eq!(shared.sact().cycle(&actor(), cycle_id).await.expect("cycle").cycle, prescribed_cycle(1));
+    let totals = shared.sact().lifetime_totals(&actor(), 1).await.expect("totals");
+    assert_eq!(totals["doxorubicin"].per_m2.to_string(), "50");
+    let mut tx = shared.begin().await.expect("begun");
+    let next = tx
+        .sact()
+        .insert_cycle(course_id, &prescribed_cycle(2))
+        .await
+        .expect("new ids follow the copied ones");
+    assert!(next > cycle_id);
+    assert!(matches!(shared.audit().verify().await.expect("verify"), AuditVerdict::Intact { .. }));
 }
