@@ -103,6 +103,9 @@ impl From<services::ServiceError> for CommandError {
                 Self { code: ErrorCode::InvalidPatientQuery, message: reason, field: Some(field.into()) }
             }
             services::ServiceError::Regimens(problem) => Self::new(ErrorCode::DosingUnavailable, problem),
+            services::ServiceError::Refused { rule, reason } => {
+                Self { code: ErrorCode::InvalidDoseInput, message: reason, field: Some(rule.into()) }
+            }
         }
     }
 }

@@ -152,6 +152,11 @@ impl SitePolicy {
     }
 
     /// The site's policy for a drug, by generic name; unknown drugs are refused.
+    /// The banding tables in force, each by name and version, for a prescription to pin.
+    pub fn banding_version(&self) -> String {
+        self.tables.iter().map(|t| format!("{}@{}", t.name, t.version)).collect::<Vec<_>>().join(", ")
+    }
+
     pub fn drug(&self, name: &str, field: &str) -> Result<&DrugPolicy, DoseError> {
         self.drugs
             .get(&name.to_lowercase())

@@ -1,5 +1,6 @@
 //! The set of regimens a workstation offers, loaded from files and checked.
 
+use sha2::Digest;
 use thiserror::Error;
 
 use crate::regimen::Regimen;
@@ -63,11 +64,12 @@ impl RegimenLibrary {
 pub fn parse(file: &str, text: &str) -> Result<Regimen, RegimenError> {
     let error = |field: String, reason: String| RegimenError { file: file.to_owned(), field, reason };
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let regimen: Regimen = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let mut regimen: Regimen = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let field = e.path().to_string();
         error(if field == "." { "(file)".into() } else { field }, e.inner().to_string())
     })?;
     regimen.check().map_err(|(field, reason)| error(field, reason))?;
+    regimen.content_sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
     let stem = file.strip_suffix(".json").unwrap_or(file);
     if stem != regimen.code {
         return Err(error(

@@ -105,6 +105,9 @@ pub struct Regimen {
     #[serde(default)]
     pub premedication: Vec<String>,
     pub references: Vec<String>,
+    /// SHA-256 of the file this version was read from, hex: what a prescription pins.
+    #[serde(skip)]
+    pub content_sha256: String,
 }
 
 /// A rule a regimen broke: the field and the reason.

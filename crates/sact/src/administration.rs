@@ -13,7 +13,8 @@ use crate::cycle::PrescribedDrug;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdministrationRecord {
     pub drug: String,
-    pub day: u32,
+    /// The line's days, as prescribed (`D1`, `D1–D5`).
+    pub day: String,
     pub dose_given: Decimal,
     pub started: DateTime<Utc>,
     pub stopped: Option<DateTime<Utc>>,
@@ -49,7 +50,7 @@ impl AdministrationRecord {
             return Err(SactRefusal::new(
                 "dose_given",
                 format!(
-                    "dose_given: {} {} is more than the {} {} prescribed for {} day {}",
+                    "dose_given: {} {} is more than the {} {} prescribed for {} {}",
                     self.dose_given.normalize(),
                     line.unit.symbol(),
                     line.dose.normalize(),

@@ -57,11 +57,12 @@ impl CycleState {
     }
 }
 
-/// One drug on one day of the cycle, with its final dose from the engine.
+/// One line of the cycle: a drug on its days, with its final dose from the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrescribedDrug {
     pub drug: String,
-    pub day: u32,
+    /// The days it is given, as the engine names them: `D1`, `D1, D8`, `D1–D5`.
+    pub day: String,
     pub dose: Decimal,
     pub unit: DoseUnit,
     pub route: String,
@@ -78,6 +79,9 @@ pub struct Cycle {
     pub verifier: Option<UserId>,
     pub releaser: Option<UserId>,
     pub drugs: Vec<PrescribedDrug>,
+    /// The body surface area the doses were calculated for, where they were (m²).
+    #[serde(default)]
+    pub bsa_m2: Option<Decimal>,
     pub release_findings: Vec<ReleaseFinding>,
     pub administrations: Vec<Administration>,
 }
@@ -100,6 +104,7 @@ impl Cycle {
             verifier: None,
             releaser: None,
             drugs,
+            bsa_m2: None,
             release_findings: Vec::new(),
             administrations: Vec::new(),
         })
@@ -149,13 +154,13 @@ impl Cycle {
         let Some(line) = self.drugs.iter().find(|d| d.drug == record.drug && d.day == record.day) else {
             return Err(SactRefusal::new(
                 "not_prescribed",
-                format!("{} is not prescribed on day {} of this cycle", record.drug, record.day),
+                format!("{} {} is not prescribed in this cycle", record.drug, record.day),
             ));
         };
         if self.administrations.iter().any(|a| a.record.drug == record.drug && a.record.day == record.day) {
             return Err(SactRefusal::new(
                 "double_administration",
-                format!("{} day {} has already been given in this cycle", record.drug, record.day),
+                format!("{} {} has already been given in this cycle", record.drug, record.day),
             ));
         }
         record.check(line)?;
@@ -232,6 +237,11 @@ impl Cycle {
         Ok(())
     }
 
+    /// A line's dose per m² of the body surface area it was calculated for.
+    pub fn dose_per_m2(&self, dose: Decimal) -> Option<Decimal> {
+        self.bsa_m2.filter(|bsa| *bsa > Decimal::ZERO).and_then(|bsa| dose.checked_div(bsa))
+    }
+
     fn require_deferred(&self) -> Result<(), SactRefusal> {
         match self.state {
             CycleState::Deferred { .. } => Ok(()),
@@ -264,13 +274,13 @@ fn check_drugs(drugs: &[PrescribedDrug]) -> Result<(), SactRefusal> {
         return Err(SactRefusal::new("drugs", "drugs: a cycle prescribes at least one drug"));
     }
     if let Some(line) = drugs.iter().find(|d| d.dose <= Decimal::ZERO) {
-        return Err(SactRefusal::new("dose", format!("dose: {} day {} has no dose", line.drug, line.day)));
+        return Err(SactRefusal::new("dose", format!("dose: {} {} has no dose", line.drug, line.day)));
     }
     for (index, line) in drugs.iter().enumerate() {
         if drugs[..index].iter().any(|d| d.drug == line.drug && d.day == line.day) {
             return Err(SactRefusal::new(
                 "drugs",
-                format!("drugs: {} day {} is prescribed twice", line.drug, line.day),
+                format!("drugs: {} {} is prescribed twice", line.drug, line.day),
             ));
         }
     }

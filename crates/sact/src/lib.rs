@@ -5,6 +5,7 @@
 //! record what it returns, signed and audited.
 
 mod administration;
+mod approval;
 mod course;
 mod cycle;
 mod refusal;
@@ -12,6 +13,7 @@ mod release;
 mod verification;
 
 pub use administration::{Administration, AdministrationRecord};
+pub use approval::{Approval, Capacity, check_new_approval, is_approved};
 pub use course::{Course, Intent, RegimenPin};
 pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug};
 pub use refusal::SactRefusal;

@@ -11,7 +11,7 @@ pub struct SactRefusal {
 }
 
 impl SactRefusal {
-    pub(crate) fn new(rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
         Self { rule, message: message.into() }
     }
 }

@@ -39,7 +39,7 @@ fn at(hours_before_treatment_day: i64) -> DateTime<Utc> {
 fn line(drug: &str, dose: &str) -> PrescribedDrug {
     PrescribedDrug {
         drug: drug.into(),
-        day: 1,
+        day: "D1".into(),
         dose: dec(dose),
         unit: DoseUnit::Milligrams,
         route: "IV".into(),
@@ -98,7 +98,7 @@ fn released() -> Cycle {
 fn given(drug: &str, dose: &str) -> AdministrationRecord {
     AdministrationRecord {
         drug: drug.into(),
-        day: 1,
+        day: "D1".into(),
         dose_given: dec(dose),
         started: at(-10),
         stopped: Some(at(-11)),
@@ -286,7 +286,7 @@ fn an_administration_is_refused_for_each_thing_wrong_with_it() {
         ),
         ("batch", AdministrationRecord { batch: " ".into(), ..given("rituximab", "700") }),
         ("not_prescribed", given("bleomycin", "10")),
-        ("not_prescribed", AdministrationRecord { day: 2, ..given("rituximab", "700") }),
+        ("not_prescribed", AdministrationRecord { day: "D8".into(), ..given("rituximab", "700") }),
     ];
     for (rule, record) in cases {
         assert_eq!(cycle.administer(record).expect_err(rule).rule, rule);

@@ -51,7 +51,7 @@ fn drugs() -> Vec<PrescribedDrug> {
         .iter()
         .map(|drug| PrescribedDrug {
             drug: (*drug).into(),
-            day: 1,
+            day: "D1".into(),
             dose: Decimal::from(100),
             unit: DoseUnit::Milligrams,
             route: "IV".into(),
@@ -86,7 +86,7 @@ proptest! {
                 Act::Release(who) => cycle.release(&person(who), &evidence, &ReleasePolicy::default(), &[], now),
                 Act::Administer { by, witness, drug } => cycle.administer(AdministrationRecord {
                     drug: drugs()[drug].drug.clone(),
-                    day: 1,
+                    day: "D1".into(),
                     dose_given: Decimal::from(100),
                     started: now,
                     stopped: Some(now + Duration::minutes(30)),

@@ -15,6 +15,8 @@ pub mod cards;
 mod context;
 pub mod demo;
 pub mod patients;
+pub mod regimens;
+pub mod sact;
 pub mod store_admin;
 pub mod users;
 
@@ -29,6 +31,9 @@ pub enum ServiceError {
     NotPermitted(Permission),
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A clinical rule refused the act: its stable code, and why.
+    #[error("{reason}")]
+    Refused { rule: &'static str, reason: String },
     #[error("the regimen library or the site's dosing policy could not be loaded: {0}")]
     Regimens(String),
     #[error(transparent)]
@@ -39,7 +44,7 @@ impl ServiceError {
     /// True when the fault lies in what the person asked for, not in the system.
     pub fn is_bad_input(&self) -> bool {
         match self {
-            Self::NotPermitted(_) | Self::Invalid { .. } => true,
+            Self::NotPermitted(_) | Self::Invalid { .. } | Self::Refused { .. } => true,
             Self::Regimens(_) => false,
             Self::Store(error) => error.is_bad_input(),
         }

@@ -25,6 +25,8 @@ pub enum Permission {
     ManageBeds,
     ManageUsers,
     ManageStore,
+    /// Approve a regimen version for local use (two people: a consultant and a pharmacist).
+    ManageRegimens,
 }
 
 /// Role code → permissions, as a site configures it.

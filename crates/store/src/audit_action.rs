@@ -38,10 +38,11 @@ pub enum AuditAction {
     SactCycleUpdate,
     SactDoseGiven,
     SactRead,
+    RegimenApprove,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 29] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -70,6 +71,7 @@ impl AuditAction {
         Self::SactCycleUpdate,
         Self::SactDoseGiven,
         Self::SactRead,
+        Self::RegimenApprove,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -103,6 +105,7 @@ impl AuditAction {
             Self::SactCycleUpdate => "sact.cycle.update",
             Self::SactDoseGiven => "sact.dose.given",
             Self::SactRead => "sact.read",
+            Self::RegimenApprove => "regimen.approve",
         }
     }
 }
@@ -118,6 +121,8 @@ pub enum RecordRef {
     /// A SACT course, and one of its cycles.
     Course(i64),
     Cycle(i64),
+    /// A regimen version: `CODE@VERSION`.
+    Regimen(String),
 }
 
 impl RecordRef {
@@ -129,6 +134,7 @@ impl RecordRef {
             Self::User(user_id) => format!("user:{user_id}"),
             Self::Course(id) => format!("course:{id}"),
             Self::Cycle(id) => format!("cycle:{id}"),
+            Self::Regimen(version) => format!("regimen:{version}"),
         }
     }
 }

@@ -597,7 +597,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 5));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 6));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -675,7 +675,7 @@ fn pinned_course(patient_id: i64) -> sact::Course {
 fn prescribed_cycle(number: u32) -> sact::Cycle {
     let line = sact::PrescribedDrug {
         drug: "doxorubicin".into(),
-        day: 1,
+        day: "D1".into(),
         dose: "95".parse().expect("decimal"),
         unit: dosing::units::DoseUnit::Milligrams,
         route: "IV".into(),

@@ -1,0 +1,379 @@
+//! SACT workflows: start a course, prescribe a cycle (the engine's doses,
+//! pinned), verify, release and record administration. Each takes the token
+//! for its own permission, applies the `sact` crate's rules, and writes the
+//! cycle from the version it read, audited in the same transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use dosing::course::{CourseDoses, CourseOptions, DrugModification, MeasurementsText};
+use rust_decimal::Decimal;
+use sact::{
+    AdministrationRecord, Course, Cycle, Intent, LifetimeDose, Override, PrescribedDrug, RegimenPin,
+    ReleaseEvidence, ReleasePolicy, SactRefusal, TimedResult, VerificationScope, Verifier,
+};
+use session::{Permission, UserId};
+use store::{AuditAction, DoseGiven, RecordRef, StoredCycle};
+
+use crate::{Acting, Context, ServiceError};
+
+impl From<SactRefusal> for ServiceError {
+    fn from(refusal: SactRefusal) -> Self {
+        Self::Refused { rule: refusal.rule, reason: refusal.message }
+    }
+}
+
+impl From<dosing::DoseError> for ServiceError {
+    fn from(error: dosing::DoseError) -> Self {
+        Self::Invalid { field: "dose", reason: error.to_string() }
+    }
+}
+
+/// What a course starts from.
+#[derive(Debug, Clone)]
+pub struct NewCourse {
+    pub patient_id: i64,
+    pub regimen_code: String,
+    /// The version to pin; the library's current one where none is given.
+    pub regimen_version: Option<String>,
+    pub intent: Intent,
+    pub line: u32,
+    pub planned_cycles: u32,
+    pub start_date: NaiveDate,
+}
+
+/// Starts a course under the prescriber's name, pinned to the regimen version,
+/// its content hash, and the site policy and banding tables in force.
+pub async fn start_course(context: &Context, acting: &Acting, new: &NewCourse) -> Result<i64, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    let regimen = context.regimens().find(&new.regimen_code)?;
+    if let Some(version) = &new.regimen_version
+        && *version != regimen.version
+    {
+        return Err(SactRefusal::new(
+            "regimen_version",
+            format!(
+                "{} version {version} is not in this library; its version here is {}",
+                regimen.code, regimen.version
+            ),
+        )
+        .into());
+    }
+    // The file's own status says whether the library has withdrawn a version;
+    // whether this site may prescribe it is the local approval, in the store.
+    if regimen.status == regimens::RegimenStatus::Withdrawn
+        || !crate::regimens::approval_state(context, &regimen.code).await?.approved
+    {
+        return Err(SactRefusal::new(
+            "regimen_not_approved",
+            format!(
+                "{} v{} is not approved here (a consultant and a pharmacist approve each version), so it may be calculated but not prescribed",
+                regimen.code, regimen.version
+            ),
+        )
+        .into());
+    }
+    let pin = RegimenPin {
+        code: regimen.code.clone(),
+        version: regimen.version.clone(),
+        content_sha256: regimen.content_sha256.clone(),
+        policy_version: context.site_policy().version.clone(),
+        banding_version: context.site_policy().banding_version(),
+    };
+    let consultant = user_id(actor)?;
+    let course = Course::new(
+        new.patient_id,
+        pin,
+        new.intent,
+        new.line,
+        consultant,
+        new.planned_cycles,
+        new.start_date,
+    )?;
+    let mut tx = context.store().begin().await?;
+    let id = tx.sact().insert_course(&course).await?;
+    let records = [RecordRef::Course(id), RecordRef::Patient(new.patient_id)];
+    tx.audit(actor, AuditAction::SactCourseStart, Some(new.patient_id), &records, "ok").await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// What a cycle is prescribed from: the measurements as typed, each dated by the caller.
+#[derive(Debug, Clone)]
+pub struct NewCycle {
+    pub course_id: i64,
+    pub number: u32,
+    pub treatment_date: NaiveDate,
+    pub measurements: MeasurementsText,
+    pub modifications: Vec<DrugModification>,
+}
+
+/// A prescribed cycle and the engine's doses, with every derivation.
+#[derive(Debug, Clone)]
+pub struct PrescribedCycle {
+    pub cycle_id: i64,
+    pub doses: CourseDoses,
+}
+
+/// Prescribes a cycle: the engine calculates from the pinned regimen version
+/// (refused if the library's content no longer matches the pin), the lifetime
+/// doses already given (never typed), and the measurements; a block stops it.
+pub async fn prescribe(
+    context: &Context,
+    acting: &Acting,
+    new: &NewCycle,
+) -> Result<PrescribedCycle, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    let store = context.store();
+    let course = store.sact().course(actor, new.course_id).await?;
+    course.check_cycle_number(new.number)?;
+    let regimen = pinned_regimen(context, &course.regimen)?;
+    let measurements = new.measurements.parse()?;
+    let totals = store.sact().lifetime_totals(actor, course.patient_id).await?;
+    let options = CourseOptions {
+        modifications: new.modifications.clone(),
+        results: BTreeMap::new(),
+        prior_cumulative: totals.iter().map(|(drug, total)| (drug.clone(), total.per_m2)).collect(),
+    };
+    // The course was started only on a version this site approved, and the pin
+    // proves it is that version: the engine is told so, not the file's draft status.
+    let mut plan = regimen.plan();
+    plan.status = dosing::course::PlanStatus::Approved;
+    let doses = dosing::course::calculate_course(&plan, &measurements, &options, context.site_policy())?;
+    if let Some(block) = doses.warnings.iter().find(|w| w.severity == dosing::checks::Severity::Block) {
+        return Err(ServiceError::Refused { rule: "prescribing_blocked", reason: block.message.clone() });
+    }
+    let lines = prescribed_lines(regimen, &doses);
+    let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, lines)?;
+    cycle.bsa_m2 = Some(doses.bsa_m2.value());
+    let mut tx = store.begin().await?;
+    let cycle_id = tx.sact().insert_cycle(new.course_id, &cycle).await?;
+    let records = [RecordRef::Cycle(cycle_id), RecordRef::Course(new.course_id)];
+    tx.audit(actor, AuditAction::SactPrescribe, Some(course.patient_id), &records, "ok").await?;
+    tx.commit().await?;
+    Ok(PrescribedCycle { cycle_id, doses })
+}
+
+/// The pharmacist's verification, refused to the prescriber and outside the verifier's scope.
+pub async fn verify(
+    context: &Context,
+    acting: &Acting,
+    verifier_role: &str,
+    scope: &VerificationScope,
+    cycle_id: i64,
+) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::VerifySact)?;
+    let verifier = Verifier { user_id: user_id(actor)?, role_code: verifier_role.to_owned() };
+    change_cycle(context, actor, cycle_id, "verified", |cycle| cycle.verify(&verifier, scope)).await
+}
+
+/// What the releaser knows at release: results with their times, and today's weight.
+#[derive(Debug, Clone)]
+pub struct ReleaseRequest {
+    pub cycle_id: i64,
+    pub results: BTreeMap<String, TimedResult>,
+    pub current_weight_kg: Decimal,
+    pub dosing_weight_kg: Decimal,
+    pub overrides: Vec<Override>,
+}
+
+/// Release for preparation, once the checks pass or each warning has a reason.
+/// Lifetime totals come from the doses recorded as given.
+pub async fn release(
+    context: &Context,
+    acting: &Acting,
+    request: &ReleaseRequest,
+) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::ReleaseSact)?;
+    let store = context.store();
+    let stored = store.sact().cycle(actor, request.cycle_id).await?;
+    let course = store.sact().course(actor, stored.course_id).await?;
+    let regimen = pinned_regimen(context, &course.regimen)?;
+    let totals = store.sact().lifetime_totals(actor, stored.patient_id).await?;
+    let lifetime = lifetime_doses(context, &stored.cycle, &totals);
+    let evidence = ReleaseEvidence {
+        treatment_date: stored.cycle.treatment_date,
+        limits: regimen.pre_treatment_limits.clone(),
+        results: request.results.clone(),
+        current_weight: dosing::units::Kilograms::new(request.current_weight_kg),
+        dosing_weight: dosing::units::Kilograms::new(request.dosing_weight_kg),
+        lifetime,
+    };
+    let policy = ReleasePolicy {
+        weight_change_percent: context.site_policy().weight_change_recalculation_percent,
+        lifetime_warn_percent: context.site_policy().cumulative_warning_percent,
+        ..ReleasePolicy::default()
+    };
+    let releaser = user_id(actor)?;
+    let now = context.now();
+    change_cycle(context, actor, request.cycle_id, "released", |cycle| {
+        cycle.release(&releaser, &evidence, &policy, &request.overrides, now)
+    })
+    .await
+}
+
+/// One drug given, witnessed; the dose is recorded for lifetime totals in the same transaction.
+pub async fn administer(
+    context: &Context,
+    acting: &Acting,
+    witness: &Acting,
+    cycle_id: i64,
+    record: AdministrationRecord,
+    site: &str,
+) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::AdministerSact)?;
+    witness.requires(Permission::AdministerSact)?;
+    if record.administered_by.as_str() != actor.user || record.witness.as_str() != witness.actor().user {
+        return Err(ServiceError::Invalid {
+            field: "administration",
+            reason: "the record must name the card holders who gave and witnessed it".into(),
+        });
+    }
+    let store = context.store();
+    let stored = store.sact().cycle(actor, cycle_id).await?;
+    let mut cycle = stored.cycle.clone();
+    cycle.administer(record.clone())?;
+    let given = cycle.administrations.last().expect("administer added one");
+    let dose = DoseGiven {
+        patient_id: stored.patient_id,
+        cycle_id: Some(cycle_id),
+        drug: record.drug.clone(),
+        dose: record.dose_given,
+        unit: given.unit.symbol().to_owned(),
+        dose_per_m2: cycle.dose_per_m2(record.dose_given),
+        given_at: record.started,
+        site: site.to_owned(),
+    };
+    let mut tx = store.begin().await?;
+    let version = tx.sact().update_cycle(cycle_id, stored.row_version, &cycle).await?;
+    tx.sact().record_dose_given(&dose).await?;
+    let records = [RecordRef::Cycle(cycle_id), RecordRef::User(witness.actor().user.clone())];
+    let outcome = format!("ok: {} {} given, witnessed", record.drug, record.day);
+    tx.audit(actor, AuditAction::SactDoseGiven, Some(stored.patient_id), &records, &outcome).await?;
+    tx.commit().await?;
+    Ok(StoredCycle { row_version: version, cycle, ..stored })
+}
+
+/// Each drug's lifetime total for a patient, from the doses recorded as given (for the cumulative-dose chart).
+pub async fn lifetime_totals(
+    context: &Context,
+    acting: &Acting,
+    patient_id: i64,
+) -> Result<BTreeMap<String, store::LifetimeTotal>, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    Ok(context.store().sact().lifetime_totals(actor, patient_id).await?)
+}
+
+/// Cycles awaiting verification, oldest first (the pharmacist's queue).
+pub async fn verification_queue(
+    context: &Context,
+    acting: &Acting,
+    limit: u32,
+) -> Result<Vec<StoredCycle>, ServiceError> {
+    let actor = acting.requires(Permission::VerifySact)?;
+    Ok(context.store().sact().cycles_in_state(actor, "prescribed", limit).await?)
+}
+
+/// Reads a cycle, applies `act`, and writes it from the version read, audited.
+async fn change_cycle(
+    context: &Context,
+    actor: &store::Actor,
+    cycle_id: i64,
+    what: &str,
+    act: impl FnOnce(&mut Cycle) -> Result<(), SactRefusal>,
+) -> Result<StoredCycle, ServiceError> {
+    let store = context.store();
+    let stored = store.sact().cycle(actor, cycle_id).await?;
+    let mut cycle = stored.cycle.clone();
+    if let Err(refusal) = act(&mut cycle) {
+        let outcome = format!("refused: {}", refusal.rule);
+        store
+            .audit()
+            .record(actor, AuditAction::SactCycleUpdate, &[RecordRef::Cycle(cycle_id)], &outcome)
+            .await?;
+        return Err(refusal.into());
+    }
+    let mut tx = store.begin().await?;
+    let version = tx.sact().update_cycle(cycle_id, stored.row_version, &cycle).await?;
+    let outcome = format!("ok: {what}");
+    tx.audit(
+        actor,
+        AuditAction::SactCycleUpdate,
+        Some(stored.patient_id),
+        &[RecordRef::Cycle(cycle_id)],
+        &outcome,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StoredCycle { row_version: version, cycle, ..stored })
+}
+
+/// The library's regimen for a pin, refused where its version or content has moved on.
+fn pinned_regimen<'a>(context: &'a Context, pin: &RegimenPin) -> Result<&'a regimens::Regimen, ServiceError> {
+    let regimen = context.regimens().find(&pin.code)?;
+    if regimen.version != pin.version || regimen.content_sha256 != pin.content_sha256 {
+        return Err(ServiceError::Refused {
+            rule: "stale_regimen_version",
+            reason: format!(
+                "this course is pinned to {} v{} ({}…), but this workstation's library holds v{} ({}…); prescribe from the pinned version, or start a course on the current one",
+                pin.code,
+                pin.version,
+                &pin.content_sha256[..12.min(pin.content_sha256.len())],
+                regimen.version,
+                &regimen.content_sha256[..12.min(regimen.content_sha256.len())]
+            ),
+        });
+    }
+    Ok(regimen)
+}
+
+/// The engine's doses as the cycle's lines, with each drug's route from the regimen.
+fn prescribed_lines(regimen: &regimens::Regimen, doses: &CourseDoses) -> Vec<PrescribedDrug> {
+    doses
+        .drugs
+        .iter()
+        .map(|line| PrescribedDrug {
+            drug: line.dose.drug.clone(),
+            day: line.day.clone(),
+            dose: line.dose.final_dose,
+            unit: line.dose.unit,
+            route: regimen
+                .drugs
+                .iter()
+                .find(|d| d.drug == line.dose.drug)
+                .map(|d| d.route.describe().to_owned())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Each lifetime-limited drug in the cycle: what was given before and what this cycle adds, per m² or in total.
+fn lifetime_doses(
+    context: &Context,
+    cycle: &Cycle,
+    totals: &BTreeMap<String, store::LifetimeTotal>,
+) -> Vec<LifetimeDose> {
+    let mut doses = Vec::new();
+    for line in &cycle.drugs {
+        let Some(limit) = context.site_policy().drug(&line.drug, "drug").ok().and_then(|p| p.lifetime_limit)
+        else {
+            continue;
+        };
+        let before = totals.get(&line.drug).copied().unwrap_or_default();
+        let (given_before, this_cycle) = match limit {
+            dosing::policy::LifetimeLimit::MgPerM2(_) => {
+                (before.per_m2, cycle.dose_per_m2(line.dose).unwrap_or(line.dose))
+            }
+            dosing::policy::LifetimeLimit::TotalIu(_) => (before.total, line.dose),
+        };
+        doses.push(LifetimeDose { drug: line.drug.clone(), limit, given_before, this_cycle });
+    }
+    doses
+}
+
+fn user_id(actor: &store::Actor) -> Result<UserId, ServiceError> {
+    UserId::parse(&actor.user).ok_or(ServiceError::Invalid {
+        field: "user",
+        reason: "a clinical act needs a person proven by a card, not an account".into(),
+    })
+}

@@ -1,0 +1,211 @@
+//! A cycle of R-CHOP-21 through the services on a real store: approved by two
+//! people, prescribed from the engine's doses, refused to its own prescriber,
+//! verified, released against results, and given drug by drug with a witness;
+//! the doses given count towards lifetime totals.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{NaiveDate, TimeDelta, Utc};
+use dosing::course::MeasurementsText;
+use rust_decimal::Decimal;
+use sact::{AdministrationRecord, CycleState, Intent, TimedResult, VerificationScope};
+use services::sact::{NewCourse, NewCycle, ReleaseRequest};
+use services::{Acting, Context, ServiceError};
+use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use store::{Store, StoreKey};
+
+/// A token for `user_id` in `role`, holding `permission` (and nothing else is proven).
+fn token(user_id: &str, role: &str, permissions: &[Permission], permission: Permission) -> Acting {
+    let mut workstation = Workstation::new(Duration::from_secs(300));
+    let now = Moment::new(Instant::now(), SystemTime::now());
+    let user = StaffUser {
+        user_id: UserId::parse(user_id).expect("twelve digits"),
+        display_name: "TESTER, Tess (Ms)".into(),
+        job_title: "Tester".into(),
+        role: JobRole { code: role.into(), name: role.into() },
+    };
+    workstation.sign_in(user, permissions.iter().copied().collect::<BTreeSet<_>>(), now).expect("signed in");
+    let check = workstation.require(permission, now).expect("granted");
+    Acting::from_session(&check, permission, "ws1").expect("a token")
+}
+
+const PRESCRIBER: &str = "555000000001";
+const PHARMACIST: &str = "555000000002";
+const NURSE: &str = "555000000003";
+const WITNESS: &str = "555000000004";
+
+async fn context_with_a_patient() -> (tempfile::TempDir, Context) {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let context = Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("context");
+    let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
+    let patient = patients::NewPatient {
+        nhs_number: patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid"),
+        mrn: None,
+        family_name: "Quillfeather".into(),
+        given_names: "Ada".into(),
+        title: None,
+        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
+        sex: patients::Sex::Female,
+        address: None,
+        postcode: None,
+        gp_practice: None,
+        deceased_date: None,
+    };
+    services::patients::add(&context, &viewer, patient).await.expect("patient");
+    (folder, context)
+}
+
+fn new_course() -> NewCourse {
+    NewCourse {
+        patient_id: 1,
+        regimen_code: "R-CHOP-21".into(),
+        regimen_version: None,
+        intent: Intent::Curative,
+        line: 1,
+        planned_cycles: 6,
+        start_date: Utc::now().date_naive(),
+    }
+}
+
+async fn approve_r_chop(context: &Context) {
+    let consultant = token(PRESCRIBER, "R8000", &[Permission::ManageRegimens], Permission::ManageRegimens);
+    let pharmacist = token(PHARMACIST, "R8003", &[Permission::ManageRegimens], Permission::ManageRegimens);
+    let first =
+        services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", "test").await.expect("one");
+    assert!(!first.approved, "one approval is not enough");
+    let twice = services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", "test").await;
+    assert!(matches!(twice, Err(ServiceError::Refused { rule: "approval_twice", .. })), "{twice:?}");
+    let second =
+        services::regimens::approve(context, &pharmacist, "R8003", "R-CHOP-21", "test").await.expect("two");
+    assert!(second.approved);
+}
+
+#[tokio::test]
+async fn an_unapproved_regimen_is_not_prescribed() {
+    let (_folder, context) = context_with_a_patient().await;
+    let prescriber = token(PRESCRIBER, "R8000", &[Permission::PrescribeSact], Permission::PrescribeSact);
+    let refused = services::sact::start_course(&context, &prescriber, &new_course()).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused { rule: "regimen_not_approved", .. })),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
+    let (_folder, context) = context_with_a_patient().await;
+    approve_r_chop(&context).await;
+    let prescriber = token(
+        PRESCRIBER,
+        "R8003",
+        &[Permission::PrescribeSact, Permission::VerifySact],
+        Permission::PrescribeSact,
+    );
+    let course_id = services::sact::start_course(&context, &prescriber, &new_course()).await.expect("course");
+    let treatment_date = Utc::now().date_naive() + TimeDelta::days(1);
+    let measurements = MeasurementsText {
+        height_cm: "170".into(),
+        weight_kg: "70".into(),
+        sex: Some("female".into()),
+        age_years: Some("66".into()),
+        creatinine_umol_l: None,
+        gfr_ml_min: None,
+        egfr_ml_min_1_73m2: None,
+        dosing_weight_kg: None,
+    };
+    let new_cycle = NewCycle { course_id, number: 1, treatment_date, measurements, modifications: vec![] };
+    let prescribed = services::sact::prescribe(&context, &prescriber, &new_cycle).await.expect("prescribed");
+    assert_eq!(prescribed.doses.regimen, "R-CHOP-21");
+    assert!(
+        prescribed.doses.warnings.iter().all(|w| w.code != "regimen_not_approved"),
+        "approved here, so not warned of as a draft"
+    );
+
+    let scope = VerificationScope::site_default();
+    let own = token(
+        PRESCRIBER,
+        "R8003",
+        &[Permission::PrescribeSact, Permission::VerifySact],
+        Permission::VerifySact,
+    );
+    let refused = services::sact::verify(&context, &own, "R8003", &scope, prescribed.cycle_id).await;
+    assert!(matches!(refused, Err(ServiceError::Refused { rule: "self_verification", .. })), "{refused:?}");
+    let queue = services::sact::verification_queue(&context, &own, 50).await.expect("queue");
+    assert_eq!(
+        queue.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [prescribed.cycle_id],
+        "still awaiting a pharmacist"
+    );
+
+    let pharmacist = token(PHARMACIST, "R8003", &[Permission::VerifySact], Permission::VerifySact);
+    services::sact::verify(&context, &pharmacist, "R8003", &scope, prescribed.cycle_id)
+        .await
+        .expect("verified");
+    let releaser = token(PHARMACIST, "R8003", &[Permission::ReleaseSact], Permission::ReleaseSact);
+    let taken = Utc::now() - TimeDelta::hours(2);
+    let results = BTreeMap::from([
+        ("neutrophils".to_owned(), TimedResult { value: Decimal::from(3), taken_at: taken }),
+        ("platelets".to_owned(), TimedResult { value: Decimal::from(250), taken_at: taken }),
+    ]);
+    let release = ReleaseRequest {
+        cycle_id: prescribed.cycle_id,
+        results,
+        current_weight_kg: Decimal::from(70),
+        dosing_weight_kg: Decimal::from(70),
+        overrides: vec![],
+    };
+    let released = services::sact::release(&context, &releaser, &release).await.expect("released");
+    assert_eq!(released.cycle.state, CycleState::Released);
+
+    let nurse = token(NURSE, "R8001", &[Permission::AdministerSact], Permission::AdministerSact);
+    let witness = token(WITNESS, "R8001", &[Permission::AdministerSact], Permission::AdministerSact);
+    let lines = released.cycle.drugs.clone();
+    let mut last = released;
+    for line in &lines {
+        let record = AdministrationRecord {
+            drug: line.drug.clone(),
+            day: line.day.clone(),
+            dose_given: line.dose,
+            started: Utc::now(),
+            stopped: None,
+            batch: "B1".into(),
+            expiry: Utc::now().date_naive() + TimeDelta::days(30),
+            administered_by: UserId::parse(NURSE).expect("id"),
+            witness: UserId::parse(WITNESS).expect("id"),
+        };
+        last = services::sact::administer(&context, &nurse, &witness, prescribed.cycle_id, record, "RXX01")
+            .await
+            .expect("given");
+    }
+    assert_eq!(last.cycle.state, CycleState::Administered);
+    let doxorubicin = lines.iter().find(|l| l.drug == "doxorubicin").expect("in R-CHOP");
+    let bsa = prescribed.doses.bsa_m2.value();
+    let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
+    let totals = services::sact::lifetime_totals(&context, &viewer, 1).await.expect("totals");
+    assert_eq!(totals["doxorubicin"].total, doxorubicin.dose, "counted from the dose given");
+    assert_eq!(
+        totals["doxorubicin"].per_m2,
+        doxorubicin.dose / bsa,
+        "per m² of the BSA it was calculated for"
+    );
+    let twice = AdministrationRecord {
+        drug: doxorubicin.drug.clone(),
+        day: doxorubicin.day.clone(),
+        dose_given: doxorubicin.dose,
+        started: Utc::now(),
+        stopped: None,
+        batch: "B1".into(),
+        expiry: Utc::now().date_naive() + TimeDelta::days(30),
+        administered_by: UserId::parse(NURSE).expect("id"),
+        witness: UserId::parse(WITNESS).expect("id"),
+    };
+    let refused =
+        services::sact::administer(&context, &nurse, &witness, prescribed.cycle_id, twice, "RXX01").await;
+    assert!(matches!(refused, Err(ServiceError::Refused { rule: "not_released", .. })), "{refused:?}");
+    let unchanged = services::sact::lifetime_totals(&context, &viewer, 1).await.expect("totals");
+    assert_eq!(unchanged["doxorubicin"].total, doxorubicin.dose, "a refused act records nothing");
+}
