@@ -95,30 +95,51 @@ pub async fn acting_card_holder(
     permission: Permission,
     action: AuditAction,
 ) -> Result<Acting, Failure> {
-    let settings = trusted_settings()?;
-    let refuse = |actor: String, why: String| async move {
-        let actor = Actor { user: actor, workstation: context.workstation().to_owned() };
-        let outcome = format!("refused: {why}");
-        services::cards::record_session_event(context, &actor, action, &[], &outcome).await?;
-        Ok::<Failure, Failure>(Failure::Input(why))
-    };
+    let holder = proven_card_holder(context, card, permission, action).await?;
+    services::cards::acting_for(context, &holder, permission)
+        .map_err(|e| Failure::Input(format!("card: {e}")))
+}
+
+/// The card holder doing `action`, proven to hold `permission`: their PIN is
+/// the first line of standard input. Refusals are audited.
+pub async fn proven_card_holder(
+    context: &Context,
+    card: &CardArgs,
+    permission: Permission,
+    action: AuditAction,
+) -> Result<access::CardHolder, Failure> {
     let Some(label) = card.card.as_deref().filter(|_| card.pin_stdin) else {
         let why = format!(
             "card: {} needs the card of someone with {permission:?}; give --card LABEL --pin-stdin",
             action.text()
         );
-        return Err(refuse(crate::os_actor().user, why).await?);
+        let actor = Actor { user: crate::os_actor().user, workstation: context.workstation().to_owned() };
+        let outcome = format!("refused: {why}");
+        services::cards::record_session_event(context, &actor, action, &[], &outcome).await?;
+        return Err(Failure::Input(why));
     };
+    card_holder_by_label(context, label, 0, permission, action).await
+}
+
+/// The holder of the card `label`, whose PIN is line `pin_line` (from 0) of
+/// standard input, proven to hold `permission` (a second checker's card, say).
+pub async fn card_holder_by_label(
+    context: &Context,
+    label: &str,
+    pin_line: usize,
+    permission: Permission,
+    action: AuditAction,
+) -> Result<access::CardHolder, Failure> {
+    let settings = trusted_settings()?;
     let trust = trusted_ca(settings)?;
-    let pin = read_pin()?;
+    let pin = read_pin_line(pin_line)?;
     let reader = CardReader::open(&settings.pkcs11_module)?;
     let login = reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
     let (_, holder) =
         services::cards::prove_card_holder(context, label, login, &settings.roles, Some(permission), action)
             .await
             .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
-    services::cards::acting_for(context, &holder, permission)
-        .map_err(|e| Failure::Input(format!("card: {e}")))
+    Ok(holder)
 }
 
 /// Who does an administrative `action` needing `permission`: the OS account
@@ -152,9 +173,14 @@ fn stdin_text() -> Result<&'static str, Failure> {
 
 /// A PIN from standard input: its first line, without the line ending.
 pub fn read_pin() -> Result<Zeroizing<String>, Failure> {
-    let text = stdin_text()?;
-    let first = text.split_once('\n').map_or(text, |(line, _)| line);
-    Ok(Zeroizing::new(first.trim_end_matches('\r').to_owned()))
+    read_pin_line(0)
+}
+
+/// Line `index` (from 0) of standard input, without its ending: one PIN per line
+/// when several cards act together.
+fn read_pin_line(index: usize) -> Result<Zeroizing<String>, Failure> {
+    let line = stdin_text()?.lines().nth(index).unwrap_or_default();
+    Ok(Zeroizing::new(line.trim_end_matches('\r').to_owned()))
 }
 
 /// What a command reads from standard input besides the PIN: everything after

@@ -4,6 +4,7 @@
 mod audit;
 mod card;
 mod card_authority;
+mod chemotherapy;
 mod demo;
 mod dose;
 mod nhs_number;
@@ -58,6 +59,9 @@ enum Command {
     /// Enrol, list and disable the staff who sign in with cards.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// SACT courses and cycles: start, prescribe, verify, release, administer.
+    #[command(subcommand)]
+    Sact(chemotherapy::SactCommand),
 }
 
 /// Why a command failed, which decides the exit code.
@@ -185,6 +189,9 @@ fn main() -> ExitCode {
     let store = cli.store;
     let result = match cli.command {
         Command::Dose(command) => dose::run(command),
+        Command::Regimen(regimen::RegimenCommand::Approve { code, note, card, json }) => {
+            store_location(store).and_then(|at| chemotherapy::approve_regimen(at, &code, &note, &card, json))
+        }
         Command::Regimen(command) => regimen::run(command),
         Command::Store(command) => store_location(store).and_then(|at| store_admin::run(command, at)),
         Command::Patient(command) => store_location(store).and_then(|at| patient::run(command, at)),
@@ -193,6 +200,7 @@ fn main() -> ExitCode {
         Command::Demo(command) => store_location(store).and_then(|at| demo::run(command, at)),
         Command::Card(command) => store_location(store).and_then(|at| card::run(command, at)),
         Command::User(command) => store_location(store).and_then(|at| user::run(command, at)),
+        Command::Sact(command) => store_location(store).and_then(|at| chemotherapy::run(command, at)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

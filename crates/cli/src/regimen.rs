@@ -20,6 +20,18 @@ pub enum RegimenCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Approve the library's current version of a regimen for prescribing here
+    /// (manage_regimens; a consultant's and a pharmacist's approvals are both needed).
+    Approve {
+        code: String,
+        /// What was checked, for the record.
+        #[arg(long, default_value = "")]
+        note: String,
+        #[command(flatten)]
+        card: crate::card_authority::CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn library() -> anyhow::Result<RegimenLibrary> {
@@ -48,6 +60,7 @@ pub fn run(command: RegimenCommand) -> Result<(), Failure> {
                 );
             }
         }
+        RegimenCommand::Approve { .. } => unreachable!("main routes approval to the store"),
         RegimenCommand::Show { code, json: as_json } => {
             let regimen = library.find(&code)?;
             if as_json {

@@ -1,0 +1,442 @@
+//! `cws sact …`: SACT courses and cycles from the command line. Every act needs
+//! the card of a person whose roles grant it (`--card LABEL --pin-stdin`, the
+//! PIN on the first line of standard input); an administration also needs the
+//! second checker's card (`--witness-card`, their PIN on the second line).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::Subcommand;
+use dosing::course::{DrugModification, MeasurementsText};
+use dosing::pipeline::Modification;
+use rust_decimal::Decimal;
+use sact::{AdministrationRecord, Intent, Override, TimedResult, VerificationScope};
+use services::sact::{NewCourse, NewCycle, ReleaseRequest};
+use services::{Context, StoreLocation};
+use session::Permission;
+use store::{AuditAction, StoredCycle};
+
+use crate::card_authority::{CardArgs, acting_card_holder, card_holder_by_label, proven_card_holder};
+use crate::{Failure, block_on, output, with_context};
+
+#[derive(Subcommand)]
+pub enum SactCommand {
+    /// Start a course of a locally approved regimen for a patient (prescribe_sact).
+    StartCourse {
+        /// The patient's NHS number.
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        regimen: String,
+        /// The regimen version to pin (default: the library's; refused if it differs).
+        #[arg(long)]
+        version: Option<String>,
+        /// curative, palliative, adjuvant or neoadjuvant
+        #[arg(long)]
+        intent: String,
+        /// The line of treatment (1 for first line).
+        #[arg(long, default_value_t = 1)]
+        line: u32,
+        #[arg(long)]
+        cycles: u32,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        start_date: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prescribe a cycle of a course from today's measurements (prescribe_sact).
+    Prescribe {
+        #[arg(long)]
+        course: i64,
+        #[arg(long)]
+        cycle: u32,
+        /// The day of treatment, YYYY-MM-DD.
+        #[arg(long)]
+        treatment_date: String,
+        #[arg(long)]
+        height_cm: String,
+        #[arg(long)]
+        weight_kg: String,
+        #[arg(long)]
+        sex: Option<String>,
+        #[arg(long)]
+        age_years: Option<String>,
+        #[arg(long)]
+        creatinine_umol_l: Option<String>,
+        #[arg(long)]
+        gfr_ml_min: Option<String>,
+        /// DRUG=PERCENT (or all=PERCENT), with --reason.
+        #[arg(long = "modify")]
+        modifications: Vec<String>,
+        /// Why the doses are modified (CTCAE grade, organ function, performance status).
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a prescribed cycle clinically (verify_sact; never its prescriber).
+    Verify {
+        cycle_id: i64,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a verified cycle for preparation (release_sact).
+    Release {
+        cycle_id: i64,
+        /// NAME=VALUE@TIME: a pre-treatment result and when its sample was taken (RFC 3339).
+        #[arg(long = "result")]
+        results: Vec<String>,
+        /// Today's weight.
+        #[arg(long)]
+        weight_kg: String,
+        /// The weight the cycle's doses were calculated from.
+        #[arg(long)]
+        dosing_weight_kg: String,
+        /// CODE=REASON: go on despite a warning, with the reason recorded.
+        #[arg(long = "override")]
+        overrides: Vec<String>,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record one drug given, witnessed by a second card (administer_sact, both).
+    Administer {
+        cycle_id: i64,
+        #[arg(long)]
+        drug: String,
+        /// The line's days as prescribed, e.g. D1.
+        #[arg(long)]
+        day: String,
+        #[arg(long)]
+        dose_given: String,
+        /// RFC 3339, e.g. 2026-12-07T09:30:00Z.
+        #[arg(long)]
+        started: String,
+        #[arg(long)]
+        stopped: Option<String>,
+        #[arg(long)]
+        batch: String,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        expiry: String,
+        /// The second checker's card; their PIN is the second line of standard input.
+        #[arg(long)]
+        witness_card: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cycles awaiting verification, oldest first (verify_sact).
+    Queue {
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The site code doses given here are recorded under, until a site setting names its ODS code.
+const THIS_SITE: &str = "local";
+
+pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context| match command {
+        SactCommand::StartCourse {
+            patient,
+            regimen,
+            version,
+            intent,
+            line,
+            cycles,
+            start_date,
+            card,
+            json,
+        } => {
+            let holder =
+                proven_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactCourseStart)
+                    .await?;
+            let prescriber = services::cards::acting_for(context, &holder, Permission::PrescribeSact)?;
+            let viewer = services::cards::acting_for(context, &holder, Permission::ViewPatients)?;
+            let query = patients::PatientQuery::parse(&patient, None, crate::nhs_policy()?)?;
+            let found = services::patients::search(context, &viewer, &query, 2).await?;
+            let [patient] = found.as_slice() else {
+                return Err(Failure::Input("patient: no patient has that NHS number".into()));
+            };
+            let new = NewCourse {
+                patient_id: patient.id,
+                regimen_code: regimen,
+                regimen_version: version,
+                intent: Intent::parse(&intent).map_err(|r| Failure::Input(r.message))?,
+                line,
+                planned_cycles: cycles,
+                start_date: date(&start_date, "start_date")?,
+            };
+            let course_id = services::sact::start_course(context, &prescriber, &new).await?;
+            report(json, &format!("Started course {course_id}."), serde_json::json!({"course_id": course_id}))
+        }
+        SactCommand::Prescribe {
+            course,
+            cycle,
+            treatment_date,
+            height_cm,
+            weight_kg,
+            sex,
+            age_years,
+            creatinine_umol_l,
+            gfr_ml_min,
+            modifications,
+            reason,
+            card,
+            json,
+        } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactPrescribe)
+                    .await?;
+            let new = NewCycle {
+                course_id: course,
+                number: cycle,
+                treatment_date: date(&treatment_date, "treatment_date")?,
+                measurements: MeasurementsText {
+                    height_cm,
+                    weight_kg,
+                    sex,
+                    age_years,
+                    creatinine_umol_l,
+                    gfr_ml_min,
+                    egfr_ml_min_1_73m2: None,
+                    dosing_weight_kg: None,
+                },
+                modifications: parse_modifications(&modifications, reason.as_deref())?,
+            };
+            let prescribed = services::sact::prescribe(context, &acting, &new).await?;
+            let fields = serde_json::json!({
+                "cycle_id": prescribed.cycle_id,
+                "state": "prescribed",
+                "bsa_m2": prescribed.doses.bsa_m2.value().to_string(),
+                "drugs": prescribed.doses.drugs,
+                "warnings": prescribed.doses.warnings,
+            });
+            let mut message = format!("Prescribed cycle {} as cycle id {}:", cycle, prescribed.cycle_id);
+            for line in &prescribed.doses.drugs {
+                let dose = &line.dose;
+                message.push_str(&format!(
+                    "\n  {} {} {} {}",
+                    dose.drug,
+                    line.day,
+                    dose.final_dose,
+                    dose.unit.symbol()
+                ));
+            }
+            report(json, &message, fields)
+        }
+        SactCommand::Verify { cycle_id, card, json } => {
+            let holder =
+                proven_card_holder(context, &card, Permission::VerifySact, AuditAction::SactCycleUpdate)
+                    .await?;
+            let acting = services::cards::acting_for(context, &holder, Permission::VerifySact)?;
+            let role = holder.user().role.code.clone();
+            let scope = VerificationScope::site_default();
+            let stored = services::sact::verify(context, &acting, &role, &scope, cycle_id).await?;
+            report_cycle(json, "Verified", &stored)
+        }
+        SactCommand::Release { cycle_id, results, weight_kg, dosing_weight_kg, overrides, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ReleaseSact, AuditAction::SactCycleUpdate)
+                    .await?;
+            let request = ReleaseRequest {
+                cycle_id,
+                results: parse_results(&results)?,
+                current_weight_kg: decimal(&weight_kg, "weight_kg")?,
+                dosing_weight_kg: decimal(&dosing_weight_kg, "dosing_weight_kg")?,
+                overrides: parse_overrides(&overrides)?,
+            };
+            let stored = services::sact::release(context, &acting, &request).await?;
+            report_cycle(json, "Released", &stored)
+        }
+        SactCommand::Administer {
+            cycle_id,
+            drug,
+            day,
+            dose_given,
+            started,
+            stopped,
+            batch,
+            expiry,
+            witness_card,
+            card,
+            json,
+        } => {
+            let nurse =
+                acting_card_holder(context, &card, Permission::AdministerSact, AuditAction::SactDoseGiven)
+                    .await?;
+            let witness_holder = card_holder_by_label(
+                context,
+                &witness_card,
+                1,
+                Permission::AdministerSact,
+                AuditAction::SactDoseGiven,
+            )
+            .await?;
+            let witness = services::cards::acting_for(context, &witness_holder, Permission::AdministerSact)?;
+            let record = AdministrationRecord {
+                drug,
+                day,
+                dose_given: decimal(&dose_given, "dose_given")?,
+                started: time(&started, "started")?,
+                stopped: stopped.as_deref().map(|t| time(t, "stopped")).transpose()?,
+                batch,
+                expiry: date(&expiry, "expiry")?,
+                administered_by: user_id(nurse.actor())?,
+                witness: user_id(witness.actor())?,
+            };
+            let stored =
+                services::sact::administer(context, &nurse, &witness, cycle_id, record, THIS_SITE).await?;
+            report_cycle(json, "Recorded", &stored)
+        }
+        SactCommand::Queue { card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::VerifySact, AuditAction::SactRead).await?;
+            let queue = services::sact::verification_queue(context, &acting, 200).await?;
+            if json {
+                let rows: Vec<_> = queue.iter().map(cycle_json).collect();
+                output::json(&rows)?;
+            } else {
+                for stored in &queue {
+                    println!(
+                        "cycle {:>6}  course {:>6}  cycle {:>2}  due {}",
+                        stored.id, stored.course_id, stored.cycle.number, stored.cycle.treatment_date
+                    );
+                }
+            }
+            Ok(())
+        }
+    }))
+}
+
+fn cycle_json(stored: &StoredCycle) -> serde_json::Value {
+    serde_json::json!({
+        "cycle_id": stored.id,
+        "course_id": stored.course_id,
+        "state": stored.cycle.state.name(),
+        "cycle": stored.cycle,
+    })
+}
+
+fn report_cycle(json: bool, done: &str, stored: &StoredCycle) -> Result<(), Failure> {
+    let message = format!("{done}: cycle id {} is now {}.", stored.id, stored.cycle.state.name());
+    report(json, &message, cycle_json(stored))
+}
+
+fn report(json: bool, message: &str, fields: serde_json::Value) -> Result<(), Failure> {
+    if json {
+        output::json(&fields)?;
+    } else {
+        println!("{message}");
+    }
+    Ok(())
+}
+
+fn date(text: &str, field: &str) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Failure::Input(format!("{field}: {text:?} is not a date in the form YYYY-MM-DD")))
+}
+
+fn time(text: &str, field: &str) -> Result<DateTime<Utc>, Failure> {
+    DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        Failure::Input(format!("{field}: {text:?} is not a time in the form 2026-12-07T09:30:00Z"))
+    })
+}
+
+fn decimal(text: &str, field: &str) -> Result<Decimal, Failure> {
+    text.trim().parse().map_err(|_| Failure::Input(format!("{field}: {text:?} is not a number")))
+}
+
+fn user_id(actor: &store::Actor) -> Result<session::UserId, Failure> {
+    session::UserId::parse(&actor.user).ok_or_else(|| Failure::Input("card: not a person's user id".into()))
+}
+
+/// `DRUG=PERCENT` each, sharing one reason.
+fn parse_modifications(given: &[String], reason: Option<&str>) -> Result<Vec<DrugModification>, Failure> {
+    given
+        .iter()
+        .map(|text| {
+            let (drug, percent) = text
+                .split_once('=')
+                .ok_or_else(|| Failure::Input(format!("modify: {text:?} is not DRUG=PERCENT")))?;
+            let reason =
+                reason.ok_or_else(|| Failure::Input("reason: a modification needs --reason".into()))?;
+            Ok(DrugModification {
+                drug: drug.trim().to_owned(),
+                modification: Modification {
+                    percent: decimal(percent, "modify")?,
+                    reason: reason.to_owned(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// `NAME=VALUE@TIME` each.
+fn parse_results(given: &[String]) -> Result<BTreeMap<String, TimedResult>, Failure> {
+    given
+        .iter()
+        .map(|text| {
+            let shape = || Failure::Input(format!("result: {text:?} is not NAME=VALUE@TIME"));
+            let (name, rest) = text.split_once('=').ok_or_else(shape)?;
+            let (value, taken) = rest.split_once('@').ok_or_else(shape)?;
+            let result = TimedResult { value: decimal(value, "result")?, taken_at: time(taken, "result")? };
+            Ok((name.trim().to_owned(), result))
+        })
+        .collect()
+}
+
+/// `CODE=REASON` each.
+fn parse_overrides(given: &[String]) -> Result<Vec<Override>, Failure> {
+    given
+        .iter()
+        .map(|text| {
+            let (code, reason) = text
+                .split_once('=')
+                .ok_or_else(|| Failure::Input(format!("override: {text:?} is not CODE=REASON")))?;
+            Ok(Override { code: code.trim().to_owned(), reason: reason.trim().to_owned() })
+        })
+        .collect()
+}
+
+/// Approves the library's current version of a regimen as the card holder (manage_regimens).
+pub fn approve_regimen(
+    location: StoreLocation,
+    code: &str,
+    note: &str,
+    card: &CardArgs,
+    json: bool,
+) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context: &Context| {
+        let holder =
+            proven_card_holder(context, card, Permission::ManageRegimens, AuditAction::RegimenApprove)
+                .await?;
+        let acting = services::cards::acting_for(context, &holder, Permission::ManageRegimens)?;
+        let role = holder.user().role.code.clone();
+        let state = services::regimens::approve(context, &acting, &role, code, note).await?;
+        let message = if state.approved {
+            format!("{code} is approved here and may be prescribed.")
+        } else {
+            format!(
+                "Approval recorded; {code} needs a consultant's and a pharmacist's approval before it is prescribed."
+            )
+        };
+        report(
+            json,
+            &message,
+            serde_json::json!({"regimen": code, "approved": state.approved, "approvals": state.approvals.len()}),
+        )
+    }))
+}

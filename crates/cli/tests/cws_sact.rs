@@ -1,0 +1,332 @@
+//! A SACT cycle from the command line with real cards (SoftHSM2): a regimen
+//! approved by two people, a course, a cycle prescribed by a pharmacist
+//! prescriber whose own verification is refused, verified by another, held
+//! back by a stale result, released with a recorded reason for a low count,
+//! and every drug given with a second checker's card.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use chrono::{TimeDelta, Utc};
+use demo_cards::DemoCa;
+use test_services::{KeyringSession, SoftHsm};
+use time::OffsetDateTime;
+
+const ADMIN: &str = "555000000090";
+const CONSULTANT: &str = "555000000001";
+const PHARMACIST_PRESCRIBER: &str = "555000000002";
+const PHARMACIST: &str = "555000000006";
+const NURSE: &str = "555000000003";
+const SECOND_NURSE: &str = "555000000004";
+const PIN: &str = "1234";
+
+/// This site lets its pharmacists prescribe as well as verify, and lets its
+/// consultants and pharmacists approve regimens.
+const ROLES: &str = r#"
+[roles]
+LOCAL-ADMIN = ["manage_users", "manage_store"]
+R8000 = ["view_patients", "prescribe_sact", "manage_regimens"]
+R8003 = ["view_patients", "prescribe_sact", "verify_sact", "release_sact", "manage_regimens"]
+R8001 = ["view_patients", "administer_sact"]
+"#;
+
+struct Site {
+    keyring: KeyringSession,
+    hsm: SoftHsm,
+    ca: DemoCa,
+    folder: tempfile::TempDir,
+}
+
+impl Site {
+    fn new() -> Self {
+        let site = Self {
+            keyring: KeyringSession::start(),
+            hsm: SoftHsm::start(),
+            ca: DemoCa::new("Test Trust Issuing CA").expect("CA"),
+            folder: tempfile::tempdir().expect("folder"),
+        };
+        std::fs::write(site.folder.path().join("ca.pem"), site.ca.cert_pem()).expect("CA");
+        let settings = format!(
+            "[cards]\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\nissuing_ca = {:?}\n{ROLES}",
+            site.folder.path().join("ca.pem").to_string_lossy()
+        );
+        std::fs::write(site.settings(), settings).expect("settings");
+        site.ok(&["store", "init"], "");
+        site.enrol("ADMIN", ADMIN, "LOCAL-ADMIN", None);
+        for (label, user, role) in [
+            ("CONSULTANT", CONSULTANT, "R8000"),
+            ("PHARM-PRESCRIBER", PHARMACIST_PRESCRIBER, "R8003"),
+            ("PHARMACIST", PHARMACIST, "R8003"),
+            ("NURSE", NURSE, "R8001"),
+            ("SECOND-NURSE", SECOND_NURSE, "R8001"),
+        ] {
+            site.enrol(label, user, role, Some("ADMIN"));
+        }
+        site
+    }
+
+    fn settings(&self) -> PathBuf {
+        self.folder.path().join("workstation.toml")
+    }
+
+    fn enrol(&self, label: &str, user_id: &str, role: &str, by: Option<&str>) {
+        let now = OffsetDateTime::now_utc();
+        let card = self
+            .ca
+            .issue(
+                user_id,
+                "TESTER, Tess (Ms)",
+                now - time::Duration::days(1),
+                now + time::Duration::days(30),
+            )
+            .expect("issued");
+        self.hsm.add_card(label, PIN, &card.key_pem, &card.cert_der);
+        let cert = self.folder.path().join(format!("{label}.der"));
+        std::fs::write(&cert, &card.cert_der).expect("certificate");
+        let cert = cert.to_string_lossy().into_owned();
+        let mut args = vec!["user", "enrol", "--cert", &cert, "--roles", role];
+        if let Some(admin) = by {
+            args.extend(["--card", admin, "--pin-stdin"]);
+        }
+        self.ok(&args, &format!("{PIN}\n"));
+    }
+
+    fn cws(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
+            .args(args)
+            .envs(self.keyring.env())
+            .envs(self.hsm.env())
+            .env("CWS_CONFIG", self.settings())
+            .env("CWS_STORE", self.folder.path().join("store.db"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cws runs");
+        match child.stdin.take().expect("stdin").write_all(stdin.as_bytes()) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
+            written => written.expect("stdin"),
+        }
+        child.wait_with_output().expect("cws ends")
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let output = self.cws(args, stdin);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// An act with a card whose PIN is the first line of standard input.
+    fn as_card(&self, label: &str, args: &[&str]) -> Output {
+        let mut with_card = args.to_vec();
+        with_card.extend(["--card", label, "--pin-stdin", "--json"]);
+        self.cws(&with_card, &format!("{PIN}\n{PIN}\n"))
+    }
+
+    fn json(&self, label: &str, args: &[&str]) -> serde_json::Value {
+        let output = self.as_card(label, args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    }
+}
+
+fn refused(output: &Output, rule_words: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(rule_words), "{stderr}");
+}
+
+#[test]
+fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
+    let site = Site::new();
+    let today = Utc::now().date_naive();
+    let tomorrow = (today + TimeDelta::days(1)).to_string();
+
+    let patient = r#"{"nhs_number":"9990000026","family_name":"Quillfeather","given_name":"Ada","date_of_birth":"1958-03-03","sex":"female"}"#;
+    let added = site.cws(
+        &["patient", "add", "--stdin", "--card", "CONSULTANT", "--pin-stdin"],
+        &format!("{PIN}\n{patient}\n"),
+    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+
+    let unapproved = site.as_card(
+        "CONSULTANT",
+        &[
+            "sact",
+            "start-course",
+            "--patient",
+            "9990000026",
+            "--regimen",
+            "R-CHOP-21",
+            "--intent",
+            "curative",
+            "--cycles",
+            "6",
+            "--start-date",
+            &today.to_string(),
+        ],
+    );
+    refused(&unapproved, "is not approved here");
+    let half = site
+        .json("CONSULTANT", &["regimen", "approve", "R-CHOP-21", "--note", "checked against the protocol"]);
+    assert_eq!(half["approved"], false);
+    let nurse_approval = site.as_card("NURSE", &["regimen", "approve", "R-CHOP-21"]);
+    refused(&nurse_approval, "ManageRegimens");
+    let whole = site.json("PHARM-PRESCRIBER", &["regimen", "approve", "R-CHOP-21"]);
+    assert_eq!(whole["approved"], true);
+
+    let course = site.json(
+        "CONSULTANT",
+        &[
+            "sact",
+            "start-course",
+            "--patient",
+            "9990000026",
+            "--regimen",
+            "R-CHOP-21",
+            "--intent",
+            "curative",
+            "--cycles",
+            "6",
+            "--start-date",
+            &today.to_string(),
+        ],
+    );
+    let course_id = course["course_id"].as_i64().expect("a course id").to_string();
+    let prescribed = site.json(
+        "PHARM-PRESCRIBER",
+        &[
+            "sact",
+            "prescribe",
+            "--course",
+            &course_id,
+            "--cycle",
+            "1",
+            "--treatment-date",
+            &tomorrow,
+            "--height-cm",
+            "165",
+            "--weight-kg",
+            "62",
+        ],
+    );
+    assert_eq!(prescribed["state"], "prescribed");
+    let cycle_id = prescribed["cycle_id"].as_i64().expect("a cycle id").to_string();
+    let drugs = prescribed["drugs"].as_array().expect("drugs").clone();
+    assert_eq!(drugs.len(), 5, "R-CHOP's five lines");
+
+    refused(
+        &site.as_card("PHARM-PRESCRIBER", &["sact", "verify", &cycle_id]),
+        "may not verify their own prescription",
+    );
+    let queue = site.json("PHARMACIST", &["sact", "queue"]);
+    assert_eq!(queue.as_array().map(Vec::len), Some(1), "still awaiting verification: {queue}");
+    let verified = site.json("PHARMACIST", &["sact", "verify", &cycle_id]);
+    assert_eq!(verified["state"], "verified");
+
+    let stale = (Utc::now() - TimeDelta::days(4)).to_rfc3339();
+    let fresh = (Utc::now() - TimeDelta::hours(3)).to_rfc3339();
+    let release = |neutrophils: &str, taken: &str, extra: &[&str]| {
+        let results = [format!("neutrophils={neutrophils}@{taken}"), format!("platelets=210@{taken}")];
+        let mut args = vec![
+            "sact",
+            "release",
+            cycle_id.as_str(),
+            "--weight-kg",
+            "62",
+            "--dosing-weight-kg",
+            "62",
+            "--result",
+            results[0].as_str(),
+            "--result",
+            results[1].as_str(),
+        ];
+        args.extend_from_slice(extra);
+        site.as_card("PHARMACIST", &args)
+    };
+    refused(&release("2.5", &stale, &[]), "take a new sample");
+    refused(&release("0.8", &fresh, &[]), "result_outside_limit:neutrophils");
+    let overridden = release(
+        "0.8",
+        &fresh,
+        &["--override", "result_outside_limit:neutrophils=GCSF given; consultant agreed"],
+    );
+    assert!(overridden.status.success(), "{}", String::from_utf8_lossy(&overridden.stderr));
+
+    let started = Utc::now().to_rfc3339();
+    let expiry = (today + TimeDelta::days(60)).to_string();
+    for line in &drugs {
+        let drug = line["drug"].as_str().expect("drug");
+        let day = line["day"].as_str().expect("day");
+        let dose = line["final_dose"].as_str().expect("a decimal as a string");
+        let args = [
+            "sact",
+            "administer",
+            cycle_id.as_str(),
+            "--drug",
+            drug,
+            "--day",
+            day,
+            "--dose-given",
+            dose,
+            "--started",
+            started.as_str(),
+            "--batch",
+            "B2026-7",
+            "--expiry",
+            expiry.as_str(),
+            "--witness-card",
+            "SECOND-NURSE",
+        ];
+        if line == &drugs[0] {
+            let alone = [
+                "sact",
+                "administer",
+                cycle_id.as_str(),
+                "--drug",
+                drug,
+                "--day",
+                day,
+                "--dose-given",
+                dose,
+                "--started",
+                started.as_str(),
+                "--batch",
+                "B2026-7",
+                "--expiry",
+                expiry.as_str(),
+                "--witness-card",
+                "NURSE",
+            ];
+            refused(&site.as_card("NURSE", &alone), "second checker must be another person");
+        }
+        let given = site.json("NURSE", &args);
+        assert!(given["state"].as_str().is_some_and(|s| s.contains("administered")), "{given}");
+    }
+    let again = site.as_card(
+        "NURSE",
+        &[
+            "sact",
+            "administer",
+            cycle_id.as_str(),
+            "--drug",
+            "doxorubicin",
+            "--day",
+            "D1",
+            "--dose-given",
+            "1",
+            "--started",
+            started.as_str(),
+            "--batch",
+            "B",
+            "--expiry",
+            expiry.as_str(),
+            "--witness-card",
+            "SECOND-NURSE",
+        ],
+    );
+    refused(&again, "only a released cycle is given");
+    let audit = site.ok(&["audit", "verify"], "");
+    assert!(audit.contains("intact"), "{audit}");
+}
