@@ -133,13 +133,63 @@ pub async fn card_holder_by_label(
     let settings = trusted_settings()?;
     let trust = trusted_ca(settings)?;
     let pin = read_pin_line(pin_line)?;
-    let reader = CardReader::open(&settings.pkcs11_module)?;
-    let login = reader.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
+    let login = trusted_reader()?.login(label, &pin, &trust, time::OffsetDateTime::now_utc());
     let (_, holder) =
         services::cards::prove_card_holder(context, label, login, &settings.roles, Some(permission), action)
             .await
             .map_err(|refusal| Failure::Input(format!("card: {}", refusal.reason())))?;
     Ok(holder)
+}
+
+/// The trusted settings' PKCS#11 module, loaded once for the whole run: a
+/// module is initialised once per process, and several cards (an actor and a
+/// second checker, a login and a signature) share it.
+fn trusted_reader() -> Result<&'static CardReader, Failure> {
+    static READER: OnceLock<CardReader> = OnceLock::new();
+    if let Some(reader) = READER.get() {
+        return Ok(reader);
+    }
+    let reader = CardReader::open(&trusted_settings()?.pkcs11_module)?;
+    Ok(READER.get_or_init(|| reader))
+}
+
+/// Signs an act with the card `label`, its PIN on line `pin_line` of standard
+/// input, after the same PIN and certificate checks as a login.
+pub struct CardSigner {
+    reader: &'static CardReader,
+    label: String,
+    pin: Zeroizing<String>,
+    trust: Trust,
+}
+
+impl CardSigner {
+    pub fn new(label: &str, pin_line: usize) -> Result<Self, Failure> {
+        let settings = trusted_settings()?;
+        Ok(Self {
+            reader: trusted_reader()?,
+            label: label.to_owned(),
+            pin: read_pin_line(pin_line)?,
+            trust: trusted_ca(settings)?,
+        })
+    }
+
+    /// The signer for `--card LABEL --pin-stdin` (its PIN on the first line).
+    pub fn for_card(card: &CardArgs) -> Result<Self, Failure> {
+        let label = card
+            .card
+            .as_deref()
+            .ok_or_else(|| Failure::Input("card: give --card LABEL --pin-stdin".into()))?;
+        Self::new(label, 0)
+    }
+}
+
+impl services::sact::ActSigner for CardSigner {
+    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, services::ServiceError> {
+        let now = time::OffsetDateTime::now_utc();
+        self.reader
+            .sign_document(&self.label, &self.pin, &self.trust, now, bytes)
+            .map_err(|e| services::ServiceError::Invalid { field: "card", reason: e.to_string() })
+    }
 }
 
 /// Who does an administrative `action` needing `permission`: the OS account

@@ -16,7 +16,9 @@ use services::{Context, StoreLocation};
 use session::Permission;
 use store::{AuditAction, StoredCycle};
 
-use crate::card_authority::{CardArgs, acting_card_holder, card_holder_by_label, proven_card_holder};
+use crate::card_authority::{
+    CardArgs, CardSigner, acting_card_holder, card_holder_by_label, proven_card_holder,
+};
 use crate::{Failure, block_on, output, with_context};
 
 #[derive(Subcommand)]
@@ -216,7 +218,8 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                 },
                 modifications: parse_modifications(&modifications, reason.as_deref())?,
             };
-            let prescribed = services::sact::prescribe(context, &acting, &new).await?;
+            let signer = CardSigner::for_card(&card)?;
+            let prescribed = services::sact::prescribe(context, &acting, &signer, &new).await?;
             let fields = serde_json::json!({
                 "cycle_id": prescribed.cycle_id,
                 "state": "prescribed",
@@ -244,7 +247,8 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             let acting = services::cards::acting_for(context, &holder, Permission::VerifySact)?;
             let role = holder.user().role.code.clone();
             let scope = VerificationScope::site_default();
-            let stored = services::sact::verify(context, &acting, &role, &scope, cycle_id).await?;
+            let signer = CardSigner::for_card(&card)?;
+            let stored = services::sact::verify(context, &acting, &signer, &role, &scope, cycle_id).await?;
             report_cycle(json, "Verified", &stored)
         }
         SactCommand::Release { cycle_id, results, weight_kg, dosing_weight_kg, overrides, card, json } => {
@@ -258,7 +262,8 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                 dosing_weight_kg: decimal(&dosing_weight_kg, "dosing_weight_kg")?,
                 overrides: parse_overrides(&overrides)?,
             };
-            let stored = services::sact::release(context, &acting, &request).await?;
+            let signer = CardSigner::for_card(&card)?;
+            let stored = services::sact::release(context, &acting, &signer, &request).await?;
             report_cycle(json, "Released", &stored)
         }
         SactCommand::Administer {
@@ -297,8 +302,12 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                 administered_by: user_id(nurse.actor())?,
                 witness: user_id(witness.actor())?,
             };
+            let (nurse_signer, witness_signer) =
+                (CardSigner::for_card(&card)?, CardSigner::new(&witness_card, 1)?);
+            let giver = services::sact::Signing { acting: &nurse, card: &nurse_signer };
+            let second = services::sact::Signing { acting: &witness, card: &witness_signer };
             let stored =
-                services::sact::administer(context, &nurse, &witness, cycle_id, record, THIS_SITE).await?;
+                services::sact::administer(context, giver, second, cycle_id, record, THIS_SITE).await?;
             report_cycle(json, "Recorded", &stored)
         }
         SactCommand::Queue { card, json } => {

@@ -256,6 +256,7 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
 
     let started = Utc::now().to_rfc3339();
     let expiry = (today + TimeDelta::days(60)).to_string();
+    let mut last = serde_json::Value::Null;
     for line in &drugs {
         let drug = line["drug"].as_str().expect("drug");
         let day = line["day"].as_str().expect("day");
@@ -303,7 +304,31 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
         }
         let given = site.json("NURSE", &args);
         assert!(given["state"].as_str().is_some_and(|s| s.contains("administered")), "{given}");
+        last = given;
     }
+    let cycle: sact::Cycle = serde_json::from_value(last["cycle"].clone()).expect("the cycle as JSON");
+    let acts: Vec<(&str, &str)> =
+        cycle.signatures.iter().map(|s| (s.act.as_str(), s.signer.as_str())).take(5).collect();
+    let first_line =
+        format!("{} {}", drugs[0]["drug"].as_str().expect("drug"), drugs[0]["day"].as_str().expect("day"));
+    assert_eq!(
+        acts,
+        [
+            ("prescribed v1", PHARMACIST_PRESCRIBER),
+            ("verified v1", PHARMACIST),
+            ("released v1", PHARMACIST),
+            (format!("given {first_line}").as_str(), NURSE),
+            (format!("witnessed {first_line}").as_str(), SECOND_NURSE),
+        ],
+        "each act signed by its own actor's card"
+    );
+    assert_eq!(cycle.signatures.len(), 3 + 2 * drugs.len());
+    let trust = identity::Trust::from_der(site.ca.cert_der().to_vec()).expect("trust");
+    services::sact::verify_signatures(&cycle, &trust).expect("every signature holds");
+    let mut tampered = cycle.clone();
+    tampered.drugs[1].dose += rust_decimal::Decimal::ONE;
+    let broken = services::sact::verify_signatures(&tampered, &trust).expect_err("a changed dose");
+    assert!(broken.to_string().contains("prescribed v1"), "{broken}");
     let again = site.as_card(
         "NURSE",
         &[

@@ -87,7 +87,7 @@ impl CardReader {
     /// The card a person means by `card`: the one with that serial, else the only
     /// one with that label. Two cards of one label are refused, so a PIN never goes
     /// to a colleague's card and spends one of its tries.
-    fn find(&self, card: &str) -> Result<Slot, IdentityError> {
+    pub(crate) fn find(&self, card: &str) -> Result<Slot, IdentityError> {
         if let Ok((slot, _)) = self.slot_where(|c| c.serial == card) {
             return Ok(slot);
         }

@@ -26,17 +26,18 @@ pub struct DocumentSignature {
 }
 
 impl CardReader {
-    /// Signs `document` with the card of this serial, after the PIN and the
-    /// certificate checks a login makes. The signature is checked before it is returned.
+    /// Signs `document` with `card` (its serial, or a label no other card
+    /// present has, as a login finds it), after the PIN and the certificate
+    /// checks a login makes. The signature is checked before it is returned.
     pub fn sign_document(
         &self,
-        serial: &str,
+        card: &str,
         pin: &Zeroizing<String>,
         trust: &Trust,
         now: OffsetDateTime,
         document: &[u8],
     ) -> Result<DocumentSignature, IdentityError> {
-        let slot = self.slot_of(serial)?;
+        let slot = self.find(card)?;
         let (_, holder, signature) =
             self.with_logged_in_card(slot, pin, trust, now, |session, key, holder| {
                 sign_on_card(session, key, &holder.public_key, document)

@@ -84,6 +84,9 @@ pub struct Cycle {
     pub bsa_m2: Option<Decimal>,
     pub release_findings: Vec<ReleaseFinding>,
     pub administrations: Vec<Administration>,
+    /// Every act on this cycle, signed with its actor's card, oldest first.
+    #[serde(default)]
+    pub signatures: Vec<crate::SignedAct>,
 }
 
 impl Cycle {
@@ -107,6 +110,7 @@ impl Cycle {
             bsa_m2: None,
             release_findings: Vec::new(),
             administrations: Vec::new(),
+            signatures: Vec::new(),
         })
     }
 

@@ -10,6 +10,7 @@ mod course;
 mod cycle;
 mod refusal;
 mod release;
+mod signing;
 mod verification;
 
 pub use administration::{Administration, AdministrationRecord};
@@ -18,4 +19,5 @@ pub use course::{Course, Intent, RegimenPin};
 pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug};
 pub use refusal::SactRefusal;
 pub use release::{LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult};
+pub use signing::SignedAct;
 pub use verification::{VerificationScope, Verifier};

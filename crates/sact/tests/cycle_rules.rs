@@ -417,3 +417,33 @@ fn a_result_taken_this_moment_counts_and_a_refusal_names_the_state() {
         "deferred"
     );
 }
+
+#[test]
+fn a_signature_covers_its_act_and_later_acts_do_not_change_what_it_covers() {
+    let mut cycle = verified();
+    let verified_bytes = cycle.signing_bytes("verified v1");
+    assert_ne!(verified_bytes, cycle.signing_bytes("released v1"), "the act is part of what is signed");
+    cycle
+        .release(&user(PHARMACIST), &evidence("2.1", 24), &ReleasePolicy::default(), &[], at(1))
+        .expect("released");
+    cycle.administer(given("rituximab", "700")).expect("given");
+    assert_eq!(cycle.signing_bytes("verified v1"), verified_bytes, "still checkable after later acts");
+    let given_bytes = cycle.signing_bytes("given rituximab D1");
+    assert!(String::from_utf8_lossy(&given_bytes).contains("B12345"), "a dose's signature covers its record");
+    let signed = sact::SignedAct {
+        act: "verified v1".into(),
+        signer: user(NURSE),
+        signed_at: at(1),
+        algorithm: "ecdsa-p256-sha256".into(),
+        signature: vec![1, 2, 3],
+        certificate_der: vec![],
+    };
+    assert_eq!(
+        cycle.add_signature(signed.clone(), &user(PHARMACIST)).expect_err("another's card").rule,
+        "signer"
+    );
+    cycle
+        .add_signature(sact::SignedAct { signer: user(PHARMACIST), ..signed }, &user(PHARMACIST))
+        .expect("own");
+    assert_eq!(cycle.signatures.len(), 1);
+}

@@ -17,6 +17,81 @@ use store::{AuditAction, DoseGiven, RecordRef, StoredCycle};
 
 use crate::{Acting, Context, ServiceError};
 
+/// Signs an act's bytes with the acting person's card (their PIN entered for
+/// this act). The app and `cws` each provide one over `identity::CardReader`.
+pub trait ActSigner {
+    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError>;
+}
+
+/// Checks every signature on a cycle against the trusted CA, naming the first
+/// act whose signature does not hold (a changed record, or an untrusted card).
+pub fn verify_signatures(cycle: &Cycle, trust: &identity::Trust) -> Result<(), ServiceError> {
+    for signed in &cycle.signatures {
+        let refused = |why: String| ServiceError::Refused {
+            rule: "signature",
+            reason: format!("the signature of \"{}\" does not hold: {why}", signed.act),
+        };
+        let algorithm = match signed.algorithm.as_str() {
+            "rsa-pkcs1-sha256" => identity::SignatureAlgorithm::RsaPkcs1Sha256,
+            "ecdsa-p256-sha256" => identity::SignatureAlgorithm::EcdsaP256Sha256,
+            other => return Err(refused(format!("unknown scheme {other}"))),
+        };
+        let signed_at = time::OffsetDateTime::from_unix_timestamp(signed.signed_at.timestamp())
+            .map_err(|e| refused(e.to_string()))?;
+        let signature = identity::DocumentSignature {
+            algorithm,
+            signature: signed.signature.clone(),
+            certificate: signed.certificate_der.clone(),
+            signed_at,
+            user_id: signed.signer.as_str().to_owned(),
+        };
+        identity::verify_document(&cycle.signing_bytes(&signed.act), &signature, trust)
+            .map_err(|e| refused(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// A person acting, with the card that signs for them.
+#[derive(Clone, Copy)]
+pub struct Signing<'a> {
+    pub acting: &'a Acting,
+    pub card: &'a dyn ActSigner,
+}
+
+/// Signs `act` on the cycle as it now stands, with `signer`, which must be the card of `actor`.
+fn sign_act(
+    cycle: &mut Cycle,
+    act: &str,
+    signer: &dyn ActSigner,
+    actor: &store::Actor,
+) -> Result<(), ServiceError> {
+    let bytes = cycle.signing_bytes(act);
+    let signature = signer.sign(&bytes)?;
+    let signer_id = UserId::parse(&signature.user_id).ok_or(ServiceError::Invalid {
+        field: "card",
+        reason: "the signing card carries no NHS user id".into(),
+    })?;
+    let signed_at = chrono::DateTime::<chrono::Utc>::from_timestamp(
+        signature.signed_at.unix_timestamp(),
+        signature.signed_at.nanosecond(),
+    )
+    .unwrap_or_else(chrono::Utc::now);
+    let algorithm = match signature.algorithm {
+        identity::SignatureAlgorithm::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+        identity::SignatureAlgorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+    };
+    let signed = sact::SignedAct {
+        act: act.to_owned(),
+        signer: signer_id,
+        signed_at,
+        algorithm: algorithm.to_owned(),
+        signature: signature.signature,
+        certificate_der: signature.certificate,
+    };
+    cycle.add_signature(signed, &user_id(actor)?)?;
+    Ok(())
+}
+
 impl From<SactRefusal> for ServiceError {
     fn from(refusal: SactRefusal) -> Self {
         Self::Refused { rule: refusal.rule, reason: refusal.message }
@@ -121,6 +196,7 @@ pub struct PrescribedCycle {
 pub async fn prescribe(
     context: &Context,
     acting: &Acting,
+    signer: &dyn ActSigner,
     new: &NewCycle,
 ) -> Result<PrescribedCycle, ServiceError> {
     let actor = acting.requires(Permission::PrescribeSact)?;
@@ -146,6 +222,7 @@ pub async fn prescribe(
     let lines = prescribed_lines(regimen, &doses);
     let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, lines)?;
     cycle.bsa_m2 = Some(doses.bsa_m2.value());
+    sign_act(&mut cycle, "prescribed v1", signer, actor)?;
     let mut tx = store.begin().await?;
     let cycle_id = tx.sact().insert_cycle(new.course_id, &cycle).await?;
     let records = [RecordRef::Cycle(cycle_id), RecordRef::Course(new.course_id)];
@@ -158,13 +235,14 @@ pub async fn prescribe(
 pub async fn verify(
     context: &Context,
     acting: &Acting,
+    signer: &dyn ActSigner,
     verifier_role: &str,
     scope: &VerificationScope,
     cycle_id: i64,
 ) -> Result<StoredCycle, ServiceError> {
     let actor = acting.requires(Permission::VerifySact)?;
     let verifier = Verifier { user_id: user_id(actor)?, role_code: verifier_role.to_owned() };
-    change_cycle(context, actor, cycle_id, "verified", |cycle| cycle.verify(&verifier, scope)).await
+    change_cycle(context, actor, signer, cycle_id, "verified", |cycle| cycle.verify(&verifier, scope)).await
 }
 
 /// What the releaser knows at release: results with their times, and today's weight.
@@ -182,6 +260,7 @@ pub struct ReleaseRequest {
 pub async fn release(
     context: &Context,
     acting: &Acting,
+    signer: &dyn ActSigner,
     request: &ReleaseRequest,
 ) -> Result<StoredCycle, ServiceError> {
     let actor = acting.requires(Permission::ReleaseSact)?;
@@ -206,7 +285,7 @@ pub async fn release(
     };
     let releaser = user_id(actor)?;
     let now = context.now();
-    change_cycle(context, actor, request.cycle_id, "released", |cycle| {
+    change_cycle(context, actor, signer, request.cycle_id, "released", |cycle| {
         cycle.release(&releaser, &evidence, &policy, &request.overrides, now)
     })
     .await
@@ -215,15 +294,15 @@ pub async fn release(
 /// One drug given, witnessed; the dose is recorded for lifetime totals in the same transaction.
 pub async fn administer(
     context: &Context,
-    acting: &Acting,
-    witness: &Acting,
+    giver: Signing<'_>,
+    witness: Signing<'_>,
     cycle_id: i64,
     record: AdministrationRecord,
     site: &str,
 ) -> Result<StoredCycle, ServiceError> {
-    let actor = acting.requires(Permission::AdministerSact)?;
-    witness.requires(Permission::AdministerSact)?;
-    if record.administered_by.as_str() != actor.user || record.witness.as_str() != witness.actor().user {
+    let actor = giver.acting.requires(Permission::AdministerSact)?;
+    let witness_actor = witness.acting.requires(Permission::AdministerSact)?;
+    if record.administered_by.as_str() != actor.user || record.witness.as_str() != witness_actor.user {
         return Err(ServiceError::Invalid {
             field: "administration",
             reason: "the record must name the card holders who gave and witnessed it".into(),
@@ -233,6 +312,9 @@ pub async fn administer(
     let stored = store.sact().cycle(actor, cycle_id).await?;
     let mut cycle = stored.cycle.clone();
     cycle.administer(record.clone())?;
+    let line = format!("{} {}", record.drug, record.day);
+    sign_act(&mut cycle, &format!("given {line}"), giver.card, actor)?;
+    sign_act(&mut cycle, &format!("witnessed {line}"), witness.card, witness_actor)?;
     let given = cycle.administrations.last().expect("administer added one");
     let dose = DoseGiven {
         patient_id: stored.patient_id,
@@ -247,7 +329,7 @@ pub async fn administer(
     let mut tx = store.begin().await?;
     let version = tx.sact().update_cycle(cycle_id, stored.row_version, &cycle).await?;
     tx.sact().record_dose_given(&dose).await?;
-    let records = [RecordRef::Cycle(cycle_id), RecordRef::User(witness.actor().user.clone())];
+    let records = [RecordRef::Cycle(cycle_id), RecordRef::User(witness_actor.user.clone())];
     let outcome = format!("ok: {} {} given, witnessed", record.drug, record.day);
     tx.audit(actor, AuditAction::SactDoseGiven, Some(stored.patient_id), &records, &outcome).await?;
     tx.commit().await?;
@@ -278,6 +360,7 @@ pub async fn verification_queue(
 async fn change_cycle(
     context: &Context,
     actor: &store::Actor,
+    signer: &dyn ActSigner,
     cycle_id: i64,
     what: &str,
     act: impl FnOnce(&mut Cycle) -> Result<(), SactRefusal>,
@@ -293,6 +376,8 @@ async fn change_cycle(
             .await?;
         return Err(refusal.into());
     }
+    let act = format!("{what} v{}", cycle.prescription_version);
+    sign_act(&mut cycle, &act, signer, actor)?;
     let mut tx = store.begin().await?;
     let version = tx.sact().update_cycle(cycle_id, stored.row_version, &cycle).await?;
     let outcome = format!("ok: {what}");

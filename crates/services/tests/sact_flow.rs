@@ -1,19 +1,24 @@
-//! A cycle of R-CHOP-21 through the services on a real store: approved by two
-//! people, prescribed from the engine's doses, refused to its own prescriber,
-//! verified, released against results, and given drug by drug with a witness;
-//! the doses given count towards lifetime totals.
+//! A cycle of R-CHOP-21 through the services on a real store, each act signed
+//! with its actor's card (SoftHSM2): approved by two people, prescribed from
+//! the engine's doses, refused to its own prescriber, verified, released
+//! against results, and given drug by drug with a witness; the doses given
+//! count towards lifetime totals. One test, so the token configuration in the
+//! environment is set before any other thread runs.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{NaiveDate, TimeDelta, Utc};
+use demo_cards::{DemoCa, SOFTHSM_MODULE, SoftHsmTokens};
 use dosing::course::MeasurementsText;
+use identity::{CardReader, Trust};
 use rust_decimal::Decimal;
 use sact::{AdministrationRecord, CycleState, Intent, TimedResult, VerificationScope};
 use services::sact::{NewCourse, NewCycle, ReleaseRequest};
 use services::{Acting, Context, ServiceError};
 use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
 use store::{Store, StoreKey};
+use zeroize::Zeroizing;
 
 /// A token for `user_id` in `role`, holding `permission` (and nothing else is proven).
 fn token(user_id: &str, role: &str, permissions: &[Permission], permission: Permission) -> Acting {
@@ -84,20 +89,48 @@ async fn approve_r_chop(context: &Context) {
     assert!(second.approved);
 }
 
-#[tokio::test]
-async fn an_unapproved_regimen_is_not_prescribed() {
-    let (_folder, context) = context_with_a_patient().await;
-    let prescriber = token(PRESCRIBER, "R8000", &[Permission::PrescribeSact], Permission::PrescribeSact);
-    let refused = services::sact::start_course(&context, &prescriber, &new_course()).await;
-    assert!(
-        matches!(refused, Err(ServiceError::Refused { rule: "regimen_not_approved", .. })),
-        "{refused:?}"
-    );
+/// Signs with one SoftHSM2 card, as a workstation's card reader would.
+struct Card<'a> {
+    reader: &'a CardReader,
+    label: &'static str,
+    trust: &'a Trust,
+}
+
+impl services::sact::ActSigner for Card<'_> {
+    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
+        let pin = Zeroizing::new("1234".to_owned());
+        self.reader
+            .sign_document(self.label, &pin, self.trust, time::OffsetDateTime::now_utc(), bytes)
+            .map_err(|e| ServiceError::Invalid { field: "card", reason: e.to_string() })
+    }
 }
 
 #[tokio::test]
 async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
+    let cards_folder = tempfile::tempdir().expect("folder");
+    // SAFETY: this binary's only test sets it before the module or any other thread starts.
+    unsafe { std::env::set_var("SOFTHSM2_CONF", cards_folder.path().join("softhsm2.conf")) };
+    let tokens = SoftHsmTokens::create(cards_folder.path()).expect("tokens");
+    let ca = DemoCa::new("Test Trust Issuing CA").expect("CA");
+    let now = time::OffsetDateTime::now_utc();
+    let valid = (now - time::Duration::days(1), now + time::Duration::days(30));
+    for (label, user) in
+        [("PRESCRIBER", PRESCRIBER), ("PHARMACIST", PHARMACIST), ("NURSE", NURSE), ("WITNESS", WITNESS)]
+    {
+        let card = ca.issue(user, "TESTER, Tess (Ms)", valid.0, valid.1).expect("card");
+        tokens.add_card(label, "1234", &card.key_pem, &card.cert_der).expect("card written");
+    }
+    let reader = CardReader::open(std::path::Path::new(SOFTHSM_MODULE)).expect("module");
+    let trust = Trust::from_der(ca.cert_der().to_vec()).expect("trust");
+    let card = |label: &'static str| Card { reader: &reader, label, trust: &trust };
+
     let (_folder, context) = context_with_a_patient().await;
+    let early = token(PRESCRIBER, "R8000", &[Permission::PrescribeSact], Permission::PrescribeSact);
+    let refused = services::sact::start_course(&context, &early, &new_course()).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused { rule: "regimen_not_approved", .. })),
+        "{refused:?}"
+    );
     approve_r_chop(&context).await;
     let prescriber = token(
         PRESCRIBER,
@@ -118,7 +151,11 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         dosing_weight_kg: None,
     };
     let new_cycle = NewCycle { course_id, number: 1, treatment_date, measurements, modifications: vec![] };
-    let prescribed = services::sact::prescribe(&context, &prescriber, &new_cycle).await.expect("prescribed");
+    let wrong_card = services::sact::prescribe(&context, &prescriber, &card("PHARMACIST"), &new_cycle).await;
+    assert!(matches!(wrong_card, Err(ServiceError::Refused { rule: "signer", .. })), "{wrong_card:?}");
+    let prescribed = services::sact::prescribe(&context, &prescriber, &card("PRESCRIBER"), &new_cycle)
+        .await
+        .expect("prescribed");
     assert_eq!(prescribed.doses.regimen, "R-CHOP-21");
     assert!(
         prescribed.doses.warnings.iter().all(|w| w.code != "regimen_not_approved"),
@@ -132,7 +169,9 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         &[Permission::PrescribeSact, Permission::VerifySact],
         Permission::VerifySact,
     );
-    let refused = services::sact::verify(&context, &own, "R8003", &scope, prescribed.cycle_id).await;
+    let refused =
+        services::sact::verify(&context, &own, &card("PRESCRIBER"), "R8003", &scope, prescribed.cycle_id)
+            .await;
     assert!(matches!(refused, Err(ServiceError::Refused { rule: "self_verification", .. })), "{refused:?}");
     let queue = services::sact::verification_queue(&context, &own, 50).await.expect("queue");
     assert_eq!(
@@ -142,7 +181,7 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     );
 
     let pharmacist = token(PHARMACIST, "R8003", &[Permission::VerifySact], Permission::VerifySact);
-    services::sact::verify(&context, &pharmacist, "R8003", &scope, prescribed.cycle_id)
+    services::sact::verify(&context, &pharmacist, &card("PHARMACIST"), "R8003", &scope, prescribed.cycle_id)
         .await
         .expect("verified");
     let releaser = token(PHARMACIST, "R8003", &[Permission::ReleaseSact], Permission::ReleaseSact);
@@ -158,7 +197,8 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         dosing_weight_kg: Decimal::from(70),
         overrides: vec![],
     };
-    let released = services::sact::release(&context, &releaser, &release).await.expect("released");
+    let released =
+        services::sact::release(&context, &releaser, &card("PHARMACIST"), &release).await.expect("released");
     assert_eq!(released.cycle.state, CycleState::Released);
 
     let nurse = token(NURSE, "R8001", &[Permission::AdministerSact], Permission::AdministerSact);
@@ -177,11 +217,19 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
             administered_by: UserId::parse(NURSE).expect("id"),
             witness: UserId::parse(WITNESS).expect("id"),
         };
-        last = services::sact::administer(&context, &nurse, &witness, prescribed.cycle_id, record, "RXX01")
-            .await
-            .expect("given");
+        last = services::sact::administer(
+            &context,
+            services::sact::Signing { acting: &nurse, card: &card("NURSE") },
+            services::sact::Signing { acting: &witness, card: &card("WITNESS") },
+            prescribed.cycle_id,
+            record,
+            "RXX01",
+        )
+        .await
+        .expect("given");
     }
     assert_eq!(last.cycle.state, CycleState::Administered);
+    services::sact::verify_signatures(&last.cycle, &trust).expect("every act's signature holds");
     let doxorubicin = lines.iter().find(|l| l.drug == "doxorubicin").expect("in R-CHOP");
     let bsa = prescribed.doses.bsa_m2.value();
     let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
@@ -203,8 +251,15 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         administered_by: UserId::parse(NURSE).expect("id"),
         witness: UserId::parse(WITNESS).expect("id"),
     };
-    let refused =
-        services::sact::administer(&context, &nurse, &witness, prescribed.cycle_id, twice, "RXX01").await;
+    let refused = services::sact::administer(
+        &context,
+        services::sact::Signing { acting: &nurse, card: &card("NURSE") },
+        services::sact::Signing { acting: &witness, card: &card("WITNESS") },
+        prescribed.cycle_id,
+        twice,
+        "RXX01",
+    )
+    .await;
     assert!(matches!(refused, Err(ServiceError::Refused { rule: "not_released", .. })), "{refused:?}");
     let unchanged = services::sact::lifetime_totals(&context, &viewer, 1).await.expect("totals");
     assert_eq!(unchanged["doxorubicin"].total, doxorubicin.dose, "a refused act records nothing");
