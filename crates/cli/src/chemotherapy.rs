@@ -70,6 +70,9 @@ pub enum SactCommand {
         creatinine_umol_l: Option<String>,
         #[arg(long)]
         gfr_ml_min: Option<String>,
+        /// The day the measurements were taken (default: today).
+        #[arg(long)]
+        measured_on: Option<String>,
         /// DRUG=PERCENT (or all=PERCENT), with --reason.
         #[arg(long = "modify")]
         modifications: Vec<String>,
@@ -194,6 +197,7 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             age_years,
             creatinine_umol_l,
             gfr_ml_min,
+            measured_on,
             modifications,
             reason,
             card,
@@ -215,6 +219,10 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                     gfr_ml_min,
                     egfr_ml_min_1_73m2: None,
                     dosing_weight_kg: None,
+                },
+                measured_on: match measured_on {
+                    Some(text) => date(&text, "measured_on")?,
+                    None => Utc::now().date_naive(),
                 },
                 modifications: parse_modifications(&modifications, reason.as_deref())?,
             };

@@ -57,6 +57,13 @@ impl CycleState {
     }
 }
 
+/// Measurements as entered, with the day they were taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedMeasurements {
+    pub entered: dosing::course::MeasurementsText,
+    pub taken_on: NaiveDate,
+}
+
 /// One line of the cycle: a drug on its days, with its final dose from the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrescribedDrug {
@@ -82,6 +89,14 @@ pub struct Cycle {
     /// The body surface area the doses were calculated for, where they were (m²).
     #[serde(default)]
     pub bsa_m2: Option<Decimal>,
+    /// The measurements the doses were calculated from, as entered, and the day they were taken.
+    #[serde(default)]
+    pub measurements: Option<RecordedMeasurements>,
+    /// The dose engine's whole result as it was calculated (every dose with its
+    /// derivation), kept so a prescription shows and prints what it was made
+    /// with and nothing is silently recomputed.
+    #[serde(default)]
+    pub calculation: Option<serde_json::Value>,
     pub release_findings: Vec<ReleaseFinding>,
     pub administrations: Vec<Administration>,
     /// Every act on this cycle, signed with its actor's card, oldest first.
@@ -108,6 +123,8 @@ impl Cycle {
             releaser: None,
             drugs,
             bsa_m2: None,
+            measurements: None,
+            calculation: None,
             release_findings: Vec::new(),
             administrations: Vec::new(),
             signatures: Vec::new(),

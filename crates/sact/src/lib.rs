@@ -16,7 +16,7 @@ mod verification;
 pub use administration::{Administration, AdministrationRecord};
 pub use approval::{Approval, Capacity, check_new_approval, is_approved};
 pub use course::{Course, Intent, RegimenPin};
-pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug};
+pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug, RecordedMeasurements};
 pub use refusal::SactRefusal;
 pub use release::{LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult};
 pub use signing::SignedAct;

@@ -22,7 +22,8 @@ pub struct SignedAct {
     pub certificate_der: Vec<u8>,
 }
 
-/// What a signature covers: the act, the prescription version it is about,
+/// What a signature covers: the act, the prescription version it is about
+/// (its drugs, and the measurements and calculation they came from),
 /// and, for a release, its findings and reasons; for a dose given or witnessed,
 /// that administration. Later acts do not change it, so every signature can
 /// be checked again whenever the cycle is shown.
@@ -34,6 +35,8 @@ struct SignedContent<'a> {
     prescriber: &'a UserId,
     drugs: &'a [crate::PrescribedDrug],
     bsa_m2: Option<rust_decimal::Decimal>,
+    measurements: Option<&'a crate::RecordedMeasurements>,
+    calculation: Option<&'a serde_json::Value>,
     release_findings: &'a [crate::ReleaseFinding],
     administration: Option<&'a crate::Administration>,
 }
@@ -52,6 +55,8 @@ impl Cycle {
             prescriber: &self.prescriber,
             drugs: &self.drugs,
             bsa_m2: self.bsa_m2,
+            measurements: self.measurements.as_ref(),
+            calculation: self.calculation.as_ref(),
             release_findings: if act.starts_with("released") { &self.release_findings } else { &[] },
             administration,
         };

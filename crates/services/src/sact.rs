@@ -180,6 +180,8 @@ pub struct NewCycle {
     pub number: u32,
     pub treatment_date: NaiveDate,
     pub measurements: MeasurementsText,
+    /// The day the measurements were taken.
+    pub measured_on: NaiveDate,
     pub modifications: Vec<DrugModification>,
 }
 
@@ -222,6 +224,12 @@ pub async fn prescribe(
     let lines = prescribed_lines(regimen, &doses);
     let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, lines)?;
     cycle.bsa_m2 = Some(doses.bsa_m2.value());
+    cycle.measurements =
+        Some(sact::RecordedMeasurements { entered: new.measurements.clone(), taken_on: new.measured_on });
+    cycle.calculation = Some(
+        serde_json::to_value(&doses)
+            .map_err(|e| ServiceError::Invalid { field: "dose", reason: e.to_string() })?,
+    );
     sign_act(&mut cycle, "prescribed v1", signer, actor)?;
     let mut tx = store.begin().await?;
     let cycle_id = tx.sact().insert_cycle(new.course_id, &cycle).await?;

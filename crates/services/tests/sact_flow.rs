@@ -150,7 +150,14 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         egfr_ml_min_1_73m2: None,
         dosing_weight_kg: None,
     };
-    let new_cycle = NewCycle { course_id, number: 1, treatment_date, measurements, modifications: vec![] };
+    let new_cycle = NewCycle {
+        course_id,
+        number: 1,
+        treatment_date,
+        measurements,
+        measured_on: Utc::now().date_naive(),
+        modifications: vec![],
+    };
     let wrong_card = services::sact::prescribe(&context, &prescriber, &card("PHARMACIST"), &new_cycle).await;
     assert!(matches!(wrong_card, Err(ServiceError::Refused { rule: "signer", .. })), "{wrong_card:?}");
     let prescribed = services::sact::prescribe(&context, &prescriber, &card("PRESCRIBER"), &new_cycle)
@@ -230,6 +237,15 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     }
     assert_eq!(last.cycle.state, CycleState::Administered);
     services::sact::verify_signatures(&last.cycle, &trust).expect("every act's signature holds");
+    let kept = last.cycle.measurements.as_ref().expect("the measurements are kept");
+    assert_eq!((kept.entered.weight_kg.as_str(), kept.taken_on), ("70", Utc::now().date_naive()));
+    let calculation = last.cycle.calculation.as_ref().expect("the calculation is kept");
+    assert_eq!(calculation["regimen"], "R-CHOP-21");
+    assert!(
+        calculation["drugs"][0]["steps"].as_array().is_some_and(|steps| !steps.is_empty()),
+        "each dose keeps its derivation: {}",
+        calculation["drugs"][0]
+    );
     let doxorubicin = lines.iter().find(|l| l.drug == "doxorubicin").expect("in R-CHOP");
     let bsa = prescribed.doses.bsa_m2.value();
     let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
