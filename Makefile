@@ -19,7 +19,8 @@ export PATH := $(CARGO_BIN):$(PATH)
 # OpenSC's tools for PKCS#11 smart cards, and pcsc-lite with vsmartcard's
 # virtual reader for PC/SC card events (unshare and mount give the test pcscd
 # its own /run/pcscd), and PostgreSQL 15, each test run on its own private
-# cluster (util-linux's runuser runs it as postgres when the tests run as root).
+# cluster (util-linux's runuser runs it as postgres when the tests run as root),
+# and poppler-utils, whose pdftotext and pdftoppm read the printed PDFs back.
 APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
@@ -27,7 +28,7 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	dbus dbus-bin dbus-daemon gnome-keyring \
 	softhsm2 opensc \
 	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
-	postgresql postgresql-client
+	postgresql postgresql-client poppler-utils
 
 NODE_MIN_MAJOR := 20
 

@@ -140,6 +140,16 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a cycle's prescription as an A4 PDF (view_patients); its signatures are checked first.
+    Print {
+        cycle_id: i64,
+        #[arg(long)]
+        output: std::path::PathBuf,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cycles awaiting verification, oldest first (verify_sact).
     Queue {
         #[command(flatten)]
@@ -149,8 +159,10 @@ pub enum SactCommand {
     },
 }
 
-/// The site code doses given here are recorded under, until a site setting names its ODS code.
-const THIS_SITE: &str = "local";
+/// The site code doses given here are recorded under: the site's ODS code, where the settings give one.
+fn this_site() -> Result<String, Failure> {
+    Ok(crate::site_settings()?.site_ods_code.clone().unwrap_or_else(|| "site-ods-code-not-set".to_owned()))
+}
 
 pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure> {
     block_on(with_context(&location, async |context| match command {
@@ -315,8 +327,25 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             let giver = services::sact::Signing { acting: &nurse, card: &nurse_signer };
             let second = services::sact::Signing { acting: &witness, card: &witness_signer };
             let stored =
-                services::sact::administer(context, giver, second, cycle_id, record, THIS_SITE).await?;
+                services::sact::administer(context, giver, second, cycle_id, record, &this_site()?).await?;
             report_cycle(json, "Recorded", &stored)
+        }
+        SactCommand::Print { cycle_id, output: path, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ViewPatients, AuditAction::SactRead).await?;
+            let settings = crate::trusted_settings::trusted_settings()?;
+            let trust = crate::card_authority::trusted_ca(settings)?;
+            let pdf = services::sact_print::prescription_pdf(
+                context,
+                &acting,
+                cycle_id,
+                &trust,
+                &settings.site_name,
+            )
+            .await?;
+            write_owner_only(&path, &pdf)?;
+            let message = format!("Printed cycle {cycle_id}'s prescription to {}.", path.display());
+            report(json, &message, serde_json::json!({"printed": path}))
         }
         SactCommand::Queue { card, json } => {
             let acting =
@@ -336,6 +365,18 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             Ok(())
         }
     }))
+}
+
+/// A printed record holds patient data: only its owner may read the file.
+fn write_owner_only(path: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file =
+        options.open(path).map_err(|e| Failure::Input(format!("output: {}: {e}", path.display())))?;
+    file.write_all(bytes).map_err(|e| Failure::Other(e.into()))
 }
 
 fn cycle_json(stored: &StoredCycle) -> serde_json::Value {

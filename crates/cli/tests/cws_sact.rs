@@ -352,6 +352,31 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
         ],
     );
     refused(&again, "only a released cycle is given");
+    let pdf = site.folder.path().join("cycle.pdf");
+    let printed =
+        site.as_card("CONSULTANT", &["sact", "print", &cycle_id, "--output", &pdf.to_string_lossy()]);
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let text = Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "NHS No. 999 000 0026",
+        "R-CHOP-21 version",
+        "Cycle 1 of 6",
+        "doxorubicin, day 1",
+        "Page 1 of",
+        "Computer generated",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not printed:\n{text}");
+    }
+    assert!(text.contains("prednisolone, days 1 to 5"), "no abbreviations:\n{text}");
+    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().expect("target").join("printed");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let png = Command::new("pdftoppm")
+        .args(["-png", "-r", "70"])
+        .arg(&pdf)
+        .arg(folder.join("sact-prescription"))
+        .status();
+    assert!(png.expect("pdftoppm").success());
     let audit = site.ok(&["audit", "verify"], "");
     assert!(audit.contains("intact"), "{audit}");
 }

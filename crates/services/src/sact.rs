@@ -211,7 +211,7 @@ pub async fn prescribe(
     let options = CourseOptions {
         modifications: new.modifications.clone(),
         results: BTreeMap::new(),
-        prior_cumulative: totals.iter().map(|(drug, total)| (drug.clone(), total.per_m2)).collect(),
+        prior_cumulative: prior_lifetime_doses(context, regimen, &totals),
     };
     // The course was started only on a version this site approved, and the pin
     // proves it is that version: the engine is told so, not the file's draft status.
@@ -436,6 +436,28 @@ fn prescribed_lines(regimen: &regimens::Regimen, doses: &CourseDoses) -> Vec<Pre
                 .find(|d| d.drug == line.dose.drug)
                 .map(|d| d.route.describe().to_owned())
                 .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Each lifetime-limited drug of the regimen, with what was recorded as given
+/// before (zero where nothing was): counted from the record, never typed.
+fn prior_lifetime_doses(
+    context: &Context,
+    regimen: &regimens::Regimen,
+    totals: &BTreeMap<String, store::LifetimeTotal>,
+) -> BTreeMap<String, Decimal> {
+    regimen
+        .drugs
+        .iter()
+        .filter_map(|drug| {
+            let limit = context.site_policy().drug(&drug.drug, "drug").ok()?.lifetime_limit?;
+            let given = totals.get(&drug.drug).copied().unwrap_or_default();
+            let prior = match limit {
+                dosing::policy::LifetimeLimit::MgPerM2(_) => given.per_m2,
+                dosing::policy::LifetimeLimit::TotalIu(_) => given.total,
+            };
+            Some((drug.drug.clone(), prior))
         })
         .collect()
 }

@@ -168,6 +168,11 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         prescribed.doses.warnings.iter().all(|w| w.code != "regimen_not_approved"),
         "approved here, so not warned of as a draft"
     );
+    assert!(
+        prescribed.doses.warnings.iter().all(|w| !w.message.contains("no lifetime dose")),
+        "the lifetime dose comes from the record (none yet), not from typing: {:?}",
+        prescribed.doses.warnings
+    );
 
     let scope = VerificationScope::site_default();
     let own = token(

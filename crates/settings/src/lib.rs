@@ -58,7 +58,14 @@ pub struct Settings {
     pub nhs_numbers: NhsNumberPolicy,
     /// Job role → permissions; the shipped default unless the site gives its own.
     pub roles: RolePermissions,
+    /// The trust's name, as printed documents head it.
+    pub site_name: String,
+    /// The site's ODS code, recorded with each dose given here (SACT item 35).
+    pub site_ods_code: Option<String>,
 }
+
+/// What printed documents say when the site has not named itself.
+pub const UNNAMED_SITE: &str = "Site name not set (site.name in the settings)";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
@@ -84,6 +91,8 @@ impl Settings {
             demo_sign_in: false,
             nhs_numbers: NhsNumberPolicy { accept_test_range: false },
             roles: RolePermissions::site_default(),
+            site_name: UNNAMED_SITE.to_owned(),
+            site_ods_code: None,
         }
     }
 }
@@ -155,6 +164,8 @@ pub fn from_sources(
         demo_sign_in,
         nhs_numbers,
         roles: site.roles.unwrap_or_else(RolePermissions::site_default),
+        site_name: site.site.name.unwrap_or_else(|| UNNAMED_SITE.to_owned()),
+        site_ods_code: site.site.ods_code,
     })
 }
 
@@ -205,7 +216,16 @@ struct SiteFile {
     session: SessionSection,
     #[serde(default)]
     patients: PatientsSection,
+    #[serde(default)]
+    site: SiteSection,
     roles: Option<RolePermissions>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteSection {
+    name: Option<String>,
+    ods_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
