@@ -102,6 +102,12 @@ impl Context {
         Ok(Self { store, settings, regimens, policy, workstation: workstation.into(), clock: Utc::now })
     }
 
+    /// The same context with another regimen library (a site's own, or a benchmark's).
+    pub fn with_regimens(mut self, library: RegimenLibrary) -> Self {
+        self.regimens = Arc::new(library);
+        self
+    }
+
     /// The same context reading time from `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
