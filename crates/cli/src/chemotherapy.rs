@@ -150,6 +150,23 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write the SACT data set return (v4.0.1 items) for a period: one row per dose
+    /// given (release_sact). Rows lacking a mandatory item are listed on stderr, not
+    /// written, and the exit status is then 2.
+    Export {
+        /// First day included, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day included, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        output: std::path::PathBuf,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cycles awaiting verification, oldest first (verify_sact).
     Queue {
         #[command(flatten)]
@@ -346,6 +363,28 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             write_owner_only(&path, &pdf)?;
             let message = format!("Printed cycle {cycle_id}'s prescription to {}.", path.display());
             report(json, &message, serde_json::json!({"printed": path}))
+        }
+        SactCommand::Export { from, to, output: path, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ReleaseSact, AuditAction::SactRead).await?;
+            let rows =
+                services::sact_return::return_rows(context, &acting, date(&from, "from")?, date(&to, "to")?)
+                    .await?;
+            let mut csv = Vec::new();
+            let left_out = sact::write_return(&rows, &mut csv).map_err(|e| Failure::Other(e.into()))?;
+            write_owner_only(&path, &csv)?;
+            let written = rows.len() - left_out.len();
+            let message = format!("Wrote {written} rows to {}.", path.display());
+            report(json, &message, serde_json::json!({"written": written, "left_out": left_out.len()}))?;
+            for row in &left_out {
+                eprintln!("left out {}: missing {}", row.record, row.missing.join(", "));
+            }
+            match left_out.len() {
+                0 => Ok(()),
+                n => Err(Failure::Input(format!(
+                    "{n} rows lack a mandatory item and were left out; correct them and export again"
+                ))),
+            }
         }
         SactCommand::Queue { card, json } => {
             let acting =

@@ -377,6 +377,25 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
         .arg(folder.join("sact-prescription"))
         .status();
     assert!(png.expect("pdftoppm").success());
+    let csv = site.folder.path().join("sact-return.csv");
+    let exported = site.as_card(
+        "PHARMACIST",
+        &[
+            "sact",
+            "export",
+            "--from",
+            &today.to_string(),
+            "--to",
+            &today.to_string(),
+            "--output",
+            &csv.to_string_lossy(),
+        ],
+    );
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let written = std::fs::read_to_string(&csv).expect("the return");
+    assert_eq!(written.lines().count(), 1 + drugs.len(), "one row per dose given:\n{written}");
+    assert!(written.lines().next().is_some_and(|header| header.contains("31 Drug Name")));
+    assert!(written.contains("9990000026") && written.contains("R-CHOP-21"), "{written}");
     let audit = site.ok(&["audit", "verify"], "");
     assert!(audit.contains("intact"), "{audit}");
 }

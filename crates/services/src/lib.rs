@@ -18,6 +18,7 @@ pub mod patients;
 pub mod regimens;
 pub mod sact;
 pub mod sact_print;
+pub mod sact_return;
 pub mod store_admin;
 pub mod users;
 

@@ -254,6 +254,27 @@ impl SactRecords<'_> {
         Ok(cycles)
     }
 
+    /// Every cycle with a dose given, for the SACT return (the services pick the
+    /// period's administrations); the read is audited as one act naming them.
+    pub async fn cycles_with_doses_given(&self, actor: &Actor) -> Result<Vec<StoredCycle>, StoreError> {
+        let rows: Vec<CycleRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{SELECT_CYCLE} WHERE c.state IN ('administered', 'partly administered') ORDER BY c.id")
+        ))
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let cycles = rows.into_iter().map(CycleRow::into_stored).collect::<Result<Vec<_>, _>>()?;
+        let records: Vec<RecordRef> = cycles.iter().map(|c| RecordRef::Cycle(c.id)).collect();
+        let event = Event {
+            action: AuditAction::SactRead,
+            patient_id: None,
+            records: &records,
+            outcome: "ok: SACT return",
+        };
+        self.store.audit_alone(actor, event).await?;
+        Ok(cycles)
+    }
+
     /// Each drug's lifetime total for a patient, summed exactly from every dose given.
     pub async fn lifetime_totals(
         &self,
