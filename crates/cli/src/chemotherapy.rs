@@ -167,6 +167,34 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send a course's treatment record to another site as a file signed with your card (view_patients).
+    TransferOut {
+        course_id: i64,
+        #[arg(long)]
+        output: std::path::PathBuf,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Receive another site's signed record: its doses count towards lifetime limits here (prescribe_sact).
+    TransferIn {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A patient's lifetime totals, from every dose recorded as given, here and elsewhere (view_patients).
+    Totals {
+        /// The patient's NHS number.
+        #[arg(long)]
+        patient: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Cycles awaiting verification, oldest first (verify_sact).
     Queue {
         #[command(flatten)]
@@ -385,6 +413,56 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                     "{n} rows lack a mandatory item and were left out; correct them and export again"
                 ))),
             }
+        }
+        SactCommand::TransferOut { course_id, output: path, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ViewPatients, AuditAction::SactRead).await?;
+            let signer = CardSigner::for_card(&card)?;
+            let file = services::sact_transfer::transfer_out(context, &acting, &signer, course_id).await?;
+            write_owner_only(&path, &file)?;
+            let message = format!("Wrote course {course_id}'s signed record to {}.", path.display());
+            report(json, &message, serde_json::json!({"written": path}))
+        }
+        SactCommand::TransferIn { file, card, json } => {
+            let holder =
+                proven_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactDoseGiven)
+                    .await?;
+            let acting = services::cards::acting_for(context, &holder, Permission::PrescribeSact)?;
+            let viewer = services::cards::acting_for(context, &holder, Permission::ViewPatients)?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| Failure::Input(format!("file: {}: {e}", file.display())))?;
+            let trust = crate::card_authority::trusted_ca(crate::trusted_settings::trusted_settings()?)?;
+            let received =
+                services::sact_transfer::transfer_in(context, &acting, &viewer, &bytes, &trust).await?;
+            let message = format!(
+                "Received {} doses given at {} for patient {}.",
+                received.doses_added, received.from_site, received.patient_id
+            );
+            report(json, &message, serde_json::to_value(&received).map_err(|e| Failure::Other(e.into()))?)
+        }
+        SactCommand::Totals { patient, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ViewPatients, AuditAction::SactRead).await?;
+            let query = patients::PatientQuery::parse(&patient, None, crate::nhs_policy()?)?;
+            let found = services::patients::search(context, &acting, &query, 2).await?;
+            let [patient] = found.as_slice() else {
+                return Err(Failure::Input("patient: no patient has that NHS number".into()));
+            };
+            let totals = services::sact::lifetime_totals(context, &acting, patient.id).await?;
+            let rows: BTreeMap<&String, serde_json::Value> = totals
+                .iter()
+                .map(|(drug, t)| {
+                    (drug, serde_json::json!({"total": t.total.to_string(), "per_m2": t.per_m2.to_string()}))
+                })
+                .collect();
+            if json {
+                output::json(&rows)?;
+            } else {
+                for (drug, t) in &totals {
+                    println!("{drug}: {} in all, {} per m²", t.total.normalize(), t.per_m2.round_dp(2));
+                }
+            }
+            Ok(())
         }
         SactCommand::Queue { card, json } => {
             let acting =

@@ -93,12 +93,17 @@ impl Site {
     }
 
     fn cws(&self, args: &[&str], stdin: &str) -> Output {
+        self.cws_at("store.db", args, stdin)
+    }
+
+    /// As `cws`, on another store of the same keyring and cards: another site.
+    fn cws_at(&self, store: &str, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
             .args(args)
             .envs(self.keyring.env())
             .envs(self.hsm.env())
             .env("CWS_CONFIG", self.settings())
-            .env("CWS_STORE", self.folder.path().join("store.db"))
+            .env("CWS_STORE", self.folder.path().join(store))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -398,4 +403,158 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
     assert!(written.contains("9990000026") && written.contains("R-CHOP-21"), "{written}");
     let audit = site.ok(&["audit", "verify"], "");
     assert!(audit.contains("intact"), "{audit}");
+}
+
+/// A second site: its own store, the consultant and the pharmacist prescriber
+/// enrolled by its OS account (no one there manages users), and the patient.
+fn second_site(site: &Site, store: &str, date_of_birth: &str) {
+    let ok = |args: &[&str], stdin: &str| {
+        let output = site.cws_at(store, args, stdin);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    };
+    ok(&["store", "init"], "");
+    for (label, role) in [("CONSULTANT", "R8000"), ("PHARM-PRESCRIBER", "R8003")] {
+        let cert = site.folder.path().join(format!("{label}.der")).to_string_lossy().into_owned();
+        ok(&["user", "enrol", "--cert", &cert, "--roles", role], "");
+    }
+    let patient = format!(
+        r#"{{"nhs_number":"9990000026","family_name":"Quillfeather","given_name":"Ada","date_of_birth":"{date_of_birth}","sex":"female"}}"#
+    );
+    ok(&["patient", "add", "--stdin", "--card", "CONSULTANT", "--pin-stdin"], &format!("{PIN}\n{patient}\n"));
+}
+
+#[test]
+fn a_course_moves_to_another_site_with_its_doses_and_only_onto_the_same_patient() {
+    let site = Site::new();
+    let today = Utc::now().date_naive();
+    let patient = r#"{"nhs_number":"9990000026","family_name":"Quillfeather","given_name":"Ada","date_of_birth":"1958-03-03","sex":"female"}"#;
+    site.ok(
+        &["patient", "add", "--stdin", "--card", "CONSULTANT", "--pin-stdin"],
+        &format!("{PIN}\n{patient}\n"),
+    );
+    site.json("CONSULTANT", &["regimen", "approve", "R-CHOP-21"]);
+    site.json("PHARM-PRESCRIBER", &["regimen", "approve", "R-CHOP-21"]);
+    let start = today.to_string();
+    let course = site.json(
+        "CONSULTANT",
+        &[
+            "sact",
+            "start-course",
+            "--patient",
+            "9990000026",
+            "--regimen",
+            "R-CHOP-21",
+            "--intent",
+            "curative",
+            "--cycles",
+            "6",
+            "--start-date",
+            &start,
+        ],
+    );
+    let course_id = course["course_id"].as_i64().expect("course").to_string();
+    let prescribed = site.json(
+        "PHARM-PRESCRIBER",
+        &[
+            "sact",
+            "prescribe",
+            "--course",
+            &course_id,
+            "--cycle",
+            "1",
+            "--treatment-date",
+            &start,
+            "--height-cm",
+            "165",
+            "--weight-kg",
+            "62",
+        ],
+    );
+    let cycle_id = prescribed["cycle_id"].as_i64().expect("cycle").to_string();
+    site.json("PHARMACIST", &["sact", "verify", &cycle_id]);
+    let taken = (Utc::now() - TimeDelta::hours(3)).to_rfc3339();
+    let (n, p) = (format!("neutrophils=2.5@{taken}"), format!("platelets=210@{taken}"));
+    site.json(
+        "PHARMACIST",
+        &[
+            "sact",
+            "release",
+            &cycle_id,
+            "--weight-kg",
+            "62",
+            "--dosing-weight-kg",
+            "62",
+            "--result",
+            &n,
+            "--result",
+            &p,
+        ],
+    );
+    let started = Utc::now().to_rfc3339();
+    let expiry = (today + TimeDelta::days(30)).to_string();
+    site.json(
+        "NURSE",
+        &[
+            "sact",
+            "administer",
+            &cycle_id,
+            "--drug",
+            "doxorubicin",
+            "--day",
+            "D1",
+            "--dose-given",
+            "50",
+            "--started",
+            &started,
+            "--batch",
+            "B1",
+            "--expiry",
+            &expiry,
+            "--witness-card",
+            "SECOND-NURSE",
+        ],
+    );
+
+    let file = site.folder.path().join("course.transfer.json");
+    let sent = site
+        .as_card("CONSULTANT", &["sact", "transfer-out", &course_id, "--output", &file.to_string_lossy()]);
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+
+    second_site(&site, "centre.db", "1958-03-03");
+    let receive = |store: &str, path: &std::path::Path| {
+        let mut args = vec!["sact", "transfer-in"];
+        let path = path.to_string_lossy().into_owned();
+        args.push(&path);
+        args.extend(["--card", "PHARM-PRESCRIBER", "--pin-stdin", "--json"]);
+        site.cws_at(store, &args, &format!("{PIN}\n"))
+    };
+    let received = receive("centre.db", &file);
+    assert!(received.status.success(), "{}", String::from_utf8_lossy(&received.stderr));
+    let received: serde_json::Value = serde_json::from_slice(&received.stdout).expect("JSON");
+    assert_eq!(received["doses_added"], 1);
+    let again: serde_json::Value = serde_json::from_slice(&receive("centre.db", &file).stdout).expect("JSON");
+    assert_eq!(again["doses_added"], 0, "a record received twice adds nothing twice");
+    let totals = site.cws_at(
+        "centre.db",
+        &["sact", "totals", "--patient", "9990000026", "--card", "CONSULTANT", "--pin-stdin", "--json"],
+        &format!("{PIN}\n"),
+    );
+    let totals: serde_json::Value = serde_json::from_slice(&totals.stdout).expect("JSON");
+    assert_eq!(
+        totals["doxorubicin"]["total"], "50",
+        "the dose given at the first site counts at the centre: {totals}"
+    );
+
+    second_site(&site, "other.db", "1958-03-04");
+    let refused = receive("other.db", &file);
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("date of birth differs"));
+
+    let text = std::fs::read_to_string(&file).expect("file");
+    let tampered = site.folder.path().join("tampered.json");
+    std::fs::write(&tampered, text.replacen("\"dose\": \"50\"", "\"dose\": \"5\"", 1)).expect("written");
+    assert_ne!(std::fs::read(&tampered).expect("read"), text.as_bytes(), "the dose was changed");
+    let forged = receive("centre.db", &tampered);
+    assert_eq!(forged.status.code(), Some(2), "{}", String::from_utf8_lossy(&forged.stderr));
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("signature does not hold"));
 }

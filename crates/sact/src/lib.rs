@@ -12,6 +12,7 @@ mod export;
 mod refusal;
 mod release;
 mod signing;
+mod transfer;
 mod verification;
 
 pub use administration::{Administration, AdministrationRecord};
@@ -22,4 +23,5 @@ pub use export::{LeftOut, ReturnRow, write_return};
 pub use refusal::SactRefusal;
 pub use release::{LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult};
 pub use signing::SignedAct;
+pub use transfer::{TRANSFER_SCHEMA, TransferPatient, TransferRecord, TransferredDose};
 pub use verification::{VerificationScope, Verifier};

@@ -19,6 +19,7 @@ pub mod regimens;
 pub mod sact;
 pub mod sact_print;
 pub mod sact_return;
+pub mod sact_transfer;
 pub mod store_admin;
 pub mod users;
 

@@ -164,6 +164,9 @@ impl SactWrites<'_> {
     }
 }
 
+/// A dose given as stored: cycle, drug, dose, unit, dose per m², time, site.
+type DoseRow = (Option<i64>, String, String, String, Option<String>, String, String);
+
 /// Reading courses, cycles and lifetime totals, each read audited.
 pub struct SactRecords<'s> {
     store: &'s Store,
@@ -252,6 +255,57 @@ impl SactRecords<'_> {
             Event { action: AuditAction::SactRead, patient_id: None, records: &records, outcome: "ok" };
         self.store.audit_alone(actor, event).await?;
         Ok(cycles)
+    }
+
+    /// A course's cycles, in order; the read is audited.
+    pub async fn cycles_of_course(
+        &self,
+        actor: &Actor,
+        course_id: i64,
+    ) -> Result<Vec<StoredCycle>, StoreError> {
+        let rows: Vec<CycleRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{SELECT_CYCLE} WHERE c.course_id = $1 ORDER BY c.number")
+        ))
+        .bind(course_id)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let cycles = rows.into_iter().map(CycleRow::into_stored).collect::<Result<Vec<_>, _>>()?;
+        self.audited(actor, None, RecordRef::Course(course_id)).await?;
+        Ok(cycles)
+    }
+
+    /// Every dose recorded as given to a patient, here and elsewhere, oldest first; the read is audited.
+    pub async fn doses_given(&self, actor: &Actor, patient_id: i64) -> Result<Vec<DoseGiven>, StoreError> {
+        let rows: Vec<DoseRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(
+            "SELECT cycle_id, drug, dose, unit, dose_per_m2, given_at_utc, site FROM sact_doses_given
+                 WHERE patient_id = $1 ORDER BY given_at_utc, id"
+        )
+        .bind(patient_id)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let unreadable =
+            || StoreError::Database(format!("a dose given to patient {patient_id} is unreadable"));
+        let doses = rows
+            .into_iter()
+            .map(|(cycle_id, drug, dose, unit, per_m2, given_at, site)| {
+                Ok(DoseGiven {
+                    patient_id,
+                    cycle_id,
+                    drug,
+                    dose: dose.parse().map_err(|_| unreadable())?,
+                    unit,
+                    dose_per_m2: per_m2.map(|d| d.parse()).transpose().map_err(|_| unreadable())?,
+                    given_at: DateTime::parse_from_rfc3339(&given_at)
+                        .map_err(|_| unreadable())?
+                        .with_timezone(&Utc),
+                    site,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.audited(actor, Some(patient_id), RecordRef::Patient(patient_id)).await?;
+        Ok(doses)
     }
 
     /// Every cycle with a dose given, for the SACT return (the services pick the
