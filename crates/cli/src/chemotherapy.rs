@@ -140,6 +140,30 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Put a cycle off to a later date, with a coded reason (prescribe_sact).
+    Defer {
+        cycle_id: i64,
+        /// toxicity, blood_counts_not_recovered, patient_choice, organisational_reasons, intercurrent_illness or other
+        #[arg(long)]
+        reason: String,
+        /// The new date, YYYY-MM-DD.
+        #[arg(long)]
+        until: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a cycle not yet given, saying why (prescribe_sact).
+    Cancel {
+        cycle_id: i64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a cycle's prescription as an A4 PDF (view_patients); its signatures are checked first.
     Print {
         cycle_id: i64,
@@ -374,6 +398,24 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             let stored =
                 services::sact::administer(context, giver, second, cycle_id, record, &this_site()?).await?;
             report_cycle(json, "Recorded", &stored)
+        }
+        SactCommand::Defer { cycle_id, reason, until, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactCycleUpdate)
+                    .await?;
+            let reason = sact::DeferralReason::parse(&reason).map_err(|r| Failure::Input(r.message))?;
+            let signer = CardSigner::for_card(&card)?;
+            let until = date(&until, "until")?;
+            let stored = services::sact::defer(context, &acting, &signer, cycle_id, reason, until).await?;
+            report_cycle(json, "Deferred", &stored)
+        }
+        SactCommand::Cancel { cycle_id, reason, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactCycleUpdate)
+                    .await?;
+            let signer = CardSigner::for_card(&card)?;
+            let stored = services::sact::cancel(context, &acting, &signer, cycle_id, &reason).await?;
+            report_cycle(json, "Cancelled", &stored)
         }
         SactCommand::Print { cycle_id, output: path, card, json } => {
             let acting =

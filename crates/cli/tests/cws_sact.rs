@@ -515,6 +515,38 @@ fn a_course_moves_to_another_site_with_its_doses_and_only_onto_the_same_patient(
         ],
     );
 
+    let cycle_two = site.json(
+        "PHARM-PRESCRIBER",
+        &[
+            "sact",
+            "prescribe",
+            "--course",
+            &course_id,
+            "--cycle",
+            "2",
+            "--treatment-date",
+            &start,
+            "--height-cm",
+            "165",
+            "--weight-kg",
+            "62",
+        ],
+    );
+    let cycle_two = cycle_two["cycle_id"].as_i64().expect("cycle").to_string();
+    let later = (today + TimeDelta::days(7)).to_string();
+    let unknown = site
+        .as_card("PHARM-PRESCRIBER", &["sact", "defer", &cycle_two, "--reason", "busy", "--until", &later]);
+    refused(&unknown, "blood_counts_not_recovered");
+    let deferred = site.json(
+        "PHARM-PRESCRIBER",
+        &["sact", "defer", &cycle_two, "--reason", "blood_counts_not_recovered", "--until", &later],
+    );
+    assert_eq!(deferred["state"], "deferred");
+    let cancelled =
+        site.json("PHARM-PRESCRIBER", &["sact", "cancel", &cycle_two, "--reason", "disease progression"]);
+    assert_eq!(cancelled["state"], "cancelled");
+    refused(&site.as_card("PHARMACIST", &["sact", "verify", &cycle_two]), "must be prescribed to verify");
+
     let file = site.folder.path().join("course.transfer.json");
     let sent = site
         .as_card("CONSULTANT", &["sact", "transfer-out", &course_id, "--output", &file.to_string_lossy()]);

@@ -25,6 +25,24 @@ pub enum DeferralReason {
     Other,
 }
 
+impl DeferralReason {
+    pub const CODES: &'static str = "toxicity, blood_counts_not_recovered, patient_choice, organisational_reasons, intercurrent_illness, other";
+
+    pub fn parse(code: &str) -> Result<Self, SactRefusal> {
+        match code.trim() {
+            "toxicity" => Ok(Self::Toxicity),
+            "blood_counts_not_recovered" => Ok(Self::BloodCountsNotRecovered),
+            "patient_choice" => Ok(Self::PatientChoice),
+            "organisational_reasons" => Ok(Self::OrganisationalReasons),
+            "intercurrent_illness" => Ok(Self::IntercurrentIllness),
+            "other" => Ok(Self::Other),
+            other => {
+                Err(SactRefusal::new("reason", format!("reason: {other:?} is not one of {}", Self::CODES)))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CycleState {

@@ -253,6 +253,31 @@ pub async fn verify(
     change_cycle(context, actor, signer, cycle_id, "verified", |cycle| cycle.verify(&verifier, scope)).await
 }
 
+/// Puts a cycle off to a later date, with a coded reason (prescribe_sact).
+pub async fn defer(
+    context: &Context,
+    acting: &Acting,
+    signer: &dyn ActSigner,
+    cycle_id: i64,
+    reason: sact::DeferralReason,
+    until: NaiveDate,
+) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    change_cycle(context, actor, signer, cycle_id, "deferred", |cycle| cycle.defer(reason, until)).await
+}
+
+/// Cancels a cycle not yet given, with the reason (prescribe_sact).
+pub async fn cancel(
+    context: &Context,
+    acting: &Acting,
+    signer: &dyn ActSigner,
+    cycle_id: i64,
+    reason: &str,
+) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    change_cycle(context, actor, signer, cycle_id, "cancelled", |cycle| cycle.cancel(reason)).await
+}
+
 /// What the releaser knows at release: results with their times, and today's weight.
 #[derive(Debug, Clone)]
 pub struct ReleaseRequest {
