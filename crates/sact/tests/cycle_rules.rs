@@ -447,3 +447,60 @@ fn a_signature_covers_its_act_and_later_acts_do_not_change_what_it_covers() {
         .expect("own");
     assert_eq!(cycle.signatures.len(), 1);
 }
+
+#[test]
+fn a_dose_per_square_metre_needs_the_area_it_was_calculated_for() {
+    let mut cycle = prescribed();
+    assert_eq!(cycle.dose_per_m2(dec("85")), None, "no area recorded, no per-m² figure");
+    cycle.bsa_m2 = Some(dec("1.70"));
+    assert_eq!(cycle.dose_per_m2(dec("85")), Some(dec("50")));
+    cycle.bsa_m2 = Some(Decimal::ZERO);
+    assert_eq!(cycle.dose_per_m2(dec("85")), None, "never divided by zero");
+}
+
+#[test]
+fn a_transfer_signs_the_whole_record_so_any_change_shows() {
+    let pin = RegimenPin {
+        code: "R-CHOP-21".into(),
+        version: "1.0".into(),
+        content_sha256: "ab".repeat(32),
+        policy_version: "p".into(),
+        banding_version: "b".into(),
+    };
+    let course =
+        Course::new(1, pin, Intent::Curative, 1, user(PRESCRIBER), 6, treatment_day()).expect("course");
+    let record = sact::TransferRecord {
+        schema: sact::TRANSFER_SCHEMA.into(),
+        from_site: "RXX01".into(),
+        patient: sact::TransferPatient {
+            nhs_number: "9990000026".into(),
+            family_name: "Quillfeather".into(),
+            given_names: "Ada".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1958, 3, 3).expect("date"),
+        },
+        course,
+        cycles: vec![released()],
+        doses_given: vec![sact::TransferredDose {
+            drug: "doxorubicin".into(),
+            dose: dec("95"),
+            unit: "mg".into(),
+            dose_per_m2: Some(dec("50")),
+            given_at: at(-10),
+            site: "RXX01".into(),
+        }],
+        sent_at: at(-12),
+    };
+    let signed = record.signing_bytes();
+    assert!(String::from_utf8_lossy(&signed).contains("doxorubicin"), "the doses are signed");
+    let mut changed = record.clone();
+    changed.doses_given[0].dose = dec("9.5");
+    assert_ne!(changed.signing_bytes(), signed, "a changed dose changes what was signed");
+}
+
+#[test]
+fn each_approving_capacity_reads_back_from_its_text() {
+    for capacity in [sact::Capacity::Consultant, sact::Capacity::Pharmacist] {
+        assert_eq!(sact::Capacity::parse(capacity.text()), Some(capacity));
+    }
+    assert_eq!(sact::Capacity::parse("nurse"), None);
+}
