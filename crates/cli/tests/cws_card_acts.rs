@@ -609,10 +609,12 @@ fn four_workstations_append_to_one_shared_chain_without_a_fork_or_gap() {
                 ));
                 input.push('\n');
             }
+            // Each workstation has its own reader: four processes must not share SoftHSM2's files.
+            let (reader, reader_env) = site.hsm.another_workstations_env();
             let mut child = Command::new(env!("CARGO_BIN_EXE_cws"))
                 .args(["patient", "add", "--stdin", "--card", "NURSE-CARD", "--pin-stdin", "--json"])
                 .envs(site.keyring.env())
-                .envs(site.hsm.env())
+                .envs(reader_env)
                 .env("CWS_CONFIG", site.settings())
                 .env("CWS_STORE_URL", server.url())
                 .stdin(Stdio::piped())
@@ -621,10 +623,10 @@ fn four_workstations_append_to_one_shared_chain_without_a_fork_or_gap() {
                 .spawn()
                 .expect("cws runs");
             child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("patients written");
-            child
+            (child, reader)
         })
         .collect();
-    for child in workstations {
+    for (child, _reader) in workstations {
         let output = child.wait_with_output().expect("cws ends");
         assert!(output.status.success(), "{}", output.stderr());
     }

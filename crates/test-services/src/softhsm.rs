@@ -23,6 +23,21 @@ impl SoftHsm {
         ]
     }
 
+    /// Environment for a process on another workstation: its own reader holding
+    /// copies of these cards (the token files copied to a folder of its own), so
+    /// processes running at once do not share SoftHSM2's files. Keep the folder
+    /// returned for as long as the process runs.
+    pub fn another_workstations_env(&self) -> (tempfile::TempDir, Vec<(String, String)>) {
+        let folder = tempfile::tempdir().expect("temporary token folder");
+        let copy = SoftHsmTokens::create(folder.path()).expect("SoftHSM2 configuration");
+        copy_folder(&self.folder.path().join("tokens"), &folder.path().join("tokens"));
+        let env = vec![
+            ("SOFTHSM2_CONF".into(), copy.config().to_string_lossy().into_owned()),
+            ("CWS_PKCS11_MODULE".into(), SOFTHSM_MODULE.into()),
+        ];
+        (folder, env)
+    }
+
     pub fn add_card(&self, label: &str, pin: &str, key_pem: &str, cert_der: &[u8]) {
         self.tokens
             .add_card(label, pin, key_pem, cert_der)
@@ -62,3 +77,15 @@ const CKA_VENDOR_DEFINED: u64 = 0x8000_0000;
 /// SoftHSM2's vendor attribute base, 'SH' (src/lib/object_store/OSAttributes.h).
 const SOFTHSM_VENDOR: u64 = 0x5348;
 const CKF_USER_PIN_LOCKED: u64 = 0x0004_0000;
+
+fn copy_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("folder made");
+    for entry in std::fs::read_dir(from).expect("token folder read").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("token file copied");
+        }
+    }
+}
