@@ -140,6 +140,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| connect_error(path, e))?;
+        settle_connections_at_exit();
         let pool = Pool::Local(pool);
         let place = Place::LocalFile(LocalFile { path: path.to_owned(), key, lock });
         refuse_newer_schema(&pool, &place).await?;
@@ -186,6 +187,45 @@ pub(crate) fn connect_options(
         .log_statements(log::LevelFilter::Off)
         .log_slow_statements(log::LevelFilter::Off, Duration::ZERO);
     Ok(options)
+}
+
+/// SQLCipher frees its state as the process exits (an `atexit` handler and a
+/// `.fini_array` destructor), while sqlx closes each SQLite connection on a
+/// worker thread of its own. A connection still closing then reads freed
+/// memory and the process dies by SIGSEGV on its way out, its work done
+/// (about one exit in twenty, in test binaries that drop a store at their end).
+/// Once SQLite has started, an exit handler of ours, run before SQLCipher's
+/// (handlers run in reverse order of registration), waits a moment for the
+/// worker threads to finish.
+fn settle_connections_at_exit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: atexit takes a plain function pointer; the handler touches only /proc.
+        unsafe {
+            libc::atexit(wait_for_closing_connections);
+        }
+    });
+}
+
+/// How long an exiting process waits for sqlx's SQLite workers: long enough for
+/// a close in progress, short enough that a pool still open (idle workers, which
+/// are safe) delays the exit unnoticed.
+const CLOSE_WAIT: Duration = Duration::from_millis(250);
+
+extern "C" fn wait_for_closing_connections() {
+    let deadline = std::time::Instant::now() + CLOSE_WAIT;
+    while std::time::Instant::now() < deadline && sqlite_workers_running() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Whether any of sqlx's SQLite worker threads (named `sqlx-sqlite-worker-N`) is alive.
+fn sqlite_workers_running() -> bool {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return false };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("comm"))
+            .is_ok_and(|name| name.starts_with("sqlx-sqlite-wor"))
+    })
 }
 
 fn connect_error(path: &Path, error: sqlx::Error) -> StoreError {
