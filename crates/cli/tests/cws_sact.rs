@@ -104,6 +104,8 @@ impl Site {
             .envs(self.hsm.env())
             .env("CWS_CONFIG", self.settings())
             .env("CWS_STORE", self.folder.path().join(store))
+            // Everything logged, so the check below reads all cws could ever log.
+            .env("RUST_LOG", "trace")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -113,7 +115,13 @@ impl Site {
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {}
             written => written.expect("stdin"),
         }
-        child.wait_with_output().expect("cws ends")
+        let output = child.wait_with_output().expect("cws ends");
+        // Standard output carries what was asked for; the log (stderr) never a patient's details.
+        let log = String::from_utf8_lossy(&output.stderr);
+        for detail in ["Quillfeather", "QUILLFEATHER", "9990000026", "999 000 0026", "1958-03-03"] {
+            assert!(!log.contains(detail), "{args:?} logged a patient's {detail:?}:\n{log}");
+        }
+        output
     }
 
     fn ok(&self, args: &[&str], stdin: &str) -> String {
