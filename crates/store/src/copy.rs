@@ -104,7 +104,7 @@ impl Store {
         let mut into = destination_pool.begin().await.map_err(database)?;
         let mut from = self.snapshot().await?;
         let counts = count_rows(&mut from).await?;
-        let patients = copy_patients(&mut from, &mut into, counts.0, &mut progress).await?;
+        let patients = copy_table::<PatientCopy>(&mut from, &mut into, counts.0, &mut progress).await?;
         let users = copy_users(&mut from, &mut into).await?;
         copy_sact(&mut from, &mut into).await?;
         let audit_entries = copy_audit(&mut from, &mut into, counts.1, &mut progress).await?;
@@ -159,56 +159,97 @@ async fn count_rows(from: &mut Tx) -> Result<(u64, u64), StoreError> {
 
 type Target<'a> = sqlx::Transaction<'a, Postgres>;
 
-async fn copy_patients(
+/// A table copied in batches: how to read its rows and write them on the server.
+trait CopiedRow:
+    Send
+    + Unpin
+    + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+{
+    const TABLE: &'static str;
+    /// Every row, in order.
+    const SELECT: &'static str;
+    /// `INSERT INTO table (columns) `, before the values.
+    const INSERT: &'static str;
+    fn bind(self, values: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>);
+}
+
+/// Streams a table's rows from the store into the server, a batch per statement.
+async fn copy_table<R: CopiedRow>(
     from: &mut Tx,
     into: &mut Target<'_>,
     total: u64,
     progress: &mut impl FnMut(CopyProgress),
 ) -> Result<u64, StoreError> {
     let mut copied = 0;
-    let mut batch: Vec<PatientCopy> = Vec::with_capacity(ROWS_PER_STATEMENT);
+    let mut batch: Vec<R> = Vec::with_capacity(ROWS_PER_STATEMENT);
     on_tx!(from, |c| {
-        let mut rows = sqlx::query_as::<_, PatientCopy>("SELECT * FROM patients ORDER BY id").fetch(&mut *c);
+        let mut rows = sqlx::query_as::<_, R>(R::SELECT).fetch(&mut *c);
         while let Some(row) = rows.try_next().await.map_err(database)? {
             batch.push(row);
             if batch.len() == ROWS_PER_STATEMENT {
-                copied += insert_patients(into, &mut batch).await?;
-                progress(CopyProgress { table: "patients", copied, total });
+                copied += insert_batch(into, &mut batch).await?;
+                progress(CopyProgress { table: R::TABLE, copied, total });
             }
         }
     });
-    copied += insert_patients(into, &mut batch).await?;
-    progress(CopyProgress { table: "patients", copied, total });
+    copied += insert_batch(into, &mut batch).await?;
+    progress(CopyProgress { table: R::TABLE, copied, total });
     Ok(copied)
 }
 
-async fn insert_patients(into: &mut Target<'_>, batch: &mut Vec<PatientCopy>) -> Result<u64, StoreError> {
+async fn insert_batch<R: CopiedRow>(into: &mut Target<'_>, batch: &mut Vec<R>) -> Result<u64, StoreError> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let mut insert = QueryBuilder::<Postgres>::new(
-        "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc) ",
-    );
-    insert.push_values(batch.drain(..), |mut row, p| {
-        row.push_bind(p.id)
-            .push_bind(p.nhs_number)
-            .push_bind(p.mrn)
-            .push_bind(p.family_name)
-            .push_bind(p.given_names)
-            .push_bind(p.title)
-            .push_bind(p.family_name_key)
-            .push_bind(p.date_of_birth)
-            .push_bind(p.sex)
-            .push_bind(p.address)
-            .push_bind(p.postcode)
-            .push_bind(p.gp_practice_ods)
-            .push_bind(p.gp_practice_name)
-            .push_bind(p.deceased)
-            .push_bind(p.deceased_date)
-            .push_bind(p.created_at_utc);
-    });
+    let mut insert = QueryBuilder::<Postgres>::new(R::INSERT);
+    insert.push_values(batch.drain(..), |mut values, row| row.bind(&mut values));
     let done = insert.build().execute(&mut **into).await.map_err(database)?;
     Ok(done.rows_affected())
+}
+
+impl CopiedRow for PatientCopy {
+    const TABLE: &'static str = "patients";
+    const SELECT: &'static str = "SELECT * FROM patients ORDER BY id";
+    const INSERT: &'static str = "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc) ";
+    fn bind(self, values: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>) {
+        values
+            .push_bind(self.id)
+            .push_bind(self.nhs_number)
+            .push_bind(self.mrn)
+            .push_bind(self.family_name)
+            .push_bind(self.given_names)
+            .push_bind(self.title)
+            .push_bind(self.family_name_key)
+            .push_bind(self.date_of_birth)
+            .push_bind(self.sex)
+            .push_bind(self.address)
+            .push_bind(self.postcode)
+            .push_bind(self.gp_practice_ods)
+            .push_bind(self.gp_practice_name)
+            .push_bind(self.deceased)
+            .push_bind(self.deceased_date)
+            .push_bind(self.created_at_utc);
+    }
+}
+
+impl CopiedRow for EntryCopy {
+    const TABLE: &'static str = "audit_log";
+    const SELECT: &'static str = "SELECT * FROM audit_log ORDER BY seq";
+    const INSERT: &'static str = "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash) ";
+    fn bind(self, values: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>) {
+        values
+            .push_bind(self.seq)
+            .push_bind(self.at_utc)
+            .push_bind(self.actor)
+            .push_bind(self.workstation)
+            .push_bind(self.action)
+            .push_bind(self.patient_id)
+            .push_bind(self.record_ids)
+            .push_bind(self.outcome)
+            .push_bind(self.prev_hash)
+            .push_bind(self.hash);
+    }
 }
 
 async fn copy_users(from: &mut Tx, into: &mut Target<'_>) -> Result<u64, StoreError> {
@@ -242,20 +283,7 @@ async fn copy_audit(
     total: u64,
     progress: &mut impl FnMut(CopyProgress),
 ) -> Result<u64, StoreError> {
-    let mut copied = 0;
-    let mut batch: Vec<EntryCopy> = Vec::with_capacity(ROWS_PER_STATEMENT);
-    on_tx!(from, |c| {
-        let mut rows = sqlx::query_as::<_, EntryCopy>("SELECT * FROM audit_log ORDER BY seq").fetch(&mut *c);
-        while let Some(row) = rows.try_next().await.map_err(database)? {
-            batch.push(row);
-            if batch.len() == ROWS_PER_STATEMENT {
-                copied += insert_entries(into, &mut batch).await?;
-                progress(CopyProgress { table: "audit_log", copied, total });
-            }
-        }
-    });
-    copied += insert_entries(into, &mut batch).await?;
-    progress(CopyProgress { table: "audit_log", copied, total });
+    let copied = copy_table::<EntryCopy>(from, into, total, progress).await?;
     let head: Option<(i64, String)> =
         on_tx!(from, |c| sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_optional(&mut *c)
@@ -270,29 +298,6 @@ async fn copy_audit(
             .map_err(database)?;
     }
     Ok(copied)
-}
-
-async fn insert_entries(into: &mut Target<'_>, batch: &mut Vec<EntryCopy>) -> Result<u64, StoreError> {
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let mut insert = QueryBuilder::<Postgres>::new(
-        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash) ",
-    );
-    insert.push_values(batch.drain(..), |mut row, e| {
-        row.push_bind(e.seq)
-            .push_bind(e.at_utc)
-            .push_bind(e.actor)
-            .push_bind(e.workstation)
-            .push_bind(e.action)
-            .push_bind(e.patient_id)
-            .push_bind(e.record_ids)
-            .push_bind(e.outcome)
-            .push_bind(e.prev_hash)
-            .push_bind(e.hash);
-    });
-    let done = insert.build().execute(&mut **into).await.map_err(database)?;
-    Ok(done.rows_affected())
 }
 
 #[derive(sqlx::FromRow)]
