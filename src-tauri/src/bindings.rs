@@ -4,7 +4,7 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, cards, chemotherapy, patients, sign_in};
+use crate::commands::{app, cards, chemotherapy, patients, sact, sign_in};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -24,6 +24,14 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         chemotherapy::calculate_regimen_doses,
         patients::search_patients,
         patients::open_patient,
+        sact::sact_patient_record,
+        sact::sact_prescribe,
+        sact::sact_verification_queue,
+        sact::sact_verify,
+        sact::sact_release_checks,
+        sact::sact_release,
+        sact::sact_treatment_list,
+        sact::sact_administer,
     ])
 }
 

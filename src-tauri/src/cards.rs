@@ -81,3 +81,60 @@ impl Cards {
         identity::readers::session_card_gone(slot.as_deref(), readers_emptied)
     }
 }
+
+/// Signs a clinical act with a card at this workstation, its PIN typed for
+/// this act: the session's own card, or a second checker's beside it.
+pub struct CardActSigner<'a> {
+    pub cards: &'a Cards,
+    pub trust: &'a Trust,
+    pub serial: String,
+    pub pin: zeroize::Zeroizing<String>,
+}
+
+impl services::sact::ActSigner for CardActSigner<'_> {
+    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, services::ServiceError> {
+        let now = time::OffsetDateTime::now_utc();
+        let signed = self
+            .cards
+            .with_fresh_reader(|reader| reader.sign_document(&self.serial, &self.pin, self.trust, now, bytes))
+            .and_then(|signed| signed);
+        signed.map_err(|e| services::ServiceError::Invalid { field: "pin", reason: e.to_string() })
+    }
+}
+
+/// Proves the second checker's card (inserted beside the session's), that
+/// they are enrolled and may give SACT; the session is untouched. A refusal
+/// is audited as `action` and told plainly.
+pub async fn prove_witness(
+    state: &crate::state::AppState,
+    witness: &CardActSigner<'_>,
+    action: store::AuditAction,
+) -> Result<services::Acting, crate::error::CommandError> {
+    use crate::error::{CommandError, ErrorCode};
+    let now = time::OffsetDateTime::now_utc();
+    let login = state
+        .cards
+        .with_fresh_reader(|reader| reader.login_by_serial(&witness.serial, &witness.pin, witness.trust, now))
+        .and_then(|login| login);
+    let context = state.services()?;
+    let permission = session::Permission::AdministerSact;
+    let proven = services::cards::prove_card_holder(
+        context,
+        &witness.serial,
+        login,
+        &state.roles,
+        Some(permission),
+        action,
+    )
+    .await;
+    let refused = |why: String| CommandError {
+        code: ErrorCode::PinRefused,
+        message: format!("The second checker's card was refused: {why}."),
+        field: Some("witness".into()),
+    };
+    let (_, holder) = proven.map_err(|refusal| match refusal {
+        access::CardRefusal::Card { error, .. } => refused(error.to_string()),
+        access::CardRefusal::Holder { error, .. } => refused(error.to_string()),
+    })?;
+    Ok(services::cards::acting_for(context, &holder, permission)?)
+}

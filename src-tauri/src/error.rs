@@ -39,6 +39,14 @@ pub enum ErrorCode {
     InvalidPatientQuery,
     #[serde(rename = "patient.not_found")]
     PatientNotFound,
+    #[serde(rename = "input.invalid")]
+    InvalidInput,
+    /// A clinical rule refused the act (self-verification, a block, a missing reason); `field` names the rule.
+    #[serde(rename = "clinical.refused")]
+    ClinicalRefusal,
+    /// Someone else changed the record since it was read; read it again.
+    #[serde(rename = "record.changed")]
+    ChangedElsewhere,
     #[serde(rename = "internal")]
     Internal,
 }
@@ -99,12 +107,15 @@ impl From<services::ServiceError> for CommandError {
             services::ServiceError::NotPermitted(permission) => {
                 session::SessionError::NotPermitted(permission).into()
             }
+            services::ServiceError::Invalid { field: "pin", reason } => {
+                Self { code: ErrorCode::PinRefused, message: reason, field: Some("pin".into()) }
+            }
             services::ServiceError::Invalid { field, reason } => {
-                Self { code: ErrorCode::InvalidPatientQuery, message: reason, field: Some(field.into()) }
+                Self { code: ErrorCode::InvalidInput, message: reason, field: Some(field.into()) }
             }
             services::ServiceError::Regimens(problem) => Self::new(ErrorCode::DosingUnavailable, problem),
             services::ServiceError::Refused { rule, reason } => {
-                Self { code: ErrorCode::InvalidDoseInput, message: reason, field: Some(rule.into()) }
+                Self { code: ErrorCode::ClinicalRefusal, message: reason, field: Some(rule.into()) }
             }
         }
     }
@@ -119,6 +130,7 @@ impl From<store::StoreError> for CommandError {
             }
             E::NoSuchPatient(_) => Self::new(ErrorCode::PatientNotFound, "That patient is not in the index."),
             E::Database(detail) => Self::internal(&detail),
+            changed @ E::Changed { .. } => Self::new(ErrorCode::ChangedElsewhere, changed.to_string()),
             // The other store errors name the store and the fix, and no patient data.
             other => Self::new(ErrorCode::StoreUnavailable, other.to_string()),
         }

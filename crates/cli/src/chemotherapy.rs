@@ -79,6 +79,9 @@ pub enum SactCommand {
         /// Why the doses are modified (CTCAE grade, organ function, performance status).
         #[arg(long)]
         reason: Option<String>,
+        /// Why to go on with measurements older than the site allows (otherwise refused).
+        #[arg(long)]
+        stale_reason: Option<String>,
         #[command(flatten)]
         card: CardArgs,
         #[arg(long)]
@@ -281,6 +284,7 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             measured_on,
             modifications,
             reason,
+            stale_reason,
             card,
             json,
         } => {
@@ -306,6 +310,7 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                     None => Utc::now().date_naive(),
                 },
                 modifications: parse_modifications(&modifications, reason.as_deref())?,
+                stale_measurements_reason: stale_reason,
             };
             let signer = CardSigner::for_card(&card)?;
             let prescribed = services::sact::prescribe(context, &acting, &signer, &new).await?;

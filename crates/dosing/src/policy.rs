@@ -75,6 +75,7 @@ struct PolicyFile {
     band_boundary_rule: BoundaryRule,
     weight_change_recalculation_percent: Decimal,
     cumulative_warning_percent: Decimal,
+    measurement_max_age_days: u32,
     rounding_rules: BTreeMap<String, RoundingRule>,
     drugs: BTreeMap<String, DrugPolicy>,
 }
@@ -89,6 +90,9 @@ pub struct SitePolicy {
     pub band_boundary_rule: BoundaryRule,
     pub weight_change_recalculation_percent: Decimal,
     pub cumulative_warning_percent: Decimal,
+    /// Measurements older than this on the treatment day are a warning the
+    /// prescriber must answer before a cycle is prescribed from them.
+    pub measurement_max_age_days: u32,
     rounding_rules: BTreeMap<String, RoundingRule>,
     drugs: BTreeMap<String, DrugPolicy>,
     tables: Vec<BandingTable>,
@@ -145,6 +149,7 @@ impl SitePolicy {
             band_boundary_rule: file.band_boundary_rule,
             weight_change_recalculation_percent: file.weight_change_recalculation_percent,
             cumulative_warning_percent: file.cumulative_warning_percent,
+            measurement_max_age_days: file.measurement_max_age_days,
             rounding_rules: file.rounding_rules,
             drugs: file.drugs,
             tables,

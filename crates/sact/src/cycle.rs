@@ -80,6 +80,9 @@ impl CycleState {
 pub struct RecordedMeasurements {
     pub entered: dosing::course::MeasurementsText,
     pub taken_on: NaiveDate,
+    /// Why the prescriber went on with measurements older than the site allows.
+    #[serde(default)]
+    pub stale_because: Option<String>,
 }
 
 /// One line of the cycle: a drug on its days, with its final dose from the engine.
@@ -115,6 +118,10 @@ pub struct Cycle {
     /// with and nothing is silently recomputed.
     #[serde(default)]
     pub calculation: Option<serde_json::Value>,
+    /// The dose modifications prescribed, each with its reason; the next cycle
+    /// starts from these until the prescriber changes them.
+    #[serde(default)]
+    pub modifications: Vec<dosing::course::DrugModification>,
     pub release_findings: Vec<ReleaseFinding>,
     pub administrations: Vec<Administration>,
     /// Every act on this cycle, signed with its actor's card, oldest first.
@@ -143,6 +150,7 @@ impl Cycle {
             bsa_m2: None,
             measurements: None,
             calculation: None,
+            modifications: Vec::new(),
             release_findings: Vec::new(),
             administrations: Vec::new(),
             signatures: Vec::new(),

@@ -6,9 +6,11 @@
 
 mod administration;
 mod approval;
+mod changes;
 mod course;
 mod cycle;
 mod export;
+mod freshness;
 mod refusal;
 mod release;
 mod signing;
@@ -17,11 +19,16 @@ mod verification;
 
 pub use administration::{Administration, AdministrationRecord};
 pub use approval::{Approval, Capacity, check_new_approval, is_approved};
+pub use changes::{Change, since as changes_since};
 pub use course::{Course, Intent, RegimenPin};
 pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug, RecordedMeasurements};
 pub use export::{LeftOut, ReturnRow, write_return};
+pub use freshness::{MeasurementAge, measurement_age};
 pub use refusal::SactRefusal;
-pub use release::{LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult};
+pub use release::{
+    LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult,
+    assess as release_findings,
+};
 pub use signing::SignedAct;
 pub use transfer::{TRANSFER_SCHEMA, TransferPatient, TransferRecord, TransferredDose};
 pub use verification::{VerificationScope, Verifier};

@@ -159,6 +159,7 @@ fn bench(c: &mut Criterion) {
                         measurements: measurements.clone(),
                         measured_on: Utc::now().date_naive(),
                         modifications: vec![],
+                        stale_measurements_reason: None,
                     };
                     let started = Instant::now();
                     let prescribed = black_box(
@@ -186,6 +187,7 @@ fn bench(c: &mut Criterion) {
                 measurements: measurements.clone(),
                 measured_on: Utc::now().date_naive(),
                 modifications: vec![],
+                stale_measurements_reason: None,
             };
             last_cycle = services::sact::prescribe(&context, &prescriber, &signer, &new)
                 .await

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod patients;
 pub mod regimens;
 pub mod sact;
+pub mod sact_lists;
 pub mod sact_print;
 pub mod sact_return;
 pub mod sact_transfer;

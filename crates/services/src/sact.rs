@@ -19,7 +19,7 @@ use crate::{Acting, Context, ServiceError};
 
 /// Signs an act's bytes with the acting person's card (their PIN entered for
 /// this act). The app and `cws` each provide one over `identity::CardReader`.
-pub trait ActSigner {
+pub trait ActSigner: Sync {
     fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError>;
 }
 
@@ -183,6 +183,8 @@ pub struct NewCycle {
     /// The day the measurements were taken.
     pub measured_on: NaiveDate,
     pub modifications: Vec<DrugModification>,
+    /// The prescriber's answer to measurements older than the site allows.
+    pub stale_measurements_reason: Option<String>,
 }
 
 /// A prescribed cycle and the engine's doses, with every derivation.
@@ -206,6 +208,7 @@ pub async fn prescribe(
     let course = store.sact().course(actor, new.course_id).await?;
     course.check_cycle_number(new.number)?;
     let regimen = pinned_regimen(context, &course.regimen)?;
+    let stale_because = answer_measurement_age(context, new)?;
     let measurements = new.measurements.parse()?;
     let totals = store.sact().lifetime_totals(actor, course.patient_id).await?;
     let options = CourseOptions {
@@ -224,8 +227,12 @@ pub async fn prescribe(
     let lines = prescribed_lines(regimen, &doses);
     let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, lines)?;
     cycle.bsa_m2 = Some(doses.bsa_m2.value());
-    cycle.measurements =
-        Some(sact::RecordedMeasurements { entered: new.measurements.clone(), taken_on: new.measured_on });
+    cycle.measurements = Some(sact::RecordedMeasurements {
+        entered: new.measurements.clone(),
+        taken_on: new.measured_on,
+        stale_because,
+    });
+    cycle.modifications = new.modifications.clone();
     cycle.calculation = Some(
         serde_json::to_value(&doses)
             .map_err(|e| ServiceError::Invalid { field: "dose", reason: e.to_string() })?,
@@ -237,6 +244,26 @@ pub async fn prescribe(
     tx.audit(actor, AuditAction::SactPrescribe, Some(course.patient_id), &records, "ok").await?;
     tx.commit().await?;
     Ok(PrescribedCycle { cycle_id, doses })
+}
+
+/// Measurements older than the site allows are refused unless the prescriber
+/// gives a reason, which the cycle keeps; a reason for fresh ones is not kept.
+fn answer_measurement_age(context: &Context, new: &NewCycle) -> Result<Option<String>, ServiceError> {
+    let max_days = context.site_policy().measurement_max_age_days;
+    let age = sact::measurement_age(new.measured_on, new.treatment_date, max_days)?;
+    if !age.stale {
+        return Ok(None);
+    }
+    match new.stale_measurements_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => Ok(Some(reason.to_owned())),
+        None => Err(ServiceError::Refused {
+            rule: "stale_measurements",
+            reason: format!(
+                "the measurements were taken {} days before the treatment day, more than the site's {max_days}; measure again, or give the reason to go on",
+                age.days
+            ),
+        }),
+    }
 }
 
 /// The pharmacist's verification, refused to the prescriber and outside the verifier's scope.
@@ -288,6 +315,18 @@ pub struct ReleaseRequest {
     pub overrides: Vec<Override>,
 }
 
+/// What release would find now, without releasing: each block, and each
+/// warning that needs a reason (release_sact). The screen asks for the reasons.
+pub async fn release_checks(
+    context: &Context,
+    acting: &Acting,
+    request: &ReleaseRequest,
+) -> Result<Vec<sact::ReleaseFinding>, ServiceError> {
+    let actor = acting.requires(Permission::ReleaseSact)?;
+    let (_, evidence) = release_evidence(context, actor, request).await?;
+    Ok(sact::release_findings(&evidence, &release_policy(context), context.now())?)
+}
+
 /// Release for preparation, once the checks pass or each warning has a reason.
 /// Lifetime totals come from the doses recorded as given.
 pub async fn release(
@@ -297,6 +336,21 @@ pub async fn release(
     request: &ReleaseRequest,
 ) -> Result<StoredCycle, ServiceError> {
     let actor = acting.requires(Permission::ReleaseSact)?;
+    let (_, evidence) = release_evidence(context, actor, request).await?;
+    let policy = release_policy(context);
+    let releaser = user_id(actor)?;
+    let now = context.now();
+    change_cycle(context, actor, signer, request.cycle_id, "released", |cycle| {
+        cycle.release(&releaser, &evidence, &policy, &request.overrides, now)
+    })
+    .await
+}
+
+async fn release_evidence(
+    context: &Context,
+    actor: &store::Actor,
+    request: &ReleaseRequest,
+) -> Result<(StoredCycle, ReleaseEvidence), ServiceError> {
     let store = context.store();
     let stored = store.sact().cycle(actor, request.cycle_id).await?;
     let course = store.sact().course(actor, stored.course_id).await?;
@@ -311,17 +365,15 @@ pub async fn release(
         dosing_weight: dosing::units::Kilograms::new(request.dosing_weight_kg),
         lifetime,
     };
-    let policy = ReleasePolicy {
+    Ok((stored, evidence))
+}
+
+fn release_policy(context: &Context) -> ReleasePolicy {
+    ReleasePolicy {
         weight_change_percent: context.site_policy().weight_change_recalculation_percent,
         lifetime_warn_percent: context.site_policy().cumulative_warning_percent,
         ..ReleasePolicy::default()
-    };
-    let releaser = user_id(actor)?;
-    let now = context.now();
-    change_cycle(context, actor, signer, request.cycle_id, "released", |cycle| {
-        cycle.release(&releaser, &evidence, &policy, &request.overrides, now)
-    })
-    .await
+    }
 }
 
 /// One drug given, witnessed; the dose is recorded for lifetime totals in the same transaction.

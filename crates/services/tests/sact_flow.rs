@@ -157,6 +157,7 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         measurements,
         measured_on: Utc::now().date_naive(),
         modifications: vec![],
+        stale_measurements_reason: None,
     };
     let wrong_card = services::sact::prescribe(&context, &prescriber, &card("PHARMACIST"), &new_cycle).await;
     assert!(matches!(wrong_card, Err(ServiceError::Refused { rule: "signer", .. })), "{wrong_card:?}");

@@ -194,6 +194,13 @@ struct CourseRow {
 }
 
 #[derive(sqlx::FromRow)]
+struct IdCourseRow {
+    id: i64,
+    #[sqlx(flatten)]
+    course: CourseRow,
+}
+
+#[derive(sqlx::FromRow)]
 struct CycleRow {
     id: i64,
     course_id: i64,
@@ -232,6 +239,63 @@ impl SactRecords<'_> {
         let stored = row.ok_or_else(|| not_found("cycle", id))?.into_stored()?;
         self.audited(actor, Some(stored.patient_id), RecordRef::Cycle(id)).await?;
         Ok(stored)
+    }
+
+    /// A patient's courses, newest start first, each with its id; the read is audited.
+    pub async fn courses_of_patient(
+        &self,
+        actor: &Actor,
+        patient_id: i64,
+    ) -> Result<Vec<(i64, Course)>, StoreError> {
+        let rows: Vec<(i64, CourseRow)> = on_pool!(&self.store.pool, |c| sqlx::query_as::<_, IdCourseRow>(
+            "SELECT id, patient_id, regimen_code, regimen_version, regimen_sha256, policy_version, banding_version,
+                 intent, line, consultant, planned_cycles, start_date FROM sact_courses
+                 WHERE patient_id = $1 ORDER BY start_date DESC, id DESC"
+        )
+        .bind(patient_id)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?
+        .into_iter()
+        .map(|row| (row.id, row.course))
+        .collect();
+        let courses = rows
+            .into_iter()
+            .map(|(id, row)| Ok((id, row.into_course(id)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.audited(actor, Some(patient_id), RecordRef::Patient(patient_id)).await?;
+        Ok(courses)
+    }
+
+    /// Cycles in any of `states` whose treatment date is `day`, in course order
+    /// (the day's treatment list); the read is audited naming them.
+    pub async fn cycles_due_on(
+        &self,
+        actor: &Actor,
+        states: &[&str],
+        day: NaiveDate,
+    ) -> Result<Vec<StoredCycle>, StoreError> {
+        let mut cycles = Vec::new();
+        for state in states {
+            let rows: Vec<CycleRow> =
+                on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_CYCLE} WHERE c.state = $1 AND c.treatment_date = $2 ORDER BY c.course_id, c.id"
+                )))
+                .bind(*state)
+                .bind(day.format("%Y-%m-%d").to_string())
+                .fetch_all(c)
+                .await)
+                .map_err(database)?;
+            for row in rows {
+                cycles.push(row.into_stored()?);
+            }
+        }
+        cycles.sort_by_key(|c| (c.course_id, c.id));
+        let records: Vec<RecordRef> = cycles.iter().map(|c| RecordRef::Cycle(c.id)).collect();
+        let event =
+            Event { action: AuditAction::SactRead, patient_id: None, records: &records, outcome: "ok" };
+        self.store.audit_alone(actor, event).await?;
+        Ok(cycles)
     }
 
     /// Cycles in `state` (its stored name), oldest treatment date first, at most `limit`.

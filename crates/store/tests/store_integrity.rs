@@ -181,6 +181,7 @@ on_both_backends!(
     a_course_keeps_the_regimen_version_and_hashes_it_was_pinned_to,
     of_two_updates_from_the_same_version_of_a_cycle_one_wins,
     lifetime_totals_are_summed_exactly_from_the_doses_given,
+    a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_audited,
 );
 
 #[tokio::test]
@@ -842,4 +843,43 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         .expect("new ids follow the copied ones");
     assert!(next > cycle_id);
     assert!(matches!(shared.audit().verify().await.expect("verify"), AuditVerdict::Intact { .. }));
+}
+
+/// The Chemotherapy page lists a patient's courses; the nurses' list holds only
+/// the cycles in the states asked for on that day.
+async fn a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_audited(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let (course_id, first_cycle) = course_with_a_cycle(&store).await;
+    let mut tx = store.begin().await.expect("begun");
+    let mut later = prescribed_cycle(2);
+    later.treatment_date = NaiveDate::from_ymd_opt(2026, 12, 28).expect("date");
+    let second_cycle = tx.sact().insert_cycle(course_id, &later).await.expect("cycle 2");
+    let other_course = tx.sact().insert_course(&pinned_course(2)).await.expect("another patient's course");
+    tx.audit(
+        &actor(),
+        store::AuditAction::SactPrescribe,
+        Some(1),
+        &[store::RecordRef::Cycle(second_cycle)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+
+    let courses = store.sact().courses_of_patient(&actor(), 1).await.expect("courses");
+    assert_eq!(courses, vec![(course_id, pinned_course(1))], "only this patient's course");
+    assert!(courses.iter().all(|(id, _)| *id != other_course));
+    let read = audit_today(&store).await;
+    assert_eq!(read.last().map(|e| e.record_ids.as_str()), Some("[\"patient:1\"]"), "the read is audited");
+
+    let day = NaiveDate::from_ymd_opt(2026, 12, 7).expect("date");
+    let due = store.sact().cycles_due_on(&actor(), &["prescribed"], day).await.expect("due");
+    assert_eq!(due.iter().map(|c| c.id).collect::<Vec<_>>(), vec![first_cycle], "only that day's cycle");
+    let released = store.sact().cycles_due_on(&actor(), &["released"], day).await.expect("due");
+    assert!(released.is_empty(), "no cycle of another state");
+    let read = audit_today(&store).await;
+    assert_eq!(read.last().map(|e| e.action.as_str()), Some("sact.read"), "the list's read is audited");
 }

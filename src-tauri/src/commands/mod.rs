@@ -4,4 +4,6 @@ pub mod app;
 pub mod cards;
 pub mod chemotherapy;
 pub mod patients;
+pub mod sact;
+pub mod sact_views;
 pub mod sign_in;

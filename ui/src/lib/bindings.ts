@@ -24,9 +24,40 @@ export const commands = {
 	calculateRegimenDoses: (request: DoseCalculationRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("calculate_regimen_doses", { request })),
 	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
 	openPatient: (id: number) => typedError<PatientView, CommandError>(__TAURI_INVOKE("open_patient", { id })),
+	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
+	sactPrescribe: (request: PrescribeRequest) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_prescribe", { request })),
+	sactVerificationQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_verification_queue")),
+	sactVerify: (cycleId: number, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_verify", { cycleId, pin })),
+	/**  What release would find, before anyone signs: the screen asks for a reason per warning. */
+	sactReleaseChecks: (entry: ReleaseEntry) => typedError<FindingView[], CommandError>(__TAURI_INVOKE("sact_release_checks", { entry })),
+	sactRelease: (entry: ReleaseEntry, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_release", { entry, pin })),
+	sactTreatmentList: () => typedError<DueCycleView[], CommandError>(__TAURI_INVOKE("sact_treatment_list")),
+	sactAdminister: (entry: AdministrationEntry) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_administer", { entry })),
 };
 
 /* Types */
+export type ActDone = {
+	cycle_id: number,
+	state: string,
+};
+
+export type AdministrationEntry = {
+	cycle_id: number,
+	drug: string,
+	day: string,
+	dose_given: string,
+	/**  HH:MM today. */
+	started: string,
+	stopped: string | null,
+	batch: string,
+	/**  YYYY-MM-DD */
+	expiry: string,
+	pin: string,
+	/**  The second checker's card, in a reader at this workstation, and their PIN. */
+	witness_serial: string,
+	witness_pin: string,
+};
+
 export type AppInfo = {
 	product_name: string,
 	version: string,
@@ -50,6 +81,17 @@ export type CardView = {
 	serial: string,
 };
 
+export type ChangeView = {
+	what: string,
+	before: string,
+	after: string,
+};
+
+export type ChemotherapyView = {
+	courses: CourseView[],
+	lifetime: LifetimeView[],
+};
+
 export type CommandError = {
 	code: ErrorCode,
 	message: string,
@@ -66,6 +108,49 @@ export type CourseDoses = {
 	/**  Every warning and block, the drugs' own included, most serious first. */
 	warnings: Warning[],
 	drugs: DrugLineDose[],
+};
+
+export type CourseView = {
+	id: number,
+	regimen_code: string,
+	regimen_version: string,
+	/**  The first twelve hex digits of the pinned regimen's content hash. */
+	regimen_hash: string,
+	intent: string,
+	line: number,
+	planned_cycles: number,
+	start_date: string,
+	consultant: string,
+	cycles: CycleView[],
+	next: NextCycleView | null,
+};
+
+export type CycleView = {
+	id: number,
+	course_id: number,
+	number: number,
+	treatment_date: string,
+	/**  prescribed, verified, released, partly administered, administered, deferred, cancelled */
+	state: string,
+	/**  Why it was deferred or cancelled, in words. */
+	state_detail: string | null,
+	prescription_version: number,
+	/**
+	 *  The row version it was read at: an act on it names this, so a change by
+	 *  someone else in between is refused rather than overwritten.
+	 */
+	row_version: number,
+	bsa_m2: string | null,
+	measurements: MeasurementsView | null,
+	modifications: ModificationView[],
+	drugs: DrugLineView[],
+	/**
+	 *  The engine's result as prescribed, every dose with its derivation, kept
+	 *  as it was calculated (never recalculated for display).
+	 */
+	calculation: CourseDoses | null,
+	release_findings: FindingView[],
+	acts: SignerView[],
 };
 
 export type Derivation = Step[];
@@ -101,7 +186,45 @@ export type DrugLineDose = {
 	day: string,
 } & DrugDose;
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "internal";
+export type DrugLineView = {
+	drug: string,
+	day: string,
+	dose: string,
+	unit: string,
+	route: string,
+	/**  Oral drugs are dispensed rather than given. */
+	oral: boolean,
+	given: GivenView | null,
+};
+
+export type DueCycleView = {
+	patient: PatientLine,
+	regimen: string,
+	cycle: CycleView,
+};
+
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "input.invalid" | 
+/**  A clinical rule refused the act (self-verification, a block, a missing reason); `field` names the rule. */
+"clinical.refused" | 
+/**  Someone else changed the record since it was read; read it again. */
+"record.changed" | "internal";
+
+export type FindingView = {
+	code: string,
+	blocks: boolean,
+	message: string,
+	overridden_because: string | null,
+};
+
+export type GivenView = {
+	dose_given: string,
+	started: string,
+	stopped: string | null,
+	batch: string,
+	expiry: string,
+	given_by: string,
+	witness: string,
+};
 
 /**  A national RBAC job role, e.g. `R8000` "Clinical Practitioner Access Role". */
 export type JobRole = {
@@ -111,6 +234,16 @@ export type JobRole = {
 
 /**  Body weight. */
 export type Kilograms = string;
+
+export type LifetimeView = {
+	drug: string,
+	given: string,
+	limit: string,
+	/**  `mg/m²` or `IU`. */
+	unit: string,
+	/**  Given as a share of the limit, 0–100 and beyond, to one decimal place. */
+	percent: string,
+};
 
 export type LockReason = "card_removed" | "inactivity" | "user_locked" | 
 /**  The machine was about to sleep. */
@@ -128,8 +261,52 @@ export type MeasurementsText = {
 	dosing_weight_kg: string | null,
 };
 
+export type MeasurementsView = {
+	height_cm: string,
+	weight_kg: string,
+	creatinine_umol_l: string | null,
+	gfr_ml_min: string | null,
+	/**  ISO date the measurements were taken. */
+	taken_on: string,
+	stale_because: string | null,
+};
+
 /**  Creatinine clearance or GFR. */
 export type MillilitresPerMinute = string;
+
+export type ModificationRequest = {
+	drug: string,
+	percent: string,
+	reason: string,
+};
+
+export type ModificationView = {
+	drug: string,
+	percent: string,
+	reason: string,
+};
+
+export type NextCycleView = {
+	number: number,
+	treatment_date: string,
+	last_measurements: MeasurementsView | null,
+	/**  Days old on the treatment day, and whether the site counts that as stale. */
+	measurement_age_days: number | null,
+	measurements_stale: boolean,
+	modifications: ModificationView[],
+};
+
+export type OverrideEntry = {
+	code: string,
+	reason: string,
+};
+
+export type PatientLine = {
+	id: number,
+	nhs_number: string,
+	display_name: string,
+	date_of_birth: string,
+};
 
 export type PatientSummaryView = {
 	id: number,
@@ -159,6 +336,27 @@ export type PatientView = {
 	gp_practice_name: string | null,
 };
 
+export type PrescribeRequest = {
+	course_id: number,
+	cycle_number: number,
+	treatment_date: string,
+	measurements: MeasurementsText,
+	/**  The day the measurements were taken. */
+	measured_on: string,
+	modifications: ModificationRequest[],
+	/**  The answer to measurements older than the site allows. */
+	stale_measurements_reason: string | null,
+	pin: string,
+};
+
+export type QueueEntryView = {
+	patient: PatientLine,
+	regimen: string,
+	cycle: CycleView,
+	previous_cycle: number | null,
+	changes: ChangeView[],
+};
+
 export type RegimenStatus = 
 /**  Not yet signed off by the trust's oncology pharmacists. */
 "draft" | "approved" | "withdrawn";
@@ -172,6 +370,14 @@ export type RegimenSummary = {
 	needs_renal_function: boolean,
 };
 
+export type ReleaseEntry = {
+	cycle_id: number,
+	results: ResultEntry[],
+	weight_kg: string,
+	dosing_weight_kg: string,
+	overrides: OverrideEntry[],
+};
+
 export type RenalFunction = {
 	/**  The clearance or GFR doses use, rounded by `CRCL_ROUNDING`. */
 	ml_min: MillilitresPerMinute,
@@ -182,6 +388,14 @@ export type RenalFunction = {
 };
 
 export type RenalSource = "cockcroft-gault" | "measured-gfr" | "deindexed-egfr";
+
+export type ResultEntry = {
+	/**  The regimen's test name, e.g. `neutrophils`. */
+	test: string,
+	value: string,
+	/**  When the sample was taken, `YYYY-MM-DDTHH:MM` on this workstation's clock. */
+	taken_at: string,
+};
 
 /**  Where the session stands. Patient data may be shown only while `Active`. */
 export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser } | 
@@ -195,6 +409,16 @@ export type Severity =
 "warning" | 
 /**  Prescribing must not go on without recalculation, deferral, or an authorised override with a reason. */
 "block";
+
+export type SignerView = {
+	act: string,
+	/**  `PHARMACY, Percy (Mr)`, or the user id where they are not enrolled here. */
+	name: string,
+	/**  `GPhC 2000002`, where the register is known. */
+	registration: string | null,
+	/**  RFC 3339, UTC. */
+	signed_at: string,
+};
 
 /**  Body surface area. */
 export type SquareMetres = string;
