@@ -62,7 +62,7 @@ impl RunningApp {
         Self::start(SignIn::Demonstration).await
     }
 
-    /// As `launch`, with the four demonstration smart cards (SoftHSM2) in their readers.
+    /// As `launch`, with the five demonstration smart cards (SoftHSM2) in their readers.
     /// As `launch`, with the app logging everything at trace level.
     pub async fn launch_at_trace_level() -> Self {
         Self::start(SignIn::DemonstrationTraced).await
@@ -315,6 +315,23 @@ impl RunningApp {
     /// Runs `cws` against this run's store and keyring, as an administrator would beside the app.
     pub fn cws(&self, args: &[&str]) -> String {
         cws(&self._keyring, self.profile.path(), &self.store_env, args)
+    }
+
+    /// Puts four demonstration patients mid-course on SACT (`cws demo courses`),
+    /// each act signed with the run's demonstration cards.
+    /// Prints JSON naming the patients' NHS numbers by what each shows.
+    pub fn add_demo_courses_json(&self) -> String {
+        let folder = cards_folder(self.profile.path());
+        let output = Command::new(cws_path())
+            .args(["demo", "courses", "--json", "--cards", &folder.to_string_lossy()])
+            .envs(self._keyring.env())
+            .env("CWS_STORE", store_path(self.profile.path()))
+            .envs(self.store_env.iter().cloned())
+            .env("SOFTHSM2_CONF", folder.join("softhsm2.conf"))
+            .output()
+            .expect("cws runs");
+        assert!(output.status.success(), "cws demo courses: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Runs a `cws` act that needs a card (`--card LABEL --pin-stdin` in `args`), as

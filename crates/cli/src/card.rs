@@ -22,7 +22,7 @@ pub enum CardCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Make the four demonstration cards (SoftHSM2 tokens from a local demonstration CA) and enrol their holders.
+    /// Make the five demonstration cards (SoftHSM2 tokens from a local demonstration CA) and enrol their holders.
     DemoInit {
         /// Where the tokens and the CA certificate go (default: `demo-cards` beside the store).
         #[arg(long)]
@@ -112,12 +112,13 @@ fn watch(json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The four demonstration cards: label, PIN (demonstration only), and the staff member.
-pub const DEMO_CARDS: [(&str, &str, &str, &str); 4] = [
+/// The five demonstration cards: label, PIN (demonstration only), and the staff member.
+pub const DEMO_CARDS: [(&str, &str, &str, &str); 5] = [
     ("DEMO-PRESCRIBER", "1111", "555000000001", "GMC:7000001"),
     ("DEMO-PHARMACIST", "2222", "555000000002", "GPhC:2000002"),
     ("DEMO-NURSE", "3333", "555000000003", "NMC:99A0003E"),
     ("DEMO-WARD-DOCTOR", "4444", "555000000004", "GMC:7000004"),
+    ("DEMO-SECOND-NURSE", "5555", "555000000005", "NMC:99A0005E"),
 ];
 
 /// Where `make run` and `cws card demo-init` keep the demonstration cards.

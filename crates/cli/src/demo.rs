@@ -71,6 +71,16 @@ pub enum DemoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Approve R-CHOP-21 and AC under the demonstration staff and put four
+    /// demonstration patients mid-course, each act signed with a demonstration
+    /// card (SOFTHSM2_CONF must name FOLDER's softhsm2.conf). Once per store.
+    Courses {
+        /// The demonstration cards' folder (from `cws card demo-init`).
+        #[arg(long)]
+        cards: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The `index`th demonstration patient; the same index always gives the same patient.
@@ -126,7 +136,10 @@ fn index_after(count: usize) -> usize {
 }
 
 pub fn run(command: DemoCommand, location: StoreLocation) -> Result<(), Failure> {
-    let DemoCommand::Seed { patients, if_empty, progress, json } = command;
+    let (patients, if_empty, progress, json) = match command {
+        DemoCommand::Seed { patients, if_empty, progress, json } => (patients, if_empty, progress, json),
+        DemoCommand::Courses { cards, json } => return crate::demo_courses::seed(&cards, location, json),
+    };
     let operator = os_actor();
     let place = location.describe();
     block_on(with_context(&location, async |context| {

@@ -6,6 +6,7 @@ mod card;
 mod card_authority;
 mod chemotherapy;
 mod demo;
+mod demo_courses;
 mod dose;
 mod nhs_number;
 mod output;

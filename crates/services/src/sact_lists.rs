@@ -95,8 +95,27 @@ pub async fn verification_queue(
     limit: u32,
 ) -> Result<(Vec<QueueEntry>, StaffDirectory), ServiceError> {
     let actor = acting.requires(Permission::VerifySact)?;
+    queue_of(context, actor, "prescribed", limit).await
+}
+
+/// Verified cycles awaiting release, oldest treatment date first (release_sact).
+pub async fn release_queue(
+    context: &Context,
+    acting: &Acting,
+    limit: u32,
+) -> Result<(Vec<QueueEntry>, StaffDirectory), ServiceError> {
+    let actor = acting.requires(Permission::ReleaseSact)?;
+    queue_of(context, actor, "verified", limit).await
+}
+
+async fn queue_of(
+    context: &Context,
+    actor: &store::Actor,
+    state: &str,
+    limit: u32,
+) -> Result<(Vec<QueueEntry>, StaffDirectory), ServiceError> {
     let store = context.store();
-    let waiting = store.sact().cycles_in_state(actor, "prescribed", limit).await?;
+    let waiting = store.sact().cycles_in_state(actor, state, limit).await?;
     let mut entries = Vec::with_capacity(waiting.len());
     for cycle in waiting {
         let course = store.sact().course(actor, cycle.course_id).await?;

@@ -4,11 +4,12 @@
 
 use crate::{JobRole, StaffUser, UserId};
 
-const DEMO_STAFF: [(&str, &str, &str, &str); 4] = [
+const DEMO_STAFF: [(&str, &str, &str, &str); 5] = [
     ("555000000001", "ONCOLOGY, Olive (Dr)", "Consultant medical oncologist", "R8000"),
     ("555000000002", "PHARMACY, Percy (Mr)", "Oncology pharmacist", "R8003"),
     ("555000000003", "NURSING, Nell (Ms)", "Chemotherapy nurse", "R8001"),
     ("555000000004", "WARD, Walter (Dr)", "Ward doctor", "R8000"),
+    ("555000000005", "CHECKWELL, Cora (Ms)", "Chemotherapy nurse", "R8001"),
 ];
 
 /// Every demonstration user, in the order the sign-in screen lists them.

@@ -53,6 +53,13 @@ impl RolePermissions {
         Self(rows.iter().map(|(code, perms)| ((*code).to_owned(), perms.iter().copied().collect())).collect())
     }
 
+    /// This mapping with `permission` granted to `role` as well (a demonstration
+    /// store's seeding uses it to approve regimens under the demonstration staff).
+    pub fn granting(mut self, role: &str, permission: Permission) -> Self {
+        self.0.entry(role.to_owned()).or_default().insert(permission);
+        self
+    }
+
     /// Everything any of the roles grants.
     pub fn for_roles(&self, roles: &[JobRole]) -> BTreeSet<Permission> {
         roles.iter().filter_map(|role| self.0.get(&role.code)).flatten().copied().collect()

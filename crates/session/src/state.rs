@@ -227,6 +227,15 @@ impl Workstation {
         }
     }
 
+    /// What the active session's person may do (empty when none is active),
+    /// so the screen shows only the acts they may take; Rust still checks each act.
+    pub fn permissions(&self) -> BTreeSet<Permission> {
+        match &self.session {
+            Some(session) if session.locked.is_none() => session.permissions.clone(),
+            _ => BTreeSet::new(),
+        }
+    }
+
     /// The serial of the card the session depends on, while one does.
     pub fn card_serial(&self) -> Option<&str> {
         self.session.as_ref().and_then(|s| s.card_serial.as_deref())

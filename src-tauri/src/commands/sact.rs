@@ -178,6 +178,17 @@ pub async fn sact_verification_queue(
 
 #[tauri::command(async)]
 #[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn sact_release_queue(state: State<'_, AppState>) -> Result<Vec<QueueEntryView>, CommandError> {
+    let (check, acting) = acting(&state, Permission::ReleaseSact)?;
+    let (entries, staff) =
+        services::sact_lists::release_queue(state.services()?, &acting, QUEUE_LIMIT).await?;
+    state.confirm(&check)?;
+    Ok(queue_view(&entries, &staff))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
 #[tracing::instrument(skip_all, fields(cycle_id))]
 pub async fn sact_verify(
     state: State<'_, AppState>,

@@ -58,6 +58,8 @@ pub struct ModificationView {
 pub struct MeasurementsView {
     pub height_cm: String,
     pub weight_kg: String,
+    pub sex: Option<String>,
+    pub age_years: Option<String>,
     pub creatinine_umol_l: Option<String>,
     pub gfr_ml_min: Option<String>,
     /// ISO date the measurements were taken.
@@ -201,6 +203,8 @@ fn measurements(recorded: &sact::RecordedMeasurements) -> MeasurementsView {
     MeasurementsView {
         height_cm: entered.height_cm.clone(),
         weight_kg: entered.weight_kg.clone(),
+        sex: entered.sex.clone(),
+        age_years: entered.age_years.clone(),
         creatinine_umol_l: entered.creatinine_umol_l.clone(),
         gfr_ml_min: entered.gfr_ml_min.clone(),
         taken_on: recorded.taken_on.to_string(),

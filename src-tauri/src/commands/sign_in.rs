@@ -90,3 +90,12 @@ pub fn record_activity(state: State<'_, AppState>) -> Result<(), CommandError> {
     workstation.record_activity(crate::state::now());
     Ok(())
 }
+
+/// What the signed-in person may do, so the screen offers only those acts.
+/// Showing a button is never the check: every act is refused in Rust all the same.
+#[tauri::command]
+#[specta::specta]
+pub fn session_permissions(state: State<'_, AppState>) -> Result<Vec<session::Permission>, CommandError> {
+    let workstation = state.workstation.lock().map_err(|e| CommandError::internal(&e))?;
+    Ok(workstation.permissions().into_iter().collect())
+}

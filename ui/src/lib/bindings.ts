@@ -16,6 +16,11 @@ export const commands = {
 	 *  timeout, so it needs no session check.
 	 */
 	recordActivity: () => typedError<null, CommandError>(__TAURI_INVOKE("record_activity")),
+	/**
+	 *  What the signed-in person may do, so the screen offers only those acts.
+	 *  Showing a button is never the check: every act is refused in Rust all the same.
+	 */
+	sessionPermissions: () => typedError<Permission[], CommandError>(__TAURI_INVOKE("session_permissions")),
 	listCards: () => typedError<CardView[], CommandError>(__TAURI_INVOKE("list_cards")),
 	cardSignIn: (serial: string, pin: string) => typedError<SessionState, CommandError>(__TAURI_INVOKE("card_sign_in", { serial, pin })),
 	/**  Locks the screen now (the user stepping away). */
@@ -27,6 +32,7 @@ export const commands = {
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
 	sactPrescribe: (request: PrescribeRequest) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_prescribe", { request })),
 	sactVerificationQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_verification_queue")),
+	sactReleaseQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_release_queue")),
 	sactVerify: (cycleId: number, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_verify", { cycleId, pin })),
 	/**  What release would find, before anyone signs: the screen asks for a reason per warning. */
 	sactReleaseChecks: (entry: ReleaseEntry) => typedError<FindingView[], CommandError>(__TAURI_INVOKE("sact_release_checks", { entry })),
@@ -264,6 +270,8 @@ export type MeasurementsText = {
 export type MeasurementsView = {
 	height_cm: string,
 	weight_kg: string,
+	sex: string | null,
+	age_years: string | null,
 	creatinine_umol_l: string | null,
 	gfr_ml_min: string | null,
 	/**  ISO date the measurements were taken. */
@@ -335,6 +343,12 @@ export type PatientView = {
 	gp_practice_code: string | null,
 	gp_practice_name: string | null,
 };
+
+export type Permission = 
+/**  Find and open patients' records. Nothing else about a patient is shown without it. */
+"view_patients" | "prescribe_sact" | "verify_sact" | "release_sact" | "administer_sact" | "view_images" | "break_glass" | "author_discharge" | "sign_discharge" | "manage_beds" | "manage_users" | "manage_store" | 
+/**  Approve a regimen version for local use (two people: a consultant and a pharmacist). */
+"manage_regimens";
 
 export type PrescribeRequest = {
 	course_id: number,
