@@ -159,6 +159,13 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         modifications: vec![],
         stale_measurements_reason: None,
     };
+    // Measurements older than the site allows (14 days) are refused until the prescriber answers them.
+    let stale = NewCycle { measured_on: treatment_date - TimeDelta::days(15), ..new_cycle.clone() };
+    let refused_stale = services::sact::prescribe(&context, &prescriber, &card("PRESCRIBER"), &stale).await;
+    assert!(
+        matches!(refused_stale, Err(ServiceError::Refused { rule: "stale_measurements", .. })),
+        "{refused_stale:?}"
+    );
     let wrong_card = services::sact::prescribe(&context, &prescriber, &card("PHARMACIST"), &new_cycle).await;
     assert!(matches!(wrong_card, Err(ServiceError::Refused { rule: "signer", .. })), "{wrong_card:?}");
     let prescribed = services::sact::prescribe(&context, &prescriber, &card("PRESCRIBER"), &new_cycle)
