@@ -177,6 +177,24 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the aseptic unit's preparation worksheet for a released cycle (view_patients).
+    Worksheet {
+        cycle_id: i64,
+        #[arg(long)]
+        output: std::path::PathBuf,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One cycle: its state, doses, and each act with who signed it (view_patients).
+    Show {
+        cycle_id: i64,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the SACT data set return (v4.0.1 items) for a period: one row per dose
     /// given (release_sact). Rows lacking a mandatory item are listed on stderr, not
     /// written, and the exit status is then 2.
@@ -438,6 +456,51 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             write_owner_only(&path, &pdf)?;
             let message = format!("Printed cycle {cycle_id}'s prescription to {}.", path.display());
             report(json, &message, serde_json::json!({"printed": path}))
+        }
+        SactCommand::Worksheet { cycle_id, output: path, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ViewPatients, AuditAction::SactRead).await?;
+            let settings = crate::trusted_settings::trusted_settings()?;
+            let trust = crate::card_authority::trusted_ca(settings)?;
+            let pdf =
+                services::sact_print::worksheet_pdf(context, &acting, cycle_id, &trust, &settings.site_name)
+                    .await?;
+            write_owner_only(&path, &pdf)?;
+            let message = format!("Printed cycle {cycle_id}'s preparation worksheet to {}.", path.display());
+            report(json, &message, serde_json::json!({"printed": path}))
+        }
+        SactCommand::Show { cycle_id, card, json } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::ViewPatients, AuditAction::SactRead).await?;
+            let stored = services::sact::cycle(context, &acting, cycle_id).await?;
+            let cycle = &stored.cycle;
+            let mut message = format!(
+                "Cycle {} (id {}, prescription version {}) for {}: {}",
+                cycle.number,
+                stored.id,
+                cycle.prescription_version,
+                cycle.treatment_date,
+                cycle.state.name()
+            );
+            for line in &cycle.drugs {
+                message.push_str(&format!(
+                    "\n  {} {} {} {} {}",
+                    line.drug,
+                    line.day,
+                    line.dose.normalize(),
+                    line.unit.symbol(),
+                    line.route
+                ));
+            }
+            for signed in &cycle.signatures {
+                message.push_str(&format!(
+                    "\n  {} by {} at {}",
+                    signed.act,
+                    signed.signer.as_str(),
+                    signed.signed_at.to_rfc3339()
+                ));
+            }
+            report(json, &message, cycle_json(&stored))
         }
         SactCommand::Export { from, to, output: path, card, json } => {
             let acting =

@@ -237,6 +237,10 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
     assert_eq!(queue.as_array().map(Vec::len), Some(1), "still awaiting verification: {queue}");
     let verified = site.json("PHARMACIST", &["sact", "verify", &cycle_id]);
     assert_eq!(verified["state"], "verified");
+    let worksheet = site.folder.path().join("worksheet.pdf");
+    let worksheet_args = ["sact", "worksheet", cycle_id.as_str(), "--output", &worksheet.to_string_lossy()];
+    refused(&site.as_card("PHARMACIST", &worksheet_args), "only for a released cycle");
+    assert!(!worksheet.exists(), "nothing is written for an unreleased cycle");
 
     let stale = (Utc::now() - TimeDelta::days(4)).to_rfc3339();
     let fresh = (Utc::now() - TimeDelta::hours(3)).to_rfc3339();
@@ -266,6 +270,37 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
         &["--override", "result_outside_limit:neutrophils=GCSF given; consultant agreed"],
     );
     assert!(overridden.status.success(), "{}", String::from_utf8_lossy(&overridden.stderr));
+
+    let shown = site.json("PHARMACIST", &["sact", "show", &cycle_id]);
+    assert_eq!(shown["state"], "released");
+    assert!(shown["cycle"]["drugs"][0]["dose"].is_string(), "decimals as strings: {shown}");
+    let printed = site.as_card("PHARMACIST", &worksheet_args);
+    assert!(printed.status.success(), "{}", String::from_utf8_lossy(&printed.stderr));
+    let text = Command::new("pdftotext").arg(&worksheet).arg("-").output().expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "NHS No. 999 000 0026",
+        "preparation worksheet",
+        "doxorubicin:",
+        "intravenous bolus",
+        "sodium chloride 0.9% to a final volume of",
+        "Prepared by:",
+        "Checked by:",
+        "To dispense",
+        "prednisolone:",
+        "Released for preparation by TESTER, Tess (Ms)",
+        "Page 1 of",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not on the worksheet:\n{text}");
+    }
+    let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).parent().expect("target").join("printed");
+    std::fs::create_dir_all(&folder).expect("folder");
+    let png = Command::new("pdftoppm")
+        .args(["-png", "-r", "70"])
+        .arg(&worksheet)
+        .arg(folder.join("sact-worksheet"))
+        .status();
+    assert!(png.expect("pdftoppm").success());
 
     let started = Utc::now().to_rfc3339();
     let expiry = (today + TimeDelta::days(60)).to_string();

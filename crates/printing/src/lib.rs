@@ -5,6 +5,8 @@
 
 mod layout;
 mod prescription;
+mod worksheet;
 
 pub use layout::{Block, Document};
 pub use prescription::{PrescriptionLine, PrescriptionSheet, Signer, prescription_pdf};
+pub use worksheet::{PreparationWorksheet, WorksheetItem, worksheet_pdf};

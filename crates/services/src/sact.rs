@@ -431,6 +431,12 @@ pub async fn lifetime_totals(
     Ok(context.store().sact().lifetime_totals(actor, patient_id).await?)
 }
 
+/// One cycle as stored, with its signatures (view_patients).
+pub async fn cycle(context: &Context, acting: &Acting, cycle_id: i64) -> Result<StoredCycle, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    Ok(context.store().sact().cycle(actor, cycle_id).await?)
+}
+
 /// Cycles awaiting verification, oldest first (the pharmacist's queue).
 pub async fn verification_queue(
     context: &Context,

@@ -73,7 +73,7 @@ pub async fn prescription_pdf(
             .iter()
             .enumerate()
             .map(|(index, line)| PrescriptionLine {
-                what: format!("{}, {}, {}", line.drug, days_in_words(&line.day), line.route),
+                what: format!("{}, {}, {}", line.drug, days_in_words(&line.day), route_in_words(&line.route)),
                 dose: dose_text(calculation, index, line),
                 derivation: derivation(calculation, index),
             })
@@ -102,12 +102,106 @@ pub async fn prescription_pdf(
     Ok(printing::prescription_pdf(&sheet))
 }
 
+/// The aseptic unit's preparation worksheet for a released cycle (view_patients):
+/// refused before release, since nothing is prepared until a pharmacist has
+/// released it, and after cancellation; signatures are checked first.
+pub async fn worksheet_pdf(
+    context: &Context,
+    acting: &Acting,
+    cycle_id: i64,
+    trust: &identity::Trust,
+    trust_name: &str,
+) -> Result<Vec<u8>, ServiceError> {
+    let actor = acting.requires(Permission::ViewPatients)?;
+    let store = context.store();
+    let stored = store.sact().cycle(actor, cycle_id).await?;
+    let cycle = &stored.cycle;
+    if !matches!(cycle.state, sact::CycleState::Released | sact::CycleState::PartlyAdministered) {
+        return Err(ServiceError::Refused {
+            rule: "not_released",
+            reason: format!(
+                "this cycle is {}; a preparation worksheet is printed only for a released cycle",
+                cycle.state.name()
+            ),
+        });
+    }
+    verify_signatures(cycle, trust)?;
+    let course = store.sact().course(actor, stored.course_id).await?;
+    let patient = store.patients().read(actor, stored.patient_id).await?;
+    let regimen = context.regimens().find(&course.regimen.code).ok();
+    let released_by = match cycle.signatures.iter().rev().find(|s| s.act.starts_with("released")) {
+        Some(signed) => {
+            let who = store.users().get(signed.signer.as_str()).await?;
+            let name = who.map(|u| match (u.professional_body, u.registration_number) {
+                (Some(body), Some(number)) => format!("{}, {body} {number}", u.display_name),
+                _ => u.display_name,
+            });
+            format!(
+                "{}, {}",
+                name.unwrap_or_else(|| signed.signer.as_str().to_owned()),
+                signed.signed_at.format("%d-%b-%Y %H:%M UTC")
+            )
+        }
+        None => "no release signature found".into(),
+    };
+    let items = cycle
+        .drugs
+        .iter()
+        .map(|line| {
+            let drug = regimen.and_then(|r| r.drugs.iter().find(|d| d.drug == line.drug));
+            let container = match (drug.and_then(|d| d.diluent.clone()), drug.and_then(|d| d.volume_ml)) {
+                (Some(diluent), Some(volume)) => {
+                    format!("{diluent} to a final volume of {} mL", volume.normalize())
+                }
+                (Some(diluent), None) => diluent,
+                _ => "not stated in the regimen; as the unit's standard".into(),
+            };
+            printing::WorksheetItem {
+                drug: line.drug.clone(),
+                dose: format!("{} {}", line.dose.normalize(), line.unit.symbol()),
+                route: route_in_words(&line.route),
+                days: days_in_words(&line.day),
+                container,
+                rate_or_duration: drug
+                    .and_then(|d| d.rate_or_duration.clone())
+                    .unwrap_or_else(|| "as the regimen directs".into()),
+                oral: line.route.eq_ignore_ascii_case("oral"),
+            }
+        })
+        .collect();
+    let sheet = printing::PreparationWorksheet {
+        trust: trust_name.to_owned(),
+        patient_name: patient.details.display_name(),
+        nhs_number: patient.details.nhs_number.to_string(),
+        born: patient.details.date_of_birth.format("%d-%b-%Y").to_string(),
+        hospital_number: patient.details.mrn.clone().unwrap_or_else(|| "Not recorded".into()),
+        regimen: course.regimen.code.clone(),
+        regimen_version: course.regimen.version.clone(),
+        cycle: format!("Cycle {} of {}", cycle.number, course.planned_cycles),
+        treatment_date: long_date(cycle.treatment_date),
+        released_by,
+        items,
+        printed_at: context.now().format("%d-%b-%Y %H:%M UTC").to_string(),
+    };
+    Ok(printing::worksheet_pdf(&sheet))
+}
+
+/// A route as the regimen names it, without abbreviations: "IV infusion" → "intravenous infusion".
+fn route_in_words(route: &str) -> String {
+    match route.strip_prefix("IV ") {
+        Some(rest) => format!("intravenous {rest}"),
+        None => route.to_owned(),
+    }
+}
+
+fn long_date(date: NaiveDate) -> String {
+    format!("{} {} {}", date.format("%A"), date.day(), date.format("%B %Y"))
+}
+
 /// The treatment date and exact duration, in words.
 fn schedule(cycle: &sact::Cycle) -> String {
     let last_day = cycle.drugs.iter().flat_map(|line| day_numbers(&line.day)).max().unwrap_or(1);
     let start = cycle.treatment_date;
-    let long_date =
-        |date: NaiveDate| format!("{} {} {}", date.format("%A"), date.day(), date.format("%B %Y"));
     if last_day <= 1 {
         return format!("Treatment on {}, for one day.", long_date(start));
     }
