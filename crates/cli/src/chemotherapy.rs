@@ -10,7 +10,7 @@ use clap::Subcommand;
 use dosing::course::{DrugModification, MeasurementsText};
 use dosing::pipeline::Modification;
 use rust_decimal::Decimal;
-use sact::{AdministrationRecord, Intent, Override, TimedResult, VerificationScope};
+use sact::{AdministrationRecord, Intent, Override, TimedResult};
 use services::sact::{NewCourse, NewCycle, ReleaseRequest};
 use services::{Context, StoreLocation};
 use session::Permission;
@@ -358,7 +358,8 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                     .await?;
             let acting = services::cards::acting_for(context, &holder, Permission::VerifySact)?;
             let role = holder.user().role.code.clone();
-            let scope = VerificationScope::site_default();
+            // Who may verify what is trusted site data, like the role mapping.
+            let scope = crate::trusted_settings::trusted_settings()?.verification_scope.clone();
             let signer = CardSigner::for_card(&card)?;
             let stored = services::sact::verify(context, &acting, &signer, &role, &scope, cycle_id).await?;
             report_cycle(json, "Verified", &stored)

@@ -29,7 +29,13 @@ LOCAL-ADMIN = ["manage_users", "manage_store"]
 R8000 = ["view_patients", "prescribe_sact", "manage_regimens"]
 R8003 = ["view_patients", "prescribe_sact", "verify_sact", "release_sact", "manage_regimens"]
 R8001 = ["view_patients", "administer_sact"]
+R1290 = ["view_patients", "verify_sact"]
+
+[sact.verification]
+all_drugs = ["R8003"]
+named_drugs = { "R1290" = ["capecitabine"] }
 "#;
+const TECHNICIAN: &str = "555000000007";
 
 struct Site {
     keyring: KeyringSession,
@@ -60,6 +66,7 @@ impl Site {
             ("PHARMACIST", PHARMACIST, "R8003"),
             ("NURSE", NURSE, "R8001"),
             ("SECOND-NURSE", SECOND_NURSE, "R8001"),
+            ("TECHNICIAN", TECHNICIAN, "R1290"),
         ] {
             site.enrol(label, user, role, Some("ADMIN"));
         }
@@ -232,6 +239,11 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
     refused(
         &site.as_card("PHARM-PRESCRIBER", &["sact", "verify", &cycle_id]),
         "may not verify their own prescription",
+    );
+    // A pharmacy technician verifies only the drugs the site names for their role.
+    refused(
+        &site.as_card("TECHNICIAN", &["sact", "verify", &cycle_id]),
+        "outside the drugs role R1290 may verify here",
     );
     let queue = site.json("PHARMACIST", &["sact", "queue"]);
     assert_eq!(queue.as_array().map(Vec::len), Some(1), "still awaiting verification: {queue}");

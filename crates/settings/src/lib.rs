@@ -62,6 +62,9 @@ pub struct Settings {
     pub site_name: String,
     /// The site's ODS code, recorded with each dose given here (SACT item 35).
     pub site_ods_code: Option<String>,
+    /// Who may verify which SACT prescriptions (`[sact.verification]`): roles
+    /// that verify every drug, and roles (technicians) granted named drugs only.
+    pub verification_scope: sact::VerificationScope,
 }
 
 /// What printed documents say when the site has not named itself.
@@ -93,6 +96,7 @@ impl Settings {
             roles: RolePermissions::site_default(),
             site_name: UNNAMED_SITE.to_owned(),
             site_ods_code: None,
+            verification_scope: sact::VerificationScope::site_default(),
         }
     }
 }
@@ -166,6 +170,7 @@ pub fn from_sources(
         roles: site.roles.unwrap_or_else(RolePermissions::site_default),
         site_name: site.site.name.unwrap_or_else(|| UNNAMED_SITE.to_owned()),
         site_ods_code: site.site.ods_code,
+        verification_scope: site.sact.verification.unwrap_or_else(sact::VerificationScope::site_default),
     })
 }
 
@@ -219,6 +224,14 @@ struct SiteFile {
     #[serde(default)]
     site: SiteSection,
     roles: Option<RolePermissions>,
+    #[serde(default)]
+    sact: SactSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SactSection {
+    verification: Option<sact::VerificationScope>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,6 +285,31 @@ mod tests {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let file = (!file.is_empty()).then_some((Path::new("/etc/test.toml"), file));
         from_sources(file, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn a_technicians_verification_scope_is_site_data() {
+        let file = r#"
+[sact.verification]
+all_drugs = ["R8003"]
+named_drugs = { "R1290" = ["capecitabine", "fluorouracil"] }
+"#;
+        let scope = settings(file, &[]).expect("valid").verification_scope;
+        let technician = |id: &str| sact::Verifier {
+            user_id: session::UserId::parse(id).expect("id"),
+            role_code: "R1290".into(),
+        };
+        assert!(scope.check(&technician("555000000009"), ["capecitabine"]).is_ok());
+        let refused =
+            scope.check(&technician("555000000009"), ["capecitabine", "oxaliplatin"]).expect_err("outside");
+        assert_eq!(refused.rule, "verification_scope");
+        assert_eq!(
+            settings("", &[]).expect("defaults").verification_scope,
+            sact::VerificationScope::site_default(),
+            "pharmacists only, until a site grants more"
+        );
+        let misspelt = settings("[sact.verification]\nall_drug = [\"R8003\"]\n", &[]).expect_err("refused");
+        assert!(misspelt.to_string().contains("all_drug"), "{misspelt}");
     }
 
     fn role(code: &str) -> JobRole {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Local, NaiveDate, NaiveTime, TimeZone, Utc};
 use dosing::course::{DrugModification, MeasurementsText};
 use dosing::pipeline::Modification;
 use rust_decimal::Decimal;
-use sact::{AdministrationRecord, Override, TimedResult, VerificationScope};
+use sact::{AdministrationRecord, Override, TimedResult};
 use serde::{Deserialize, Serialize};
 use services::Acting;
 use services::sact::{NewCycle, ReleaseRequest, Signing};
@@ -198,9 +198,9 @@ pub async fn sact_verify(
     let (check, acting) = acting(&state, Permission::VerifySact)?;
     let role = check.user.role.code.clone();
     let signer = session_signer(&state, pin)?;
-    let scope = VerificationScope::site_default();
-    let stored =
-        services::sact::verify(state.services()?, &acting, &signer, &role, &scope, id(cycle_id)).await?;
+    let context = state.services()?;
+    let scope = context.settings().verification_scope.clone();
+    let stored = services::sact::verify(context, &acting, &signer, &role, &scope, id(cycle_id)).await?;
     state.confirm(&check)?;
     Ok(ActDone { cycle_id, state: stored.cycle.state.name().into() })
 }
