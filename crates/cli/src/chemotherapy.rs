@@ -87,6 +87,42 @@ pub enum SactCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A new version of a cycle not yet given, from new measurements or
+    /// modifications, with the reason (prescribe_sact; its prescriber only).
+    /// It goes back to verification; the version it replaces is kept.
+    Amend {
+        cycle_id: i64,
+        #[arg(long)]
+        height_cm: String,
+        #[arg(long)]
+        weight_kg: String,
+        #[arg(long)]
+        sex: Option<String>,
+        #[arg(long)]
+        age_years: Option<String>,
+        #[arg(long)]
+        creatinine_umol_l: Option<String>,
+        #[arg(long)]
+        gfr_ml_min: Option<String>,
+        /// The day the measurements were taken (default: today).
+        #[arg(long)]
+        measured_on: Option<String>,
+        /// DRUG=PERCENT (or all=PERCENT), with --reason.
+        #[arg(long = "modify")]
+        modifications: Vec<String>,
+        /// Why the doses are modified.
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        stale_reason: Option<String>,
+        /// Why the prescription is amended.
+        #[arg(long)]
+        amend_reason: String,
+        #[command(flatten)]
+        card: CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Verify a prescribed cycle clinically (verify_sact; never its prescriber).
     Verify {
         cycle_id: i64,
@@ -351,6 +387,58 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
                 ));
             }
             report(json, &message, fields)
+        }
+        SactCommand::Amend {
+            cycle_id,
+            height_cm,
+            weight_kg,
+            sex,
+            age_years,
+            creatinine_umol_l,
+            gfr_ml_min,
+            measured_on,
+            modifications,
+            reason,
+            stale_reason,
+            amend_reason,
+            card,
+            json,
+        } => {
+            let acting =
+                acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactCycleUpdate)
+                    .await?;
+            // The course, number and date are the cycle's own; the service takes them from it.
+            let new = NewCycle {
+                course_id: 0,
+                number: 0,
+                treatment_date: Utc::now().date_naive(),
+                measurements: MeasurementsText {
+                    height_cm,
+                    weight_kg,
+                    sex,
+                    age_years,
+                    creatinine_umol_l,
+                    gfr_ml_min,
+                    egfr_ml_min_1_73m2: None,
+                    dosing_weight_kg: None,
+                },
+                measured_on: match measured_on {
+                    Some(text) => date(&text, "measured_on")?,
+                    None => Utc::now().date_naive(),
+                },
+                modifications: parse_modifications(&modifications, reason.as_deref())?,
+                stale_measurements_reason: stale_reason,
+            };
+            let signer = CardSigner::for_card(&card)?;
+            let amended =
+                services::sact::amend(context, &acting, &signer, cycle_id, &new, &amend_reason).await?;
+            let fields = serde_json::json!({
+                "cycle_id": amended.cycle_id,
+                "state": "prescribed",
+                "drugs": amended.doses.drugs,
+                "warnings": amended.doses.warnings,
+            });
+            report(json, &format!("Amended cycle id {cycle_id}; it awaits verification again."), fields)
         }
         SactCommand::Verify { cycle_id, card, json } => {
             let holder =

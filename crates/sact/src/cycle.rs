@@ -124,9 +124,53 @@ pub struct Cycle {
     pub modifications: Vec<dosing::course::DrugModification>,
     pub release_findings: Vec<ReleaseFinding>,
     pub administrations: Vec<Administration>,
-    /// Every act on this cycle, signed with its actor's card, oldest first.
+    /// Every act on this prescription version, signed with its actor's card, oldest first.
     #[serde(default)]
     pub signatures: Vec<crate::SignedAct>,
+    /// Each version an amendment replaced, oldest first, whole and with its signatures.
+    #[serde(default)]
+    pub earlier_versions: Vec<EarlierVersion>,
+}
+
+/// What an amendment brings: the new prescription, recalculated by the engine, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amendment {
+    pub drugs: Vec<PrescribedDrug>,
+    pub bsa_m2: Option<Decimal>,
+    pub measurements: Option<RecordedMeasurements>,
+    pub calculation: Option<serde_json::Value>,
+    pub modifications: Vec<dosing::course::DrugModification>,
+    pub reason: String,
+}
+
+impl Amendment {
+    /// An amendment of the drug lines alone (the rules' tests).
+    pub fn drugs_only(drugs: Vec<PrescribedDrug>, reason: &str) -> Self {
+        Self {
+            drugs,
+            bsa_m2: None,
+            measurements: None,
+            calculation: None,
+            modifications: Vec::new(),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// A prescription version replaced by an amendment, kept as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierVersion {
+    pub version: u32,
+    /// How far it had gone: prescribed, verified or released.
+    pub state: String,
+    pub drugs: Vec<PrescribedDrug>,
+    pub bsa_m2: Option<Decimal>,
+    pub measurements: Option<RecordedMeasurements>,
+    pub calculation: Option<serde_json::Value>,
+    pub modifications: Vec<dosing::course::DrugModification>,
+    pub release_findings: Vec<ReleaseFinding>,
+    pub signatures: Vec<crate::SignedAct>,
+    pub replaced_because: String,
 }
 
 impl Cycle {
@@ -154,6 +198,7 @@ impl Cycle {
             release_findings: Vec::new(),
             administrations: Vec::new(),
             signatures: Vec::new(),
+            earlier_versions: Vec::new(),
         })
     }
 
@@ -221,8 +266,10 @@ impl Cycle {
         Ok(())
     }
 
-    /// A new version of the prescription by its prescriber, back to verification.
-    pub fn amend(&mut self, prescriber: &UserId, drugs: Vec<PrescribedDrug>) -> Result<(), SactRefusal> {
+    /// A new version of the prescription by its prescriber, back to
+    /// verification. The version it replaces is kept whole, with the signatures
+    /// made on it, so what was verified and released can still be shown and checked.
+    pub fn amend(&mut self, prescriber: &UserId, amendment: Amendment) -> Result<(), SactRefusal> {
         if !matches!(self.state, CycleState::Prescribed | CycleState::Verified | CycleState::Released) {
             return Err(SactRefusal::new(
                 "not_amendable",
@@ -232,14 +279,46 @@ impl Cycle {
         if *prescriber != self.prescriber {
             return Err(SactRefusal::new("amend_by_prescriber", "Only the cycle's prescriber amends it."));
         }
-        check_drugs(&drugs)?;
-        self.drugs = drugs;
+        if amendment.reason.trim().is_empty() {
+            return Err(SactRefusal::new("reason", "reason: say why the prescription is amended"));
+        }
+        check_drugs(&amendment.drugs)?;
+        let earlier = EarlierVersion {
+            version: self.prescription_version,
+            state: self.state.name().to_owned(),
+            drugs: std::mem::replace(&mut self.drugs, amendment.drugs),
+            bsa_m2: std::mem::replace(&mut self.bsa_m2, amendment.bsa_m2),
+            measurements: std::mem::replace(&mut self.measurements, amendment.measurements),
+            calculation: std::mem::replace(&mut self.calculation, amendment.calculation),
+            modifications: std::mem::replace(&mut self.modifications, amendment.modifications),
+            release_findings: std::mem::take(&mut self.release_findings),
+            signatures: std::mem::take(&mut self.signatures),
+            replaced_because: amendment.reason.trim().to_owned(),
+        };
+        self.earlier_versions.push(earlier);
         self.prescription_version += 1;
         self.verifier = None;
         self.releaser = None;
-        self.release_findings.clear();
         self.state = CycleState::Prescribed;
         Ok(())
+    }
+
+    /// The cycle as it stood at an earlier prescription version, to show it or
+    /// check the signatures made on it.
+    pub fn as_earlier_version(&self, earlier: &EarlierVersion) -> Cycle {
+        Cycle {
+            prescription_version: earlier.version,
+            drugs: earlier.drugs.clone(),
+            bsa_m2: earlier.bsa_m2,
+            measurements: earlier.measurements.clone(),
+            calculation: earlier.calculation.clone(),
+            modifications: earlier.modifications.clone(),
+            release_findings: earlier.release_findings.clone(),
+            signatures: earlier.signatures.clone(),
+            administrations: Vec::new(),
+            earlier_versions: Vec::new(),
+            ..self.clone()
+        }
     }
 
     pub fn defer(&mut self, reason: DeferralReason, until: NaiveDate) -> Result<(), SactRefusal> {

@@ -21,7 +21,9 @@ pub use administration::{Administration, AdministrationRecord};
 pub use approval::{Approval, Capacity, check_new_approval, is_approved};
 pub use changes::{Change, since as changes_since};
 pub use course::{Course, Intent, RegimenPin};
-pub use cycle::{Cycle, CycleState, DeferralReason, PrescribedDrug, RecordedMeasurements};
+pub use cycle::{
+    Amendment, Cycle, CycleState, DeferralReason, EarlierVersion, PrescribedDrug, RecordedMeasurements,
+};
 pub use export::{LeftOut, ReturnRow, write_return};
 pub use freshness::{MeasurementAge, measurement_age};
 pub use refusal::SactRefusal;

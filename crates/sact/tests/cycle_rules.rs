@@ -8,8 +8,9 @@ use dosing::policy::LifetimeLimit;
 use dosing::units::{DoseUnit, Kilograms};
 use rust_decimal::Decimal;
 use sact::{
-    AdministrationRecord, Course, Cycle, CycleState, DeferralReason, Intent, LifetimeDose, Override,
-    PrescribedDrug, RegimenPin, ReleaseEvidence, ReleasePolicy, TimedResult, VerificationScope, Verifier,
+    AdministrationRecord, Amendment, Course, Cycle, CycleState, DeferralReason, Intent, LifetimeDose,
+    Override, PrescribedDrug, RegimenPin, ReleaseEvidence, ReleasePolicy, TimedResult, VerificationScope,
+    Verifier,
 };
 use session::UserId;
 
@@ -300,19 +301,40 @@ fn an_administration_is_refused_for_each_thing_wrong_with_it() {
 #[test]
 fn an_amendment_is_a_new_version_that_goes_back_to_verification() {
     let mut cycle = released();
-    let refused = cycle.amend(&user(PHARMACIST), r_chop_day_one()).expect_err("not the prescriber");
+    let before = cycle.clone();
+    let refused = cycle
+        .amend(&user(PHARMACIST), Amendment::drugs_only(r_chop_day_one(), "renal function fell"))
+        .expect_err("not the prescriber");
     assert_eq!(refused.rule, "amend_by_prescriber");
     let mut reduced = r_chop_day_one();
     reduced[1].dose = dec("71");
-    cycle.amend(&user(PRESCRIBER), reduced).expect("amended");
+    let blank =
+        cycle.amend(&user(PRESCRIBER), Amendment::drugs_only(reduced.clone(), "  ")).expect_err("no reason");
+    assert_eq!(blank.rule, "reason");
+    assert_eq!(cycle, before, "a refused amendment changes nothing");
+    cycle
+        .amend(&user(PRESCRIBER), Amendment::drugs_only(reduced.clone(), "renal function fell"))
+        .expect("amended");
     assert_eq!(
         (cycle.state.clone(), cycle.prescription_version, cycle.verifier.clone()),
         (CycleState::Prescribed, 2, None)
     );
+    assert_eq!(cycle.drugs, reduced);
+    let kept = &cycle.earlier_versions[0];
+    assert_eq!(
+        (kept.version, kept.state.as_str(), &kept.drugs),
+        (1, "released", &before.drugs),
+        "the old one is kept"
+    );
+    assert_eq!(kept.replaced_because, "renal function fell");
+    assert_eq!(cycle.as_earlier_version(kept).drugs, before.drugs);
     let mut given_cycle = released();
     given_cycle.administer(given("rituximab", "700")).expect("given");
     assert_eq!(
-        given_cycle.amend(&user(PRESCRIBER), r_chop_day_one()).expect_err("given").rule,
+        given_cycle
+            .amend(&user(PRESCRIBER), Amendment::drugs_only(r_chop_day_one(), "too late"))
+            .expect_err("given")
+            .rule,
         "not_amendable"
     );
 }

@@ -95,7 +95,7 @@ proptest! {
                     administered_by: person(by),
                     witness: person(witness),
                 }),
-                Act::Amend(who) => cycle.amend(&person(who), drugs()),
+                Act::Amend(who) => cycle.amend(&person(who), sact::Amendment::drugs_only(drugs(), "changed")),
                 Act::Defer => cycle.defer(DeferralReason::Toxicity, cycle.treatment_date + Duration::days(7)),
                 Act::Resume => cycle.resume(),
                 Act::Cancel => cycle.cancel("test"),

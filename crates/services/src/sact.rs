@@ -26,6 +26,14 @@ pub trait ActSigner: Sync {
 /// Checks every signature on a cycle against the trusted CA, naming the first
 /// act whose signature does not hold (a changed record, or an untrusted card).
 pub fn verify_signatures(cycle: &Cycle, trust: &identity::Trust) -> Result<(), ServiceError> {
+    for earlier in &cycle.earlier_versions {
+        verify_version_signatures(&cycle.as_earlier_version(earlier), trust)?;
+    }
+    verify_version_signatures(cycle, trust)
+}
+
+/// The signatures made on one prescription version, each against what it covers.
+fn verify_version_signatures(cycle: &Cycle, trust: &identity::Trust) -> Result<(), ServiceError> {
     for signed in &cycle.signatures {
         let refused = |why: String| ServiceError::Refused {
             rule: "signature",
@@ -207,10 +215,45 @@ pub async fn prescribe(
     let store = context.store();
     let course = store.sact().course(actor, new.course_id).await?;
     course.check_cycle_number(new.number)?;
+    let prescription = calculate(context, actor, &course, new).await?;
+    let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, prescription.drugs)?;
+    cycle.bsa_m2 = prescription.bsa_m2;
+    cycle.measurements = prescription.measurements;
+    cycle.calculation = prescription.calculation;
+    cycle.modifications = prescription.modifications;
+    sign_act(&mut cycle, "prescribed v1", signer, actor)?;
+    let mut tx = store.begin().await?;
+    let cycle_id = tx.sact().insert_cycle(new.course_id, &cycle).await?;
+    let records = [RecordRef::Cycle(cycle_id), RecordRef::Course(new.course_id)];
+    tx.audit(actor, AuditAction::SactPrescribe, Some(course.patient_id), &records, "ok").await?;
+    tx.commit().await?;
+    Ok(PrescribedCycle { cycle_id, doses: prescription.doses })
+}
+
+/// A prescription as the engine calculates it, with everything kept beside it.
+struct Calculated {
+    doses: CourseDoses,
+    drugs: Vec<PrescribedDrug>,
+    bsa_m2: Option<Decimal>,
+    measurements: Option<sact::RecordedMeasurements>,
+    calculation: Option<serde_json::Value>,
+    modifications: Vec<DrugModification>,
+}
+
+/// The engine's doses for a cycle of `course`: from the pinned regimen version
+/// (refused if the library's content no longer matches the pin), the lifetime
+/// doses already given (never typed), and the measurements, answered if stale.
+/// A block stops it.
+async fn calculate(
+    context: &Context,
+    actor: &store::Actor,
+    course: &Course,
+    new: &NewCycle,
+) -> Result<Calculated, ServiceError> {
     let regimen = pinned_regimen(context, &course.regimen)?;
     let stale_because = answer_measurement_age(context, new)?;
     let measurements = new.measurements.parse()?;
-    let totals = store.sact().lifetime_totals(actor, course.patient_id).await?;
+    let totals = context.store().sact().lifetime_totals(actor, course.patient_id).await?;
     let options = CourseOptions {
         modifications: new.modifications.clone(),
         results: BTreeMap::new(),
@@ -224,26 +267,58 @@ pub async fn prescribe(
     if let Some(block) = doses.warnings.iter().find(|w| w.severity == dosing::checks::Severity::Block) {
         return Err(ServiceError::Refused { rule: "prescribing_blocked", reason: block.message.clone() });
     }
-    let lines = prescribed_lines(regimen, &doses);
-    let mut cycle = Cycle::prescribe(new.number, new.treatment_date, user_id(actor)?, lines)?;
-    cycle.bsa_m2 = Some(doses.bsa_m2.value());
-    cycle.measurements = Some(sact::RecordedMeasurements {
-        entered: new.measurements.clone(),
-        taken_on: new.measured_on,
-        stale_because,
-    });
-    cycle.modifications = new.modifications.clone();
-    cycle.calculation = Some(
-        serde_json::to_value(&doses)
-            .map_err(|e| ServiceError::Invalid { field: "dose", reason: e.to_string() })?,
-    );
-    sign_act(&mut cycle, "prescribed v1", signer, actor)?;
-    let mut tx = store.begin().await?;
-    let cycle_id = tx.sact().insert_cycle(new.course_id, &cycle).await?;
-    let records = [RecordRef::Cycle(cycle_id), RecordRef::Course(new.course_id)];
-    tx.audit(actor, AuditAction::SactPrescribe, Some(course.patient_id), &records, "ok").await?;
-    tx.commit().await?;
-    Ok(PrescribedCycle { cycle_id, doses })
+    let calculation = serde_json::to_value(&doses)
+        .map_err(|e| ServiceError::Invalid { field: "dose", reason: e.to_string() })?;
+    Ok(Calculated {
+        drugs: prescribed_lines(regimen, &doses),
+        bsa_m2: Some(doses.bsa_m2.value()),
+        measurements: Some(sact::RecordedMeasurements {
+            entered: new.measurements.clone(),
+            taken_on: new.measured_on,
+            stale_because,
+        }),
+        calculation: Some(calculation),
+        modifications: new.modifications.clone(),
+        doses,
+    })
+}
+
+/// The prescriber's new version of a cycle not yet given: recalculated from new
+/// measurements or modifications, with the reason; it goes back to verification
+/// and the version it replaces is kept with its signatures (prescribe_sact).
+pub async fn amend(
+    context: &Context,
+    acting: &Acting,
+    signer: &dyn ActSigner,
+    cycle_id: i64,
+    new: &NewCycle,
+    reason: &str,
+) -> Result<PrescribedCycle, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    let store = context.store();
+    let stored = store.sact().cycle(actor, cycle_id).await?;
+    let course = store.sact().course(actor, stored.course_id).await?;
+    let new = NewCycle {
+        course_id: stored.course_id,
+        number: stored.cycle.number,
+        treatment_date: stored.cycle.treatment_date,
+        ..new.clone()
+    };
+    let prescription = calculate(context, actor, &course, &new).await?;
+    let amendment = sact::Amendment {
+        drugs: prescription.drugs,
+        bsa_m2: prescription.bsa_m2,
+        measurements: prescription.measurements,
+        calculation: prescription.calculation,
+        modifications: prescription.modifications,
+        reason: reason.to_owned(),
+    };
+    let prescriber = user_id(actor)?;
+    let amended = change_cycle(context, actor, signer, cycle_id, "prescribed", |cycle| {
+        cycle.amend(&prescriber, amendment)
+    })
+    .await?;
+    Ok(PrescribedCycle { cycle_id: amended.id, doses: prescription.doses })
 }
 
 /// Measurements older than the site allows are refused unless the prescriber

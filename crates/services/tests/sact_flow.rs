@@ -204,6 +204,57 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     services::sact::verify(&context, &pharmacist, &card("PHARMACIST"), "R8003", &scope, prescribed.cycle_id)
         .await
         .expect("verified");
+
+    // The prescriber halves vincristine after verification: a new version, back to
+    // verification, and the verified version kept whole with its signatures.
+    let halved = dosing::course::DrugModification {
+        drug: "vincristine".into(),
+        modification: dosing::pipeline::Modification {
+            percent: Decimal::from(50),
+            reason: "grade 2 neuropathy".into(),
+        },
+    };
+    let amended_cycle = NewCycle { modifications: vec![halved], ..new_cycle.clone() };
+    let nobody_said_why = services::sact::amend(
+        &context,
+        &prescriber,
+        &card("PRESCRIBER"),
+        prescribed.cycle_id,
+        &amended_cycle,
+        " ",
+    )
+    .await;
+    assert!(
+        matches!(nobody_said_why, Err(ServiceError::Refused { rule: "reason", .. })),
+        "{nobody_said_why:?}"
+    );
+    services::sact::amend(
+        &context,
+        &prescriber,
+        &card("PRESCRIBER"),
+        prescribed.cycle_id,
+        &amended_cycle,
+        "neuropathy reported at review",
+    )
+    .await
+    .expect("amended");
+    let viewer = token(PHARMACIST, "R8003", &[Permission::ViewPatients], Permission::ViewPatients);
+    let amended = services::sact::cycle(&context, &viewer, prescribed.cycle_id).await.expect("read");
+    assert_eq!(
+        (amended.cycle.state.clone(), amended.cycle.prescription_version),
+        (CycleState::Prescribed, 2)
+    );
+    let kept = &amended.cycle.earlier_versions[0];
+    let acts: Vec<&str> = kept.signatures.iter().map(|s| s.act.as_str()).collect();
+    assert_eq!(acts, ["prescribed v1", "verified v1"], "the verified version is kept with its signatures");
+    let vincristine = |drugs: &[sact::PrescribedDrug]| {
+        drugs.iter().find(|d| d.drug == "vincristine").map(|d| d.dose).expect("in R-CHOP")
+    };
+    assert!(vincristine(&amended.cycle.drugs) < vincristine(&kept.drugs), "the new version's dose is lower");
+    services::sact::verify_signatures(&amended.cycle, &trust).expect("both versions' signatures hold");
+    services::sact::verify(&context, &pharmacist, &card("PHARMACIST"), "R8003", &scope, prescribed.cycle_id)
+        .await
+        .expect("version 2 verified");
     let releaser = token(PHARMACIST, "R8003", &[Permission::ReleaseSact], Permission::ReleaseSact);
     let taken = Utc::now() - TimeDelta::hours(2);
     let results = BTreeMap::from([

@@ -75,6 +75,17 @@ pub struct FindingView {
     pub overridden_because: Option<String>,
 }
 
+/// A prescription version an amendment replaced, as it was, with its signers.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct EarlierVersionView {
+    pub version: u32,
+    /// How far it had gone: prescribed, verified or released.
+    pub state: String,
+    pub drugs: Vec<DrugLineView>,
+    pub replaced_because: String,
+    pub acts: Vec<SignerView>,
+}
+
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CycleView {
     pub id: u32,
@@ -99,6 +110,7 @@ pub struct CycleView {
     pub calculation: Option<serde_json::Value>,
     pub release_findings: Vec<FindingView>,
     pub acts: Vec<SignerView>,
+    pub earlier_versions: Vec<EarlierVersionView>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -230,29 +242,16 @@ pub fn cycle_view(stored: &StoredCycle, staff: &StaffDirectory) -> CycleView {
         CycleState::Cancelled { reason } => Some(reason.clone()),
         _ => None,
     };
-    let drugs = cycle
-        .drugs
+    let drugs = drug_lines(cycle, staff);
+    let earlier_versions = cycle
+        .earlier_versions
         .iter()
-        .map(|line| {
-            let given =
-                cycle.administrations.iter().find(|a| a.record.drug == line.drug && a.record.day == line.day);
-            DrugLineView {
-                drug: line.drug.clone(),
-                day: line.day.clone(),
-                dose: text(line.dose),
-                unit: line.unit.symbol().to_owned(),
-                route: line.route.clone(),
-                oral: line.route.eq_ignore_ascii_case("oral"),
-                given: given.map(|a| GivenView {
-                    dose_given: text(a.record.dose_given),
-                    started: a.record.started.to_rfc3339(),
-                    stopped: a.record.stopped.map(|t| t.to_rfc3339()),
-                    batch: a.record.batch.clone(),
-                    expiry: a.record.expiry.to_string(),
-                    given_by: staff_name(staff, a.record.administered_by.as_str()).0,
-                    witness: staff_name(staff, a.record.witness.as_str()).0,
-                }),
-            }
+        .map(|earlier| EarlierVersionView {
+            version: earlier.version,
+            state: earlier.state.clone(),
+            drugs: drug_lines(&cycle.as_earlier_version(earlier), staff),
+            replaced_because: earlier.replaced_because.clone(),
+            acts: earlier.signatures.iter().map(|s| signer(staff, s)).collect(),
         })
         .collect();
     CycleView {
@@ -280,7 +279,36 @@ pub fn cycle_view(stored: &StoredCycle, staff: &StaffDirectory) -> CycleView {
             })
             .collect(),
         acts: cycle.signatures.iter().map(|s| signer(staff, s)).collect(),
+        earlier_versions,
     }
+}
+
+fn drug_lines(cycle: &sact::Cycle, staff: &StaffDirectory) -> Vec<DrugLineView> {
+    cycle
+        .drugs
+        .iter()
+        .map(|line| {
+            let given =
+                cycle.administrations.iter().find(|a| a.record.drug == line.drug && a.record.day == line.day);
+            DrugLineView {
+                drug: line.drug.clone(),
+                day: line.day.clone(),
+                dose: text(line.dose),
+                unit: line.unit.symbol().to_owned(),
+                route: line.route.clone(),
+                oral: line.route.eq_ignore_ascii_case("oral"),
+                given: given.map(|a| GivenView {
+                    dose_given: text(a.record.dose_given),
+                    started: a.record.started.to_rfc3339(),
+                    stopped: a.record.stopped.map(|t| t.to_rfc3339()),
+                    batch: a.record.batch.clone(),
+                    expiry: a.record.expiry.to_string(),
+                    given_by: staff_name(staff, a.record.administered_by.as_str()).0,
+                    witness: staff_name(staff, a.record.witness.as_str()).0,
+                }),
+            }
+        })
+        .collect()
 }
 
 fn next_view(next: &NextCycle) -> NextCycleView {

@@ -157,6 +157,7 @@ export type CycleView = {
 	calculation: CourseDoses | null,
 	release_findings: FindingView[],
 	acts: SignerView[],
+	earlier_versions: EarlierVersionView[],
 };
 
 export type Derivation = Step[];
@@ -207,6 +208,16 @@ export type DueCycleView = {
 	patient: PatientLine,
 	regimen: string,
 	cycle: CycleView,
+};
+
+/**  A prescription version an amendment replaced, as it was, with its signers. */
+export type EarlierVersionView = {
+	version: number,
+	/**  How far it had gone: prescribed, verified or released. */
+	state: string,
+	drugs: DrugLineView[],
+	replaced_because: string,
+	acts: SignerView[],
 };
 
 export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "input.invalid" | 
