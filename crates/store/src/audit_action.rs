@@ -39,10 +39,12 @@ pub enum AuditAction {
     SactDoseGiven,
     SactRead,
     RegimenApprove,
+    /// A regimen version received from another site, as a draft.
+    RegimenImport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -72,6 +74,7 @@ impl AuditAction {
         Self::SactDoseGiven,
         Self::SactRead,
         Self::RegimenApprove,
+        Self::RegimenImport,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -106,6 +109,7 @@ impl AuditAction {
             Self::SactDoseGiven => "sact.dose.given",
             Self::SactRead => "sact.read",
             Self::RegimenApprove => "regimen.approve",
+            Self::RegimenImport => "regimen.import",
         }
     }
 }

@@ -107,10 +107,18 @@ impl Store {
         let patients = copy_table::<PatientCopy>(&mut from, &mut into, counts.0, &mut progress).await?;
         let users = copy_users(&mut from, &mut into).await?;
         copy_sact(&mut from, &mut into).await?;
+        copy_regimens(&mut from, &mut into).await?;
         let audit_entries = copy_audit(&mut from, &mut into, counts.1, &mut progress).await?;
         copy_demonstration_mark(&mut from, &mut into).await?;
         drop(from);
-        for table in ["patients", "sact_courses", "sact_cycles", "sact_doses_given"] {
+        for table in [
+            "patients",
+            "sact_courses",
+            "sact_cycles",
+            "sact_doses_given",
+            "regimen_approvals",
+            "regimen_versions",
+        ] {
             // The copied ids were given explicitly; new rows must start after them.
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
@@ -427,6 +435,80 @@ async fn copy_demonstration_mark(from: &mut Tx, into: &mut Target<'_>) -> Result
             .execute(&mut **into)
             .await
             .map_err(database)?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ApprovalCopy {
+    id: i64,
+    regimen_code: String,
+    regimen_version: String,
+    content_sha256: String,
+    approved_by: String,
+    capacity: String,
+    note: String,
+    approved_at_utc: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReceivedCopy {
+    id: i64,
+    regimen_code: String,
+    regimen_version: String,
+    content_sha256: String,
+    document: String,
+    received_from: String,
+    received_by: String,
+    received_at_utc: String,
+}
+
+/// The site's regimen approvals and received regimen versions: without them a
+/// copied site could prescribe nothing it had approved.
+async fn copy_regimens(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
+    let approvals: Vec<ApprovalCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM regimen_approvals ORDER BY id")
+            .fetch_all(&mut *c)
+            .await)
+        .map_err(database)?;
+    for a in approvals {
+        sqlx::query(
+            "INSERT INTO regimen_approvals (id, regimen_code, regimen_version, content_sha256, approved_by, capacity, note, approved_at_utc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(a.id)
+        .bind(a.regimen_code)
+        .bind(a.regimen_version)
+        .bind(a.content_sha256)
+        .bind(a.approved_by)
+        .bind(a.capacity)
+        .bind(a.note)
+        .bind(a.approved_at_utc)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let received: Vec<ReceivedCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM regimen_versions ORDER BY id")
+            .fetch_all(&mut *c)
+            .await)
+        .map_err(database)?;
+    for r in received {
+        sqlx::query(
+            "INSERT INTO regimen_versions (id, regimen_code, regimen_version, content_sha256, document, received_from, received_by, received_at_utc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(r.id)
+        .bind(r.regimen_code)
+        .bind(r.regimen_version)
+        .bind(r.content_sha256)
+        .bind(r.document)
+        .bind(r.received_from)
+        .bind(r.received_by)
+        .bind(r.received_at_utc)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
     }
     Ok(())
 }

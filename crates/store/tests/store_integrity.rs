@@ -182,6 +182,7 @@ on_both_backends!(
     of_two_updates_from_the_same_version_of_a_cycle_one_wins,
     lifetime_totals_are_summed_exactly_from_the_doses_given,
     a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_audited,
+    a_received_regimen_version_is_kept_as_received_and_never_changes,
 );
 
 #[tokio::test]
@@ -828,6 +829,16 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
     tx.sact().record_dose_given(&dose).await.expect("recorded");
     tx.audit(&actor(), store::AuditAction::SactDoseGiven, Some(1), &[], "ok").await.expect("audited");
     tx.commit().await.expect("committed");
+    receive_a_version(&local, "2.0").await;
+    let version = store::RegimenVersionRef { code: "R-CHOP-21", version: "2.0", content_sha256: "ab12" };
+    let approval = sact::Approval {
+        approved_by: session::UserId::parse("555000000001").expect("id"),
+        capacity: sact::Capacity::Consultant,
+    };
+    let mut tx = local.begin().await.expect("begun");
+    tx.regimen_approvals().insert(version, &approval, "approved").await.expect("approved");
+    tx.audit(&actor(), store::AuditAction::RegimenApprove, None, &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
     let target = SharedDatabase::parse(&server.fresh_database()).expect("url");
     local.copy_to_shared(&target, &actor(), |_| {}).await.expect("copied");
     let shared = Store::open_shared(&target).await.expect("opened");
@@ -843,6 +854,67 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         .expect("new ids follow the copied ones");
     assert!(next > cycle_id);
     assert!(matches!(shared.audit().verify().await.expect("verify"), AuditVerdict::Intact { .. }));
+    assert_eq!(
+        shared.regimen_approvals().of(version).await.expect("approvals"),
+        vec![approval],
+        "approvals travel"
+    );
+    assert!(
+        shared.regimen_versions().get("R-CHOP-21", "2.0").await.expect("read").is_some(),
+        "received versions travel"
+    );
+}
+
+async fn receive_a_version(store: &Store, version: &str) {
+    let mut tx = store.begin().await.expect("begun");
+    tx.regimen_versions()
+        .insert(
+            "R-CHOP-21",
+            version,
+            "ab12",
+            "{\"exact\": \"text\"}",
+            "RXX99 regional centre",
+            "555000000001",
+        )
+        .await
+        .expect("kept");
+    tx.audit(
+        &actor(),
+        store::AuditAction::RegimenImport,
+        None,
+        &[store::RecordRef::Regimen(format!("R-CHOP-21@{version}"))],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+}
+
+async fn a_received_regimen_version_is_kept_as_received_and_never_changes(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    receive_a_version(&store, "2.0").await;
+    let kept = store.regimen_versions().get("R-CHOP-21", "2.0").await.expect("read").expect("there");
+    assert_eq!((kept.document.as_str(), kept.content_sha256.as_str()), ("{\"exact\": \"text\"}", "ab12"));
+    let mut tx = store.begin().await.expect("begun");
+    let again = tx
+        .regimen_versions()
+        .insert("R-CHOP-21", "2.0", "cd34", "{}", "elsewhere", "555000000001")
+        .await
+        .expect_err("a version never changes");
+    assert!(again.to_string().contains("already here"), "{again}");
+    drop(tx);
+    assert_eq!(store.regimen_versions().get("R-CHOP-21", "2.0").await.expect("read"), Some(kept));
+    assert!(store.regimen_versions().get("R-CHOP-21", "3.0").await.expect("read").is_none());
+    receive_a_version(&store, "3.0").await;
+    let versions: Vec<String> = store
+        .regimen_versions()
+        .of("R-CHOP-21")
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.regimen_version)
+        .collect();
+    assert_eq!(versions, ["2.0", "3.0"], "every version is kept");
 }
 
 /// The Chemotherapy page lists a patient's courses; the nurses' list holds only
