@@ -789,6 +789,7 @@ fn parse_overrides(given: &[String]) -> Result<Vec<Override>, Failure> {
 pub fn approve_regimen(
     location: StoreLocation,
     code: &str,
+    version: Option<&str>,
     note: &str,
     card: &CardArgs,
     json: bool,
@@ -799,7 +800,7 @@ pub fn approve_regimen(
                 .await?;
         let acting = services::cards::acting_for(context, &holder, Permission::ManageRegimens)?;
         let role = holder.user().role.code.clone();
-        let state = services::regimens::approve(context, &acting, &role, code, note).await?;
+        let state = services::regimens::approve(context, &acting, &role, code, version, note).await?;
         let message = if state.approved {
             format!("{code} is approved here and may be prescribed.")
         } else {

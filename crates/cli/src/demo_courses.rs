@@ -100,7 +100,13 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
     let reader = CardReader::open(Path::new(demo_cards::SOFTHSM_MODULE))?;
     block_on(with_context(&location, async |context| {
         services::demo::require_demonstration_store(context, "demonstration courses").await?;
-        if services::regimens::approval_state(context, "R-CHOP-21").await?.approved {
+        if services::regimens::approval_state(
+            context,
+            &services::regimens::version(context, "R-CHOP-21", None).await?,
+        )
+        .await?
+        .approved
+        {
             return report(json, "The demonstration courses are already there.", 0, serde_json::Value::Null);
         }
         // Only here, on a demonstration store: its consultant and pharmacist may approve regimens.
@@ -115,7 +121,7 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
             for approver in [&consultant, &pharmacist] {
                 let acting = approver.acting(context, Permission::ManageRegimens)?;
                 let role = approver.holder.user().role.code.clone();
-                services::regimens::approve(context, &acting, &role, code, APPROVAL_NOTE).await?;
+                services::regimens::approve(context, &acting, &role, code, None, APPROVAL_NOTE).await?;
             }
         }
         let today = Utc::now().date_naive();

@@ -36,7 +36,7 @@ enum Command {
     /// Calculate doses exactly, with the derivation of every number.
     #[command(subcommand)]
     Dose(dose::DoseCommand),
-    /// List and show the regimen library.
+    /// The regimen library: list and show regimens, exchange versions with another site, approve a version here.
     #[command(subcommand)]
     Regimen(regimen::RegimenCommand),
     /// Create, inspect, back up, restore and re-key the encrypted store.
@@ -190,8 +190,13 @@ fn main() -> ExitCode {
     let store = cli.store;
     let result = match cli.command {
         Command::Dose(command) => dose::run(command),
-        Command::Regimen(regimen::RegimenCommand::Approve { code, note, card, json }) => {
-            store_location(store).and_then(|at| chemotherapy::approve_regimen(at, &code, &note, &card, json))
+        Command::Regimen(regimen::RegimenCommand::Approve { code, version, note, card, json }) => {
+            store_location(store).and_then(|at| {
+                chemotherapy::approve_regimen(at, &code, version.as_deref(), &note, &card, json)
+            })
+        }
+        Command::Regimen(regimen::RegimenCommand::Exchange(command)) => {
+            store_location(store).and_then(|at| regimen::exchange(command, at))
         }
         Command::Regimen(command) => regimen::run(command),
         Command::Store(command) => store_location(store).and_then(|at| store_admin::run(command, at)),

@@ -20,13 +20,45 @@ pub enum RegimenCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve the library's current version of a regimen for prescribing here
-    /// (manage_regimens; a consultant's and a pharmacist's approvals are both needed).
+    /// Exchange regimen versions with another site (export, import).
+    #[command(flatten)]
+    Exchange(RegimenExchange),
+    /// Approve a regimen version for prescribing here (manage_regimens; a
+    /// consultant's and a pharmacist's approvals are both needed).
     Approve {
         code: String,
+        /// The version (default: the library's current one); a version received from another site is approved by its number.
+        #[arg(long)]
+        version: Option<String>,
         /// What was checked, for the record.
         #[arg(long, default_value = "")]
         note: String,
+        #[command(flatten)]
+        card: crate::card_authority::CardArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Exchanging regimen versions with another site, as their exact JSON text.
+#[derive(Subcommand)]
+pub enum RegimenExchange {
+    /// Write a regimen version's JSON exactly as held (its hash unchanged), to send to another site.
+    Export {
+        code: String,
+        #[arg(long)]
+        version: Option<String>,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Receive a regimen version from another site (manage_regimens): checked as a
+    /// shipped file is, kept as received, and a draft until approved here.
+    Import {
+        file: std::path::PathBuf,
+        /// Who sent it, for the record, e.g. "RXX99 regional cancer centre".
+        #[arg(long)]
+        from: String,
         #[command(flatten)]
         card: crate::card_authority::CardArgs,
         #[arg(long)]
@@ -60,7 +92,9 @@ pub fn run(command: RegimenCommand) -> Result<(), Failure> {
                 );
             }
         }
-        RegimenCommand::Approve { .. } => unreachable!("main routes approval to the store"),
+        RegimenCommand::Approve { .. } | RegimenCommand::Exchange(_) => {
+            unreachable!("main routes approval and exchange to the store")
+        }
         RegimenCommand::Show { code, json: as_json } => {
             let regimen = library.find(&code)?;
             if as_json {
@@ -110,4 +144,46 @@ fn print_regimen(r: &regimens::Regimen) {
     for line in r.premedication.iter().chain(&r.supportive_medication) {
         println!("  Supportive: {line}");
     }
+}
+
+pub fn exchange(command: RegimenExchange, location: services::StoreLocation) -> Result<(), Failure> {
+    use session::Permission;
+    use store::AuditAction;
+    crate::block_on(crate::with_context(&location, async |context| match command {
+        RegimenExchange::Export { code, version, output } => {
+            let text = services::regimens::export(context, &code, version.as_deref()).await?;
+            match output {
+                Some(path) => std::fs::write(&path, text.as_bytes())
+                    .map_err(|e| Failure::Input(format!("output: {}: {e}", path.display())))?,
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+        RegimenExchange::Import { file, from, card, json: as_json } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::Input(format!("file: {}: {e}", file.display())))?;
+            let acting = crate::card_authority::acting_card_holder(
+                context,
+                &card,
+                Permission::ManageRegimens,
+                AuditAction::RegimenImport,
+            )
+            .await?;
+            let regimen = services::regimens::import(context, &acting, &text, &from).await?;
+            if as_json {
+                json(&serde_json::json!({
+                    "code": regimen.code,
+                    "version": regimen.version,
+                    "content_sha256": regimen.content_sha256,
+                    "approved": false,
+                }))?;
+            } else {
+                println!(
+                    "Received {} version {} from {from}; a draft until a consultant and a pharmacist approve it here (cws regimen approve {} --version {}).",
+                    regimen.code, regimen.version, regimen.code, regimen.version
+                );
+            }
+            Ok(())
+        }
+    }))
 }

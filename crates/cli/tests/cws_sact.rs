@@ -645,3 +645,99 @@ fn a_course_moves_to_another_site_with_its_doses_and_only_onto_the_same_patient(
     assert_eq!(forged.status.code(), Some(2), "{}", String::from_utf8_lossy(&forged.stderr));
     assert!(String::from_utf8_lossy(&forged.stderr).contains("signature does not hold"));
 }
+
+/// The cancer centre sends a new version of a regimen: it arrives as a draft,
+/// is prescribed only once a consultant and a pharmacist here approve that
+/// exact version, and every version stays available by its number.
+#[test]
+fn a_regimen_version_from_the_cancer_centre_arrives_as_a_draft_awaiting_approval() {
+    let site = Site::new();
+    let exported = site.ok(&["regimen", "export", "R-CHOP-21"], "");
+    let shipped = regimens::RegimenLibrary::shipped().expect("library");
+    let current = shipped.find("R-CHOP-21").expect("shipped");
+    let hash = hex_sha256(exported.as_bytes());
+    assert_eq!(hash, current.content_sha256, "exported exactly as held, so the hash is unchanged");
+
+    let file = site.folder.path().join("R-CHOP-21-from-centre.json");
+    let newer =
+        exported.replacen(&format!("\"version\": \"{}\"", current.version), "\"version\": \"1.1.0\"", 1);
+    assert_ne!(newer, exported, "the version was changed");
+    std::fs::write(&file, &newer).expect("written");
+    let import =
+        ["regimen", "import", file.to_str().expect("path"), "--from", "RXX99 regional cancer centre"];
+    refused(&site.as_card("NURSE", &import), "ManageRegimens permission");
+    let broken = site.folder.path().join("broken.json");
+    std::fs::write(&broken, newer.replacen("\"cycle_length_days\": 21", "\"cycle_length_days\": 0", 1))
+        .expect("written");
+    let broken_import = ["regimen", "import", broken.to_str().expect("path"), "--from", "RXX99"];
+    refused(&site.as_card("CONSULTANT", &broken_import), "cycle_length_days");
+    let received = site.json("CONSULTANT", &import);
+    assert_eq!((received["version"].as_str(), received["approved"].as_bool()), (Some("1.1.0"), Some(false)));
+    refused(&site.as_card("CONSULTANT", &import), "already here");
+
+    let patient = r#"{"nhs_number":"9990000026","family_name":"Quillfeather","given_name":"Ada","date_of_birth":"1958-03-03","sex":"female"}"#;
+    site.ok(
+        &["patient", "add", "--stdin", "--card", "CONSULTANT", "--pin-stdin"],
+        &format!("{PIN}\n{patient}\n"),
+    );
+    let today = Utc::now().date_naive().to_string();
+    let start = [
+        "sact",
+        "start-course",
+        "--patient",
+        "9990000026",
+        "--regimen",
+        "R-CHOP-21",
+        "--version",
+        "1.1.0",
+        "--intent",
+        "curative",
+        "--cycles",
+        "6",
+        "--start-date",
+        &today,
+    ];
+    refused(&site.as_card("CONSULTANT", &start), "not approved here");
+    let approve = [
+        "regimen",
+        "approve",
+        "R-CHOP-21",
+        "--version",
+        "1.1.0",
+        "--note",
+        "checked against the centre's protocol",
+    ];
+    site.json("CONSULTANT", &approve);
+    site.json("PHARMACIST", &approve);
+    let course = site.json("CONSULTANT", &start);
+    assert!(course["course_id"].as_i64().is_some(), "{course}");
+    let again = site.ok(&["regimen", "export", "R-CHOP-21", "--version", "1.1.0"], "");
+    assert_eq!(again, newer, "the received version is kept exactly as received");
+    refused(
+        &site.as_card(
+            "CONSULTANT",
+            &[
+                "sact",
+                "start-course",
+                "--patient",
+                "9990000026",
+                "--regimen",
+                "R-CHOP-21",
+                "--version",
+                "9.9",
+                "--intent",
+                "curative",
+                "--cycles",
+                "6",
+                "--start-date",
+                &today,
+            ],
+        ),
+        "9.9 is not here",
+    );
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -4,5 +4,5 @@
 mod library;
 mod regimen;
 
-pub use library::{RegimenError, RegimenLibrary};
+pub use library::{RegimenError, RegimenLibrary, parse_exchanged};
 pub use regimen::{Emetogenicity, Regimen, RegimenDrug, RegimenStatus, Route};

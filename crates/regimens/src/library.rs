@@ -62,6 +62,23 @@ impl RegimenLibrary {
 
 /// Parses and checks one regimen file.
 pub fn parse(file: &str, text: &str) -> Result<Regimen, RegimenError> {
+    let regimen = parse_exchanged(file, text)?;
+    let stem = file.strip_suffix(".json").unwrap_or(file);
+    if stem != regimen.code {
+        return Err(RegimenError {
+            file: file.to_owned(),
+            field: "code".into(),
+            reason: format!("{:?} does not match the file name {file:?}", regimen.code),
+        });
+    }
+    Ok(regimen)
+}
+
+/// Parses and checks a regimen exchanged with another site (`source` names it
+/// in errors), exactly as a shipped file is checked, but under any file name.
+/// Its content hash is of the text as given, so it matches the sender's.
+pub fn parse_exchanged(source: &str, text: &str) -> Result<Regimen, RegimenError> {
+    let file = source;
     let error = |field: String, reason: String| RegimenError { file: file.to_owned(), field, reason };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let mut regimen: Regimen = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -70,14 +87,14 @@ pub fn parse(file: &str, text: &str) -> Result<Regimen, RegimenError> {
     })?;
     regimen.check().map_err(|(field, reason)| error(field, reason))?;
     regimen.content_sha256 = hex::encode(sha2::Sha256::digest(text.as_bytes()));
-    let stem = file.strip_suffix(".json").unwrap_or(file);
-    if stem != regimen.code {
-        return Err(error(
-            "code".into(),
-            format!("{:?} does not match the file name {file:?}", regimen.code),
-        ));
-    }
     Ok(regimen)
+}
+
+impl RegimenLibrary {
+    /// The shipped file's text for a regimen, exactly as its hash was taken.
+    pub fn shipped_text(code: &str) -> Option<&'static str> {
+        SHIPPED.iter().find(|(file, _)| file.strip_suffix(".json") == Some(code)).map(|(_, text)| *text)
+    }
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ fn bench(c: &mut Criterion) {
         services::patients::add(&context, &viewer, patient).await.expect("patient");
         for (user, role) in [(PRESCRIBER, "R8000"), ("555000000002", "R8003")] {
             let approver = token(user, role, Permission::ManageRegimens);
-            services::regimens::approve(&context, &approver, role, "BENCH-12", "bench")
+            services::regimens::approve(&context, &approver, role, "BENCH-12", None, "bench")
                 .await
                 .expect("approved");
         }

@@ -129,23 +129,12 @@ pub struct NewCourse {
 /// its content hash, and the site policy and banding tables in force.
 pub async fn start_course(context: &Context, acting: &Acting, new: &NewCourse) -> Result<i64, ServiceError> {
     let actor = acting.requires(Permission::PrescribeSact)?;
-    let regimen = context.regimens().find(&new.regimen_code)?;
-    if let Some(version) = &new.regimen_version
-        && *version != regimen.version
-    {
-        return Err(SactRefusal::new(
-            "regimen_version",
-            format!(
-                "{} version {version} is not in this library; its version here is {}",
-                regimen.code, regimen.version
-            ),
-        )
-        .into());
-    }
-    // The file's own status says whether the library has withdrawn a version;
+    let regimen =
+        crate::regimens::version(context, &new.regimen_code, new.regimen_version.as_deref()).await?;
+    // The file's own status says whether its author has withdrawn a version;
     // whether this site may prescribe it is the local approval, in the store.
     if regimen.status == regimens::RegimenStatus::Withdrawn
-        || !crate::regimens::approval_state(context, &regimen.code).await?.approved
+        || !crate::regimens::approval_state(context, &regimen).await?.approved
     {
         return Err(SactRefusal::new(
             "regimen_not_approved",
@@ -250,7 +239,7 @@ async fn calculate(
     course: &Course,
     new: &NewCycle,
 ) -> Result<Calculated, ServiceError> {
-    let regimen = pinned_regimen(context, &course.regimen)?;
+    let regimen = &pinned_regimen(context, &course.regimen).await?;
     let stale_because = answer_measurement_age(context, new)?;
     let measurements = new.measurements.parse()?;
     let totals = context.store().sact().lifetime_totals(actor, course.patient_id).await?;
@@ -429,7 +418,7 @@ async fn release_evidence(
     let store = context.store();
     let stored = store.sact().cycle(actor, request.cycle_id).await?;
     let course = store.sact().course(actor, stored.course_id).await?;
-    let regimen = pinned_regimen(context, &course.regimen)?;
+    let regimen = pinned_regimen(context, &course.regimen).await?;
     let totals = store.sact().lifetime_totals(actor, stored.patient_id).await?;
     let lifetime = lifetime_doses(context, &stored.cycle, &totals);
     let evidence = ReleaseEvidence {
@@ -559,21 +548,34 @@ async fn change_cycle(
     Ok(StoredCycle { row_version: version, cycle, ..stored })
 }
 
-/// The library's regimen for a pin, refused where its version or content has moved on.
-fn pinned_regimen<'a>(context: &'a Context, pin: &RegimenPin) -> Result<&'a regimens::Regimen, ServiceError> {
-    let regimen = context.regimens().find(&pin.code)?;
-    if regimen.version != pin.version || regimen.content_sha256 != pin.content_sha256 {
-        return Err(ServiceError::Refused {
-            rule: "stale_regimen_version",
-            reason: format!(
-                "this course is pinned to {} v{} ({}…), but this workstation's library holds v{} ({}…); prescribe from the pinned version, or start a course on the current one",
-                pin.code,
-                pin.version,
-                &pin.content_sha256[..12.min(pin.content_sha256.len())],
-                regimen.version,
-                &regimen.content_sha256[..12.min(regimen.content_sha256.len())]
-            ),
-        });
+/// The regimen version a course is pinned to, refused where this workstation
+/// does not hold that exact content (a library that has moved on).
+pub(crate) async fn pinned_regimen(
+    context: &Context,
+    pin: &RegimenPin,
+) -> Result<regimens::Regimen, ServiceError> {
+    let stale = |held: Option<&regimens::Regimen>| ServiceError::Refused {
+        rule: "stale_regimen_version",
+        reason: format!(
+            "this course is pinned to {} v{} ({}…), but this workstation holds {}; prescribe from the pinned version, or start a course on the current one",
+            pin.code,
+            pin.version,
+            &pin.content_sha256[..12.min(pin.content_sha256.len())],
+            held.map(|r| format!(
+                "v{} ({}…)",
+                r.version,
+                &r.content_sha256[..12.min(r.content_sha256.len())]
+            ))
+            .unwrap_or_else(|| "no such version".into())
+        ),
+    };
+    let regimen = match crate::regimens::version(context, &pin.code, Some(&pin.version)).await {
+        Ok(regimen) => regimen,
+        Err(ServiceError::Invalid { .. }) => return Err(stale(context.regimens().find(&pin.code).ok())),
+        Err(other) => return Err(other),
+    };
+    if regimen.content_sha256 != pin.content_sha256 {
+        return Err(stale(Some(&regimen)));
     }
     Ok(regimen)
 }

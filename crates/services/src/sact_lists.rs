@@ -43,20 +43,20 @@ pub async fn patient_courses(
     let mut histories = Vec::new();
     for (id, course) in sact.courses_of_patient(actor, patient_id).await? {
         let cycles = sact.cycles_of_course(actor, id).await?;
-        let next = next_cycle(context, &course, &cycles)?;
+        let next = next_cycle(context, &course, &cycles).await?;
         histories.push(CourseHistory { id, course, cycles, next });
     }
     Ok(histories)
 }
 
-fn next_cycle(
+async fn next_cycle(
     context: &Context,
     course: &Course,
     cycles: &[StoredCycle],
 ) -> Result<Option<NextCycle>, ServiceError> {
-    // The pinned version's cycle length; a course whose regimen has left the
-    // library still shows, and simply offers no next cycle here.
-    let Ok(regimen) = context.regimens().find(&course.regimen.code) else { return Ok(None) };
+    // The pinned version's cycle length; a course whose pinned version is not
+    // held here still shows, and simply offers no next cycle.
+    let Ok(regimen) = crate::sact::pinned_regimen(context, &course.regimen).await else { return Ok(None) };
     let documents: Vec<&sact::Cycle> = cycles.iter().map(|c| &c.cycle).collect();
     let Some((number, treatment_date)) = course.next_cycle(&documents, regimen.cycle_length_days) else {
         return Ok(None);
@@ -191,7 +191,7 @@ pub async fn chemotherapy_record(
     let totals = crate::sact::lifetime_totals(context, acting, patient_id).await?;
     let mut drugs: Vec<String> = totals.keys().cloned().collect();
     for history in &courses {
-        if let Ok(regimen) = context.regimens().find(&history.course.regimen.code) {
+        if let Ok(regimen) = crate::sact::pinned_regimen(context, &history.course.regimen).await {
             drugs.extend(regimen.drugs.iter().map(|d| d.drug.clone()));
         }
     }

@@ -128,7 +128,7 @@ pub async fn worksheet_pdf(
     verify_signatures(cycle, trust)?;
     let course = store.sact().course(actor, stored.course_id).await?;
     let patient = store.patients().read(actor, stored.patient_id).await?;
-    let regimen = context.regimens().find(&course.regimen.code).ok();
+    let regimen = crate::sact::pinned_regimen(context, &course.regimen).await.ok();
     let released_by = match cycle.signatures.iter().rev().find(|s| s.act.starts_with("released")) {
         Some(signed) => {
             let who = store.users().get(signed.signer.as_str()).await?;
@@ -148,7 +148,7 @@ pub async fn worksheet_pdf(
         .drugs
         .iter()
         .map(|line| {
-            let drug = regimen.and_then(|r| r.drugs.iter().find(|d| d.drug == line.drug));
+            let drug = regimen.as_ref().and_then(|r| r.drugs.iter().find(|d| d.drug == line.drug));
             let container = match (drug.and_then(|d| d.diluent.clone()), drug.and_then(|d| d.volume_ml)) {
                 (Some(diluent), Some(volume)) => {
                     format!("{diluent} to a final volume of {} mL", volume.normalize())

@@ -79,13 +79,15 @@ fn new_course() -> NewCourse {
 async fn approve_r_chop(context: &Context) {
     let consultant = token(PRESCRIBER, "R8000", &[Permission::ManageRegimens], Permission::ManageRegimens);
     let pharmacist = token(PHARMACIST, "R8003", &[Permission::ManageRegimens], Permission::ManageRegimens);
-    let first =
-        services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", "test").await.expect("one");
+    let first = services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", None, "test")
+        .await
+        .expect("one");
     assert!(!first.approved, "one approval is not enough");
-    let twice = services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", "test").await;
+    let twice = services::regimens::approve(context, &consultant, "R8000", "R-CHOP-21", None, "test").await;
     assert!(matches!(twice, Err(ServiceError::Refused { rule: "approval_twice", .. })), "{twice:?}");
-    let second =
-        services::regimens::approve(context, &pharmacist, "R8003", "R-CHOP-21", "test").await.expect("two");
+    let second = services::regimens::approve(context, &pharmacist, "R8003", "R-CHOP-21", None, "test")
+        .await
+        .expect("two");
     assert!(second.approved);
 }
 
