@@ -126,4 +126,4 @@ bench: deps ui
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
 	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search --test e2e_smart_card --test e2e_sact
-	mkdir -p docs/screenshots && cp target/screenshots/{dose-calculator,patient-search,deceased-banner,locked,card-sign-in,sact-prescribe,sact-verify,sact-administer}.png docs/screenshots/
+	mkdir -p docs/screenshots && cp target/screenshots/{dose-calculator,patient-search,deceased-banner,locked,card-sign-in,sact-prescribe,sact-verify,sact-administer,sact-lifetime-chart}.png docs/screenshots/

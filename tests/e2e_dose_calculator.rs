@@ -13,7 +13,10 @@ async fn r_chop_for_a_large_patient_shows_vincristine_capped_at_2_mg() {
     app.alt('2').await;
     app.wait_for("#regimen option[value='R-CHOP-21']").await;
 
-    // From the page heading, Tab reaches the regimen; type-ahead picks R-CHOP-21.
+    // From the page heading, Tab passes the views (one tab stop) and reaches the
+    // regimen; type-ahead picks R-CHOP-21.
+    app.press(TAB).await;
+    assert_eq!(app.focused_attribute("data-view").await.as_deref(), Some("calculator"));
     app.press(TAB).await;
     assert_eq!(app.focused_attribute("id").await.as_deref(), Some("regimen"));
     app.press("R-CHOP-21").await;

@@ -38,9 +38,25 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
         serde_json::from_str(&app.add_demo_courses_json()).expect("cws demo courses --json");
     let patient = seeded["patients"]["cycle_2_due"].as_str().expect("the patient due cycle 2").to_owned();
 
-    // The prescriber opens the patient and prescribes cycle 2 from the prefilled, dated measurements.
+    // The prescriber first sees a patient near doxorubicin's lifetime limit, counted
+    // from doses given at the regional centre and the reduced dose now prescribed.
     sign_in_with(&app, "DEMO-PRESCRIBER", "1111").await;
     app.wait_for_text("[data-testid=header-user]", "ONCOLOGY, Olive (Dr)").await;
+    let near_limit = seeded["patients"]["near_lifetime_limit"].as_str().expect("the patient near the limit");
+    type_into(&app, "#patient-query", near_limit).await;
+    app.press(ENTER).await;
+    app.wait_for("button.result").await.click().await.expect("patient opened");
+    app.alt('2').await;
+    click(&app, "button[data-view=patient]").await;
+    app.wait_for_text_containing(
+        "[data-testid=lifetime-chart] text[data-drug=doxorubicin]",
+        "390 of 450 mg/m² given (86.7%); 45 prescribed brings it to 96.7%",
+    )
+    .await;
+    app.screenshot("sact-lifetime-chart").await;
+
+    // Then opens the patient due cycle 2 and prescribes it from the prefilled, dated measurements.
+    app.alt('1').await;
     type_into(&app, "#patient-query", &patient).await;
     app.press(ENTER).await;
     app.wait_for("button.result").await.click().await.expect("patient opened");
@@ -90,6 +106,8 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
     app.alt('2').await;
     click(&app, &format!("[data-testid=verification-queue] button[data-cycle-id='{cycle_id}']")).await;
     app.wait_for_text_containing("[data-testid=queue-detail] h3", "What changed since cycle 1").await;
+    let spaced = format!("{} {} {}", &patient[..3], &patient[3..6], &patient[6..]);
+    app.wait_for_text_containing("[data-testid=banner-nhs-number]", &spaced).await;
     type_into(&app, "#verify-pin", "2222").await;
     app.screenshot("sact-verify").await;
     app.press(ENTER).await;
@@ -127,6 +145,7 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
     )
     .await;
     app.wait_for("[data-testid=administer-form]").await;
+    app.wait_for_text_containing("[data-testid=banner-nhs-number]", &spaced).await;
     type_into(&app, "#batch", "RTX-2291").await;
     set_value(&app, "#expiry", "2027-06-30").await;
     type_into(&app, "#administer-pin", "3333").await;

@@ -44,11 +44,11 @@ async fn pulling_the_card_locks_the_screen_with_no_patient_data_left() {
     app.wait_for_log("a card arrived in a PC/SC reader").await;
     other_card.remove();
     app.wait_for_log("a card left a PC/SC reader").await;
-    // A round trip through a session-checked command (the regimen list) after the
+    // A round trip through a session-checked command (the pharmacy queue) after the
     // watcher has heard the removal: the session is still open, the patient still shown.
     app.alt('2').await;
     app.wait_for_text("main[data-page=chemotherapy] h1", "Chemotherapy").await;
-    app.wait_for("select#regimen option[value='R-CHOP-21']").await;
+    app.wait_for_text_containing("[data-testid=queue-heading]", "Awaiting verification (0)").await;
     app.wait_for_text_containing("[data-testid=banner-name]", "QUILLFEATHER").await;
 
     let pulled = Instant::now();

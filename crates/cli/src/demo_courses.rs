@@ -143,10 +143,18 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
         let second = people.start(context, 2, "R-CHOP-21", today).await?;
         let cycle = people.prescribe(context, second, 1, today, "81").await?;
         people.verify_and_release(context, cycle).await?;
-        // Patient 3: anthracycline given at the regional centre, then AC here, near the limit.
+        // Patient 3: anthracycline given at the regional centre, then AC here, its
+        // doxorubicin reduced to stay under the lifetime limit.
         people.receive_regional_doxorubicin(context, 3, today).await?;
         let third = people.start(context, 3, "AC", today).await?;
-        people.prescribe(context, third, 1, today, "64").await?;
+        let reduced = dosing::course::DrugModification {
+            drug: "doxorubicin".into(),
+            modification: dosing::pipeline::Modification {
+                percent: Decimal::from(75),
+                reason: "cumulative anthracycline near the lifetime limit (regional centre doses)".into(),
+            },
+        };
+        people.prescribe_modified(context, third, 1, today, "64", vec![reduced]).await?;
         let viewer = consultant.acting(context, Permission::ViewPatients)?;
         let mut shown = serde_json::Map::new();
         for (id, what) in [
@@ -211,6 +219,18 @@ impl People<'_, '_> {
         day: NaiveDate,
         weight_kg: &str,
     ) -> Result<i64, Failure> {
+        self.prescribe_modified(context, course_id, number, day, weight_kg, Vec::new()).await
+    }
+
+    async fn prescribe_modified(
+        &self,
+        context: &Context,
+        course_id: i64,
+        number: u32,
+        day: NaiveDate,
+        weight_kg: &str,
+        modifications: Vec<dosing::course::DrugModification>,
+    ) -> Result<i64, Failure> {
         let acting = self.consultant.acting(context, Permission::PrescribeSact)?;
         let new = NewCycle {
             course_id,
@@ -222,7 +242,7 @@ impl People<'_, '_> {
                 ..MeasurementsText::default()
             },
             measured_on: days_before(day, 1)?,
-            modifications: Vec::new(),
+            modifications,
             stale_measurements_reason: None,
         };
         Ok(services::sact::prescribe(context, &acting, &self.consultant.card, &new).await?.cycle_id)
@@ -322,7 +342,7 @@ impl People<'_, '_> {
         Ok(())
     }
 
-    /// Five doses of doxorubicin at 70 mg/m² (350 of 450 mg/m²) given at the
+    /// Six doses of doxorubicin at 65 mg/m² (390 of 450 mg/m²) given at the
     /// regional centre, received as a transfer signed by the consultant's card.
     async fn receive_regional_doxorubicin(
         &self,
@@ -333,10 +353,10 @@ impl People<'_, '_> {
         let viewer = self.consultant.acting(context, Permission::ViewPatients)?;
         let details = services::patients::open(context, &viewer, patient_id).await?.details;
         let bsa = Decimal::new(18, 1);
-        let per_m2 = Decimal::from(70);
+        let per_m2 = Decimal::from(65);
         let mut doses = Vec::new();
-        for cycle in 0..5u64 {
-            let day = days_before(today, 200 - 21 * cycle)?;
+        for cycle in 0..6u64 {
+            let day = days_before(today, 220 - 21 * cycle)?;
             doses.push(sact::TransferredDose {
                 drug: "doxorubicin".into(),
                 dose: per_m2 * bsa,

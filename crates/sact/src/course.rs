@@ -81,8 +81,14 @@ impl Course {
     /// its number, one past the highest used (a cancelled cycle keeps its
     /// number), and its date, one cycle length after the last cycle not
     /// cancelled, or the course's start date for the first. `None` once every
-    /// planned cycle has been prescribed.
+    /// planned cycle has been prescribed, and while a cycle is still on its way
+    /// (prescribed, verified, released, part given or deferred): the next is
+    /// offered once the last is given or cancelled.
     pub fn next_cycle(&self, cycles: &[&Cycle], cycle_length_days: u32) -> Option<(u32, NaiveDate)> {
+        if cycles.iter().any(|c| !matches!(c.state, CycleState::Administered | CycleState::Cancelled { .. }))
+        {
+            return None;
+        }
         let number = cycles.iter().map(|c| c.number).max().unwrap_or(0) + 1;
         if number > self.planned_cycles {
             return None;
@@ -131,6 +137,12 @@ mod tests {
         Course::new(1, pin, Intent::Curative, 1, consultant, planned, day(11, 2)).expect("course")
     }
 
+    fn given(number: u32, date: NaiveDate) -> Cycle {
+        let mut cycle = cycle(number, date);
+        cycle.state = CycleState::Administered;
+        cycle
+    }
+
     fn cycle(number: u32, date: NaiveDate) -> Cycle {
         let drug = crate::PrescribedDrug {
             drug: "vincristine".into(),
@@ -146,14 +158,14 @@ mod tests {
     fn the_first_cycle_is_on_the_start_date_and_the_next_one_cycle_length_later() {
         let course = course(6);
         assert_eq!(course.next_cycle(&[], 21), Some((1, day(11, 2))));
-        let first = cycle(1, day(11, 2));
+        let first = given(1, day(11, 2));
         assert_eq!(course.next_cycle(&[&first], 21), Some((2, day(11, 23))));
     }
 
     #[test]
     fn a_cancelled_cycle_keeps_its_number_but_not_its_date() {
         let course = course(6);
-        let first = cycle(1, day(11, 2));
+        let first = given(1, day(11, 2));
         let mut second = cycle(2, day(11, 23));
         second.cancel("patient unwell").expect("cancelled");
         assert_eq!(course.next_cycle(&[&first, &second], 21), Some((3, day(11, 23))));
@@ -162,7 +174,15 @@ mod tests {
     #[test]
     fn no_cycle_follows_the_last_planned_one() {
         let course = course(2);
-        let (first, second) = (cycle(1, day(11, 2)), cycle(2, day(11, 23)));
+        let (first, second) = (given(1, day(11, 2)), given(2, day(11, 23)));
         assert_eq!(course.next_cycle(&[&first, &second], 21), None);
+    }
+
+    #[test]
+    fn no_next_cycle_is_offered_while_the_last_is_still_on_its_way() {
+        let course = course(6);
+        let first = given(1, day(11, 2));
+        let second = cycle(2, day(11, 23));
+        assert_eq!(course.next_cycle(&[&first, &second], 21), None, "cycle 2 is prescribed, not yet given");
     }
 }

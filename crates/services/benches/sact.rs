@@ -95,12 +95,12 @@ fn bench(c: &mut Criterion) {
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let folder = tempfile::tempdir().expect("folder");
-    let context = runtime.block_on(async {
+    let (store, context) = runtime.block_on(async {
         let store =
             Store::create_with_key(&folder.path().join("bench.db"), StoreKey::generate().expect("key"))
                 .await
                 .expect("store");
-        let context = Context::with_store(store, settings::Settings::fail_safe(), "bench")
+        let context = Context::with_store(store.clone(), settings::Settings::fail_safe(), "bench")
             .expect("context")
             .with_regimens(twelve_drug_library());
         let viewer = token(PRESCRIBER, "R8000", Permission::ViewPatients);
@@ -124,7 +124,7 @@ fn bench(c: &mut Criterion) {
                 .await
                 .expect("approved");
         }
-        context
+        (store, context)
     });
     let prescriber = token(PRESCRIBER, "R8000", Permission::PrescribeSact);
     let course = NewCourse {
@@ -201,6 +201,13 @@ fn bench(c: &mut Criterion) {
             black_box(services::sact::verification_queue(&context, &pharmacist, 50).await.expect("queue"))
         })
     });
+    c.bench_function("pharmacy_queue_with_changes_first_50_of_10000_cycles", |b| {
+        b.to_async(&runtime).iter(|| async {
+            black_box(
+                services::sact_lists::verification_queue(&context, &pharmacist, 50).await.expect("queue"),
+            )
+        })
+    });
     let viewer = token(PRESCRIBER, "R8000", Permission::ViewPatients);
     c.bench_function("prescription_pdf_12_drugs_signatures_checked", |b| {
         b.to_async(&runtime).iter(|| async {
@@ -217,6 +224,83 @@ fn bench(c: &mut Criterion) {
             )
         })
     });
+    bench_export(c, &runtime, &store, &context, last_cycle);
+}
+
+/// A year of administrations: 8,334 given 12-drug cycles (100,008 doses given)
+/// over 2026, written straight to the store in batches (seeding, not measured),
+/// then the year's SACT return rows, as `cws sact export` makes them.
+fn bench_export(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    store: &Store,
+    context: &Context,
+    template: i64,
+) {
+    let viewer = token(PRESCRIBER, "R8000", Permission::ViewPatients);
+    let actor = viewer.actor().clone();
+    runtime.block_on(async {
+        let prescribed = services::sact::cycle(context, &viewer, template).await.expect("template").cycle;
+        let first_day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let pin = store
+            .sact()
+            .course(&actor, services::sact::cycle(context, &viewer, template).await.expect("t").course_id)
+            .await
+            .expect("course");
+        let nurse = UserId::parse("555000000003").expect("id");
+        let witness = UserId::parse("555000000005").expect("id");
+        for batch in 0..(8_334 / 500 + 1) {
+            let mut tx = store.begin().await.expect("begun");
+            for index in (batch * 500)..((batch + 1) * 500).min(8_334) {
+                let day = first_day + chrono::Days::new(index as u64 % 365);
+                let mut cycle = prescribed.clone();
+                cycle.treatment_date = day;
+                cycle.state = sact::CycleState::Administered;
+                cycle.administrations = cycle
+                    .drugs
+                    .iter()
+                    .map(|line| sact::Administration {
+                        record: sact::AdministrationRecord {
+                            drug: line.drug.clone(),
+                            day: line.day.clone(),
+                            dose_given: line.dose,
+                            started: day.and_hms_opt(10, 0, 0).expect("time").and_utc(),
+                            stopped: None,
+                            batch: "B".into(),
+                            expiry: day,
+                            administered_by: nurse.clone(),
+                            witness: witness.clone(),
+                        },
+                        unit: line.unit,
+                        route: line.route.clone(),
+                    })
+                    .collect();
+                let course = tx.sact().insert_course(&pin).await.expect("course");
+                tx.sact().insert_cycle(course, &cycle).await.expect("cycle");
+            }
+            tx.audit(&actor, store::AuditAction::SactDoseGiven, Some(1), &[], "seeded")
+                .await
+                .expect("audited");
+            tx.commit().await.expect("committed");
+        }
+    });
+    let pharmacy = token("555000000002", "R8003", Permission::ReleaseSact);
+    let (from, to) = (
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"),
+    );
+    let mut group = c.benchmark_group("sact_return");
+    group.sample_size(10);
+    group.bench_function("a_years_return_100008_administrations", |b| {
+        b.to_async(runtime).iter(|| async {
+            let rows = services::sact_return::return_rows(context, &pharmacy, from, to).await.expect("rows");
+            assert!(rows.len() >= 100_008, "{} rows", rows.len());
+            let mut csv = Vec::with_capacity(32 << 20);
+            black_box(sact::write_return(&rows, &mut csv).expect("written"));
+            csv
+        })
+    });
+    group.finish();
 }
 
 criterion_group! {

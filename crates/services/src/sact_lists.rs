@@ -175,6 +175,8 @@ pub struct ChemotherapyRecord {
 pub struct LifetimeStanding {
     pub drug: String,
     pub given: rust_decimal::Decimal,
+    /// Prescribed here and not yet given (cycles prescribed, verified or released).
+    pub pending: rust_decimal::Decimal,
     pub limit: dosing::policy::LifetimeLimit,
 }
 
@@ -206,10 +208,51 @@ pub async fn chemotherapy_record(
                 dosing::policy::LifetimeLimit::MgPerM2(_) => total.per_m2,
                 dosing::policy::LifetimeLimit::TotalIu(_) => total.total,
             };
-            Some(LifetimeStanding { drug, given, limit })
+            let pending = pending_dose(&courses, &drug, limit);
+            Some(LifetimeStanding { drug, given, pending, limit })
         })
         .collect();
     Ok(ChemotherapyRecord { courses, lifetime, staff: staff_directory(context).await? })
+}
+
+/// What the patient's cycles not yet given would add to a limited drug's total,
+/// in the limit's unit: each line prescribed and not recorded as given.
+fn pending_dose(
+    courses: &[CourseHistory],
+    drug: &str,
+    limit: dosing::policy::LifetimeLimit,
+) -> rust_decimal::Decimal {
+    let waiting = |state: &CycleState| {
+        matches!(
+            state,
+            CycleState::Prescribed
+                | CycleState::Verified
+                | CycleState::Released
+                | CycleState::PartlyAdministered
+        )
+    };
+    courses
+        .iter()
+        .flat_map(|history| &history.cycles)
+        .map(|stored| &stored.cycle)
+        .filter(|cycle| waiting(&cycle.state))
+        .flat_map(|cycle| {
+            cycle
+                .drugs
+                .iter()
+                .filter(move |line| {
+                    line.drug == drug
+                        && !cycle
+                            .administrations
+                            .iter()
+                            .any(|a| a.record.drug == line.drug && a.record.day == line.day)
+                })
+                .filter_map(move |line| match limit {
+                    dosing::policy::LifetimeLimit::MgPerM2(_) => cycle.dose_per_m2(line.dose),
+                    dosing::policy::LifetimeLimit::TotalIu(_) => Some(line.dose),
+                })
+        })
+        .fold(rust_decimal::Decimal::ZERO, |sum, dose| sum.checked_add(dose).unwrap_or(sum))
 }
 
 /// Every enrolled member of staff by user id (names, roles and registrations; no patient data).

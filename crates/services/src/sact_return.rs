@@ -20,19 +20,15 @@ pub async fn return_rows(
 ) -> Result<Vec<ReturnRow>, ServiceError> {
     let actor = acting.requires(Permission::ReleaseSact)?;
     let store = context.store();
-    let cycles = store.sact().cycles_with_doses_given(actor).await?;
-    let mut courses = BTreeMap::new();
-    let mut patients = BTreeMap::new();
+    // A dose is given within its cycle, and no regimen's cycle is longer than 90
+    // days; a dose given a day or two early is counted on the day it was given.
+    // The window is wide enough for both, and each dose is then picked by its day.
+    let margin = chrono::Days::new(90);
+    let cycles_from = from.checked_sub_days(margin).unwrap_or(from);
+    let cycles_to = to.checked_add_days(margin).unwrap_or(to);
+    let period = store.sact().return_period(actor, cycles_from, cycles_to).await?;
     let mut consultants = BTreeMap::new();
-    let mut rows = Vec::new();
-    for stored in &cycles {
-        if let std::collections::btree_map::Entry::Vacant(slot) = courses.entry(stored.course_id) {
-            slot.insert(store.sact().course(actor, stored.course_id).await?);
-        }
-        if let std::collections::btree_map::Entry::Vacant(slot) = patients.entry(stored.patient_id) {
-            slot.insert(store.patients().read(actor, stored.patient_id).await?);
-        }
-        let course = &courses[&stored.course_id];
+    for course in period.courses.values() {
         if !consultants.contains_key(course.consultant.as_str()) {
             let registration = store
                 .users()
@@ -41,9 +37,29 @@ pub async fn return_rows(
                 .and_then(|user| user.registration_number);
             consultants.insert(course.consultant.as_str().to_owned(), registration);
         }
-        let patient = &patients[&stored.patient_id].details;
+    }
+    let mut cycle_lengths = BTreeMap::new();
+    let mut rows = Vec::new();
+    for stored in &period.cycles {
+        let (Some(course), Some(patient)) =
+            (period.courses.get(&stored.course_id), period.patients.get(&stored.patient_id))
+        else {
+            continue;
+        };
+        let pin = (course.regimen.code.clone(), course.regimen.version.clone());
+        let cycle_length = match cycle_lengths.get(&pin) {
+            Some(length) => *length,
+            None => {
+                let length = crate::sact::pinned_regimen(context, &course.regimen)
+                    .await
+                    .ok()
+                    .map(|r| r.cycle_length_days);
+                cycle_lengths.insert(pin, length);
+                length
+            }
+        };
+        let patient = &patient.details;
         let cycle = &stored.cycle;
-        let cycle_length = context.regimens().find(&course.regimen.code).ok().map(|r| r.cycle_length_days);
         let weight = cycle.measurements.as_ref().map(|m| m.entered.weight_kg.clone());
         let height_m = cycle
             .measurements

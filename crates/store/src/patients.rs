@@ -254,6 +254,30 @@ impl Patients<'_> {
 /// The patient index's writes inside a transaction, for a workflow that composes
 /// them with its own. Each write must be followed by its audit entry in the same
 /// transaction (`StoreTransaction::audit`), or the commit is refused.
+/// The cycles whose treatment date falls in a window, in states with doses
+/// given: the SACT return's cycles (`sact.rs` shares this condition).
+pub(crate) const GIVEN_IN_WINDOW: &str = "c.state IN ('administered', 'partly administered') AND c.treatment_date >= $1 AND c.treatment_date <= $2";
+
+impl Patients<'_> {
+    /// Every patient with a cycle given in the window, in one read; the caller audits it.
+    pub(crate) async fn with_cycles_given_between(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<PatientRecord>, StoreError> {
+        let rows: Vec<PatientRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE id IN (SELECT k.patient_id FROM sact_cycles c JOIN sact_courses k ON k.id = c.course_id WHERE {GIVEN_IN_WINDOW})",
+            select_patient!()
+        )))
+        .bind(from)
+        .bind(to)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        rows.into_iter().map(PatientRow::into_record).collect()
+    }
+}
+
 pub struct PatientWrites<'t> {
     transaction: &'t mut StoreTransaction,
 }

@@ -15,7 +15,9 @@ use crate::audit::{Actor, Event};
 use crate::audit_action::{AuditAction, RecordRef};
 use crate::backend::{StoreTransaction, on_pool, on_tx};
 use crate::error::database;
+use crate::patients::GIVEN_IN_WINDOW;
 use crate::{Store, StoreError};
+use patients::PatientRecord;
 
 /// A cycle as stored: its ids, the version an update must name, and the cycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +168,14 @@ impl SactWrites<'_> {
 
 /// A dose given as stored: cycle, drug, dose, unit, dose per m², time, site.
 type DoseRow = (Option<i64>, String, String, String, Option<String>, String, String);
+
+/// What a SACT return reads: the cycles, and their courses and patients by id.
+#[derive(Debug, Clone)]
+pub struct ReturnPeriod {
+    pub cycles: Vec<StoredCycle>,
+    pub courses: BTreeMap<i64, Course>,
+    pub patients: BTreeMap<i64, PatientRecord>,
+}
 
 /// Reading courses, cycles and lifetime totals, each read audited.
 pub struct SactRecords<'s> {
@@ -370,6 +380,56 @@ impl SactRecords<'_> {
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.audited(actor, Some(patient_id), RecordRef::Patient(patient_id)).await?;
         Ok(doses)
+    }
+
+    /// What the SACT return for a period reads, in three statements whatever its
+    /// size: the cycles with doses given whose treatment date is in
+    /// `cycles_from..=to` (the caller picks the doses given in its period), their
+    /// courses, and their patients. Audited as one read naming every patient.
+    pub async fn return_period(
+        &self,
+        actor: &Actor,
+        cycles_from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<ReturnPeriod, StoreError> {
+        let (from, to) = (cycles_from.format("%Y-%m-%d").to_string(), to.format("%Y-%m-%d").to_string());
+        let rows: Vec<CycleRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{SELECT_CYCLE} WHERE {GIVEN_IN_WINDOW} ORDER BY c.id")
+        ))
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let cycles = rows.into_iter().map(CycleRow::into_stored).collect::<Result<Vec<_>, _>>()?;
+        let course_rows: Vec<IdCourseRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, patient_id, regimen_code, regimen_version, regimen_sha256, policy_version, banding_version,
+                 intent, line, consultant, planned_cycles, start_date FROM sact_courses
+                 WHERE id IN (SELECT c.course_id FROM sact_cycles c WHERE {GIVEN_IN_WINDOW})"
+        )))
+        .bind(&from)
+        .bind(&to)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let courses = course_rows
+            .into_iter()
+            .map(|row| Ok((row.id, row.course.into_course(row.id)?)))
+            .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
+        let patients: BTreeMap<i64, PatientRecord> = self
+            .store
+            .patients()
+            .with_cycles_given_between(&from, &to)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let records: Vec<RecordRef> = patients.keys().map(|id| RecordRef::Patient(*id)).collect();
+        let outcome = format!("ok: SACT return, cycles dated {from} to {to}: {} cycles", cycles.len());
+        let event =
+            Event { action: AuditAction::SactRead, patient_id: None, records: &records, outcome: &outcome };
+        self.store.audit_alone(actor, event).await?;
+        Ok(ReturnPeriod { cycles, courses, patients })
     }
 
     /// Every cycle with a dose given, for the SACT return (the services pick the

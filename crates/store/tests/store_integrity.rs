@@ -183,6 +183,7 @@ on_both_backends!(
     lifetime_totals_are_summed_exactly_from_the_doses_given,
     a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_audited,
     a_received_regimen_version_is_kept_as_received_and_never_changes,
+    the_sact_returns_read_holds_the_periods_given_cycles_and_is_audited_once,
 );
 
 #[tokio::test]
@@ -599,7 +600,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 6));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 7));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -954,4 +955,51 @@ async fn a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_a
     assert!(released.is_empty(), "no cycle of another state");
     let read = audit_today(&store).await;
     assert_eq!(read.last().map(|e| e.action.as_str()), Some("sact.read"), "the list's read is audited");
+}
+
+/// The SACT return reads the period's given cycles, their courses and patients
+/// in one audited read, and nothing outside the window or not yet given.
+async fn the_sact_returns_read_holds_the_periods_given_cycles_and_is_audited_once(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+    let cycle_on = |number: u32, date: NaiveDate, state: sact::CycleState| {
+        let mut cycle = prescribed_cycle(number);
+        cycle.treatment_date = date;
+        cycle.state = state;
+        cycle
+    };
+    let mut tx = store.begin().await.expect("begun");
+    let course = tx.sact().insert_course(&pinned_course(1)).await.expect("course");
+    let other = tx.sact().insert_course(&pinned_course(2)).await.expect("course");
+    let given = tx
+        .sact()
+        .insert_cycle(course, &cycle_on(1, day(2), sact::CycleState::Administered))
+        .await
+        .expect("1");
+    tx.sact().insert_cycle(course, &cycle_on(2, day(23), sact::CycleState::Prescribed)).await.expect("2");
+    tx.sact()
+        .insert_cycle(other, &cycle_on(1, day(28), sact::CycleState::Administered))
+        .await
+        .expect("later");
+    tx.audit(&actor(), store::AuditAction::SactPrescribe, Some(1), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+
+    let period = store.sact().return_period(&actor(), day(1), day(20)).await.expect("read");
+    assert_eq!(
+        period.cycles.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [given],
+        "only the window's given cycle"
+    );
+    assert_eq!(period.courses.keys().copied().collect::<Vec<_>>(), [course]);
+    assert_eq!(period.patients.keys().copied().collect::<Vec<_>>(), [1]);
+    let entries = audit_today(&store).await;
+    let last = entries.last().expect("audited");
+    assert_eq!(
+        (last.action.as_str(), last.record_ids.as_str()),
+        ("sact.read", "[\"patient:1\"]"),
+        "one entry naming the patients"
+    );
 }

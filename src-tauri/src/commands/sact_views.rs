@@ -144,6 +144,10 @@ pub struct CourseView {
 pub struct LifetimeView {
     pub drug: String,
     pub given: String,
+    /// Prescribed and not yet given.
+    pub pending: String,
+    /// Given and pending together, as a share of the limit.
+    pub pending_percent: String,
     pub limit: String,
     /// `mg/m²` or `IU`.
     pub unit: String,
@@ -345,11 +349,16 @@ fn lifetime_view(standing: &LifetimeStanding) -> LifetimeView {
         dosing::policy::LifetimeLimit::MgPerM2(limit) => (limit, "mg/m²"),
         dosing::policy::LifetimeLimit::TotalIu(limit) => (limit, "IU"),
     };
-    let percent =
-        (standing.given * Decimal::ONE_HUNDRED).checked_div(limit).map(|p| p.round_dp(1)).unwrap_or_default();
+    let share = |amount: Decimal| {
+        amount.checked_mul(Decimal::ONE_HUNDRED).and_then(|a| a.checked_div(limit)).map(|p| p.round_dp(1))
+    };
+    let percent = share(standing.given).unwrap_or_default();
+    let with_pending = standing.given.checked_add(standing.pending).and_then(share).unwrap_or_default();
     LifetimeView {
         drug: standing.drug.clone(),
         given: text(standing.given.round_dp(2)),
+        pending: text(standing.pending.round_dp(2)),
+        pending_percent: text(with_pending),
         limit: text(limit),
         unit: unit.to_owned(),
         percent: text(percent),

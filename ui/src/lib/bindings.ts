@@ -255,6 +255,10 @@ export type Kilograms = string;
 export type LifetimeView = {
 	drug: string,
 	given: string,
+	/**  Prescribed and not yet given. */
+	pending: string,
+	/**  Given and pending together, as a share of the limit. */
+	pending_percent: string,
 	limit: string,
 	/**  `mg/m²` or `IU`. */
 	unit: string,
