@@ -121,7 +121,7 @@ test: lint
 
 # Benchmarks (criterion); figures go in docs/PERFORMANCE.md.
 bench: deps ui
-	cargo bench --locked -p dosing -p store -p identity -p access --features store/bench
+	cargo bench --locked -p dosing -p store -p identity -p access -p services --features store/bench
 
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui

@@ -74,6 +74,10 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
     app.screenshot("sact-stale-measurements").await;
     type_into(&app, "#weight_kg", "75.5").await;
     set_value(&app, "#measured_on", &chrono::Local::now().format("%Y-%m-%d").to_string()).await;
+    // Enter calculates first: the doses, their derivations and warnings, read before signing.
+    app.press(ENTER).await;
+    app.wait_for_text_containing("[data-testid=prescribe-preview] [data-testid=dose-summary]", "R-CHOP-21")
+        .await;
     type_into(&app, "#prescribe-pin", "1111").await;
     app.screenshot("sact-prescribe").await;
     app.press(ENTER).await;
@@ -157,6 +161,25 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
     app.wait_for_text_containing("[data-testid=treatment-notice]", "rituximab given").await;
     app.wait_for_text_containing("[data-testid=treatment-list]", "checked by CHECKWELL, Cora (Ms)").await;
     app.screenshot("sact-treatment-list").await;
+
+    // The prescriber defers another patient's cycle, not yet verified, for a week.
+    app.sign_out().await;
+    sign_in_with(&app, "DEMO-PRESCRIBER", "1111").await;
+    app.wait_for_text("[data-testid=header-user]", "ONCOLOGY, Olive (Dr)").await;
+    let waiting =
+        seeded["patients"]["awaiting_verification"].as_str().expect("the patient awaiting verification");
+    app.alt('1').await;
+    type_into(&app, "#patient-query", waiting).await;
+    app.press(ENTER).await;
+    app.wait_for("button.result").await.click().await.expect("patient opened");
+    app.alt('2').await;
+    click(&app, "button[data-view=patient]").await;
+    click(&app, "[data-testid=branch-button]").await;
+    let next_week = (chrono::Local::now() + chrono::Duration::days(7)).format("%Y-%m-%d").to_string();
+    set_value(&app, "#defer-until", &next_week).await;
+    type_into(&app, "#branch-pin", "1111").await;
+    app.press(ENTER).await;
+    app.wait_for("[data-testid=cycle-history] tr[data-cycle='2'][data-state=deferred]").await;
 
     let audit = app.cws(&["audit", "export", "--from", "2000-01-01", "--to", "2100-12-31"]);
     let acted = |actor: &str, action: &str| {

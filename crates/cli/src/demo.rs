@@ -71,7 +71,7 @@ pub enum DemoCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Approve R-CHOP-21 and AC under the demonstration staff and put four
+    /// Approve the seed regimens under the demonstration staff and put four
     /// demonstration patients mid-course, each act signed with a demonstration
     /// card (SOFTHSM2_CONF must name FOLDER's softhsm2.conf). Once per store.
     Courses {

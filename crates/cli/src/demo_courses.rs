@@ -117,7 +117,8 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
         let pharmacist = person(context, &reader, &trust, &roles, "DEMO-PHARMACIST").await?;
         let nurse = person(context, &reader, &trust, &roles, "DEMO-NURSE").await?;
         let second_nurse = person(context, &reader, &trust, &roles, "DEMO-SECOND-NURSE").await?;
-        for code in ["R-CHOP-21", "AC"] {
+        let seed_regimens: Vec<String> = context.regimens().all().iter().map(|r| r.code.clone()).collect();
+        for code in &seed_regimens {
             for approver in [&consultant, &pharmacist] {
                 let acting = approver.acting(context, Permission::ManageRegimens)?;
                 let role = approver.holder.user().role.code.clone();
@@ -168,7 +169,7 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
         }
         report(
             json,
-            "Approved R-CHOP-21 and AC (demonstration approvals) and put four demonstration patients mid-course.",
+            "Approved the seed regimens (demonstration approvals, said so in each) and put four demonstration patients mid-course.",
             4,
             shown.into(),
         )

@@ -219,6 +219,21 @@ pub async fn prescribe(
     Ok(PrescribedCycle { cycle_id, doses: prescription.doses })
 }
 
+/// The doses a cycle would be prescribed at, every one with its derivation and
+/// the warnings, calculated exactly as `prescribe` will (the pinned version,
+/// the lifetime doses given, the measurements' age answered), without writing
+/// or signing anything: what the prescriber reads before signing.
+pub async fn preview(
+    context: &Context,
+    acting: &Acting,
+    new: &NewCycle,
+) -> Result<CourseDoses, ServiceError> {
+    let actor = acting.requires(Permission::PrescribeSact)?;
+    let course = context.store().sact().course(actor, new.course_id).await?;
+    course.check_cycle_number(new.number)?;
+    Ok(calculate(context, actor, &course, new).await?.doses)
+}
+
 /// A prescription as the engine calculates it, with everything kept beside it.
 struct Calculated {
     doses: CourseDoses,

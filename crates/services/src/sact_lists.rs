@@ -114,22 +114,34 @@ async fn queue_of(
     state: &str,
     limit: u32,
 ) -> Result<(Vec<QueueEntry>, StaffDirectory), ServiceError> {
-    let store = context.store();
-    let waiting = store.sact().cycles_in_state(actor, state, limit).await?;
-    let mut entries = Vec::with_capacity(waiting.len());
-    for cycle in waiting {
-        let course = store.sact().course(actor, cycle.course_id).await?;
-        let patient = store.patients().read(actor, cycle.patient_id).await?;
-        let siblings = store.sact().cycles_of_course(actor, cycle.course_id).await?;
-        let previous = siblings
+    let page = context.store().sact().queue_page(actor, state, limit).await?;
+    let mut entries = Vec::with_capacity(page.cycles.len());
+    for cycle in page.cycles {
+        // Read in separate statements: a course or patient gone meanwhile is left for the next look.
+        let (Some(course), Some(patient)) = (
+            page.courses.get(&cycle.course_id),
+            page.courses.get(&cycle.course_id).and_then(|c| page.patients.get(&c.patient_id)),
+        ) else {
+            continue;
+        };
+        let previous = page
+            .course_cycles
             .iter()
             .filter(|c| {
-                c.cycle.number < cycle.cycle.number && !matches!(c.cycle.state, CycleState::Cancelled { .. })
+                c.course_id == cycle.course_id
+                    && c.cycle.number < cycle.cycle.number
+                    && !matches!(c.cycle.state, CycleState::Cancelled { .. })
             })
             .max_by_key(|c| c.cycle.number);
         let changes = previous.map(|p| sact::changes_since(&p.cycle, &cycle.cycle)).unwrap_or_default();
         let previous_cycle = previous.map(|p| p.cycle.number);
-        entries.push(QueueEntry { cycle, course, patient, previous_cycle, changes });
+        entries.push(QueueEntry {
+            course: course.clone(),
+            patient: patient.clone(),
+            previous_cycle,
+            changes,
+            cycle,
+        });
     }
     Ok((entries, staff_directory(context).await?))
 }

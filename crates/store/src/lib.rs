@@ -35,7 +35,7 @@ pub use local_file::default_path;
 pub use patients::{PatientSummary, PatientWrites, Patients};
 pub use regimen_approvals::{ApprovalWrites, RegimenApprovals, RegimenVersionRef};
 pub use regimen_versions::{ReceivedRegimen, RegimenVersionWrites, RegimenVersions};
-pub use sact::{DoseGiven, LifetimeTotal, ReturnPeriod, SactRecords, SactWrites, StoredCycle};
+pub use sact::{DoseGiven, LifetimeTotal, QueuePage, ReturnPeriod, SactRecords, SactWrites, StoredCycle};
 pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
 pub use status::StoreStatus;
 pub use users::{EnrolledRole, EnrolledUser, Users};

@@ -259,6 +259,28 @@ impl Patients<'_> {
 pub(crate) const GIVEN_IN_WINDOW: &str = "c.state IN ('administered', 'partly administered') AND c.treatment_date >= $1 AND c.treatment_date <= $2";
 
 impl Patients<'_> {
+    /// The patients of a queue's page (`sact.rs`'s `queue_page`), in one read; the caller audits it.
+    pub(crate) async fn of_courses_in_queue(
+        &self,
+        state: &str,
+        limit: i64,
+    ) -> Result<Vec<PatientRecord>, StoreError> {
+        let rows: Vec<PatientRow> = on_pool!(&self.store.pool, |c| {
+            sqlx::query_as(concat!(
+            select_patient!(),
+            " WHERE id IN (SELECT k.patient_id FROM sact_courses k WHERE k.id IN",
+            " (SELECT page.course_id FROM (SELECT q.id, q.course_id FROM sact_cycles q WHERE q.state = $1",
+            " ORDER BY q.treatment_date, q.id LIMIT $2) page))"
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(c)
+        .await
+        })
+        .map_err(database)?;
+        rows.into_iter().map(PatientRow::into_record).collect()
+    }
+
     /// Every patient with a cycle given in the window, in one read; the caller audits it.
     pub(crate) async fn with_cycles_given_between(
         &self,

@@ -169,6 +169,16 @@ impl SactWrites<'_> {
 /// A dose given as stored: cycle, drug, dose, unit, dose per m², time, site.
 type DoseRow = (Option<i64>, String, String, String, Option<String>, String, String);
 
+/// A queue's page: its cycles, every cycle of their courses, and the courses
+/// and patients by id.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    pub cycles: Vec<StoredCycle>,
+    pub course_cycles: Vec<StoredCycle>,
+    pub courses: BTreeMap<i64, Course>,
+    pub patients: BTreeMap<i64, PatientRecord>,
+}
+
 /// What a SACT return reads: the cycles, and their courses and patients by id.
 #[derive(Debug, Clone)]
 pub struct ReturnPeriod {
@@ -380,6 +390,67 @@ impl SactRecords<'_> {
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.audited(actor, Some(patient_id), RecordRef::Patient(patient_id)).await?;
         Ok(doses)
+    }
+
+    /// A page of a queue (cycles in `state`, oldest treatment date first, at
+    /// most `limit`) with what a pharmacist checks beside each: its course, its
+    /// patient, and the course's other cycles. Four statements whatever the
+    /// page's size, audited as one read naming every cycle and patient.
+    pub async fn queue_page(&self, actor: &Actor, state: &str, limit: u32) -> Result<QueuePage, StoreError> {
+        const PAGE: &str = "SELECT q.id, q.course_id FROM sact_cycles q WHERE q.state = $1 ORDER BY q.treatment_date, q.id LIMIT $2";
+        let limit = i64::from(limit);
+        let rows: Vec<CycleRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{SELECT_CYCLE} WHERE c.state = $1 ORDER BY c.treatment_date, c.id LIMIT $2")
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let cycles = rows.into_iter().map(CycleRow::into_stored).collect::<Result<Vec<_>, _>>()?;
+        let sibling_rows: Vec<CycleRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            format!("{SELECT_CYCLE} WHERE c.course_id IN (SELECT page.course_id FROM ({PAGE}) page) ORDER BY c.course_id, c.number")
+        ))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let course_cycles =
+            sibling_rows.into_iter().map(CycleRow::into_stored).collect::<Result<Vec<_>, _>>()?;
+        let course_rows: Vec<IdCourseRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, patient_id, regimen_code, regimen_version, regimen_sha256, policy_version, banding_version,
+                 intent, line, consultant, planned_cycles, start_date FROM sact_courses
+                 WHERE id IN (SELECT page.course_id FROM ({PAGE}) page)"
+        )))
+        .bind(state)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        let courses = course_rows
+            .into_iter()
+            .map(|row| Ok((row.id, row.course.into_course(row.id)?)))
+            .collect::<Result<BTreeMap<_, _>, StoreError>>()?;
+        let patient_ids: Vec<i64> = {
+            let mut ids: Vec<i64> = courses.values().map(|c| c.patient_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let patients = self.store.patients().of_courses_in_queue(state, limit).await?;
+        let patients: BTreeMap<i64, PatientRecord> =
+            patients.into_iter().filter(|p| patient_ids.contains(&p.id)).map(|p| (p.id, p)).collect();
+        let mut records: Vec<RecordRef> = cycles.iter().map(|c| RecordRef::Cycle(c.id)).collect();
+        records.extend(patients.keys().map(|id| RecordRef::Patient(*id)));
+        let event = Event {
+            action: AuditAction::SactRead,
+            patient_id: None,
+            records: &records,
+            outcome: "ok: queue",
+        };
+        self.store.audit_alone(actor, event).await?;
+        Ok(QueuePage { cycles, course_cycles, courses, patients })
     }
 
     /// What the SACT return for a period reads, in three statements whatever its

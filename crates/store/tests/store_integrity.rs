@@ -184,6 +184,7 @@ on_both_backends!(
     a_patients_courses_and_the_days_treatment_list_are_read_with_the_read_audited,
     a_received_regimen_version_is_kept_as_received_and_never_changes,
     the_sact_returns_read_holds_the_periods_given_cycles_and_is_audited_once,
+    a_queue_page_holds_its_cycles_courses_and_patients_and_is_audited_once,
 );
 
 #[tokio::test]
@@ -1002,4 +1003,43 @@ async fn the_sact_returns_read_holds_the_periods_given_cycles_and_is_audited_onc
         ("sact.read", "[\"patient:1\"]"),
         "one entry naming the patients"
     );
+}
+
+/// The pharmacy queue reads a page of cycles with their courses, patients and
+/// sibling cycles in a few statements, and audits the read once.
+async fn a_queue_page_holds_its_cycles_courses_and_patients_and_is_audited_once(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).expect("date");
+    let mut tx = store.begin().await.expect("begun");
+    let first_course = tx.sact().insert_course(&pinned_course(1)).await.expect("course");
+    let mut given = prescribed_cycle(1);
+    given.state = sact::CycleState::Administered;
+    tx.sact().insert_cycle(first_course, &given).await.expect("cycle 1");
+    let mut waiting = prescribed_cycle(2);
+    waiting.treatment_date = day(1);
+    let oldest = tx.sact().insert_cycle(first_course, &waiting).await.expect("cycle 2");
+    let other_course = tx.sact().insert_course(&pinned_course(2)).await.expect("course");
+    let mut later = prescribed_cycle(1);
+    later.treatment_date = day(20);
+    tx.sact().insert_cycle(other_course, &later).await.expect("another patient's cycle");
+    tx.audit(&actor(), store::AuditAction::SactPrescribe, Some(1), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+
+    let page = store.sact().queue_page(&actor(), "prescribed", 1).await.expect("page");
+    assert_eq!(page.cycles.iter().map(|c| c.id).collect::<Vec<_>>(), [oldest], "oldest first, one per page");
+    assert_eq!(page.course_cycles.len(), 2, "the course's cycles, for what changed");
+    assert_eq!(page.courses.keys().copied().collect::<Vec<_>>(), [first_course]);
+    assert_eq!(page.patients.keys().copied().collect::<Vec<_>>(), [1], "only the page's patient is read");
+    let entries = audit_today(&store).await;
+    let last = entries.last().expect("audited");
+    assert_eq!(
+        last.record_ids,
+        format!("[\"cycle:{oldest}\",\"patient:1\"]"),
+        "one entry naming the cycle and patient"
+    );
+    let everything = store.sact().queue_page(&actor(), "prescribed", 50).await.expect("page");
+    assert_eq!(everything.patients.len(), 2);
 }

@@ -127,13 +127,7 @@ pub struct PrescribeRequest {
     pub pin: String,
 }
 
-#[tauri::command(async)]
-#[specta::specta]
-#[tracing::instrument(skip_all)]
-pub async fn sact_prescribe(
-    state: State<'_, AppState>,
-    request: PrescribeRequest,
-) -> Result<ActDone, CommandError> {
+fn new_cycle(request: PrescribeRequest) -> Result<(NewCycle, String), CommandError> {
     let modifications = request
         .modifications
         .iter()
@@ -153,8 +147,35 @@ pub async fn sact_prescribe(
         modifications,
         stale_measurements_reason: request.stale_measurements_reason,
     };
+    Ok((new, request.pin))
+}
+
+/// The doses the cycle would be prescribed at, with derivations and warnings:
+/// read before signing. Nothing is written; a PIN sent with it is not used.
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn sact_preview(
+    state: State<'_, AppState>,
+    request: PrescribeRequest,
+) -> Result<dosing::course::CourseDoses, CommandError> {
+    let (new, _) = new_cycle(request)?;
     let (check, acting) = acting(&state, Permission::PrescribeSact)?;
-    let signer = session_signer(&state, request.pin)?;
+    let doses = services::sact::preview(state.services()?, &acting, &new).await?;
+    state.confirm(&check)?;
+    Ok(doses)
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn sact_prescribe(
+    state: State<'_, AppState>,
+    request: PrescribeRequest,
+) -> Result<ActDone, CommandError> {
+    let (new, pin) = new_cycle(request)?;
+    let (check, acting) = acting(&state, Permission::PrescribeSact)?;
+    let signer = session_signer(&state, pin)?;
     let prescribed = services::sact::prescribe(state.services()?, &acting, &signer, &new).await?;
     state.confirm(&check)?;
     Ok(ActDone {
@@ -365,4 +386,42 @@ pub async fn sact_administer(
         services::sact::administer(context, giver, second, id(entry.cycle_id), record, &site).await?;
     state.confirm(&check)?;
     Ok(ActDone { cycle_id: entry.cycle_id, state: stored.cycle.state.name().into() })
+}
+
+/// Puts a cycle not yet given off to a later date, with a coded reason (prescribe_sact).
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn sact_defer(
+    state: State<'_, AppState>,
+    cycle_id: u32,
+    reason: String,
+    until: String,
+    pin: String,
+) -> Result<ActDone, CommandError> {
+    let reason = sact::DeferralReason::parse(&reason).map_err(|r| invalid("reason", r.message))?;
+    let until = date(&until, "until")?;
+    let (check, acting) = acting(&state, Permission::PrescribeSact)?;
+    let signer = session_signer(&state, pin)?;
+    let stored =
+        services::sact::defer(state.services()?, &acting, &signer, id(cycle_id), reason, until).await?;
+    state.confirm(&check)?;
+    Ok(ActDone { cycle_id, state: stored.cycle.state.name().into() })
+}
+
+/// Cancels a cycle not yet given, saying why (prescribe_sact).
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn sact_cancel(
+    state: State<'_, AppState>,
+    cycle_id: u32,
+    reason: String,
+    pin: String,
+) -> Result<ActDone, CommandError> {
+    let (check, acting) = acting(&state, Permission::PrescribeSact)?;
+    let signer = session_signer(&state, pin)?;
+    let stored = services::sact::cancel(state.services()?, &acting, &signer, id(cycle_id), &reason).await?;
+    state.confirm(&check)?;
+    Ok(ActDone { cycle_id, state: stored.cycle.state.name().into() })
 }

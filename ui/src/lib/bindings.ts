@@ -30,6 +30,11 @@ export const commands = {
 	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
 	openPatient: (id: number) => typedError<PatientView, CommandError>(__TAURI_INVOKE("open_patient", { id })),
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
+	/**
+	 *  The doses the cycle would be prescribed at, with derivations and warnings:
+	 *  read before signing. Nothing is written; a PIN sent with it is not used.
+	 */
+	sactPreview: (request: PrescribeRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("sact_preview", { request })),
 	sactPrescribe: (request: PrescribeRequest) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_prescribe", { request })),
 	sactVerificationQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_verification_queue")),
 	sactReleaseQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_release_queue")),
@@ -37,6 +42,10 @@ export const commands = {
 	/**  What release would find, before anyone signs: the screen asks for a reason per warning. */
 	sactReleaseChecks: (entry: ReleaseEntry) => typedError<FindingView[], CommandError>(__TAURI_INVOKE("sact_release_checks", { entry })),
 	sactRelease: (entry: ReleaseEntry, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_release", { entry, pin })),
+	/**  Puts a cycle not yet given off to a later date, with a coded reason (prescribe_sact). */
+	sactDefer: (cycleId: number, reason: string, until: string, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_defer", { cycleId, reason, until, pin })),
+	/**  Cancels a cycle not yet given, saying why (prescribe_sact). */
+	sactCancel: (cycleId: number, reason: string, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_cancel", { cycleId, reason, pin })),
 	sactTreatmentList: () => typedError<DueCycleView[], CommandError>(__TAURI_INVOKE("sact_treatment_list")),
 	sactAdminister: (entry: AdministrationEntry) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_administer", { entry })),
 };
