@@ -175,6 +175,11 @@ mod tests {
     fn no_cycle_follows_the_last_planned_one() {
         let course = course(2);
         let (first, second) = (given(1, day(11, 2)), given(2, day(11, 23)));
+        assert_eq!(
+            course.next_cycle(&[&first], 21),
+            Some((2, day(11, 23))),
+            "the last planned cycle is offered"
+        );
         assert_eq!(course.next_cycle(&[&first, &second], 21), None);
     }
 

@@ -526,3 +526,67 @@ fn each_approving_capacity_reads_back_from_its_text() {
     }
     assert_eq!(sact::Capacity::parse("nurse"), None);
 }
+
+/// The version an amendment replaced is rebuilt exactly as it was signed, so
+/// its signatures can be checked long after: every field a signature covers,
+/// its modifications and signatures, and nothing of the later version's.
+#[test]
+fn an_earlier_version_is_rebuilt_exactly_as_it_was_signed() {
+    let mut before = released();
+    before.signatures.push(sact::SignedAct {
+        act: "released v1".into(),
+        signer: user(PHARMACIST),
+        signed_at: at(1),
+        algorithm: "ecdsa-p256-sha256".into(),
+        signature: vec![1, 2, 3],
+        certificate_der: vec![4, 5, 6],
+    });
+    before.modifications = vec![dosing::course::DrugModification {
+        drug: "vincristine".into(),
+        modification: dosing::pipeline::Modification { percent: dec("50"), reason: "neuropathy".into() },
+    }];
+    before.release_findings.push(sact::ReleaseFinding {
+        code: "result_outside_limit:neutrophils".into(),
+        blocks: false,
+        message: "neutrophils 0.9, below 1.0".into(),
+        overridden_because: Some("consultant agreed".into()),
+    });
+    let mut cycle = before.clone();
+    let amendment = Amendment {
+        drugs: vec![line("rituximab", "650")],
+        bsa_m2: Some(dec("1.9")),
+        measurements: Some(sact::RecordedMeasurements {
+            entered: dosing::course::MeasurementsText {
+                height_cm: "170".into(),
+                weight_kg: "68".into(),
+                ..Default::default()
+            },
+            taken_on: treatment_day(),
+            stale_because: None,
+        }),
+        calculation: Some(serde_json::json!({"regimen": "R-CHOP-21"})),
+        modifications: vec![],
+        reason: "weight loss".into(),
+    };
+    cycle.amend(&user(PRESCRIBER), amendment).expect("amended");
+    // Version 2 goes on to be verified, released and given; version 1 gave nothing.
+    cycle.verify(&pharmacist(), &sact::VerificationScope::site_default()).expect("verified");
+    cycle
+        .release(&user(PHARMACIST), &evidence("2.1", 24), &ReleasePolicy::default(), &[], at(1))
+        .expect("released");
+    cycle.administer(given("rituximab", "650")).expect("given");
+    let rebuilt = cycle.as_earlier_version(&cycle.earlier_versions[0]);
+    for act in ["prescribed v1", "verified v1", "released v1"] {
+        assert_eq!(
+            rebuilt.signing_bytes(act),
+            before.signing_bytes(act),
+            "{act} checks against what was signed"
+        );
+    }
+    assert_eq!(
+        (&rebuilt.modifications, &rebuilt.signatures, &rebuilt.release_findings),
+        (&before.modifications, &before.signatures, &before.release_findings)
+    );
+    assert!(rebuilt.administrations.is_empty() && rebuilt.earlier_versions.is_empty());
+    assert_eq!((rebuilt.prescription_version, cycle.prescription_version), (1, 2));
+}
