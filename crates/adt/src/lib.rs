@@ -1,0 +1,15 @@
+//! ADT events (admissions, transfers, discharges, their cancellations, person
+//! updates and merges) read from HL7 v2 messages into typed values. Pure: the
+//! store and the listener act on what this crate returns.
+//!
+//! Each reading names the field at fault when it refuses, as an HL7 error
+//! code (table 0357) and a sentence, for the AE acknowledgement.
+
+mod event;
+mod fields;
+
+pub use event::{AdtEvent, EventKind, Received, read_event};
+pub use fields::{
+    AdtError, Header, Identifier, Location, NhsNumberReading, PatientIdentity, header, identifiers, location,
+    parse_timestamp, patient,
+};
