@@ -7,9 +7,11 @@
 
 mod event;
 mod fields;
+mod results;
 
 pub use event::{AdtEvent, EventKind, Received, read_event};
 pub use fields::{
     AdtError, Header, Identifier, Location, NhsNumberReading, PatientIdentity, header, identifiers, location,
     parse_timestamp, patient,
 };
+pub use results::{Filing, LabResult, ResultsReport, TestMapping, file_for_checks, read_results};
