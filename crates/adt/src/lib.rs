@@ -5,10 +5,14 @@
 //! Each reading names the field at fault when it refuses, as an HL7 error
 //! code (table 0357) and a sentence, for the AE acknowledgement.
 
+mod beds;
+mod encounter;
 mod event;
 mod fields;
 mod results;
 
+pub use beds::{BedMark, BedState, CRITICAL_PERCENT, HIGH_PERCENT, Occupancy, Pressure, mark, occupancy};
+pub use encounter::{Applied, Stay, StayState, Step};
 pub use event::{AdtEvent, EventKind, Received, read_event};
 pub use fields::{
     AdtError, Header, Identifier, Location, NhsNumberReading, PatientIdentity, header, identifiers, location,
