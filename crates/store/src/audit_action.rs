@@ -41,10 +41,18 @@ pub enum AuditAction {
     RegimenApprove,
     /// A regimen version received from another site, as a draft.
     RegimenImport,
+    /// An HL7 v2 message received and kept (applied, stale or in error).
+    InterfaceReceive,
+    /// A kept message read (the error queue, one message).
+    InterfaceRead,
+    /// A message from the error queue applied after correction.
+    InterfaceReplay,
+    /// Laboratory results read.
+    ResultRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -75,6 +83,10 @@ impl AuditAction {
         Self::SactRead,
         Self::RegimenApprove,
         Self::RegimenImport,
+        Self::InterfaceReceive,
+        Self::InterfaceRead,
+        Self::InterfaceReplay,
+        Self::ResultRead,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -110,6 +122,10 @@ impl AuditAction {
             Self::SactRead => "sact.read",
             Self::RegimenApprove => "regimen.approve",
             Self::RegimenImport => "regimen.import",
+            Self::InterfaceReceive => "hl7.receive",
+            Self::InterfaceRead => "hl7.read",
+            Self::InterfaceReplay => "hl7.replay",
+            Self::ResultRead => "result.read",
         }
     }
 }
@@ -127,6 +143,10 @@ pub enum RecordRef {
     Cycle(i64),
     /// A regimen version: `CODE@VERSION`.
     Regimen(String),
+    /// An HL7 v2 message kept by the interface.
+    Message(i64),
+    /// A laboratory result.
+    Result(i64),
 }
 
 impl RecordRef {
@@ -139,6 +159,8 @@ impl RecordRef {
             Self::Course(id) => format!("course:{id}"),
             Self::Cycle(id) => format!("cycle:{id}"),
             Self::Regimen(version) => format!("regimen:{version}"),
+            Self::Message(id) => format!("message:{id}"),
+            Self::Result(id) => format!("result:{id}"),
         }
     }
 }

@@ -108,6 +108,7 @@ impl Store {
         let users = copy_users(&mut from, &mut into).await?;
         copy_sact(&mut from, &mut into).await?;
         copy_regimens(&mut from, &mut into).await?;
+        copy_interface(&mut from, &mut into).await?;
         let audit_entries = copy_audit(&mut from, &mut into, counts.1, &mut progress).await?;
         copy_demonstration_mark(&mut from, &mut into).await?;
         drop(from);
@@ -506,6 +507,79 @@ async fn copy_regimens(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Store
         .bind(r.received_from)
         .bind(r.received_by)
         .bind(r.received_at_utc)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageCopy {
+    id: i64,
+    sending_application: String,
+    sending_facility: String,
+    control_id: String,
+    message_type: String,
+    event: String,
+    occurred_at_utc: Option<String>,
+    received_at_utc: String,
+    status: String,
+    error: Option<String>,
+    document: String,
+}
+
+/// The messages received (so a resend after the move is still recognised)
+/// and the laboratory results.
+async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
+    let messages: Vec<MessageCopy> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM interface_messages ORDER BY id")
+            .fetch_all(&mut *c)
+            .await)
+        .map_err(database)?;
+    for m in messages {
+        sqlx::query(
+            "INSERT INTO interface_messages (id, sending_application, sending_facility, control_id, message_type, event, occurred_at_utc, received_at_utc, status, error, document)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(m.id)
+        .bind(m.sending_application)
+        .bind(m.sending_facility)
+        .bind(m.control_id)
+        .bind(m.message_type)
+        .bind(m.event)
+        .bind(m.occurred_at_utc)
+        .bind(m.received_at_utc)
+        .bind(m.status)
+        .bind(m.error)
+        .bind(m.document)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let results: Vec<crate::KeptLabResult> =
+        on_tx!(from, |c| sqlx::query_as("SELECT * FROM lab_results ORDER BY id").fetch_all(&mut *c).await)
+            .map_err(database)?;
+    for r in results {
+        sqlx::query(
+            "INSERT INTO lab_results (id, patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(r.id)
+        .bind(r.patient_id)
+        .bind(r.message_id)
+        .bind(r.code)
+        .bind(r.name)
+        .bind(r.value)
+        .bind(r.value_type)
+        .bind(r.units)
+        .bind(r.reference_range)
+        .bind(r.abnormal_flag)
+        .bind(r.status)
+        .bind(r.observed_at_utc)
+        .bind(r.laboratory)
+        .bind(r.used_for)
+        .bind(r.held_because)
         .execute(&mut **into)
         .await
         .map_err(database)?;

@@ -185,6 +185,9 @@ on_both_backends!(
     a_received_regimen_version_is_kept_as_received_and_never_changes,
     the_sact_returns_read_holds_the_periods_given_cycles_and_is_audited_once,
     a_queue_page_holds_its_cycles_courses_and_patients_and_is_audited_once,
+    an_hl7_message_is_kept_once_by_its_key_and_a_resend_writes_nothing,
+    the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_off_it,
+    lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one,
 );
 
 #[tokio::test]
@@ -601,7 +604,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 7));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 8));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -832,6 +835,7 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
     tx.audit(&actor(), store::AuditAction::SactDoseGiven, Some(1), &[], "ok").await.expect("audited");
     tx.commit().await.expect("committed");
     receive_a_version(&local, "2.0").await;
+    let message = keep_message(&local, "M-COPY", store::MessageStatus::Applied).await.expect("kept");
     let version = store::RegimenVersionRef { code: "R-CHOP-21", version: "2.0", content_sha256: "ab12" };
     let approval = sact::Approval {
         approved_by: session::UserId::parse("555000000001").expect("id"),
@@ -864,6 +868,11 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
     assert!(
         shared.regimen_versions().get("R-CHOP-21", "2.0").await.expect("read").is_some(),
         "received versions travel"
+    );
+    assert_eq!(
+        shared.interface_messages().status_of(&message_key("M-COPY")).await.expect("status"),
+        Some((message, store::MessageStatus::Applied)),
+        "a resend after the move is still recognised"
     );
 }
 
@@ -1042,4 +1051,162 @@ async fn a_queue_page_holds_its_cycles_courses_and_patients_and_is_audited_once(
     );
     let everything = store.sact().queue_page(&actor(), "prescribed", 50).await.expect("page");
     assert_eq!(everything.patients.len(), 2);
+}
+
+fn message_key(control_id: &str) -> store::MessageKey {
+    store::MessageKey {
+        sending_application: "PAS".into(),
+        sending_facility: "RXX01".into(),
+        control_id: control_id.into(),
+    }
+}
+
+async fn keep_message(store: &Store, control_id: &str, status: store::MessageStatus) -> Option<i64> {
+    let key = message_key(control_id);
+    let mut tx = store.begin().await.expect("begun");
+    let kept = tx
+        .interface_messages()
+        .keep(&store::NewMessage {
+            key: &key,
+            message_type: "ADT",
+            event: "A01",
+            occurred_at_utc: Some("2026-11-30T10:00:00+00:00"),
+            status,
+            error: (status == store::MessageStatus::Error).then_some("PID-3: the patient has no identifier"),
+            document: "MSH|^~\\&|PAS|RXX01|||20261130100000||ADT^A01|M1|P|2.4",
+        })
+        .await
+        .expect("kept");
+    if let Some(id) = kept {
+        tx.audit(
+            &actor(),
+            store::AuditAction::InterfaceReceive,
+            None,
+            &[store::RecordRef::Message(id)],
+            status.text(),
+        )
+        .await
+        .expect("audited");
+    }
+    tx.commit().await.expect("committed");
+    kept
+}
+
+/// A resent message (same MSH-3, MSH-4, MSH-10) finds the one kept and writes nothing.
+async fn an_hl7_message_is_kept_once_by_its_key_and_a_resend_writes_nothing(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let first = keep_message(&store, "M1", store::MessageStatus::Applied).await.expect("kept the first time");
+    let entries_before = audit_today(&store).await.len();
+    assert_eq!(
+        keep_message(&store, "M1", store::MessageStatus::Applied).await,
+        None,
+        "a resend is not kept again"
+    );
+    assert_eq!(audit_today(&store).await.len(), entries_before, "and writes nothing");
+    assert_eq!(
+        store.interface_messages().status_of(&message_key("M1")).await.expect("status"),
+        Some((first, store::MessageStatus::Applied))
+    );
+    assert_eq!(store.interface_messages().status_of(&message_key("M2")).await.expect("status"), None);
+}
+
+async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_off_it(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    keep_message(&store, "OK1", store::MessageStatus::Applied).await.expect("kept");
+    let failed = keep_message(&store, "BAD1", store::MessageStatus::Error).await.expect("kept");
+    let queue = store.interface_messages().errors(&actor(), 50).await.expect("queue");
+    assert_eq!(queue.iter().map(|m| m.id).collect::<Vec<_>>(), [failed], "only the message in error");
+    assert_eq!(queue[0].error.as_deref(), Some("PID-3: the patient has no identifier"));
+    let read = audit_today(&store).await;
+    let last = read.last().expect("audited");
+    assert_eq!(
+        (last.action.as_str(), last.record_ids.clone()),
+        ("hl7.read", format!("[\"message:{failed}\"]"))
+    );
+    let mut tx = store.begin().await.expect("begun");
+    tx.interface_messages().set_status(failed, store::MessageStatus::Replayed, None).await.expect("replayed");
+    tx.audit(&actor(), store::AuditAction::InterfaceReplay, None, &[store::RecordRef::Message(failed)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed");
+    assert!(store.interface_messages().errors(&actor(), 50).await.expect("queue").is_empty());
+    assert_eq!(
+        store.interface_messages().get(&actor(), failed).await.expect("read").status,
+        store::MessageStatus::Replayed
+    );
+}
+
+async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let message = keep_message(&store, "LAB1", store::MessageStatus::Applied).await.expect("kept");
+    let result = |value: &str, units: &str, at: &str, used: bool| store::NewLabResult {
+        patient_id: 1,
+        message_id: message,
+        code: "NEUT".into(),
+        name: "Neutrophils".into(),
+        value: value.into(),
+        value_type: "NM".into(),
+        units: units.into(),
+        reference_range: "2.0-7.5".into(),
+        abnormal_flag: String::new(),
+        status: "F".into(),
+        observed_at_utc: at.into(),
+        laboratory: "RXX-HAEM".into(),
+        used_for: used.then(|| "neutrophils".into()),
+        held_because: (!used).then(|| "arrived in 10*6/L, not 10*9/L; not converted".into()),
+    };
+    let mut tx = store.begin().await.expect("begun");
+    tx.lab_results()
+        .record(&result("2.10", "10*9/L", "2026-11-28T08:00:00+00:00", true))
+        .await
+        .expect("older");
+    let newer = tx
+        .lab_results()
+        .record(&result("1.40", "10*9/L", "2026-11-30T08:00:00+00:00", true))
+        .await
+        .expect("newer");
+    tx.lab_results()
+        .record(&result("1400", "10*6/L", "2026-11-30T09:00:00+00:00", false))
+        .await
+        .expect("held");
+    tx.audit(
+        &actor(),
+        store::AuditAction::InterfaceReceive,
+        Some(1),
+        &[store::RecordRef::Message(message)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+
+    let latest = store
+        .lab_results()
+        .latest_for_check(&actor(), 1, "neutrophils", "2026-11-27T08:00:00+00:00")
+        .await
+        .expect("read")
+        .expect("a usable result");
+    assert_eq!(
+        (latest.id, latest.value.as_str()),
+        (newer, "1.40"),
+        "the newest usable one, its text exact; the held one is not used"
+    );
+    let outside = store
+        .lab_results()
+        .latest_for_check(&actor(), 1, "neutrophils", "2026-12-01T00:00:00+00:00")
+        .await
+        .expect("read");
+    assert!(outside.is_none(), "nothing within the window");
+    let all = store.lab_results().of_patient(&actor(), 1).await.expect("all");
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all[0].held_because.as_deref(),
+        Some("arrived in 10*6/L, not 10*9/L; not converted"),
+        "newest first, held kept"
+    );
+    let last = audit_today(&store).await;
+    assert_eq!(last.last().map(|e| e.action.as_str()), Some("result.read"));
 }
