@@ -108,6 +108,12 @@ impl Context {
         self
     }
 
+    /// The same context with other settings (tests of a site's choices).
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
     /// The same context reading time from `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -139,6 +145,11 @@ impl Context {
     /// Where the store is: a file's path, or a server and database.
     pub fn store_location(&self) -> String {
         self.store.location()
+    }
+
+    /// Whether the store is a trust's shared server.
+    pub fn is_shared_store(&self) -> bool {
+        self.store.is_shared()
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -65,7 +65,28 @@ pub struct Settings {
     /// Who may verify which SACT prescriptions (`[sact.verification]`): roles
     /// that verify every drug, and roles (technicians) granted named drugs only.
     pub verification_scope: sact::VerificationScope,
+    /// The OS account the HL7 listener runs as (`[interface] account`). On a
+    /// shared store it must be named; a stand-alone workstation's own account
+    /// may receive when none is.
+    pub interface_account: Option<String>,
+    /// The laboratory's test codes the chemotherapy checks use, each with the one
+    /// unit its limits are in (`[interface.lab_codes]`).
+    pub lab_codes: Vec<(String, LabCode)>,
 }
+
+/// One laboratory test code mapped to a chemotherapy check.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabCode {
+    /// neutrophils, platelets, haemoglobin, creatinine, bilirubin, alt or egfr.
+    pub check: String,
+    /// The unit exactly as the laboratory writes it, e.g. `10*9/L`.
+    pub units: String,
+}
+
+/// The checks a laboratory code may feed.
+pub const LAB_CHECKS: [&str; 7] =
+    ["neutrophils", "platelets", "haemoglobin", "creatinine", "bilirubin", "alt", "egfr"];
 
 /// What printed documents say when the site has not named itself.
 pub const UNNAMED_SITE: &str = "Site name not set (site.name in the settings)";
@@ -97,6 +118,8 @@ impl Settings {
             site_name: UNNAMED_SITE.to_owned(),
             site_ods_code: None,
             verification_scope: sact::VerificationScope::site_default(),
+            interface_account: None,
+            lab_codes: Vec::new(),
         }
     }
 }
@@ -171,7 +194,27 @@ pub fn from_sources(
         site_name: site.site.name.unwrap_or_else(|| UNNAMED_SITE.to_owned()),
         site_ods_code: site.site.ods_code,
         verification_scope: site.sact.verification.unwrap_or_else(sact::VerificationScope::site_default),
+        interface_account: site.interface.account,
+        lab_codes: lab_codes(site.interface.lab_codes)?,
     })
+}
+
+/// The lab code table, each entry naming a known check.
+fn lab_codes(
+    table: std::collections::BTreeMap<String, LabCode>,
+) -> Result<Vec<(String, LabCode)>, SettingsError> {
+    table
+        .into_iter()
+        .map(|(code, mapping)| {
+            if !LAB_CHECKS.contains(&mapping.check.as_str()) {
+                return Err(SettingsError::BadValue {
+                    setting: "interface.lab_codes",
+                    reason: format!("{code}: {:?} is not one of {}", mapping.check, LAB_CHECKS.join(", ")),
+                });
+            }
+            Ok((code, mapping))
+        })
+        .collect()
 }
 
 /// `CWS_STORE_URL`, then `CWS_STORE`, then the file's `url` or `path` (not both).
@@ -226,6 +269,16 @@ struct SiteFile {
     roles: Option<RolePermissions>,
     #[serde(default)]
     sact: SactSection,
+    #[serde(default)]
+    interface: InterfaceSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InterfaceSection {
+    account: Option<String>,
+    #[serde(default)]
+    lab_codes: std::collections::BTreeMap<String, LabCode>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -285,6 +338,23 @@ mod tests {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let file = (!file.is_empty()).then_some((Path::new("/etc/test.toml"), file));
         from_sources(file, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn the_laboratory_codes_map_to_known_checks_only() {
+        let file = "[interface]\naccount = \"cws-hl7\"\n[interface.lab_codes]\nNEUT = { check = \"neutrophils\", units = \"10*9/L\" }\n";
+        let read = settings(file, &[]).expect("valid");
+        assert_eq!(read.interface_account.as_deref(), Some("cws-hl7"));
+        assert_eq!(
+            read.lab_codes,
+            vec![("NEUT".to_owned(), LabCode { check: "neutrophils".into(), units: "10*9/L".into() })]
+        );
+        let unknown = "[interface.lab_codes]\nCRP = { check = \"crp\", units = \"mg/L\" }\n";
+        let refused = settings(unknown, &[]).expect_err("not a check");
+        assert!(
+            refused.to_string().contains("CRP") && refused.to_string().contains("neutrophils"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -40,6 +40,11 @@ impl Store {
         on_pool!(&self.pool, |pool| pool.close().await);
     }
 
+    /// Whether this is a trust's shared server rather than one workstation's file.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.place, Place::Shared(_))
+    }
+
     /// The local file's place, for the operations only a local file has.
     pub(crate) fn local_file(&self) -> Result<&LocalFile, StoreError> {
         match &self.place {

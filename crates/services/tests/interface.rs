@@ -1,0 +1,135 @@
+//! Receiving HL7 v2 on a real store: results filed against the patient and
+//! acknowledged only once committed; a resend acknowledged again and applied
+//! once; what cannot be applied kept in the error queue and answered AE.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::NaiveDate;
+use services::interface::{FeedToken, receive};
+use services::{Acting, Context};
+use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use store::{Actor, Store, StoreKey};
+
+fn viewer() -> Acting {
+    let mut workstation = Workstation::new(Duration::from_secs(300));
+    let now = Moment::new(Instant::now(), SystemTime::now());
+    let user = StaffUser {
+        user_id: UserId::parse("555000000002").expect("id"),
+        display_name: "TESTER, Tess (Ms)".into(),
+        job_title: "Tester".into(),
+        role: JobRole { code: "R8003".into(), name: "R8003".into() },
+    };
+    workstation.sign_in(user, BTreeSet::from([Permission::ViewPatients]), now).expect("signed in");
+    let check = workstation.require(Permission::ViewPatients, now).expect("granted");
+    Acting::from_session(&check, Permission::ViewPatients, "ws1").expect("token")
+}
+
+async fn context_with_a_patient() -> (tempfile::TempDir, Context, String) {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let mut settings = settings::Settings::fail_safe();
+    settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+    settings.lab_codes = vec![
+        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
+        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
+    ];
+    let context = Context::with_store(store, settings, "ws1").expect("context");
+    let nhs_number = patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid");
+    let patient = patients::NewPatient {
+        nhs_number,
+        mrn: Some("RXX1".into()),
+        family_name: "Quillfeather".into(),
+        given_names: "Ada".into(),
+        title: None,
+        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
+        sex: patients::Sex::Female,
+        address: None,
+        postcode: None,
+        gp_practice: None,
+        deceased_date: None,
+    };
+    services::patients::add(&context, &viewer(), patient).await.expect("patient");
+    (folder, context, nhs_number.digits())
+}
+
+fn oru(control_id: &str, nhs_number: &str, platelet_units: &str) -> String {
+    format!(
+        "MSH|^~\\&|LIMS|RXX-PATH|CLINWS|RXX01|20261130083000||ORU^R01^ORU_R01|{control_id}|P|2.4\r\
+         PID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada||19600505|F\r\
+         OBR|1||S1|FBC^Full blood count|||20261130071500\r\
+         OBX|1|NM|NEUT^Neutrophils||1.40|10*9/L|2.0-7.5|L|||F\r\
+         OBX|2|NM|PLT^Platelets||210|{platelet_units}|150-400|N|||F"
+    )
+}
+
+fn ack_code(reply: &services::interface::Reply) -> (String, String) {
+    let ack = hl7::Message::parse(&reply.acknowledgements[0]).expect("the ACK is HL7");
+    let msa = ack.segment("MSA").expect("MSA");
+    (msa.value(1).to_owned(), msa.value(2).to_owned())
+}
+
+fn listener() -> Actor {
+    Actor { user: "site-it".into(), workstation: "ws1".into() }
+}
+
+#[tokio::test]
+async fn results_are_filed_once_and_acknowledged_only_when_kept() {
+    let (_folder, context, nhs_number) = context_with_a_patient().await;
+    let feed =
+        FeedToken::for_account(&context, &listener()).expect("a stand-alone workstation's own account");
+    let reply = receive(&context, &feed, &oru("LAB1", &nhs_number, "10*6/L")).await;
+    assert_eq!(ack_code(&reply), ("AA".to_owned(), "LAB1".to_owned()));
+    let results = services::results::of_patient(&context, &viewer(), 1).await.expect("results");
+    assert_eq!(results.len(), 2);
+    let neutrophils = results.iter().find(|r| r.code == "NEUT").expect("NEUT");
+    assert_eq!((neutrophils.value.as_str(), neutrophils.used_for.as_deref()), ("1.40", Some("neutrophils")));
+    let platelets = results.iter().find(|r| r.code == "PLT").expect("PLT");
+    assert!(platelets.used_for.is_none(), "other units are not used");
+    assert!(platelets.held_because.as_deref().is_some_and(|r| r.contains("not converted")), "{platelets:?}");
+
+    let again = receive(&context, &feed, &oru("LAB1", &nhs_number, "10*6/L")).await;
+    assert_eq!(ack_code(&again).0, "AA", "a resend is acknowledged again");
+    assert_eq!(again.message_id, reply.message_id);
+    assert_eq!(
+        services::results::of_patient(&context, &viewer(), 1).await.expect("results").len(),
+        2,
+        "and applied once"
+    );
+}
+
+#[tokio::test]
+async fn what_cannot_be_applied_waits_in_the_error_queue_answered_ae() {
+    let (_folder, context, _) = context_with_a_patient().await;
+    let feed = FeedToken::for_account(&context, &listener()).expect("token");
+    let stranger = receive(&context, &feed, &oru("LAB2", "9990000026", "10*9/L")).await;
+    assert_eq!(ack_code(&stranger).0, "AE");
+    let err = hl7::Message::parse(&stranger.acknowledgements[0]).expect("HL7");
+    assert_eq!(err.segment("ERR").expect("ERR").component(3, 1), "204", "unknown key");
+    let broken =
+        receive(&context, &feed, "MSH|^~\\&|LIMS|RXX-PATH|||20261130||ORU^R01|LAB3|P|2.4\rpid|bad").await;
+    assert_eq!(ack_code(&broken).0, "AE", "unreadable past its header");
+    let queue = services::interface::errors(&context, &feed, 50).await.expect("queue");
+    let ids: Vec<&str> = queue.iter().map(|m| m.key.control_id.as_str()).collect();
+    assert_eq!(ids, ["LAB2", "LAB3"]);
+    assert!(
+        services::results::of_patient(&context, &viewer(), 1).await.expect("results").is_empty(),
+        "nothing filed"
+    );
+    let resent = receive(&context, &feed, &oru("LAB2", "9990000026", "10*9/L")).await;
+    assert_eq!(ack_code(&resent).0, "AE", "a resend of a message in error is answered as before");
+}
+
+#[tokio::test]
+async fn only_the_named_interface_account_receives_for_a_site_that_names_one() {
+    let (_folder, context, _) = context_with_a_patient().await;
+    let mut settings = context.settings().clone();
+    settings.interface_account = Some("cws-hl7".into());
+    // The site names its account: another is refused, the named one is not.
+    let site = context.clone().with_settings(settings);
+    assert!(FeedToken::for_account(&site, &listener()).is_err());
+    let account = Actor { user: "cws-hl7".into(), workstation: "ws1".into() };
+    assert!(FeedToken::for_account(&site, &account).is_ok());
+}
