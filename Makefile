@@ -20,7 +20,8 @@ export PATH := $(CARGO_BIN):$(PATH)
 # virtual reader for PC/SC card events (unshare and mount give the test pcscd
 # its own /run/pcscd), and PostgreSQL 15, each test run on its own private
 # cluster (util-linux's runuser runs it as postgres when the tests run as root),
-# and poppler-utils, whose pdftotext and pdftoppm read the printed PDFs back.
+# poppler-utils, whose pdftotext and pdftoppm read the printed PDFs back, and
+# python3-hl7, whose mllp_send is an independent HL7 v2 sender for the listener's tests.
 APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
@@ -28,7 +29,7 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	dbus dbus-bin dbus-daemon gnome-keyring \
 	softhsm2 opensc \
 	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
-	postgresql postgresql-client poppler-utils
+	postgresql postgresql-client poppler-utils python3-hl7
 
 NODE_MIN_MAJOR := 20
 

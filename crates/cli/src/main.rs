@@ -1,6 +1,7 @@
 //! `cws`: the workstation's command line. It links no desktop libraries.
 //! Exit codes: 0 ok, 2 bad input (with the field named), 1 anything else.
 
+mod adt;
 mod audit;
 mod card;
 mod card_authority;
@@ -63,6 +64,9 @@ enum Command {
     /// SACT courses and cycles: start, prescribe, verify, release, administer.
     #[command(subcommand)]
     Sact(chemotherapy::SactCommand),
+    /// The HL7 v2 interface: listen for messages over MLLP, and the error queue.
+    #[command(subcommand)]
+    Adt(adt::AdtCommand),
 }
 
 /// Why a command failed, which decides the exit code.
@@ -207,6 +211,7 @@ fn main() -> ExitCode {
         Command::Card(command) => store_location(store).and_then(|at| card::run(command, at)),
         Command::User(command) => store_location(store).and_then(|at| user::run(command, at)),
         Command::Sact(command) => store_location(store).and_then(|at| chemotherapy::run(command, at)),
+        Command::Adt(command) => store_location(store).and_then(|at| adt::run(command, at)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
