@@ -4,12 +4,14 @@
 //! cancels: A11 the admission, A12 the last transfer, A13 the discharge.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::event::{EventKind, Received};
 use crate::fields::{AdtError, Location};
 
 /// Where a stay stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StayState {
     /// Known to the PAS (A04 registered, A05 pre-admitted), not in a bed.
     Expected,
@@ -20,7 +22,7 @@ pub enum StayState {
 }
 
 /// One event as it changed the stay, kept so a cancellation can undo it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub kind: EventKind,
     pub at: DateTime<Utc>,
@@ -30,7 +32,7 @@ pub struct Step {
 }
 
 /// A patient's stay as the feed has told it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stay {
     pub state: StayState,
     pub location: Option<Location>,
@@ -48,6 +50,17 @@ pub enum Applied {
     Stale,
     /// The event changes no stay (A08, A28, A31 update the person only).
     PersonOnly,
+}
+
+impl StayState {
+    pub fn text(&self) -> &'static str {
+        match self {
+            Self::Expected => "expected",
+            Self::Admitted => "admitted",
+            Self::Discharged => "discharged",
+            Self::Cancelled => "cancelled",
+        }
+    }
 }
 
 impl Stay {

@@ -11,7 +11,7 @@ use crate::fields::{
 };
 
 /// The events in scope (integration.md §4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum EventKind {
     Admit,
     Transfer,

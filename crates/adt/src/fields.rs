@@ -220,7 +220,9 @@ pub fn patient(pid: &Segment, policy: NhsNumberPolicy) -> Result<PatientIdentity
 }
 
 /// A point of care: ward, room (bay) and bed, with the facility.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Location {
     pub ward: String,
     pub room: String,

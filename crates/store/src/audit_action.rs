@@ -49,10 +49,12 @@ pub enum AuditAction {
     InterfaceReplay,
     /// Laboratory results read.
     ResultRead,
+    /// A patient's stay read (the feed, the bed board).
+    StayRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -87,6 +89,7 @@ impl AuditAction {
         Self::InterfaceRead,
         Self::InterfaceReplay,
         Self::ResultRead,
+        Self::StayRead,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -126,6 +129,7 @@ impl AuditAction {
             Self::InterfaceRead => "hl7.read",
             Self::InterfaceReplay => "hl7.replay",
             Self::ResultRead => "result.read",
+            Self::StayRead => "stay.read",
         }
     }
 }
@@ -147,6 +151,8 @@ pub enum RecordRef {
     Message(i64),
     /// A laboratory result.
     Result(i64),
+    /// A patient's stay.
+    Stay(i64),
 }
 
 impl RecordRef {
@@ -161,6 +167,7 @@ impl RecordRef {
             Self::Regimen(version) => format!("regimen:{version}"),
             Self::Message(id) => format!("message:{id}"),
             Self::Result(id) => format!("result:{id}"),
+            Self::Stay(id) => format!("stay:{id}"),
         }
     }
 }

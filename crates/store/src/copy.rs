@@ -515,6 +515,30 @@ async fn copy_regimens(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Store
 }
 
 #[derive(sqlx::FromRow)]
+struct StayCopy {
+    id: i64,
+    patient_id: i64,
+    state: String,
+    ward: Option<String>,
+    room: Option<String>,
+    bed: Option<String>,
+    latest_utc: String,
+    document: String,
+    row_version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BedCopy {
+    id: i64,
+    ward: String,
+    room: String,
+    bed: String,
+    state: String,
+    patient_id: Option<i64>,
+    changed_at_utc: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct MessageCopy {
     id: i64,
     sending_application: String,
@@ -529,8 +553,8 @@ struct MessageCopy {
     document: String,
 }
 
-/// The messages received (so a resend after the move is still recognised)
-/// and the laboratory results.
+/// The messages received (so a resend after the move is still recognised),
+/// merges, stays and beds, and the laboratory results.
 async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
     let messages: Vec<MessageCopy> =
         on_tx!(from, |c| sqlx::query_as("SELECT * FROM interface_messages ORDER BY id")
@@ -553,6 +577,77 @@ async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Stor
         .bind(m.status)
         .bind(m.error)
         .bind(m.document)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let merges: Vec<(i64, i64)> = on_tx!(from, |c| sqlx::query_as(
+        "SELECT id, merged_into FROM patients WHERE merged_into IS NOT NULL ORDER BY id"
+    )
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(database)?;
+    for (id, into_id) in merges {
+        sqlx::query("UPDATE patients SET merged_into = $1 WHERE id = $2")
+            .bind(into_id)
+            .bind(id)
+            .execute(&mut **into)
+            .await
+            .map_err(database)?;
+    }
+    let stays: Vec<StayCopy> =
+        on_tx!(from, |c| sqlx::query_as(
+            "SELECT id, patient_id, state, ward, room, bed, latest_utc, document, row_version FROM stays ORDER BY id"
+        )
+        .fetch_all(&mut *c)
+        .await)
+        .map_err(database)?;
+    for StayCopy {
+        id,
+        patient_id,
+        state,
+        ward,
+        room,
+        bed,
+        latest_utc: latest,
+        document,
+        row_version: version,
+    } in stays
+    {
+        sqlx::query(
+            "INSERT INTO stays (id, patient_id, state, ward, room, bed, latest_utc, document, row_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(id)
+        .bind(patient_id)
+        .bind(state)
+        .bind(ward)
+        .bind(room)
+        .bind(bed)
+        .bind(latest)
+        .bind(document)
+        .bind(version)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let beds: Vec<BedCopy> = on_tx!(from, |c| sqlx::query_as(
+        "SELECT id, ward, room, bed, state, patient_id, changed_at_utc FROM beds ORDER BY id"
+    )
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(database)?;
+    for BedCopy { id, ward, room, bed, state, patient_id, changed_at_utc: changed } in beds {
+        sqlx::query(
+            "INSERT INTO beds (id, ward, room, bed, state, patient_id, changed_at_utc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(ward)
+        .bind(room)
+        .bind(bed)
+        .bind(state)
+        .bind(patient_id)
+        .bind(changed)
         .execute(&mut **into)
         .await
         .map_err(database)?;

@@ -23,6 +23,7 @@ mod regimen_versions;
 mod sact;
 mod shared;
 mod status;
+mod stays;
 mod users;
 
 pub use audit::{Actor, Audit, AuditAnchor, AuditEntry, AuditVerdict, write_csv};
@@ -42,4 +43,5 @@ pub use regimen_versions::{ReceivedRegimen, RegimenVersionWrites, RegimenVersion
 pub use sact::{DoseGiven, LifetimeTotal, QueuePage, ReturnPeriod, SactRecords, SactWrites, StoredCycle};
 pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
 pub use status::StoreStatus;
+pub use stays::{BedRow, StayWrites, Stays, StoredStay};
 pub use users::{EnrolledRole, EnrolledUser, Users};

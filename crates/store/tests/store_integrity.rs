@@ -188,6 +188,8 @@ on_both_backends!(
     an_hl7_message_is_kept_once_by_its_key_and_a_resend_writes_nothing,
     the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_off_it,
     lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one,
+    a_stay_is_moved_only_from_the_version_read_and_beds_follow,
+    a_merge_moves_every_record_to_the_surviving_patient,
 );
 
 #[tokio::test]
@@ -604,7 +606,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 8));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 9));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -836,6 +838,15 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
     tx.commit().await.expect("committed");
     receive_a_version(&local, "2.0").await;
     let message = keep_message(&local, "M-COPY", store::MessageStatus::Applied).await.expect("kept");
+    let mut tx = local.begin().await.expect("begun");
+    let stay = admitted_to("WARD7", "3");
+    tx.stays().insert(1, &stay).await.expect("a stay");
+    tx.stays()
+        .set_bed(stay.location.as_ref().expect("bed"), adt::BedState::Occupied, Some(1))
+        .await
+        .expect("bed");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
     let version = store::RegimenVersionRef { code: "R-CHOP-21", version: "2.0", content_sha256: "ab12" };
     let approval = sact::Approval {
         approved_by: session::UserId::parse("555000000001").expect("id"),
@@ -874,6 +885,12 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         Some((message, store::MessageStatus::Applied)),
         "a resend after the move is still recognised"
     );
+    assert_eq!(
+        shared.stays().latest(&actor(), 1).await.expect("read").map(|s| s.stay),
+        Some(stay),
+        "stays travel"
+    );
+    assert_eq!(shared.stays().beds().await.expect("beds").len(), 1, "and beds");
 }
 
 async fn receive_a_version(store: &Store, version: &str) {
@@ -1209,4 +1226,92 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
     );
     let last = audit_today(&store).await;
     assert_eq!(last.last().map(|e| e.action.as_str()), Some("result.read"));
+}
+
+fn admitted_to(ward: &str, bed: &str) -> adt::Stay {
+    adt::Stay {
+        state: adt::StayState::Admitted,
+        location: Some(adt::Location {
+            ward: ward.into(),
+            room: "BAY1".into(),
+            bed: bed.into(),
+            facility: "RXX01".into(),
+        }),
+        latest: chrono::Utc::now(),
+        steps: Vec::new(),
+    }
+}
+
+async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let stay = admitted_to("WARD7", "3");
+    let bed = stay.location.clone().expect("a bed");
+    let mut tx = store.begin().await.expect("begun");
+    let id = tx.stays().insert(1, &stay).await.expect("kept");
+    tx.stays().set_bed(&bed, adt::BedState::Occupied, Some(1)).await.expect("bed");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[store::RecordRef::Stay(id)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed");
+
+    let read = store.stays().latest(&actor(), 1).await.expect("read").expect("a stay");
+    assert_eq!((read.id, read.row_version, &read.stay), (id, 1, &stay));
+    let moved = admitted_to("WARD9", "5");
+    let mut tx = store.begin().await.expect("begun");
+    tx.stays().update(id, read.row_version, &moved).await.expect("moved from the version read");
+    tx.stays().set_bed(&bed, adt::BedState::Housekeeping, None).await.expect("left for cleaning");
+    tx.stays()
+        .set_bed(moved.location.as_ref().expect("bed"), adt::BedState::Occupied, Some(1))
+        .await
+        .expect("bed");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[store::RecordRef::Stay(id)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed");
+    let mut tx = store.begin().await.expect("begun");
+    let stale = tx.stays().update(id, read.row_version, &stay).await.expect_err("from an old version");
+    assert!(matches!(stale, StoreError::Changed { .. }), "{stale}");
+    drop(tx);
+
+    let beds = store.stays().beds().await.expect("beds");
+    let states: Vec<(String, char, Option<i64>)> =
+        beds.iter().map(|b| (b.location.ward.clone(), b.state.code(), b.patient_id)).collect();
+    assert_eq!(states, [("WARD7".to_owned(), 'H', None), ("WARD9".to_owned(), 'O', Some(1))]);
+    assert_eq!(
+        audit_today(&store).await.iter().filter(|e| e.action == "stay.read").count(),
+        1,
+        "the read audited"
+    );
+}
+
+async fn a_merge_moves_every_record_to_the_surviving_patient(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let mut tx = store.begin().await.expect("begun");
+    let stay = tx.stays().insert(2, &admitted_to("WARD7", "3")).await.expect("patient 2's stay");
+    let course = tx.sact().insert_course(&pinned_course(2)).await.expect("patient 2's course");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(2), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+    let mut tx = store.begin().await.expect("begun");
+    tx.stays().merge_patients(2, 1).await.expect("merged");
+    tx.audit(
+        &actor(),
+        store::AuditAction::InterfaceReceive,
+        Some(1),
+        &[store::RecordRef::Patient(2)],
+        "merged",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(
+        store.stays().latest(&actor(), 1).await.expect("read").map(|s| s.id),
+        Some(stay),
+        "the stay moved"
+    );
+    assert!(store.stays().latest(&actor(), 2).await.expect("read").is_none());
+    assert_eq!(
+        store.sact().course(&actor(), course).await.expect("course").patient_id,
+        1,
+        "the course moved"
+    );
 }

@@ -1,0 +1,220 @@
+//! Stays and beds, as the ADT feed moves them. A stay is kept whole (the adt
+//! crate's document) and updated only from the version read; a bed holds its
+//! table-0116 state and, when occupied, its patient. Writes go through the
+//! transaction that applies a message, audited there.
+
+use adt::{BedState, Location, Stay};
+use chrono::Utc;
+
+use crate::audit::{Actor, Event};
+use crate::audit_action::{AuditAction, RecordRef};
+use crate::backend::{StoreTransaction, on_pool, on_tx};
+use crate::error::database;
+use crate::{Store, StoreError};
+
+/// A stay as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStay {
+    pub id: i64,
+    pub patient_id: i64,
+    pub row_version: i64,
+    pub stay: Stay,
+}
+
+/// A bed as the board shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedRow {
+    pub location: Location,
+    pub state: BedState,
+    pub patient_id: Option<i64>,
+    pub changed_at_utc: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StayRow {
+    id: i64,
+    patient_id: i64,
+    row_version: i64,
+    document: String,
+}
+
+impl StayRow {
+    fn into_stored(self) -> Result<StoredStay, StoreError> {
+        let stay = serde_json::from_str(&self.document)
+            .map_err(|_| StoreError::Database(format!("stay {} is unreadable", self.id)))?;
+        Ok(StoredStay { id: self.id, patient_id: self.patient_id, row_version: self.row_version, stay })
+    }
+}
+
+pub struct Stays<'s> {
+    store: &'s Store,
+}
+
+impl Store {
+    pub fn stays(&self) -> Stays<'_> {
+        Stays { store: self }
+    }
+}
+
+impl Stays<'_> {
+    /// The patient's latest stay not cancelled, whatever its state; the read is audited.
+    pub async fn latest(&self, actor: &Actor, patient_id: i64) -> Result<Option<StoredStay>, StoreError> {
+        let row: Option<StayRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(
+            "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1"
+        )
+        .bind(patient_id)
+        .fetch_optional(c)
+        .await)
+        .map_err(database)?;
+        let stored = row.map(StayRow::into_stored).transpose()?;
+        let mut records = vec![RecordRef::Patient(patient_id)];
+        records.extend(stored.iter().map(|s| RecordRef::Stay(s.id)));
+        let event = Event {
+            action: AuditAction::StayRead,
+            patient_id: Some(patient_id),
+            records: &records,
+            outcome: "ok",
+        };
+        self.store.audit_alone(actor, event).await?;
+        Ok(stored)
+    }
+
+    /// Every bed, ward by ward (no patient details: the services read those, audited).
+    pub async fn beds(&self) -> Result<Vec<BedRow>, StoreError> {
+        let rows: Vec<(String, String, String, String, Option<i64>, String)> =
+            on_pool!(&self.store.pool, |c| sqlx::query_as(
+                "SELECT ward, room, bed, state, patient_id, changed_at_utc FROM beds ORDER BY ward, room, bed"
+            )
+            .fetch_all(c)
+            .await)
+            .map_err(database)?;
+        rows.into_iter()
+            .map(|(ward, room, bed, state, patient_id, changed_at_utc)| {
+                let state = BedState::from_code(&state).ok_or_else(|| {
+                    StoreError::Database(format!("bed {ward}/{room}/{bed} has an unreadable state"))
+                })?;
+                Ok(BedRow {
+                    location: Location { ward, room, bed, facility: String::new() },
+                    state,
+                    patient_id,
+                    changed_at_utc,
+                })
+            })
+            .collect()
+    }
+}
+
+pub struct StayWrites<'t> {
+    transaction: &'t mut StoreTransaction,
+}
+
+impl StoreTransaction {
+    pub fn stays(&mut self) -> StayWrites<'_> {
+        StayWrites { transaction: self }
+    }
+}
+
+fn document(stay: &Stay) -> Result<String, StoreError> {
+    serde_json::to_string(stay).map_err(|e| StoreError::Database(format!("a stay could not be written: {e}")))
+}
+
+impl StayWrites<'_> {
+    pub async fn insert(&mut self, patient_id: i64, stay: &Stay) -> Result<i64, StoreError> {
+        let document = document(stay)?;
+        let place = stay.location.clone().unwrap_or_default();
+        let id: i64 = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(
+            "INSERT INTO stays (patient_id, state, ward, room, bed, latest_utc, document, row_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
+        )
+        .bind(patient_id)
+        .bind(stay.state.text())
+        .bind(&place.ward)
+        .bind(&place.room)
+        .bind(&place.bed)
+        .bind(stay.latest.to_rfc3339())
+        .bind(&document)
+        .fetch_one(c)
+        .await)
+        .map_err(database)?;
+        self.transaction.wrote();
+        Ok(id)
+    }
+
+    /// Writes a stay from the version read; refused as changed if another moved it first.
+    pub async fn update(&mut self, id: i64, read_version: i64, stay: &Stay) -> Result<i64, StoreError> {
+        let document = document(stay)?;
+        let place = stay.location.clone().unwrap_or_default();
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE stays SET state = $1, ward = $2, room = $3, bed = $4, latest_utc = $5, document = $6, row_version = row_version + 1
+             WHERE id = $7 AND row_version = $8",
+        )
+        .bind(stay.state.text())
+        .bind(&place.ward)
+        .bind(&place.room)
+        .bind(&place.bed)
+        .bind(stay.latest.to_rfc3339())
+        .bind(&document)
+        .bind(id)
+        .bind(read_version)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        if changed == 0 {
+            return Err(StoreError::Changed { record: format!("stay {id}") });
+        }
+        self.transaction.wrote();
+        Ok(read_version + 1)
+    }
+
+    /// Sets a bed's state and occupant, adding the bed if the feed names it first.
+    pub async fn set_bed(
+        &mut self,
+        at: &Location,
+        state: BedState,
+        patient_id: Option<i64>,
+    ) -> Result<(), StoreError> {
+        on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc",
+        )
+        .bind(&at.ward)
+        .bind(&at.room)
+        .bind(&at.bed)
+        .bind(state.code().to_string())
+        .bind(patient_id)
+        .bind(Utc::now().to_rfc3339())
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .map_err(database)?;
+        self.transaction.wrote();
+        Ok(())
+    }
+
+    /// A40: every record of `from` now belongs to `into`, and `from` is marked merged.
+    pub async fn merge_patients(&mut self, from: i64, into: i64) -> Result<(), StoreError> {
+        for table in ["stays", "sact_courses", "sact_doses_given", "lab_results", "beds"] {
+            on_tx!(&mut self.transaction.tx, |c| sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET patient_id = $1 WHERE patient_id = $2"
+            )))
+            .bind(into)
+            .bind(from)
+            .execute(c)
+            .await
+            .map(|_| ()))
+            .map_err(database)?;
+        }
+        on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE patients SET merged_into = $1 WHERE id = $2"
+        )
+        .bind(into)
+        .bind(from)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .map_err(database)?;
+        self.transaction.wrote();
+        Ok(())
+    }
+}
