@@ -4,8 +4,10 @@
 //! applied is kept in the error queue and answered AE; a store that cannot be
 //! reached is answered AR, and nothing is kept, so the sender resends.
 //!
-//! Laboratory results (ORU^R01) are applied here. ADT events are kept in the
-//! error queue, answered AE, until their effects are built (issue #17).
+//! Laboratory results (ORU^R01) are filed against the patient. ADT events
+//! update the patient index, move the patient's stay forwards only (an older
+//! event is recorded as stale and changes nothing), set the beds it leaves and
+//! takes, and merge patients (A40).
 
 use adt::{AdtError, Filing, TestMapping};
 use chrono::SecondsFormat;
@@ -144,18 +146,13 @@ async fn apply(
     // Read (the patient looked up, audited) before the writing transaction begins:
     // on the local file a transaction holds the one write lock the audit needs.
     let effects = match header.message_type.as_str() {
-        "ORU" => results_effects(context, feed, message, policy).await,
-        "ADT" => adt::read_event(message, policy).and_then(|_| {
-            Err(AdtError::new(
-                "MSH-9",
-                "207",
-                "ADT events are received and kept, but not yet applied at this site",
-            ))
-        }),
+        "ORU" => results_effects(context, feed, message, policy).await.map(Effects::Results),
+        "ADT" => adt_effects(context, feed, message, policy).await.map(|plan| Effects::Adt(Box::new(plan))),
         other => Err(AdtError::new("MSH-9", "200", format!("{other:?} messages are not received here"))),
     };
     let occurred = header.sent_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
     let (status, refusal) = match &effects {
+        Ok(Effects::Adt(plan)) if plan.stale => (MessageStatus::Stale, None),
         Ok(_) => (MessageStatus::Applied, None),
         Err(error) => (MessageStatus::Error, Some(error.clone())),
     };
@@ -181,21 +178,264 @@ async fn apply(
     };
     let mut patient_id = None;
     let mut records = vec![RecordRef::Message(id)];
-    if let Ok((patient, results)) = effects {
-        patient_id = Some(patient);
-        for mut result in results {
-            result.message_id = id;
-            let result_id = tx.lab_results().record(&result).await?;
-            records.push(RecordRef::Result(result_id));
+    match effects {
+        Ok(Effects::Results((patient, results))) => {
+            patient_id = Some(patient);
+            for mut result in results {
+                result.message_id = id;
+                let result_id = tx.lab_results().record(&result).await?;
+                records.push(RecordRef::Result(result_id));
+            }
         }
+        Ok(Effects::Adt(plan)) => {
+            let applied = apply_adt(&mut tx, *plan).await?;
+            patient_id = Some(applied.0);
+            records.extend(applied.1);
+        }
+        Err(_) => {}
     }
-    let outcome = match &refusal {
-        None => format!("ok: {} {}^{}", header.control_id, header.message_type, header.event),
-        Some(error) => format!("error queue: {} {}", header.control_id, error.code),
+    let outcome = match (&refusal, status) {
+        (None, MessageStatus::Stale) => format!(
+            "stale: {} {}^{} is older than the stay",
+            header.control_id, header.message_type, header.event
+        ),
+        (None, _) => format!("ok: {} {}^{}", header.control_id, header.message_type, header.event),
+        (Some(error), _) => format!("error queue: {} {}", header.control_id, error.code),
     };
     tx.audit(feed.actor(), AuditAction::InterfaceReceive, patient_id, &records, &outcome).await?;
     tx.commit().await?;
     Ok((id, refusal))
+}
+
+/// What a message will change, worked out (with the reads it needs) before the
+/// transaction that changes it.
+enum Effects {
+    Results((i64, Vec<NewLabResult>)),
+    Adt(Box<AdtPlan>),
+}
+
+/// An ADT event's changes: who (found, updated or added), the stay as it will
+/// stand, the beds it leaves and takes, and a merge.
+struct AdtPlan {
+    patient: PatientPlan,
+    stay: Option<StayPlan>,
+    /// The event is older than the stay: recorded, nothing changed.
+    stale: bool,
+    beds: Vec<(adt::Location, adt::BedState, bool)>,
+    merge_from: Option<i64>,
+}
+
+enum PatientPlan {
+    Found(i64),
+    Update(i64, patients::NewPatient),
+    Add(patients::NewPatient),
+}
+
+enum StayPlan {
+    New(adt::Stay),
+    Moved { id: i64, version: i64, stay: adt::Stay },
+}
+
+/// Applies an ADT plan in the message's transaction; gives the patient and the records touched.
+async fn apply_adt(
+    tx: &mut store::StoreTransaction,
+    plan: AdtPlan,
+) -> Result<(i64, Vec<RecordRef>), ServiceError> {
+    let patient_id = match plan.patient {
+        PatientPlan::Found(id) => id,
+        PatientPlan::Update(id, details) => {
+            tx.patients().update_person(id, &details).await?;
+            id
+        }
+        PatientPlan::Add(details) => tx.patients().insert(&details).await?,
+    };
+    let mut records = vec![RecordRef::Patient(patient_id)];
+    if let Some(from) = plan.merge_from {
+        tx.stays().merge_patients(from, patient_id).await?;
+        records.push(RecordRef::Patient(from));
+    }
+    if plan.stale {
+        return Ok((patient_id, records));
+    }
+    match plan.stay {
+        Some(StayPlan::New(stay)) => {
+            records.push(RecordRef::Stay(tx.stays().insert(patient_id, &stay).await?))
+        }
+        Some(StayPlan::Moved { id, version, stay }) => {
+            tx.stays().update(id, version, &stay).await?;
+            records.push(RecordRef::Stay(id));
+        }
+        None => {}
+    }
+    for (location, state, occupied) in plan.beds {
+        tx.stays().set_bed(&location, state, occupied.then_some(patient_id)).await?;
+    }
+    Ok((patient_id, records))
+}
+
+/// The patient an identity names, by NHS number, else hospital number.
+async fn find_patient(
+    context: &Context,
+    feed: &FeedToken,
+    identity: &adt::PatientIdentity,
+) -> Result<Option<i64>, AdtError> {
+    let query = match (&identity.nhs_number, identity.hospital_number()) {
+        (adt::NhsNumberReading::Valid(number), _) => patients::PatientQuery::NhsNumber(*number),
+        (_, Some(mrn)) => patients::PatientQuery::Mrn(mrn.id.clone()),
+        _ => {
+            return Err(AdtError::new(
+                "PID-3",
+                "204",
+                "no valid NHS number or hospital number to find the patient by",
+            ));
+        }
+    };
+    let found = context
+        .store()
+        .patients()
+        .search(feed.actor(), &query, 2)
+        .await
+        .map_err(|e| AdtError::new("PID-3", "207", e.to_string()))?;
+    Ok(found.first().map(|p| p.id))
+}
+
+/// The index record PID describes. A patient is kept by NHS number, so one
+/// without a valid one is refused here (to be kept by hospital number and
+/// flagged, a later step of #17).
+fn person(identity: &adt::PatientIdentity) -> Result<patients::NewPatient, AdtError> {
+    let adt::NhsNumberReading::Valid(nhs_number) = identity.nhs_number else {
+        return Err(AdtError::new(
+            "PID-3",
+            "204",
+            "a patient without a valid NHS number is not yet kept here",
+        ));
+    };
+    let date_of_birth = identity
+        .date_of_birth
+        .ok_or_else(|| AdtError::new("PID-7", "101", "the date of birth is missing"))?;
+    let sex = match identity.sex.as_deref() {
+        Some("F") => patients::Sex::Female,
+        Some("M") => patients::Sex::Male,
+        Some("O") => patients::Sex::Other,
+        _ => patients::Sex::Unknown,
+    };
+    Ok(patients::NewPatient {
+        nhs_number,
+        mrn: identity.hospital_number().map(|i| i.id.clone()),
+        family_name: identity.family_name.clone(),
+        given_names: identity.given_names.clone(),
+        title: identity.title.clone(),
+        date_of_birth,
+        sex,
+        address: None,
+        postcode: None,
+        gp_practice: None,
+        deceased_date: identity.died_at.map(|t| t.date_naive()),
+    })
+}
+
+/// Works out an ADT message's changes: the person, the stay (forwards only) and the beds.
+async fn adt_effects(
+    context: &Context,
+    feed: &FeedToken,
+    message: &Message,
+    policy: patients::NhsNumberPolicy,
+) -> Result<AdtPlan, AdtError> {
+    use adt::{BedState, EventKind};
+    let received = adt::read_event(message, policy)?;
+    let event = &received.event;
+    let found = find_patient(context, feed, &event.patient).await?;
+    let creates = matches!(
+        event.kind,
+        EventKind::Admit | EventKind::Register | EventKind::PreAdmit | EventKind::AddPerson
+    );
+    let updates = matches!(event.kind, EventKind::Update | EventKind::AddPerson | EventKind::UpdatePerson);
+    let patient = match found {
+        Some(id) if updates => PatientPlan::Update(id, person(&event.patient)?),
+        Some(id) => PatientPlan::Found(id),
+        None if creates => PatientPlan::Add(person(&event.patient)?),
+        None => return Err(AdtError::new("PID-3", "204", "the patient is not in this index")),
+    };
+    let mut plan = AdtPlan { patient, stay: None, stale: false, beds: Vec::new(), merge_from: None };
+    if event.kind == EventKind::Merge {
+        let survivor = found
+            .ok_or_else(|| AdtError::new("PID-3", "204", "the surviving patient is not in this index"))?;
+        for merged in &event.merged {
+            let identity = adt::PatientIdentity {
+                nhs_number: if merged.authority.eq_ignore_ascii_case("NHS") {
+                    patients::NhsNumber::parse(&merged.id, policy)
+                        .map(adt::NhsNumberReading::Valid)
+                        .unwrap_or(adt::NhsNumberReading::Invalid(merged.id.clone()))
+                } else {
+                    adt::NhsNumberReading::Absent
+                },
+                identifiers: vec![merged.clone()],
+                ..event.patient.clone()
+            };
+            let Some(from) = find_patient(context, feed, &identity).await? else {
+                return Err(AdtError::new("MRG-1", "204", "the patient to merge is not in this index"));
+            };
+            if from == survivor {
+                return Err(AdtError::new("MRG-1", "205", "the identifiers name one patient already"));
+            }
+            plan.merge_from = Some(from);
+        }
+        return Ok(plan);
+    }
+    if !event.kind.has_visit() || event.kind == EventKind::Update {
+        return Ok(plan);
+    }
+    let current = match found {
+        Some(id) => context
+            .store()
+            .stays()
+            .latest(feed.actor(), id)
+            .await
+            .map_err(|e| AdtError::new("PV1", "207", e.to_string()))?
+            .filter(|s| {
+                !matches!(s.stay.state, adt::StayState::Discharged | adt::StayState::Cancelled) || !creates
+            }),
+        None => None,
+    };
+    let (before, after, stay_plan) = match current {
+        Some(stored) => {
+            let mut stay = stored.stay.clone();
+            match stay.apply(&received)? {
+                adt::Applied::Stale => {
+                    plan.stale = true;
+                    return Ok(plan);
+                }
+                adt::Applied::PersonOnly => return Ok(plan),
+                adt::Applied::Moved => {}
+            }
+            (
+                Some(stored.stay),
+                stay.clone(),
+                StayPlan::Moved { id: stored.id, version: stored.row_version, stay },
+            )
+        }
+        None => {
+            let stay = adt::Stay::begin(&received)?;
+            (None, stay.clone(), StayPlan::New(stay))
+        }
+    };
+    let was_in =
+        before.as_ref().filter(|s| s.state == adt::StayState::Admitted).and_then(|s| s.location.clone());
+    let now_in =
+        Some(&after).filter(|s| s.state == adt::StayState::Admitted).and_then(|s| s.location.clone());
+    if let Some(left) = was_in.filter(|l| Some(l) != now_in.as_ref()) {
+        // A bed left by a move or discharge is cleaned before the next patient; one left by a cancellation was never really taken.
+        let cancelled = matches!(
+            event.kind,
+            EventKind::CancelAdmit | EventKind::CancelTransfer | EventKind::CancelDischarge
+        );
+        plan.beds.push((left, if cancelled { BedState::Free } else { BedState::Housekeeping }, false));
+    }
+    if let Some(taken) = now_in {
+        plan.beds.push((taken, BedState::Occupied, true));
+    }
+    plan.stay = Some(stay_plan);
+    Ok(plan)
 }
 
 /// An ORU^R01's results for the patient it names (by NHS number, else hospital

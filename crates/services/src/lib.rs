@@ -11,6 +11,7 @@
 
 mod acting;
 pub mod audit;
+pub mod beds;
 pub mod cards;
 mod context;
 pub mod demo;

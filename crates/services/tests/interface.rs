@@ -133,3 +133,112 @@ async fn only_the_named_interface_account_receives_for_a_site_that_names_one() {
     let account = Actor { user: "cws-hl7".into(), workstation: "ws1".into() };
     assert!(FeedToken::for_account(&site, &account).is_ok());
 }
+
+fn adt(event: &str, control_id: &str, at: &str, pid3: &str, name: &str, pv1_3: &str) -> String {
+    format!(
+        "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^{event}|{control_id}|P|2.4\r\
+         EVN|{event}|{at}\r\
+         PID|||{pid3}||{name}||19580303|F\r\
+         PV1||I|{pv1_3}"
+    )
+}
+
+fn board(beds: &[services::beds::BoardBed]) -> Vec<String> {
+    beds.iter()
+        .map(|b| {
+            let who = b.patient.as_ref().map(|p| p.details.family_name.clone()).unwrap_or_default();
+            format!("{}/{} {} {who}", b.location.ward, b.location.bed, b.state.code()).trim().to_owned()
+        })
+        .collect()
+}
+
+/// A day on the ward: admitted, transferred, a late message that must not move
+/// the patient back, a cancelled transfer, a discharge and its cancellation,
+/// an update of the name, and a merge.
+#[tokio::test]
+async fn the_ward_follows_the_feed_forwards_only_and_cancellations_undo_exactly() {
+    let (_folder, context, first_patient) = context_with_a_patient().await;
+    let feed = FeedToken::for_account(&context, &listener()).expect("token");
+    let send = |text: String| {
+        let (context, feed) = (context.clone(), feed.clone());
+        async move { ack_code(&receive(&context, &feed, &text).await).0 }
+    };
+    let newcomer = "9990000107^^^NHS^NH~RXX77^^^RXX^PI";
+    assert_eq!(
+        send(adt("A01", "A1", "202611300900", newcomer, "OAKAPPLE^Ada", "WARD7^BAY1^BED3")).await,
+        "AA"
+    );
+    let beds = services::beds::board(&context, &viewer()).await.expect("board");
+    assert_eq!(board(&beds), ["WARD7/BED3 O OAKAPPLE"], "admitted, and added to the index");
+
+    assert_eq!(
+        send(adt("A02", "A2", "202611301100", newcomer, "OAKAPPLE^Ada", "WARD9^BAY2^BED5")).await,
+        "AA"
+    );
+    assert_eq!(
+        send(adt("A02", "A3", "202611301000", newcomer, "OAKAPPLE^Ada", "WARD8^BAY1^BED1")).await,
+        "AA",
+        "a late message is acknowledged"
+    );
+    let beds = services::beds::board(&context, &viewer()).await.expect("board");
+    assert_eq!(
+        board(&beds),
+        ["WARD7/BED3 H", "WARD9/BED5 O OAKAPPLE"],
+        "and moves nobody back: no WARD8 bed"
+    );
+
+    assert_eq!(
+        send(adt("A12", "A4", "202611301110", newcomer, "OAKAPPLE^Ada", "WARD7^BAY1^BED3")).await,
+        "AA"
+    );
+    let beds = services::beds::board(&context, &viewer()).await.expect("board");
+    assert_eq!(board(&beds), ["WARD7/BED3 O OAKAPPLE", "WARD9/BED5 U"], "the transfer undone");
+
+    assert_eq!(
+        send(adt("A03", "A5", "202611301500", newcomer, "OAKAPPLE^Ada", "WARD7^BAY1^BED3")).await,
+        "AA"
+    );
+    assert_eq!(board(&services::beds::board(&context, &viewer()).await.expect("board"))[0], "WARD7/BED3 H");
+    assert_eq!(
+        send(adt("A13", "A6", "202611301510", newcomer, "OAKAPPLE^Ada", "WARD7^BAY1^BED3")).await,
+        "AA"
+    );
+    assert_eq!(
+        board(&services::beds::board(&context, &viewer()).await.expect("board"))[0],
+        "WARD7/BED3 O OAKAPPLE"
+    );
+    assert_eq!(
+        send(adt("A13", "A7", "202611301520", newcomer, "OAKAPPLE^Ada", "WARD7^BAY1^BED3")).await,
+        "AE",
+        "no discharge left to cancel"
+    );
+
+    assert_eq!(
+        send(adt("A08", "A8", "202611301600", newcomer, "OAKAPPLE-SMITH^Ada", "WARD7^BAY1^BED3")).await,
+        "AA"
+    );
+    assert_eq!(
+        board(&services::beds::board(&context, &viewer()).await.expect("board"))[0],
+        "WARD7/BED3 O OAKAPPLE-SMITH"
+    );
+
+    // The first patient's results, then a merge of that patient into the newcomer.
+    let lab = receive(&context, &feed, &oru("LAB9", &first_patient, "10*9/L")).await;
+    assert_eq!(ack_code(&lab).0, "AA");
+    let merge = format!(
+        "MSH|^~\\&|PAS|RXX01|||202611301700||ADT^A40^ADT_A39|A9|P|2.4\rEVN|A40|202611301700\r\
+         PID|||9990000107^^^NHS^NH||OAKAPPLE-SMITH^Ada||19580303|F\rMRG|{first_patient}^^^NHS^NH"
+    );
+    assert_eq!(send(merge).await, "AA");
+    let survivor = 2;
+    assert_eq!(
+        services::results::of_patient(&context, &viewer(), survivor).await.expect("results").len(),
+        2,
+        "the results moved"
+    );
+    assert!(services::results::of_patient(&context, &viewer(), 1).await.expect("results").is_empty());
+    let itself = "MSH|^~\\&|PAS|RXX01|||202611301800||ADT^A40|A10|P|2.4\rEVN|A40|202611301800\r\
+         PID|||9990000107^^^NHS^NH||OAKAPPLE-SMITH^Ada||19580303|F\rMRG|9990000107^^^NHS^NH"
+        .to_owned();
+    assert_eq!(send(itself).await, "AE", "a merge into itself is refused");
+}

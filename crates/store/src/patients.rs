@@ -317,6 +317,35 @@ impl PatientWrites<'_> {
         self.transaction.wrote();
         Ok(id)
     }
+
+    /// Replaces a patient's name, birth date, sex and death (an A08, A28 or A31
+    /// from the PAS). The NHS number and hospital number, by which they were
+    /// found, are not changed here.
+    pub async fn update_person(&mut self, id: i64, p: &NewPatient) -> Result<(), StoreError> {
+        let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE patients SET family_name = $1, given_names = $2, title = $3, family_name_key = $4, date_of_birth = $5,
+                 sex = $6, deceased = $7, deceased_date = $8 WHERE id = $9"
+        )
+        .bind(&p.family_name)
+        .bind(&p.given_names)
+        .bind(&p.title)
+        .bind(p.family_name.to_uppercase())
+        .bind(date(p.date_of_birth))
+        .bind(p.sex.code())
+        .bind(i64::from(p.deceased_date.is_some()))
+        .bind(p.deceased_date.map(date))
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchPatient(id));
+        }
+        self.transaction.wrote();
+        Ok(())
+    }
 }
 
 fn summary(record: PatientRecord) -> PatientSummary {
