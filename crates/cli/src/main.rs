@@ -16,6 +16,7 @@ mod regimen;
 mod store_admin;
 mod trusted_settings;
 mod user;
+mod ward;
 
 use std::process::ExitCode;
 
@@ -67,6 +68,17 @@ enum Command {
     /// The HL7 v2 interface: listen for messages over MLLP, and the error queue.
     #[command(subcommand)]
     Adt(adt::AdtCommand),
+    /// The bed board: each ward's beds, their states and occupants (view_patients).
+    Beds(ward::BedsArgs),
+    /// Laboratory results received for a patient.
+    #[command(subcommand)]
+    Results(ResultsCommand),
+}
+
+#[derive(clap::Subcommand)]
+enum ResultsCommand {
+    /// A patient's results, newest first (view_patients).
+    Show(ward::ResultsArgs),
 }
 
 /// Why a command failed, which decides the exit code.
@@ -212,6 +224,10 @@ fn main() -> ExitCode {
         Command::User(command) => store_location(store).and_then(|at| user::run(command, at)),
         Command::Sact(command) => store_location(store).and_then(|at| chemotherapy::run(command, at)),
         Command::Adt(command) => store_location(store).and_then(|at| adt::run(command, at)),
+        Command::Beds(args) => store_location(store).and_then(|at| ward::beds(args, at)),
+        Command::Results(ResultsCommand::Show(args)) => {
+            store_location(store).and_then(|at| ward::results(args, at))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

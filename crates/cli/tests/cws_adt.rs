@@ -21,9 +21,39 @@ impl Site {
     fn new() -> Self {
         let site = Self { keyring: KeyringSession::start(), folder: tempfile::tempdir().expect("folder") };
         site.ok(&["store", "init", "--demo"]);
+        site.ok(&["card", "demo-init", "--folder", &site.cards().to_string_lossy()]);
+        // Card acts trust only a settings file owned by root (as the tests run).
+        let settings = format!(
+            "[cards]\npkcs11_module = \"/usr/lib/softhsm/libsofthsm2.so\"\nissuing_ca = {:?}\n",
+            site.cards().join("demo-ca.pem").to_string_lossy()
+        );
+        std::fs::write(site.folder.path().join("workstation.toml"), settings).expect("settings");
         // The first demonstration patient: NHS number 999 000 0018, hospital number DEMO0000001.
         site.ok(&["demo", "seed", "--patients", "3"]);
         site
+    }
+
+    fn cards(&self) -> PathBuf {
+        self.folder.path().join("cards")
+    }
+
+    /// A read with the demonstration nurse's card (PIN on standard input).
+    fn as_nurse(&self, args: &[&str]) -> serde_json::Value {
+        let mut with_card = args.to_vec();
+        with_card.extend(["--card", "DEMO-NURSE", "--pin-stdin", "--json"]);
+        let mut child = self
+            .command(&with_card)
+            .env("CWS_CONFIG", self.folder.path().join("workstation.toml"))
+            .env("SOFTHSM2_CONF", self.cards().join("softhsm2.conf"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cws runs");
+        child.stdin.take().expect("stdin").write_all(b"3333\n").expect("PIN");
+        let output = child.wait_with_output().expect("cws ends");
+        assert!(output.status.success(), "{with_card:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
     }
 
     fn store(&self) -> PathBuf {
@@ -106,7 +136,7 @@ fn framed(message: &str) -> Vec<u8> {
     bytes
 }
 
-/// Reads one framed acknowledgement and gives MSA-1 and MSA-2.
+/// Reads one framed acknowledgement and gives MSA-1 and MSA-2 (and, for an AE, ERR-8 after them).
 fn read_ack(stream: &mut TcpStream) -> (String, String) {
     let mut bytes = Vec::new();
     let mut byte = [0u8; 1];
@@ -117,6 +147,9 @@ fn read_ack(stream: &mut TcpStream) -> (String, String) {
     let text = String::from_utf8_lossy(&bytes[1..bytes.len() - 2]).into_owned();
     let ack = hl7::Message::parse(&text).expect("the ACK is HL7");
     let msa = ack.segment("MSA").expect("MSA");
+    if let Some(err) = ack.segment("ERR") {
+        eprintln!("{} answered {}: {}", msa.value(2), msa.value(1), err.value(8));
+    }
     (msa.value(1).to_owned(), msa.value(2).to_owned())
 }
 
@@ -159,6 +192,40 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
     let ids: Vec<&str> =
         errors.as_array().expect("list").iter().filter_map(|m| m["control_id"].as_str()).collect();
     assert_eq!(ids, ["LAB2"], "only the unknown patient's message waits");
+    let results = site.as_nurse(&["results", "show", "--patient", "9990000018"]);
+    let values: Vec<&str> =
+        results.as_array().expect("list").iter().filter_map(|r| r["value"].as_str()).collect();
+    assert_eq!(values, ["1.4", "1.4"], "LAB1 once (its resend not filed again) and LAB3: {results}");
+
+    // A day's admission and transfer over the same connection: the bed board follows.
+    let admit = "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|202611300900||ADT^A01^ADT_A01|ADT1|P|2.4\r\
+                 EVN|A01|202611300900\rPID|||9990000018^^^NHS^NH||FICTIONAL^Person||19310202|F\rPV1||I|WARD7^BAY1^BED3";
+    let transfer = "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|202611301000||ADT^A02^ADT_A02|ADT2|P|2.4\r\
+                    EVN|A02|202611301000\rPID|||9990000018^^^NHS^NH||FICTIONAL^Person||19310202|F\rPV1||I|WARD7^BAY1^BED4";
+    peer.write_all(&framed(admit)).expect("sent");
+    assert_eq!(read_ack(&mut peer).0, "AA");
+    peer.write_all(&framed(transfer)).expect("sent");
+    assert_eq!(read_ack(&mut peer).0, "AA");
+    let beds = site.as_nurse(&["beds"]);
+    let board: Vec<(String, String, Option<String>)> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|b| {
+            (
+                b["bed"].as_str().unwrap_or("").to_owned(),
+                b["state"].as_str().unwrap_or("").to_owned(),
+                b["nhs_number"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        board,
+        [
+            ("BED3".to_owned(), "being cleaned".to_owned(), None),
+            ("BED4".to_owned(), "occupied".to_owned(), Some("9990000018".to_owned()))
+        ]
+    );
     drop(peer);
     let log = listener.stop();
     for private in ["9990000018", "DEMO0000001", "FICTIONAL", "1.4"] {

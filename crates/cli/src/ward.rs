@@ -1,0 +1,112 @@
+//! `cws beds` and `cws results show`: the bed board and a patient's laboratory
+//! results on the command line, each read by a card holder with view_patients.
+
+use clap::Args;
+use services::StoreLocation;
+use session::Permission;
+use store::AuditAction;
+
+use crate::card_authority::{CardArgs, acting_card_holder};
+use crate::{Failure, block_on, with_context};
+
+#[derive(Args)]
+pub struct BedsArgs {
+    #[command(flatten)]
+    card: CardArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Each ward with its beds, each bed's state and its occupant's NHS number and name.
+pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context| {
+        let acting =
+            acting_card_holder(context, &args.card, Permission::ViewPatients, AuditAction::StayRead).await?;
+        let board = services::beds::board(context, &acting).await?;
+        if args.json {
+            let rows: Vec<_> = board
+                .iter()
+                .map(|bed| {
+                    serde_json::json!({
+                        "ward": bed.location.ward,
+                        "room": bed.location.room,
+                        "bed": bed.location.bed,
+                        "state": bed.state.words(),
+                        "nhs_number": bed.patient.as_ref().map(|p| p.details.nhs_number.digits()),
+                        "name": bed.patient.as_ref().map(|p| p.details.display_name()),
+                    })
+                })
+                .collect();
+            crate::output::json(&rows)?;
+            return Ok(());
+        }
+        let mut ward = "";
+        for bed in &board {
+            if bed.location.ward != ward {
+                ward = &bed.location.ward;
+                println!("{ward}");
+            }
+            let occupant = bed
+                .patient
+                .as_ref()
+                .map(|p| format!("  {}  {}", p.details.nhs_number, p.details.display_name()))
+                .unwrap_or_default();
+            println!("  {} {:<8} {}{occupant}", bed.location.room, bed.location.bed, bed.state.words());
+        }
+        Ok(())
+    }))
+}
+
+#[derive(Args)]
+pub struct ResultsArgs {
+    /// The patient's NHS number.
+    #[arg(long)]
+    patient: String,
+    #[command(flatten)]
+    card: CardArgs,
+    #[arg(long)]
+    json: bool,
+}
+
+/// A patient's results, newest first: code and name, value, units, range, flag, time and laboratory.
+pub fn results(args: ResultsArgs, location: StoreLocation) -> Result<(), Failure> {
+    block_on(with_context(&location, async |context| {
+        let acting =
+            acting_card_holder(context, &args.card, Permission::ViewPatients, AuditAction::ResultRead)
+                .await?;
+        let query = patients::PatientQuery::parse(&args.patient, None, crate::nhs_policy()?)?;
+        let found = services::patients::search(context, &acting, &query, 2).await?;
+        let [patient] = found.as_slice() else {
+            return Err(Failure::Input("patient: no patient has that NHS number".into()));
+        };
+        let results = services::results::of_patient(context, &acting, patient.id).await?;
+        if args.json {
+            let rows: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "code": r.code, "name": r.name, "value": r.value, "units": r.units,
+                        "reference_range": r.reference_range, "abnormal_flag": r.abnormal_flag,
+                        "observed_at": r.observed_at_utc, "laboratory": r.laboratory,
+                        "status": r.status, "used_for": r.used_for, "held_because": r.held_because,
+                    })
+                })
+                .collect();
+            crate::output::json(&rows)?;
+            return Ok(());
+        }
+        for r in &results {
+            let flag = if r.abnormal_flag.is_empty() || r.abnormal_flag == "N" {
+                String::new()
+            } else {
+                format!(" [{}]", r.abnormal_flag)
+            };
+            let held = r.held_because.as_deref().map(|why| format!("  (held: {why})")).unwrap_or_default();
+            println!(
+                "{}  {} {}: {} {} (range {}){flag}  {}{held}",
+                r.observed_at_utc, r.code, r.name, r.value, r.units, r.reference_range, r.laboratory
+            );
+        }
+        Ok(())
+    }))
+}
