@@ -4,7 +4,7 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, cards, chemotherapy, patients, sact, sign_in};
+use crate::commands::{app, beds, cards, chemotherapy, patients, sact, sign_in};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -25,6 +25,7 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         chemotherapy::calculate_regimen_doses,
         patients::search_patients,
         patients::open_patient,
+        beds::bed_board,
         sact::sact_patient_record,
         sact::sact_preview,
         sact::sact_prescribe,

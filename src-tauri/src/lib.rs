@@ -3,6 +3,7 @@
 //! Commands parse the request, check the session, call a library crate and map
 //! the error. Anything that decides something clinical lives in `crates/`.
 
+mod bed_watch;
 mod bindings;
 mod card_watcher;
 mod cards;
@@ -29,6 +30,7 @@ pub fn run() {
             app.state::<AppState>().attach(app.handle().clone());
             card_watcher::start(app.handle().clone());
             sleep_watch::start(app.handle().clone());
+            bed_watch::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

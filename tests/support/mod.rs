@@ -317,6 +317,50 @@ impl RunningApp {
         cws(&self._keyring, self.profile.path(), &self.store_env, args)
     }
 
+    /// Applies HL7 v2 messages to the run's store as the listener would (`cws adt replay`);
+    /// gives what it printed and what it logged (control ids only) at warn level.
+    pub fn replay_adt(&self, messages: &str) -> (String, String) {
+        let file = self.profile.path().join("replay.hl7");
+        std::fs::write(&file, messages).expect("written");
+        let output = Command::new(cws_path())
+            .args(["adt", "replay", &file.to_string_lossy()])
+            .envs(self._keyring.env())
+            .env("CWS_STORE", store_path(self.profile.path()))
+            .envs(self.store_env.iter().cloned())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("cws runs");
+        assert!(output.status.success(), "cws adt replay: {}", String::from_utf8_lossy(&output.stderr));
+        (
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Starts `cws adt listen` on the run's store, on a free loopback port; the
+    /// listener is stopped when the returned guard is dropped.
+    pub fn start_adt_listener(&self) -> AdtListener {
+        let mut child = Command::new(cws_path())
+            .args(["adt", "listen", "--bind", "127.0.0.1:0"])
+            .envs(self._keyring.env())
+            .env("CWS_STORE", store_path(self.profile.path()))
+            .envs(self.store_env.iter().cloned())
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(self.profile.path().join("adt-listener.log")).expect("log file"))
+            .spawn()
+            .expect("the listener starts");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("a line");
+        let port = first
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("{first:?}"));
+        AdtListener { child, port, log: self.profile.path().join("adt-listener.log") }
+    }
+
     /// Puts four demonstration patients mid-course on SACT (`cws demo courses`),
     /// each act signed with the run's demonstration cards.
     /// Prints JSON naming the patients' NHS numbers by what each shows.
@@ -534,4 +578,43 @@ fn stop_group(child: &mut Child) {
         libc::killpg(pid, libc::SIGKILL);
     }
     let _ = child.wait();
+}
+
+/// A running `cws adt listen`; stopped on drop.
+pub struct AdtListener {
+    child: Child,
+    pub port: u16,
+    /// What the listener logged (control ids only), to show when a test fails.
+    pub log: PathBuf,
+}
+
+impl AdtListener {
+    /// Sends one message over MLLP and returns MSA-1 of its acknowledgement.
+    pub fn send(&self, message: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connected");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut frame = vec![0x0B];
+        frame.extend_from_slice(message.as_bytes());
+        frame.extend_from_slice(&[0x1C, 0x0D]);
+        stream.write_all(&frame).expect("sent");
+        let mut reply = Vec::new();
+        let mut byte = [0u8; 1];
+        while !reply.ends_with(&[0x1C, 0x0D]) {
+            if let Err(error) = stream.read_exact(&mut byte) {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                panic!("no acknowledgement ({error}); the listener logged:\n{log}");
+            }
+            reply.push(byte[0]);
+        }
+        let text = String::from_utf8_lossy(&reply);
+        text.split("MSA|").nth(1).and_then(|rest| rest.get(..2)).unwrap_or("").to_owned()
+    }
+}
+
+impl Drop for AdtListener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -35,6 +35,14 @@ pub enum AdtCommand {
         #[arg(long, default_value_t = 32)]
         max_connections: usize,
     },
+    /// Apply a file of messages directly, in order, as the listener would
+    /// (each kept once by its key): for a demonstration day, or a backlog.
+    /// Messages are separated by blank lines or each begins with MSH.
+    Replay {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// The messages that could not be applied, oldest first: their keys and why.
     Errors {
         #[arg(long)]
@@ -62,6 +70,33 @@ pub fn run(command: AdtCommand, location: StoreLocation) -> Result<(), Failure> 
             block_on(with_context(&location, async |context| {
                 let feed = FeedToken::for_account(context, &interface_account())?;
                 listen(context, &feed, bind, limits, max_connections).await
+            }))
+        }
+        AdtCommand::Replay { file, json } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::Input(format!("file: {}: {e}", file.display())))?;
+            block_on(with_context(&location, async |context| {
+                let feed = FeedToken::for_account(context, &interface_account())?;
+                let mut outcomes = Vec::new();
+                for (index, message) in split_messages(&text).iter().enumerate() {
+                    let reply = services::interface::receive(context, &feed, message).await;
+                    if reply.acknowledgements.is_empty() && reply.outcome != hl7::ack::Outcome::Accepted {
+                        eprintln!("message {}: its MSH could not be read, so it was not kept", index + 1);
+                    }
+                    outcomes.push(format!("{:?}", reply.outcome));
+                }
+                let accepted = outcomes.iter().filter(|o| *o == "Accepted").count();
+                if json {
+                    crate::output::json(
+                        &serde_json::json!({"messages": outcomes.len(), "accepted": accepted}),
+                    )?;
+                } else {
+                    println!(
+                        "Applied {accepted} of {} messages; see `cws adt errors` for the rest.",
+                        outcomes.len()
+                    );
+                }
+                Ok(())
             }))
         }
         AdtCommand::Errors { json } => block_on(with_context(&location, async |context| {
@@ -127,6 +162,7 @@ async fn listen(
             drop(socket);
             continue;
         };
+        tracing::debug!(%peer, "connection accepted");
         let (context, feed) = (context.clone(), feed.clone());
         tokio::spawn(async move {
             if let Err(error) = serve(socket, &context, &feed, limits).await {
@@ -157,8 +193,17 @@ async fn serve(
         for found in decoder.push(&buffer[..read]) {
             match found {
                 Decoded::Frame(bytes) => {
+                    tracing::debug!(bytes = bytes.len(), "message received");
                     let text = String::from_utf8_lossy(&bytes);
                     let reply = services::interface::receive(context, feed, &text).await;
+                    if reply.acknowledgements.is_empty() && reply.outcome != hl7::ack::Outcome::Accepted {
+                        // Not even its header could be read: nothing to acknowledge it by. The
+                        // sender sees the connection close, rather than waiting for an answer.
+                        tracing::warn!(
+                            "a message without a readable MSH was refused; closing the connection"
+                        );
+                        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "no readable MSH"));
+                    }
                     for ack in &reply.acknowledgements {
                         socket.write_all(&frame(ack.as_bytes())).await?;
                     }
@@ -173,4 +218,18 @@ async fn serve(
             }
         }
     }
+}
+
+/// The messages of a file: each begins with MSH; line ends become segment ends.
+fn split_messages(text: &str) -> Vec<String> {
+    let mut messages: Vec<String> = Vec::new();
+    for line in text.split(['\r', '\n']).map(str::trim_end).filter(|l| !l.is_empty()) {
+        if line.starts_with("MSH") || messages.is_empty() {
+            messages.push(String::new());
+        }
+        let current = messages.last_mut().expect("one is open");
+        current.push_str(line);
+        current.push('\r');
+    }
+    messages
 }

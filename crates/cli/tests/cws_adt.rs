@@ -227,6 +227,14 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
         ]
     );
     drop(peer);
+
+    // A frame with no readable MSH has nothing to be acknowledged by: the connection is closed, not left waiting.
+    let mut stranger = TcpStream::connect(("127.0.0.1", listener.port)).expect("connected");
+    stranger.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    stranger.write_all(&framed("not an HL7 message")).expect("sent");
+    let mut rest = Vec::new();
+    let read = stranger.read_to_end(&mut rest);
+    assert!(matches!(read, Ok(0)) || read.is_err() && rest.is_empty(), "closed without an answer: {read:?}");
     let log = listener.stop();
     for private in ["9990000018", "DEMO0000001", "FICTIONAL", "1.4"] {
         assert!(!log.contains(private), "{private} reached the listener's log at trace level");

@@ -29,3 +29,9 @@ pub async fn board(context: &Context, acting: &Acting) -> Result<Vec<BoardBed>, 
     }
     Ok(board)
 }
+
+/// A stamp that changes whenever a bed does (no patient data, not audited),
+/// so the app knows when to show the board again.
+pub async fn changed_stamp(context: &Context) -> Result<String, ServiceError> {
+    Ok(context.store().stays().beds_changed_stamp().await?)
+}

@@ -79,6 +79,17 @@ impl Stays<'_> {
         Ok(stored)
     }
 
+    /// A number that grows whenever a bed changes (no patient data): a screen
+    /// showing the board compares it to know when to look again.
+    pub async fn beds_changed_stamp(&self) -> Result<String, StoreError> {
+        let stamp: (Option<String>, i64) =
+            on_pool!(&self.store.pool, |c| sqlx::query_as("SELECT MAX(changed_at_utc), COUNT(*) FROM beds")
+                .fetch_one(c)
+                .await)
+            .map_err(database)?;
+        Ok(format!("{}#{}", stamp.0.unwrap_or_default(), stamp.1))
+    }
+
     /// Every bed, ward by ward (no patient details: the services read those, audited).
     pub async fn beds(&self) -> Result<Vec<BedRow>, StoreError> {
         let rows: Vec<(String, String, String, String, Option<i64>, String)> =

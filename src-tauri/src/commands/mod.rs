@@ -1,6 +1,7 @@
 //! Thin Tauri commands, one module per area of the app.
 
 pub mod app;
+pub mod beds;
 pub mod cards;
 pub mod chemotherapy;
 pub mod patients;

@@ -29,6 +29,7 @@ export const commands = {
 	calculateRegimenDoses: (request: DoseCalculationRequest) => typedError<CourseDoses, CommandError>(__TAURI_INVOKE("calculate_regimen_doses", { request })),
 	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
 	openPatient: (id: number) => typedError<PatientView, CommandError>(__TAURI_INVOKE("open_patient", { id })),
+	bedBoard: () => typedError<WardView[], CommandError>(__TAURI_INVOKE("bed_board")),
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
 	/**
 	 *  The doses the cycle would be prescribed at, with derivations and warnings:
@@ -78,6 +79,26 @@ export type AppInfo = {
 	version: string,
 	/**  The workstation's host name, recorded against every action taken on it. */
 	workstation: string,
+};
+
+export type BayView = {
+	name: string,
+	beds: BedView[],
+};
+
+export type BedOccupant = {
+	patient_id: number,
+	display_name: string,
+	nhs_number: string,
+	date_of_birth: string,
+};
+
+export type BedView = {
+	bed: string,
+	/**  Table 0116: U free, O occupied, C closed, H being cleaned, K contaminated, I isolated. */
+	state: string,
+	state_words: string,
+	occupant: BedOccupant | null,
 };
 
 export type BsaFormula = "mosteller" | "dubois" | "haycock" | "gehan-george" | "boyd";
@@ -485,6 +506,16 @@ export type StepKind = "input" | "formula" | "intermediate" | "rounding" | "cap"
 
 /**  The national 12-digit user id carried on an NHS smart card. */
 export type UserId = string;
+
+export type WardView = {
+	name: string,
+	occupied: number,
+	open: number,
+	percent: number,
+	/**  safe (below 85%), high (85% to 91%), critical (92% and over). */
+	pressure: string,
+	bays: BayView[],
+};
 
 export type Warning = {
 	/**  A stable code, e.g. `weight_changed`, `cumulative_limit_exceeded`. */

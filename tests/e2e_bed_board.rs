@@ -1,0 +1,39 @@
+//! The bed board in the real app follows the PAS's feed live: an admission
+//! applied from a file (`cws adt replay`), then a transfer sent by a peer over
+//! MLLP to `cws adt listen`, each shown without a reload.
+
+mod support;
+
+use support::RunningApp;
+
+fn adt(event: &str, id: &str, at: &str, bed: &str) -> String {
+    format!(
+        "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^{event}^ADT_{event}|{id}|P|2.4\r\
+         EVN|{event}|{at}\rPID|||9990000018^^^NHS^NH||QUILLFEATHER^Ada||19310202|F\rPV1||I|WARD7^BAY1^{bed}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient() {
+    let app = RunningApp::launch().await;
+    app.sign_in_as_prescriber().await;
+    app.alt('5').await;
+    app.wait_for_text("main[data-page=beds] h1", "Bed board").await;
+
+    let (applied, log) = app.replay_adt(&adt("A01", "E2E1", "202611300900", "BED3"));
+    assert!(applied.contains("Applied 1 of 1"), "{applied}{log}");
+    app.wait_for("button[data-bed='WARD7/BED3'][data-state=O]").await;
+    // The transfer comes from a peer over MLLP, to the listener.
+    let listener = app.start_adt_listener();
+    assert_eq!(listener.send(&adt("A02", "E2E2", "202611301000", "BED4")), "AA");
+    app.wait_for("button[data-bed='WARD7/BED4'][data-state=O]").await;
+    app.wait_for("button[data-bed='WARD7/BED3'][data-state=H]").await;
+    app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "1 of 2 open beds").await;
+    app.screenshot("bed-board").await;
+
+    // Enter on the occupied bed opens that patient.
+    let bed = app.wait_for("button[data-bed='WARD7/BED4']").await;
+    bed.send_keys("\u{E007}").await.expect("Enter");
+    app.wait_for_text_containing("[data-testid=banner-nhs-number]", "999 000 0018").await;
+    app.quit().await;
+}
