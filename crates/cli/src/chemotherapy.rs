@@ -21,6 +21,62 @@ use crate::card_authority::{
 };
 use crate::{Failure, block_on, output, with_context};
 
+/// What a cycle is calculated from, as `prescribe` and `amend` both take it.
+#[derive(clap::Args)]
+pub struct MeasuredArgs {
+    #[arg(long)]
+    height_cm: String,
+    #[arg(long)]
+    weight_kg: String,
+    #[arg(long)]
+    sex: Option<String>,
+    #[arg(long)]
+    age_years: Option<String>,
+    #[arg(long)]
+    creatinine_umol_l: Option<String>,
+    #[arg(long)]
+    gfr_ml_min: Option<String>,
+    /// The day the measurements were taken (default: today).
+    #[arg(long)]
+    measured_on: Option<String>,
+    /// DRUG=PERCENT (or all=PERCENT), with --reason.
+    #[arg(long = "modify")]
+    modifications: Vec<String>,
+    /// Why the doses are modified (CTCAE grade, organ function, performance status).
+    #[arg(long)]
+    reason: Option<String>,
+    /// Why to go on with measurements older than the site allows (otherwise refused).
+    #[arg(long)]
+    stale_reason: Option<String>,
+}
+
+impl MeasuredArgs {
+    /// The cycle to calculate; `course`, `number` and `treatment_date` as the caller knows them.
+    fn new_cycle(self, course_id: i64, number: u32, treatment_date: NaiveDate) -> Result<NewCycle, Failure> {
+        Ok(NewCycle {
+            course_id,
+            number,
+            treatment_date,
+            measurements: MeasurementsText {
+                height_cm: self.height_cm,
+                weight_kg: self.weight_kg,
+                sex: self.sex,
+                age_years: self.age_years,
+                creatinine_umol_l: self.creatinine_umol_l,
+                gfr_ml_min: self.gfr_ml_min,
+                egfr_ml_min_1_73m2: None,
+                dosing_weight_kg: None,
+            },
+            measured_on: match self.measured_on {
+                Some(text) => date(&text, "measured_on")?,
+                None => Utc::now().date_naive(),
+            },
+            modifications: parse_modifications(&self.modifications, self.reason.as_deref())?,
+            stale_measurements_reason: self.stale_reason,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 pub enum SactCommand {
     /// Start a course of a locally approved regimen for a patient (prescribe_sact).
@@ -58,30 +114,8 @@ pub enum SactCommand {
         /// The day of treatment, YYYY-MM-DD.
         #[arg(long)]
         treatment_date: String,
-        #[arg(long)]
-        height_cm: String,
-        #[arg(long)]
-        weight_kg: String,
-        #[arg(long)]
-        sex: Option<String>,
-        #[arg(long)]
-        age_years: Option<String>,
-        #[arg(long)]
-        creatinine_umol_l: Option<String>,
-        #[arg(long)]
-        gfr_ml_min: Option<String>,
-        /// The day the measurements were taken (default: today).
-        #[arg(long)]
-        measured_on: Option<String>,
-        /// DRUG=PERCENT (or all=PERCENT), with --reason.
-        #[arg(long = "modify")]
-        modifications: Vec<String>,
-        /// Why the doses are modified (CTCAE grade, organ function, performance status).
-        #[arg(long)]
-        reason: Option<String>,
-        /// Why to go on with measurements older than the site allows (otherwise refused).
-        #[arg(long)]
-        stale_reason: Option<String>,
+        #[command(flatten)]
+        measured: MeasuredArgs,
         #[command(flatten)]
         card: CardArgs,
         #[arg(long)]
@@ -92,29 +126,8 @@ pub enum SactCommand {
     /// It goes back to verification; the version it replaces is kept.
     Amend {
         cycle_id: i64,
-        #[arg(long)]
-        height_cm: String,
-        #[arg(long)]
-        weight_kg: String,
-        #[arg(long)]
-        sex: Option<String>,
-        #[arg(long)]
-        age_years: Option<String>,
-        #[arg(long)]
-        creatinine_umol_l: Option<String>,
-        #[arg(long)]
-        gfr_ml_min: Option<String>,
-        /// The day the measurements were taken (default: today).
-        #[arg(long)]
-        measured_on: Option<String>,
-        /// DRUG=PERCENT (or all=PERCENT), with --reason.
-        #[arg(long = "modify")]
-        modifications: Vec<String>,
-        /// Why the doses are modified.
-        #[arg(long)]
-        reason: Option<String>,
-        #[arg(long)]
-        stale_reason: Option<String>,
+        #[command(flatten)]
+        measured: MeasuredArgs,
         /// Why the prescription is amended.
         #[arg(long)]
         amend_reason: String,
@@ -325,47 +338,11 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             let course_id = services::sact::start_course(context, &prescriber, &new).await?;
             report(json, &format!("Started course {course_id}."), serde_json::json!({"course_id": course_id}))
         }
-        SactCommand::Prescribe {
-            course,
-            cycle,
-            treatment_date,
-            height_cm,
-            weight_kg,
-            sex,
-            age_years,
-            creatinine_umol_l,
-            gfr_ml_min,
-            measured_on,
-            modifications,
-            reason,
-            stale_reason,
-            card,
-            json,
-        } => {
+        SactCommand::Prescribe { course, cycle, treatment_date, measured, card, json } => {
             let acting =
                 acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactPrescribe)
                     .await?;
-            let new = NewCycle {
-                course_id: course,
-                number: cycle,
-                treatment_date: date(&treatment_date, "treatment_date")?,
-                measurements: MeasurementsText {
-                    height_cm,
-                    weight_kg,
-                    sex,
-                    age_years,
-                    creatinine_umol_l,
-                    gfr_ml_min,
-                    egfr_ml_min_1_73m2: None,
-                    dosing_weight_kg: None,
-                },
-                measured_on: match measured_on {
-                    Some(text) => date(&text, "measured_on")?,
-                    None => Utc::now().date_naive(),
-                },
-                modifications: parse_modifications(&modifications, reason.as_deref())?,
-                stale_measurements_reason: stale_reason,
-            };
+            let new = measured.new_cycle(course, cycle, date(&treatment_date, "treatment_date")?)?;
             let signer = CardSigner::for_card(&card)?;
             let prescribed = services::sact::prescribe(context, &acting, &signer, &new).await?;
             let fields = serde_json::json!({
@@ -388,47 +365,12 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             }
             report(json, &message, fields)
         }
-        SactCommand::Amend {
-            cycle_id,
-            height_cm,
-            weight_kg,
-            sex,
-            age_years,
-            creatinine_umol_l,
-            gfr_ml_min,
-            measured_on,
-            modifications,
-            reason,
-            stale_reason,
-            amend_reason,
-            card,
-            json,
-        } => {
+        SactCommand::Amend { cycle_id, measured, amend_reason, card, json } => {
             let acting =
                 acting_card_holder(context, &card, Permission::PrescribeSact, AuditAction::SactCycleUpdate)
                     .await?;
             // The course, number and date are the cycle's own; the service takes them from it.
-            let new = NewCycle {
-                course_id: 0,
-                number: 0,
-                treatment_date: Utc::now().date_naive(),
-                measurements: MeasurementsText {
-                    height_cm,
-                    weight_kg,
-                    sex,
-                    age_years,
-                    creatinine_umol_l,
-                    gfr_ml_min,
-                    egfr_ml_min_1_73m2: None,
-                    dosing_weight_kg: None,
-                },
-                measured_on: match measured_on {
-                    Some(text) => date(&text, "measured_on")?,
-                    None => Utc::now().date_naive(),
-                },
-                modifications: parse_modifications(&modifications, reason.as_deref())?,
-                stale_measurements_reason: stale_reason,
-            };
+            let new = measured.new_cycle(0, 0, Utc::now().date_naive())?;
             let signer = CardSigner::for_card(&card)?;
             let amended =
                 services::sact::amend(context, &acting, &signer, cycle_id, &new, &amend_reason).await?;

@@ -157,18 +157,7 @@ async fn apply(
         Err(error) => (MessageStatus::Error, Some(error.clone())),
     };
     let mut tx = context.store().begin().await?;
-    let kept = tx
-        .interface_messages()
-        .keep(&NewMessage {
-            key,
-            message_type: &header.message_type,
-            event: &header.event,
-            occurred_at_utc: occurred.as_deref(),
-            status,
-            error: refusal.as_ref().map(ToString::to_string).as_deref(),
-            document: text,
-        })
-        .await?;
+    let kept = keep(&mut tx, key, header, occurred.as_deref(), status, refusal.as_ref(), text).await?;
     let Some(id) = kept else {
         // Kept by another connection between the look and now: a resend.
         return Ok((
@@ -517,23 +506,12 @@ async fn keep_unreadable(
 ) -> Result<Option<i64>, ServiceError> {
     let Ok(read) = adt::header(header) else { return Ok(None) };
     let key = MessageKey {
-        sending_application: read.sending_application,
-        sending_facility: read.sending_facility,
-        control_id: read.control_id,
+        sending_application: read.sending_application.clone(),
+        sending_facility: read.sending_facility.clone(),
+        control_id: read.control_id.clone(),
     };
     let mut tx = context.store().begin().await?;
-    let kept = tx
-        .interface_messages()
-        .keep(&NewMessage {
-            key: &key,
-            message_type: &read.message_type,
-            event: &read.event,
-            occurred_at_utc: None,
-            status: MessageStatus::Error,
-            error: Some(&error.to_string()),
-            document: text,
-        })
-        .await?;
+    let kept = keep(&mut tx, &key, &read, None, MessageStatus::Error, Some(error), text).await?;
     if let Some(id) = kept {
         let outcome = format!("error queue: {} {}", key.control_id, error.code);
         tx.audit(feed.actor(), AuditAction::InterfaceReceive, None, &[RecordRef::Message(id)], &outcome)
@@ -550,4 +528,27 @@ pub async fn errors(
     limit: u32,
 ) -> Result<Vec<store::KeptMessage>, ServiceError> {
     Ok(context.store().interface_messages().errors(feed.actor(), limit).await?)
+}
+
+/// Keeps a message in `tx` by its key; `None` when it is already kept (a resend).
+async fn keep(
+    tx: &mut store::StoreTransaction,
+    key: &MessageKey,
+    header: &adt::Header,
+    occurred_at_utc: Option<&str>,
+    status: MessageStatus,
+    refusal: Option<&AdtError>,
+    text: &str,
+) -> Result<Option<i64>, ServiceError> {
+    let error = refusal.map(ToString::to_string);
+    let message = NewMessage {
+        key,
+        message_type: &header.message_type,
+        event: &header.event,
+        occurred_at_utc,
+        status,
+        error: error.as_deref(),
+        document: text,
+    };
+    Ok(tx.interface_messages().keep(&message).await?)
 }
