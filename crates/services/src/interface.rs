@@ -436,24 +436,7 @@ async fn results_effects(
     policy: patients::NhsNumberPolicy,
 ) -> Result<(i64, Vec<NewLabResult>), AdtError> {
     let report = adt::read_results(message, policy)?;
-    let query = match (&report.patient.nhs_number, report.patient.hospital_number()) {
-        (adt::NhsNumberReading::Valid(number), _) => patients::PatientQuery::NhsNumber(*number),
-        (_, Some(mrn)) => patients::PatientQuery::Mrn(mrn.id.clone()),
-        _ => {
-            return Err(AdtError::new(
-                "PID-3",
-                "204",
-                "no valid NHS number or hospital number to find the patient by",
-            ));
-        }
-    };
-    let found = context
-        .store()
-        .patients()
-        .search(feed.actor(), &query, 2)
-        .await
-        .map_err(|e| AdtError::new("PID-3", "207", e.to_string()))?;
-    let [patient] = found.as_slice() else {
+    let Some(patient_id) = find_patient(context, feed, &report.patient).await? else {
         return Err(AdtError::new("PID-3", "204", "the patient is not in this index"));
     };
     let mappings: Vec<TestMapping> = context
@@ -476,7 +459,7 @@ async fn results_effects(
                 Filing::NotForChecks => (None, None),
             };
             NewLabResult {
-                patient_id: patient.id,
+                patient_id,
                 message_id: 0,
                 code: result.code.clone(),
                 name: result.name.clone(),
@@ -493,7 +476,7 @@ async fn results_effects(
             }
         })
         .collect();
-    Ok((patient.id, results))
+    Ok((patient_id, results))
 }
 
 /// A message unreadable past its header, kept in the error queue by its key.
