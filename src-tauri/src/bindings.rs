@@ -32,6 +32,7 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         sact::sact_verification_queue,
         sact::sact_release_queue,
         sact::sact_verify,
+        sact::sact_release_lab_values,
         sact::sact_release_checks,
         sact::sact_release,
         sact::sact_defer,

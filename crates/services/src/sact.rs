@@ -436,15 +436,88 @@ async fn release_evidence(
     let regimen = pinned_regimen(context, &course.regimen).await?;
     let totals = store.sact().lifetime_totals(actor, stored.patient_id).await?;
     let lifetime = lifetime_doses(context, &stored.cycle, &totals);
+    // A result not typed is taken from the laboratory's feed, the latest usable one in the window.
+    let mut results = request.results.clone();
+    let untyped: Vec<String> = regimen
+        .pre_treatment_limits
+        .iter()
+        .map(|l| l.test.clone())
+        .filter(|test| !results.contains_key(test))
+        .collect();
+    for found in
+        laboratory_values(context, actor, stored.patient_id, stored.cycle.treatment_date, &untyped).await?
+    {
+        results.insert(found.test.clone(), TimedResult { value: found.value, taken_at: found.taken_at });
+    }
     let evidence = ReleaseEvidence {
         treatment_date: stored.cycle.treatment_date,
         limits: regimen.pre_treatment_limits.clone(),
-        results: request.results.clone(),
+        results,
         current_weight: dosing::units::Kilograms::new(request.current_weight_kg),
         dosing_weight: dosing::units::Kilograms::new(request.dosing_weight_kg),
         lifetime,
     };
     Ok((stored, evidence))
+}
+
+/// A laboratory result the release checks may use, with where and when it was taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaboratoryValue {
+    pub test: String,
+    pub value: Decimal,
+    pub taken_at: chrono::DateTime<chrono::Utc>,
+    pub laboratory: String,
+}
+
+/// For each of `tests`, the latest result the laboratory sent for the check,
+/// final and in the expected units, taken within the release window before the
+/// treatment day; a test with none is simply absent (release will say so).
+async fn laboratory_values(
+    context: &Context,
+    actor: &store::Actor,
+    patient_id: i64,
+    treatment_date: NaiveDate,
+    tests: &[String],
+) -> Result<Vec<LaboratoryValue>, ServiceError> {
+    let day_begins =
+        treatment_date.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(|| context.now());
+    let since = (day_begins - release_policy(context).results_window)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut values = Vec::new();
+    for test in tests {
+        let Some(kept) =
+            context.store().lab_results().latest_for_check(actor, patient_id, test, &since).await?
+        else {
+            continue;
+        };
+        let unreadable =
+            || ServiceError::Invalid { field: "result", reason: format!("result {} is unreadable", kept.id) };
+        values.push(LaboratoryValue {
+            test: test.clone(),
+            value: kept.value.parse().map_err(|_| unreadable())?,
+            taken_at: chrono::DateTime::parse_from_rfc3339(&kept.observed_at_utc)
+                .map_err(|_| unreadable())?
+                .with_timezone(&chrono::Utc),
+            laboratory: kept.laboratory.clone(),
+        });
+    }
+    Ok(values)
+}
+
+/// The laboratory's results release would use for a cycle, to show before
+/// anything is typed (release_sact).
+pub async fn release_laboratory_values(
+    context: &Context,
+    acting: &Acting,
+    cycle_id: i64,
+) -> Result<Vec<LaboratoryValue>, ServiceError> {
+    let actor = acting.requires(Permission::ReleaseSact)?;
+    let store = context.store();
+    let stored = store.sact().cycle(actor, cycle_id).await?;
+    let course = store.sact().course(actor, stored.course_id).await?;
+    let regimen = pinned_regimen(context, &course.regimen).await?;
+    let tests: Vec<String> = regimen.pre_treatment_limits.iter().map(|l| l.test.clone()).collect();
+    laboratory_values(context, actor, stored.patient_id, stored.cycle.treatment_date, &tests).await
 }
 
 fn release_policy(context: &Context) -> ReleasePolicy {

@@ -258,6 +258,48 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
         .await
         .expect("version 2 verified");
     let releaser = token(PHARMACIST, "R8003", &[Permission::ReleaseSact], Permission::ReleaseSact);
+
+    // The laboratory's counts arrive over the feed: release uses them where none are typed.
+    let mut lab_settings = context.settings().clone();
+    lab_settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+    lab_settings.lab_codes = vec![
+        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
+        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
+    ];
+    let laboratory = context.clone().with_settings(lab_settings);
+    let account = store::Actor { user: "site-it".into(), workstation: "ws1".into() };
+    let feed = services::interface::FeedToken::for_account(&laboratory, &account).expect("the feed's token");
+    let sampled = (Utc::now() - TimeDelta::hours(3)).format("%Y%m%d%H%M%S+0000");
+    let nhs_number =
+        patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid").digits();
+    let oru = format!(
+        "MSH|^~\\&|LIMS|RXX-PATH|||{sampled}||ORU^R01|LABX|P|2.4\rPID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada\r\
+         OBR|1||S1|FBC|||{sampled}\rOBX|1|NM|NEUT^Neutrophils||3.1|10*9/L|||||F\rOBX|2|NM|PLT^Platelets||240|10*9/L|||||F"
+    );
+    let filed = services::interface::receive(&laboratory, &feed, &oru).await;
+    assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
+    let from_lab = services::sact::release_laboratory_values(&context, &releaser, prescribed.cycle_id)
+        .await
+        .expect("the laboratory's values");
+    let shown: Vec<(&str, String, &str)> =
+        from_lab.iter().map(|v| (v.test.as_str(), v.value.to_string(), v.laboratory.as_str())).collect();
+    assert_eq!(
+        shown,
+        [("neutrophils", "3.1".to_owned(), "RXX-PATH"), ("platelets", "240".to_owned(), "RXX-PATH")]
+    );
+    let nothing_typed = ReleaseRequest {
+        cycle_id: prescribed.cycle_id,
+        results: BTreeMap::new(),
+        current_weight_kg: Decimal::from(70),
+        dosing_weight_kg: Decimal::from(70),
+        overrides: vec![],
+    };
+    let findings = services::sact::release_checks(&context, &releaser, &nothing_typed).await.expect("checks");
+    assert!(
+        findings.is_empty(),
+        "the laboratory's results within the window satisfy the checks: {findings:?}"
+    );
+
     let taken = Utc::now() - TimeDelta::hours(2);
     let results = BTreeMap::from([
         ("neutrophils".to_owned(), TimedResult { value: Decimal::from(3), taken_at: taken }),

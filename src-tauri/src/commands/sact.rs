@@ -425,3 +425,35 @@ pub async fn sact_cancel(
     state.confirm(&check)?;
     Ok(ActDone { cycle_id, state: stored.cycle.state.name().into() })
 }
+
+/// A laboratory result release would use, as the form shows it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LabValueView {
+    pub test: String,
+    pub value: String,
+    /// When the sample was taken, `YYYY-MM-DDTHH:MM` on this workstation's clock.
+    pub taken_at: String,
+    pub laboratory: String,
+}
+
+/// The laboratory's latest usable results for a cycle's release checks, to prefill the form.
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all, fields(cycle_id))]
+pub async fn sact_release_lab_values(
+    state: State<'_, AppState>,
+    cycle_id: u32,
+) -> Result<Vec<LabValueView>, CommandError> {
+    let (check, acting) = acting(&state, Permission::ReleaseSact)?;
+    let values = services::sact::release_laboratory_values(state.services()?, &acting, id(cycle_id)).await?;
+    state.confirm(&check)?;
+    Ok(values
+        .into_iter()
+        .map(|v| LabValueView {
+            test: v.test,
+            value: v.value.normalize().to_string(),
+            taken_at: v.taken_at.with_timezone(&Local).format("%Y-%m-%dT%H:%M").to_string(),
+            laboratory: v.laboratory,
+        })
+        .collect())
+}

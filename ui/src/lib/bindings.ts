@@ -40,6 +40,8 @@ export const commands = {
 	sactVerificationQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_verification_queue")),
 	sactReleaseQueue: () => typedError<QueueEntryView[], CommandError>(__TAURI_INVOKE("sact_release_queue")),
 	sactVerify: (cycleId: number, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_verify", { cycleId, pin })),
+	/**  The laboratory's latest usable results for a cycle's release checks, to prefill the form. */
+	sactReleaseLabValues: (cycleId: number) => typedError<LabValueView[], CommandError>(__TAURI_INVOKE("sact_release_lab_values", { cycleId })),
 	/**  What release would find, before anyone signs: the screen asks for a reason per warning. */
 	sactReleaseChecks: (entry: ReleaseEntry) => typedError<FindingView[], CommandError>(__TAURI_INVOKE("sact_release_checks", { entry })),
 	sactRelease: (entry: ReleaseEntry, pin: string) => typedError<ActDone, CommandError>(__TAURI_INVOKE("sact_release", { entry, pin })),
@@ -281,6 +283,15 @@ export type JobRole = {
 
 /**  Body weight. */
 export type Kilograms = string;
+
+/**  A laboratory result release would use, as the form shows it. */
+export type LabValueView = {
+	test: string,
+	value: string,
+	/**  When the sample was taken, `YYYY-MM-DDTHH:MM` on this workstation's clock. */
+	taken_at: string,
+	laboratory: string,
+};
 
 export type LifetimeView = {
 	drug: string,
