@@ -12,6 +12,7 @@ mod dose;
 mod nhs_number;
 mod output;
 mod patient;
+mod patient_list;
 mod regimen;
 mod store_admin;
 mod trusted_settings;
@@ -70,6 +71,9 @@ enum Command {
     Adt(adt::AdtCommand),
     /// The bed board: each ward's beds, their states and occupants (view_patients).
     Beds(ward::BedsArgs),
+    /// Your own patient list: add (with a reason), remove, show.
+    #[command(subcommand)]
+    PatientList(patient_list::PatientListCommand),
     /// Laboratory results received for a patient.
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -225,6 +229,7 @@ fn main() -> ExitCode {
         Command::Sact(command) => store_location(store).and_then(|at| chemotherapy::run(command, at)),
         Command::Adt(command) => store_location(store).and_then(|at| adt::run(command, at)),
         Command::Beds(args) => store_location(store).and_then(|at| ward::beds(args, at)),
+        Command::PatientList(command) => store_location(store).and_then(|at| patient_list::run(command, at)),
         Command::Results(ResultsCommand::Show(args)) => {
             store_location(store).and_then(|at| ward::results(args, at))
         }

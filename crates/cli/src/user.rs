@@ -46,6 +46,14 @@ pub enum UserCommand {
         #[command(flatten)]
         card: CardArgs,
     },
+    /// Set the wards a member of staff works on (their inpatients are theirs to see), e.g. WARD7,WARD9; none clears them.
+    Wards {
+        user_id: String,
+        #[arg(long, value_delimiter = ',')]
+        wards: Vec<String>,
+        #[command(flatten)]
+        card: CardArgs,
+    },
 }
 
 pub fn roles(codes: &[String]) -> Vec<EnrolledRole> {
@@ -123,6 +131,18 @@ async fn run_on(context: &Context, command: UserCommand) -> Result<(), Failure> 
                     .await?;
             services::users::disable(context, &acting, &user_id).await?;
             println!("User {user_id} can no longer sign in.");
+        }
+        UserCommand::Wards { user_id, wards, card } => {
+            let acting =
+                os_account_or_card_holder(context, &card, Permission::ManageUsers, AuditAction::UserWards)
+                    .await?;
+            let wards: Vec<String> =
+                wards.into_iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
+            services::relationships::set_wards(context, &acting, &user_id, &wards).await?;
+            println!(
+                "User {user_id} works on: {}",
+                if wards.is_empty() { "no ward".into() } else { wards.join(", ") }
+            );
         }
     }
     Ok(())

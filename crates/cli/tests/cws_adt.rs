@@ -226,6 +226,14 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
             ("BED4".to_owned(), "occupied".to_owned(), Some("9990000018".to_owned()))
         ]
     );
+    // The nurse's list: a patient added with a reason, shown, and taken off.
+    site.as_nurse(&["patient-list", "add", "9990000018", "--reason", "outlier on WARD9"]);
+    let list = site.as_nurse(&["patient-list", "show"]);
+    assert_eq!(list[0]["reason"], "outlier on WARD9", "{list}");
+    site.as_nurse(&["patient-list", "remove", "9990000018"]);
+    assert_eq!(site.as_nurse(&["patient-list", "show"]).as_array().map(Vec::len), Some(0));
+    let wards = site.ok(&["user", "wards", "555000000003", "--wards", "WARD7,WARD9"]);
+    assert!(wards.contains("WARD7, WARD9"), "{wards}");
     drop(peer);
 
     // A frame with no readable MSH has nothing to be acknowledged by: the connection is closed, not left waiting.

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod interface;
 pub mod patients;
 pub mod regimens;
+pub mod relationships;
 pub mod results;
 pub mod sact;
 pub mod sact_lists;

@@ -12,17 +12,21 @@ use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
 use store::{Actor, Store, StoreKey};
 
 fn viewer() -> Acting {
+    acting_as("555000000002", Permission::ViewPatients)
+}
+
+fn acting_as(user_id: &str, permission: Permission) -> Acting {
     let mut workstation = Workstation::new(Duration::from_secs(300));
     let now = Moment::new(Instant::now(), SystemTime::now());
     let user = StaffUser {
-        user_id: UserId::parse("555000000002").expect("id"),
+        user_id: UserId::parse(user_id).expect("id"),
         display_name: "TESTER, Tess (Ms)".into(),
         job_title: "Tester".into(),
-        role: JobRole { code: "R8003".into(), name: "R8003".into() },
+        role: JobRole { code: "R8001".into(), name: "R8001".into() },
     };
-    workstation.sign_in(user, BTreeSet::from([Permission::ViewPatients]), now).expect("signed in");
-    let check = workstation.require(Permission::ViewPatients, now).expect("granted");
-    Acting::from_session(&check, Permission::ViewPatients, "ws1").expect("token")
+    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
+    let check = workstation.require(permission, now).expect("granted");
+    Acting::from_session(&check, permission, "ws1").expect("token")
 }
 
 async fn context_with_a_patient() -> (tempfile::TempDir, Context, String) {
@@ -241,4 +245,46 @@ async fn the_ward_follows_the_feed_forwards_only_and_cancellations_undo_exactly(
          PID|||9990000107^^^NHS^NH||OAKAPPLE-SMITH^Ada||19580303|F\rMRG|9990000107^^^NHS^NH"
         .to_owned();
     assert_eq!(send(itself).await, "AE", "a merge into itself is refused");
+}
+
+/// A nurse may see a patient admitted to one of their wards, or put on their own
+/// list with a reason; not another ward's patient, and not once taken off.
+#[tokio::test]
+async fn a_legitimate_relationship_comes_from_the_ward_or_the_patient_list() {
+    let (_folder, context, first_patient) = context_with_a_patient().await;
+    let feed = FeedToken::for_account(&context, &listener()).expect("token");
+    let admitted = receive(
+        &context,
+        &feed,
+        &adt(
+            "A01",
+            "R1",
+            "202611300900",
+            &format!("{first_patient}^^^NHS^NH"),
+            "QUILLFEATHER^Ada",
+            "WARD7^BAY1^BED3",
+        ),
+    )
+    .await;
+    assert_eq!(ack_code(&admitted).0, "AA");
+    let nurse = "555000000003";
+    let admin = acting_as("555000000009", Permission::ManageUsers);
+    services::relationships::set_wards(&context, &admin, nurse, &["WARD7".to_owned()]).await.expect("wards");
+    let as_nurse = acting_as(nurse, Permission::ViewPatients);
+    assert_eq!(
+        services::relationships::with_patient(&context, &as_nurse, 1).await.expect("check"),
+        Some(store::Relationship::Ward("WARD7".into()))
+    );
+    let other = acting_as("555000000005", Permission::ViewPatients);
+    assert_eq!(services::relationships::with_patient(&context, &other, 1).await.expect("check"), None);
+    services::relationships::add_to_list(&context, &other, 1, "covering WARD7 tonight").await.expect("added");
+    assert_eq!(
+        services::relationships::with_patient(&context, &other, 1).await.expect("check"),
+        Some(store::Relationship::PatientList("covering WARD7 tonight".into()))
+    );
+    assert_eq!(services::relationships::list(&context, &other).await.expect("list").len(), 1);
+    services::relationships::remove_from_list(&context, &other, 1).await.expect("removed");
+    assert_eq!(services::relationships::with_patient(&context, &other, 1).await.expect("check"), None);
+    let refused = services::relationships::set_wards(&context, &as_nurse, nurse, &[]).await;
+    assert!(refused.is_err(), "only someone who manages users sets wards");
 }

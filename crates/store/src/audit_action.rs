@@ -51,10 +51,14 @@ pub enum AuditAction {
     ResultRead,
     /// A patient's stay read (the feed, the bed board).
     StayRead,
+    /// A member of staff's wards set.
+    UserWards,
+    /// A patient added to, or taken off, someone's patient list.
+    PatientListChange,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 37] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -90,6 +94,8 @@ impl AuditAction {
         Self::InterfaceReplay,
         Self::ResultRead,
         Self::StayRead,
+        Self::UserWards,
+        Self::PatientListChange,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -130,6 +136,8 @@ impl AuditAction {
             Self::InterfaceReplay => "hl7.replay",
             Self::ResultRead => "result.read",
             Self::StayRead => "stay.read",
+            Self::UserWards => "user.wards",
+            Self::PatientListChange => "patient_list.change",
         }
     }
 }

@@ -515,6 +515,16 @@ async fn copy_regimens(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Store
 }
 
 #[derive(sqlx::FromRow)]
+struct ListCopy {
+    id: i64,
+    user_id: String,
+    patient_id: i64,
+    reason: String,
+    added_at_utc: String,
+    removed_at_utc: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
 struct StayCopy {
     id: i64,
     patient_id: i64,
@@ -648,6 +658,39 @@ async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Stor
         .bind(state)
         .bind(patient_id)
         .bind(changed)
+        .execute(&mut **into)
+        .await
+        .map_err(database)?;
+    }
+    let wards: Vec<(String, String)> =
+        on_tx!(from, |c| sqlx::query_as("SELECT user_id, ward FROM user_wards").fetch_all(&mut *c).await)
+            .map_err(database)?;
+    for (user_id, ward) in wards {
+        sqlx::query("INSERT INTO user_wards (user_id, ward) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(ward)
+            .execute(&mut **into)
+            .await
+            .map_err(database)?;
+    }
+    let lists: Vec<ListCopy> = on_tx!(from, |c| {
+        sqlx::query_as(
+        "SELECT id, user_id, patient_id, reason, added_at_utc, removed_at_utc FROM patient_lists ORDER BY id"
+    )
+    .fetch_all(&mut *c)
+    .await
+    })
+    .map_err(database)?;
+    for l in lists {
+        sqlx::query(
+            "INSERT INTO patient_lists (id, user_id, patient_id, reason, added_at_utc, removed_at_utc) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(l.id)
+        .bind(l.user_id)
+        .bind(l.patient_id)
+        .bind(l.reason)
+        .bind(l.added_at_utc)
+        .bind(l.removed_at_utc)
         .execute(&mut **into)
         .await
         .map_err(database)?;

@@ -190,6 +190,7 @@ on_both_backends!(
     lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one,
     a_stay_is_moved_only_from_the_version_read_and_beds_follow,
     a_merge_moves_every_record_to_the_surviving_patient,
+    a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list,
 );
 
 #[tokio::test]
@@ -606,7 +607,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 9));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 10));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -1314,4 +1315,45 @@ async fn a_merge_moves_every_record_to_the_surviving_patient(backend: Backend, t
         1,
         "the course moved"
     );
+}
+
+/// A user may see a patient admitted to one of their wards, or on their own list.
+async fn a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list(backend: Backend, test: &str) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let nurse = "555000000003";
+    let mut tx = store.begin().await.expect("begun");
+    tx.relationships().set_wards(nurse, &["WARD7".to_owned(), "WARD9".to_owned()]).await.expect("wards");
+    tx.stays().insert(1, &admitted_to("WARD7", "3")).await.expect("patient 1 on WARD7");
+    tx.stays().insert(2, &admitted_to("WARD8", "1")).await.expect("patient 2 on WARD8");
+    tx.audit(&actor(), store::AuditAction::UserWards, None, &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+    let relationships = store.relationships();
+    assert_eq!(relationships.wards_of(nurse).await.expect("wards"), ["WARD7", "WARD9"]);
+    assert_eq!(
+        relationships.between(nurse, 1).await.expect("read"),
+        Some(store::Relationship::Ward("WARD7".into()))
+    );
+    assert_eq!(relationships.between(nurse, 2).await.expect("read"), None, "another ward");
+    assert_eq!(
+        relationships.between("555000000001", 1).await.expect("read"),
+        None,
+        "not another user's ward"
+    );
+
+    let mut tx = store.begin().await.expect("begun");
+    let blank = tx.relationships().add_to_list(nurse, 2, "  ").await.expect_err("a reason is needed");
+    assert!(blank.to_string().contains("say why"), "{blank}");
+    tx.relationships().add_to_list(nurse, 2, "outlier from my ward").await.expect("listed");
+    tx.audit(&actor(), store::AuditAction::PatientListChange, Some(2), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(
+        store.relationships().between(nurse, 2).await.expect("read"),
+        Some(store::Relationship::PatientList("outlier from my ward".into()))
+    );
+    let mut tx = store.begin().await.expect("begun");
+    tx.relationships().remove_from_list(nurse, 2).await.expect("taken off");
+    tx.audit(&actor(), store::AuditAction::PatientListChange, Some(2), &[], "ok").await.expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(store.relationships().between(nurse, 2).await.expect("read"), None);
+    assert!(store.relationships().list_of(nurse).await.expect("list").is_empty());
 }
