@@ -80,7 +80,7 @@ pub fn run(command: AdtCommand, location: StoreLocation) -> Result<(), Failure> 
                 let mut outcomes = Vec::new();
                 for (index, message) in split_messages(&text).iter().enumerate() {
                     let reply = services::interface::receive(context, &feed, message).await;
-                    if reply.acknowledgements.is_empty() && reply.outcome != hl7::ack::Outcome::Accepted {
+                    if reply.unreadable {
                         eprintln!("message {}: its MSH could not be read, so it was not kept", index + 1);
                     }
                     outcomes.push(format!("{:?}", reply.outcome));
@@ -196,7 +196,7 @@ async fn serve(
                     tracing::debug!(bytes = bytes.len(), "message received");
                     let text = String::from_utf8_lossy(&bytes);
                     let reply = services::interface::receive(context, feed, &text).await;
-                    if reply.acknowledgements.is_empty() && reply.outcome != hl7::ack::Outcome::Accepted {
+                    if reply.unreadable {
                         // Not even its header could be read: nothing to acknowledge it by. The
                         // sender sees the connection close, rather than waiting for an answer.
                         tracing::warn!(

@@ -58,6 +58,8 @@ pub struct Reply {
     pub outcome: Outcome,
     /// The kept message's id, where it was kept.
     pub message_id: Option<i64>,
+    /// Not even its MSH could be read: there is nothing to acknowledge it by.
+    pub unreadable: bool,
 }
 
 /// Receives one message: keep, apply, commit, then acknowledge.
@@ -78,6 +80,7 @@ pub async fn receive(context: &Context, feed: &FeedToken, text: &str) -> Reply {
         .collect(),
         outcome,
         message_id: id,
+        unreadable: false,
     };
     let message = match Message::parse(text) {
         Ok(message) => message,
@@ -90,7 +93,12 @@ pub async fn receive(context: &Context, feed: &FeedToken, text: &str) -> Reply {
                     |_| reply(&header, Outcome::Rejected, None, None),
                     |id| reply(&header, Outcome::Error, Some(&error), id),
                 ),
-                None => Reply { acknowledgements: Vec::new(), outcome: Outcome::Error, message_id: None },
+                None => Reply {
+                    acknowledgements: Vec::new(),
+                    outcome: Outcome::Error,
+                    message_id: None,
+                    unreadable: true,
+                },
             };
         }
     };

@@ -122,6 +122,14 @@ async fn what_cannot_be_applied_waits_in_the_error_queue_answered_ae() {
         services::results::of_patient(&context, &viewer(), 1).await.expect("results").is_empty(),
         "nothing filed"
     );
+    // A sender that asks for no acknowledgement gets none, but its header was read:
+    // the listener must not take it for an unreadable message and drop the connection.
+    let quiet =
+        oru("LAB4", "9990000026", "10*9/L").replacen("ORU_R01|LAB4|P|2.4", "ORU_R01|LAB4|P|2.4|||NE|NE", 1);
+    let unanswered = receive(&context, &feed, &quiet).await;
+    assert!(unanswered.acknowledgements.is_empty() && !unanswered.unreadable, "{unanswered:?}");
+    let garbage = receive(&context, &feed, "not an HL7 message").await;
+    assert!(garbage.unreadable && garbage.acknowledgements.is_empty());
     let resent = receive(&context, &feed, &oru("LAB2", "9990000026", "10*9/L")).await;
     assert_eq!(ack_code(&resent).0, "AE", "a resend of a message in error is answered as before");
 }
