@@ -79,7 +79,8 @@ pub fn results(args: ResultsArgs, location: StoreLocation) -> Result<(), Failure
         let [patient] = found.as_slice() else {
             return Err(Failure::Input("patient: no patient has that NHS number".into()));
         };
-        let results = services::results::of_patient(context, &acting, patient.id).await?;
+        let kept = services::results::of_patient(context, &acting, patient.id).await?;
+        let results: Vec<&store::NewLabResult> = kept.iter().map(|k| &k.result).collect();
         if args.json {
             let rows: Vec<_> = results
                 .iter()

@@ -494,11 +494,11 @@ async fn laboratory_values(
             || ServiceError::Invalid { field: "result", reason: format!("result {} is unreadable", kept.id) };
         values.push(LaboratoryValue {
             test: test.clone(),
-            value: kept.value.parse().map_err(|_| unreadable())?,
-            taken_at: chrono::DateTime::parse_from_rfc3339(&kept.observed_at_utc)
+            value: kept.result.value.parse().map_err(|_| unreadable())?,
+            taken_at: chrono::DateTime::parse_from_rfc3339(&kept.result.observed_at_utc)
                 .map_err(|_| unreadable())?
                 .with_timezone(&chrono::Utc),
-            laboratory: kept.laboratory.clone(),
+            laboratory: kept.result.laboratory.clone(),
         });
     }
     Ok(values)

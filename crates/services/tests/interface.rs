@@ -88,9 +88,9 @@ async fn results_are_filed_once_and_acknowledged_only_when_kept() {
     assert_eq!(ack_code(&reply), ("AA".to_owned(), "LAB1".to_owned()));
     let results = services::results::of_patient(&context, &viewer(), 1).await.expect("results");
     assert_eq!(results.len(), 2);
-    let neutrophils = results.iter().find(|r| r.code == "NEUT").expect("NEUT");
+    let neutrophils = results.iter().map(|k| &k.result).find(|r| r.code == "NEUT").expect("NEUT");
     assert_eq!((neutrophils.value.as_str(), neutrophils.used_for.as_deref()), ("1.40", Some("neutrophils")));
-    let platelets = results.iter().find(|r| r.code == "PLT").expect("PLT");
+    let platelets = results.iter().map(|k| &k.result).find(|r| r.code == "PLT").expect("PLT");
     assert!(platelets.used_for.is_none(), "other units are not used");
     assert!(platelets.held_because.as_deref().is_some_and(|r| r.contains("not converted")), "{platelets:?}");
 

@@ -698,12 +698,12 @@ async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), Stor
     let results: Vec<crate::KeptLabResult> =
         on_tx!(from, |c| sqlx::query_as("SELECT * FROM lab_results ORDER BY id").fetch_all(&mut *c).await)
             .map_err(database)?;
-    for r in results {
+    for crate::KeptLabResult { id, result: r } in results {
         sqlx::query(
             "INSERT INTO lab_results (id, patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
-        .bind(r.id)
+        .bind(id)
         .bind(r.patient_id)
         .bind(r.message_id)
         .bind(r.code)

@@ -9,7 +9,7 @@ use crate::error::database;
 use crate::{Store, StoreError};
 
 /// A result to keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct NewLabResult {
     pub patient_id: i64,
     pub message_id: i64,
@@ -30,24 +30,12 @@ pub struct NewLabResult {
     pub held_because: Option<String>,
 }
 
-/// A result as kept.
+/// A result as kept: its id and the result.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeptLabResult {
     pub id: i64,
-    pub patient_id: i64,
-    pub message_id: i64,
-    pub code: String,
-    pub name: String,
-    pub value: String,
-    pub value_type: String,
-    pub units: String,
-    pub reference_range: String,
-    pub abnormal_flag: String,
-    pub status: String,
-    pub observed_at_utc: String,
-    pub laboratory: String,
-    pub used_for: Option<String>,
-    pub held_because: Option<String>,
+    #[sqlx(flatten)]
+    pub result: NewLabResult,
 }
 
 const SELECT: &str = "SELECT id, patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because FROM lab_results";

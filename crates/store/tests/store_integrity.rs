@@ -846,6 +846,25 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         .set_bed(stay.location.as_ref().expect("bed"), adt::BedState::Occupied, Some(1))
         .await
         .expect("bed");
+    tx.lab_results()
+        .record(&store::NewLabResult {
+            patient_id: 1,
+            message_id: message,
+            code: "NEUT".into(),
+            name: "Neutrophils".into(),
+            value: "1.40".into(),
+            value_type: "NM".into(),
+            units: "10*9/L".into(),
+            reference_range: "2.0-7.5".into(),
+            abnormal_flag: "L".into(),
+            status: "F".into(),
+            observed_at_utc: "2026-11-30T08:00:00Z".into(),
+            laboratory: "RXX-HAEM".into(),
+            used_for: Some("neutrophils".into()),
+            held_because: None,
+        })
+        .await
+        .expect("a result");
     tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[], "ok").await.expect("audited");
     tx.commit().await.expect("committed");
     let version = store::RegimenVersionRef { code: "R-CHOP-21", version: "2.0", content_sha256: "ab12" };
@@ -892,6 +911,9 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         "stays travel"
     );
     assert_eq!(shared.stays().beds().await.expect("beds").len(), 1, "and beds");
+    let results = shared.lab_results().of_patient(&actor(), 1).await.expect("results");
+    let values: Vec<&str> = results.iter().map(|r| r.result.value.as_str()).collect();
+    assert_eq!(values, ["1.40"], "and results, exactly");
 }
 
 async fn receive_a_version(store: &Store, version: &str) {
@@ -1208,7 +1230,7 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
         .expect("read")
         .expect("a usable result");
     assert_eq!(
-        (latest.id, latest.value.as_str()),
+        (latest.id, latest.result.value.as_str()),
         (newer, "1.40"),
         "the newest usable one, its text exact; the held one is not used"
     );
@@ -1221,7 +1243,7 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
     let all = store.lab_results().of_patient(&actor(), 1).await.expect("all");
     assert_eq!(all.len(), 3);
     assert_eq!(
-        all[0].held_because.as_deref(),
+        all[0].result.held_because.as_deref(),
         Some("arrived in 10*6/L, not 10*9/L; not converted"),
         "newest first, held kept"
     );
