@@ -5,15 +5,15 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 use hl7::mllp::{Decoded, Decoder, frame};
-use services::interface::FeedToken;
+use services::interface::{FeedToken, Replayed};
 use services::{Context, StoreLocation};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 
 use crate::{Failure, block_on, with_context};
 
@@ -28,18 +28,25 @@ pub enum AdtCommand {
         /// The longest message accepted, in bytes.
         #[arg(long, default_value_t = 1 << 20)]
         max_message_bytes: usize,
-        /// A connection silent this long is closed.
+        /// A connection that completes no message for this long is closed.
         #[arg(long, default_value_t = 60)]
         idle_seconds: u64,
-        /// Connections served at once; more are closed at once.
+        /// Connections served at once. When all are taken, the one silent
+        /// longest (at least a second) is closed to make room; else the newcomer is.
         #[arg(long, default_value_t = 32)]
         max_connections: usize,
     },
-    /// Apply a file of messages directly, in order, as the listener would
-    /// (each kept once by its key): for a demonstration day, or a backlog.
-    /// Messages are separated by blank lines or each begins with MSH.
+    /// Replay a message from the error queue by its id (`cws adt errors`),
+    /// after correcting what refused it; or apply a FILE of messages in order,
+    /// as the listener would (each kept once by its key): a demonstration day or
+    /// a backlog, each message beginning with MSH. With --to, the file is sent
+    /// to a listener over MLLP instead.
     Replay {
-        file: std::path::PathBuf,
+        /// A message id from the error queue, or a file of messages.
+        what: String,
+        /// Send the file to this listener (ADDRESS:PORT) rather than apply it here.
+        #[arg(long)]
+        to: Option<SocketAddr>,
         #[arg(long)]
         json: bool,
     },
@@ -72,32 +79,64 @@ pub fn run(command: AdtCommand, location: StoreLocation) -> Result<(), Failure> 
                 listen(context, &feed, bind, limits, max_connections).await
             }))
         }
-        AdtCommand::Replay { file, json } => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure::Input(format!("file: {}: {e}", file.display())))?;
+        AdtCommand::Replay { what, to: None, json } if what.bytes().all(|b| b.is_ascii_digit()) => {
+            let id: i64 =
+                what.parse().map_err(|_| Failure::Input(format!("message id: {what:?} is too long")))?;
             block_on(with_context(&location, async |context| {
                 let feed = FeedToken::for_account(context, &interface_account())?;
-                let mut outcomes = Vec::new();
-                for (index, message) in split_messages(&text).iter().enumerate() {
-                    let reply = services::interface::receive(context, &feed, message).await;
-                    if reply.unreadable {
-                        eprintln!("message {}: its MSH could not be read, so it was not kept", index + 1);
-                    }
-                    outcomes.push(format!("{:?}", reply.outcome));
-                }
-                let accepted = outcomes.iter().filter(|o| *o == "Accepted").count();
+                let replayed = services::interface::replay(context, &feed, id).await?;
+                let (outcome, text) = match &replayed {
+                    Replayed::Applied => ("applied", format!("Message {id} applied.")),
+                    Replayed::Stale => (
+                        "stale",
+                        format!("Message {id} is older than what is held: recorded, nothing changed."),
+                    ),
+                    Replayed::StillRefused(why) => (
+                        "still refused",
+                        format!("Message {id} is still refused, and stays in the queue: {why}"),
+                    ),
+                };
                 if json {
-                    crate::output::json(
-                        &serde_json::json!({"messages": outcomes.len(), "accepted": accepted}),
-                    )?;
+                    crate::output::json(&serde_json::json!({"id": id, "outcome": outcome}))?;
                 } else {
-                    println!(
-                        "Applied {accepted} of {} messages; see `cws adt errors` for the rest.",
-                        outcomes.len()
-                    );
+                    println!("{text}");
                 }
-                Ok(())
+                match replayed {
+                    Replayed::StillRefused(why) => Err(Failure::Input(why)),
+                    _ => Ok(()),
+                }
             }))
+        }
+        AdtCommand::Replay { what, to, json } => {
+            let file = std::path::PathBuf::from(&what);
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::Input(format!("file: {}: {e}", file.display())))?;
+            let messages = split_messages(&text);
+            let outcomes = match to {
+                Some(listener) => block_on(send_to_listener(listener, &messages))?,
+                None => block_on(with_context(&location, async |context| {
+                    let feed = FeedToken::for_account(context, &interface_account())?;
+                    let mut outcomes = Vec::new();
+                    for (index, message) in messages.iter().enumerate() {
+                        let reply = services::interface::receive(context, &feed, message).await;
+                        if reply.unreadable {
+                            eprintln!("message {}: its MSH could not be read, so it was not kept", index + 1);
+                        }
+                        outcomes.push(reply.outcome.code().to_owned());
+                    }
+                    Ok(outcomes)
+                }))?,
+            };
+            let accepted = outcomes.iter().filter(|o| *o == "AA").count();
+            if json {
+                crate::output::json(&serde_json::json!({"messages": outcomes.len(), "accepted": accepted}))?;
+            } else {
+                println!(
+                    "Applied {accepted} of {} messages; see `cws adt errors` for the rest.",
+                    outcomes.len()
+                );
+            }
+            Ok(())
         }
         AdtCommand::Errors { json } => block_on(with_context(&location, async |context| {
             let feed = FeedToken::for_account(context, &interface_account())?;
@@ -148,7 +187,7 @@ async fn listen(
     let address = listener.local_addr().map_err(|e| Failure::Other(e.into()))?;
     println!("listening on {address}");
     tracing::info!(%address, "MLLP listener started");
-    let permits = Arc::new(Semaphore::new(max_connections.max(1)));
+    let connections = Arc::new(Connections::new(max_connections));
     loop {
         let (socket, peer) = tokio::select! {
             accepted = listener.accept() => accepted.map_err(|e| Failure::Other(e.into()))?,
@@ -157,35 +196,104 @@ async fn listen(
                 return Ok(());
             }
         };
-        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-            tracing::warn!(%peer, "connection refused: {max_connections} already open");
+        let Some(admitted) = connections.admit() else {
+            tracing::warn!(%peer, "connection refused: {max_connections} open and each heard from recently");
             drop(socket);
             continue;
         };
         tracing::debug!(%peer, "connection accepted");
-        let (context, feed) = (context.clone(), feed.clone());
+        let (context, feed, connections) = (context.clone(), feed.clone(), Arc::clone(&connections));
         tokio::spawn(async move {
-            if let Err(error) = serve(socket, &context, &feed, limits).await {
+            let outcome = tokio::select! {
+                served = serve(socket, &context, &feed, limits, &connections, admitted.id) => served,
+                () = admitted.closing.notified() => Err(std::io::Error::other("closed to make room for a new connection")),
+            };
+            if let Err(error) = outcome {
                 tracing::info!(%peer, %error, "connection closed");
             }
-            drop(permit);
+            connections.leave(admitted.id);
         });
     }
 }
 
+/// The open connections, each with when it last completed a message. When all
+/// places are taken, the one silent longest makes room for a newcomer, so
+/// peers that connect and send nothing (or never finish a message) cannot keep
+/// a well-behaved sender out.
+struct Connections {
+    places: usize,
+    open: std::sync::Mutex<std::collections::HashMap<u64, Open>>,
+    next_id: std::sync::atomic::AtomicU64,
+}
+
+struct Open {
+    last_message: Instant,
+    closing: Arc<Notify>,
+}
+
+struct Admitted {
+    id: u64,
+    closing: Arc<Notify>,
+}
+
+/// A connection silent this long may be closed to make room for another.
+const SILENT_ENOUGH_TO_MAKE_ROOM: Duration = Duration::from_secs(1);
+
+impl Connections {
+    fn new(places: usize) -> Self {
+        Self { places: places.max(1), open: Default::default(), next_id: Default::default() }
+    }
+
+    fn admit(&self) -> Option<Admitted> {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if open.len() >= self.places {
+            let (&quietest, entry) = open.iter().min_by_key(|(_, entry)| entry.last_message)?;
+            if now.duration_since(entry.last_message) < SILENT_ENOUGH_TO_MAKE_ROOM {
+                return None;
+            }
+            let evicted = open.remove(&quietest)?;
+            evicted.closing.notify_one();
+            tracing::info!(connection = quietest, "the connection silent longest was closed to make room");
+        }
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let closing = Arc::new(Notify::new());
+        open.insert(id, Open { last_message: now, closing: Arc::clone(&closing) });
+        Some(Admitted { id, closing })
+    }
+
+    fn heard_from(&self, id: u64) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = open.get_mut(&id) {
+            entry.last_message = Instant::now();
+        }
+    }
+
+    fn leave(&self, id: u64) {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+    }
+}
+
 /// One connection: frames in, each answered after its effects are committed.
+/// A connection that completes no message within the idle time is closed, so a
+/// peer that trickles a frame that never ends cannot hold its place.
 async fn serve(
     mut socket: TcpStream,
     context: &Context,
     feed: &FeedToken,
     limits: Limits,
+    connections: &Connections,
+    id: u64,
 ) -> std::io::Result<()> {
     let mut decoder = Decoder::new(limits.max_message_bytes);
     let mut buffer = vec![0u8; 16 * 1024];
+    let mut deadline = tokio::time::Instant::now() + limits.idle;
     loop {
-        let read = match tokio::time::timeout(limits.idle, socket.read(&mut buffer)).await {
+        let read = match tokio::time::timeout_at(deadline, socket.read(&mut buffer)).await {
             Ok(read) => read?,
-            Err(_) => return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle")),
+            Err(_) => {
+                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "no whole message in time"));
+            }
         };
         if read == 0 {
             return Ok(());
@@ -194,6 +302,8 @@ async fn serve(
             match found {
                 Decoded::Frame(bytes) => {
                     tracing::debug!(bytes = bytes.len(), "message received");
+                    connections.heard_from(id);
+                    deadline = tokio::time::Instant::now() + limits.idle;
                     let text = String::from_utf8_lossy(&bytes);
                     let reply = services::interface::receive(context, feed, &text).await;
                     if reply.unreadable {
@@ -218,6 +328,37 @@ async fn serve(
             }
         }
     }
+}
+
+/// Sends each message to a listener over one MLLP connection, waiting for its
+/// acknowledgement before the next; gives each one's MSA-1.
+async fn send_to_listener(listener: SocketAddr, messages: &[String]) -> Result<Vec<String>, Failure> {
+    let unreachable = |e: std::io::Error| Failure::Input(format!("--to: {listener}: {e}"));
+    let mut socket = TcpStream::connect(listener).await.map_err(unreachable)?;
+    let mut decoder = Decoder::new(1 << 20);
+    let mut buffer = vec![0u8; 16 * 1024];
+    let mut outcomes = Vec::new();
+    for message in messages {
+        socket.write_all(&frame(message.as_bytes())).await.map_err(unreachable)?;
+        let ack = loop {
+            let read = tokio::time::timeout(Duration::from_secs(30), socket.read(&mut buffer))
+                .await
+                .map_err(|_| Failure::Input(format!("--to: {listener}: no acknowledgement in 30 s")))?
+                .map_err(unreachable)?;
+            if read == 0 {
+                return Err(Failure::Input(format!("--to: {listener} closed the connection")));
+            }
+            if let Some(Decoded::Frame(bytes)) = decoder.push(&buffer[..read]).into_iter().next() {
+                break String::from_utf8_lossy(&bytes).into_owned();
+            }
+        };
+        let code = hl7::Message::parse(&ack)
+            .ok()
+            .and_then(|m| m.segment("MSA").map(|msa| msa.value(1).to_owned()))
+            .unwrap_or_default();
+        outcomes.push(code);
+    }
+    Ok(outcomes)
 }
 
 /// The messages of a file: each begins with MSH; line ends become segment ends.

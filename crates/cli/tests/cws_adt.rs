@@ -74,17 +74,23 @@ impl Site {
 
     /// Starts the listener on a free loopback port; stopped when dropped.
     fn listen(&self) -> Listener {
+        self.listen_with(&[])
+    }
+
+    fn listen_with(&self, more: &[&str]) -> Listener {
+        let mut args = vec![
+            "adt",
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--idle-seconds",
+            "5",
+            "--max-message-bytes",
+            "65536",
+        ];
+        args.extend(more);
         let mut child = self
-            .command(&[
-                "adt",
-                "listen",
-                "--bind",
-                "127.0.0.1:0",
-                "--idle-seconds",
-                "5",
-                "--max-message-bytes",
-                "65536",
-            ])
+            .command(&args)
             .env("RUST_LOG", "trace")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -251,4 +257,54 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
     assert!(log.contains("LAB1"), "control ids are logged");
     let audit = site.ok(&["audit", "verify"]);
     assert!(audit.contains("intact"), "{audit}");
+}
+
+/// Peers that connect and say nothing, one that trickles a frame that never
+/// ends, and one that streams an endless frame: none of them keeps a
+/// well-behaved laboratory from being served at once.
+#[test]
+fn silent_connections_and_endless_frames_do_not_keep_a_well_behaved_peer_out() {
+    let site = Site::new();
+    let listener = site.listen_with(&["--max-connections", "8"]);
+    let port = listener.port;
+    let endless = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connected");
+        let _ = stream.write_all(b"\x0b");
+        let chunk = [b'A'; 4096];
+        let mut sent = 0usize;
+        while stream.write_all(&chunk).is_ok() {
+            sent += chunk.len();
+            assert!(sent < 64 << 20, "the listener read 64 MiB of one frame without closing it");
+        }
+        sent
+    });
+    assert!(endless.join().expect("the endless sender ends") >= 65536, "closed once past the limit");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickle = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return };
+            let _ = stream.write_all(b"\x0bMSH|^~\\&|SLOW");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && stream.write_all(b"A").is_ok() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let silent: Vec<TcpStream> =
+        (0..100).filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok()).collect();
+    // Every place is now held by a connection that has completed no message.
+    std::thread::sleep(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let mut laboratory = TcpStream::connect(("127.0.0.1", port)).expect("connected");
+    laboratory.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    laboratory.write_all(&framed(&oru("LAB9", "9990000018^^^NHS^NH"))).expect("sent");
+    assert_eq!(read_ack(&mut laboratory), ("AA".to_owned(), "LAB9".to_owned()));
+    assert!(started.elapsed() < Duration::from_secs(3), "served at once: {:?}", started.elapsed());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    trickle.join().expect("trickle ends");
+    drop(silent);
+    let log = listener.stop();
+    assert!(log.contains("message over the size limit"), "the endless frame was dropped");
+    assert!(log.contains("silent longest was closed"), "a silent connection made room");
 }

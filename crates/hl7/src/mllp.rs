@@ -21,8 +21,10 @@ pub fn frame(message: &[u8]) -> Vec<u8> {
 pub enum Decoded {
     /// A whole message, without its frame.
     Frame(Vec<u8>),
-    /// A frame grew past the limit; its bytes were dropped up to its end (or
-    /// until the next start byte). The connection may carry on or be closed.
+    /// A frame grew past the limit: reported as soon as it does (so a peer
+    /// sending a frame without end is noticed at once, not never), and the
+    /// rest of it is skipped up to its end or the next start byte. The
+    /// connection may carry on or be closed.
     TooLong { dropped: usize },
 }
 
@@ -60,7 +62,7 @@ impl Decoder {
         let mut found = Vec::new();
         for &byte in bytes {
             if self.discarding > 0 {
-                self.discard(byte, &mut found);
+                self.discard(byte);
                 continue;
             }
             if !self.in_frame {
@@ -84,6 +86,7 @@ impl Decoder {
                 found.push(Decoded::Frame(std::mem::take(&mut self.buffer)));
                 self.in_frame = false;
             } else if self.buffer.len() > self.limit + END.len() {
+                found.push(Decoded::TooLong { dropped: self.buffer.len() });
                 self.discarding = self.buffer.len();
                 self.buffer.clear();
                 self.in_frame = false;
@@ -92,17 +95,15 @@ impl Decoder {
         found
     }
 
-    fn discard(&mut self, byte: u8, found: &mut Vec<Decoded>) {
+    fn discard(&mut self, byte: u8) {
         let last = self.buffer.last().copied();
         match byte {
             START => {
-                found.push(Decoded::TooLong { dropped: self.discarding });
                 self.discarding = 0;
                 self.buffer.clear();
                 self.in_frame = true;
             }
             0x0D if last == Some(0x1C) => {
-                found.push(Decoded::TooLong { dropped: self.discarding + 1 });
                 self.discarding = 0;
                 self.buffer.clear();
             }
@@ -158,6 +159,15 @@ mod tests {
         let mut decoder = Decoder::new(1 << 20);
         assert!(decoder.push(&wire[..wire.len() - 1]).is_empty());
         assert_eq!(frames(decoder.push(&wire[wire.len() - 1..])), vec![b"ONE".to_vec()]);
+    }
+
+    #[test]
+    fn a_frame_without_end_is_reported_as_soon_as_it_passes_the_limit() {
+        let mut decoder = Decoder::new(10);
+        assert_eq!(decoder.push(&[START]), []);
+        assert_eq!(decoder.push(&[b'x'; 12]), []);
+        assert_eq!(decoder.push(b"x"), [Decoded::TooLong { dropped: 13 }]);
+        assert_eq!(decoder.push(&[b'x'; 1000]), [], "reported once, then skipped");
     }
 
     #[test]

@@ -76,6 +76,10 @@ pub struct PatientRecord {
     pub id: i64,
     #[serde(flatten)]
     pub details: NewPatient,
+    /// The record this one was merged into (HL7 A40): kept for what it shows,
+    /// never to be acted on; its records now belong to the survivor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

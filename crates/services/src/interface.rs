@@ -12,7 +12,7 @@
 use adt::{AdtError, Filing, TestMapping};
 use chrono::SecondsFormat;
 use hl7::Message;
-use hl7::ack::{Outcome, acknowledgements};
+use hl7::ack::{Outcome, Refusal, acknowledgements};
 use store::{Actor, AuditAction, MessageKey, MessageStatus, NewLabResult, NewMessage, RecordRef};
 
 use crate::{Context, ServiceError};
@@ -71,7 +71,7 @@ pub async fn receive(context: &Context, feed: &FeedToken, text: &str) -> Reply {
         acknowledgements: acknowledgements(
             message,
             outcome,
-            error.map(|e| (e.to_string(), e.code)).as_ref().map(|(text, code)| (text.as_str(), *code)),
+            error.map(|e| Refusal { location: &e.field, code: e.code, text: &e.reason }),
             &stamp,
             &ack_id,
         )
@@ -111,37 +111,68 @@ pub async fn receive(context: &Context, feed: &FeedToken, text: &str) -> Reply {
         sending_facility: header.sending_facility.clone(),
         control_id: header.control_id.clone(),
     };
-    match context.store().interface_messages().status_of(&key).await {
-        Ok(Some((id, MessageStatus::Error))) => {
-            let error =
-                AdtError::new("message", "207", "this message is in the error queue awaiting correction");
-            return reply(&message, Outcome::Error, Some(&error), Some(id));
-        }
-        Ok(Some((id, _))) => return reply(&message, Outcome::Accepted, None, Some(id)),
-        Ok(None) => {}
-        Err(error) => {
-            tracing::warn!(%error, control_id = %header.control_id, "the store could not be reached; answered AR");
-            return reply(&message, Outcome::Rejected, None, None);
-        }
-    }
-    match apply(context, feed, &message, &header, &key, text).await {
-        Ok((id, None)) => {
-            tracing::info!(control_id = %header.control_id, message_id = id, "applied");
-            reply(&message, Outcome::Accepted, None, Some(id))
-        }
-        Ok((id, Some(error))) => {
-            tracing::info!(control_id = %header.control_id, message_id = id, code = error.code, "kept in the error queue");
-            reply(&message, Outcome::Error, Some(&error), Some(id))
-        }
-        Err(error) => {
-            tracing::warn!(%error, control_id = %header.control_id, "not kept; answered AR");
-            reply(&message, Outcome::Rejected, None, None)
+    // Two messages for one patient on two connections can race for the same stay:
+    // the later is planned again on what the earlier committed, as a resend would be.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match apply(context, feed, &message, &header, &key, text, None).await {
+            Ok(Kept::Before(id, MessageStatus::Error)) => {
+                let error =
+                    AdtError::new("message", "207", "this message is in the error queue awaiting correction");
+                return reply(&message, Outcome::Error, Some(&error), Some(id));
+            }
+            Ok(Kept::Before(id, _)) => return reply(&message, Outcome::Accepted, None, Some(id)),
+            Ok(Kept::Now(id, None)) => {
+                tracing::info!(control_id = %header.control_id, message_id = id, "applied");
+                return reply(&message, Outcome::Accepted, None, Some(id));
+            }
+            Ok(Kept::Now(id, Some(error))) => {
+                tracing::info!(control_id = %header.control_id, message_id = id, code = error.code, "kept in the error queue");
+                return reply(&message, Outcome::Error, Some(&error), Some(id));
+            }
+            Err(ServiceError::Store(store::StoreError::Changed { .. })) if attempts < 5 => {
+                tracing::debug!(control_id = %header.control_id, "planned on a stay another message changed; again");
+            }
+            Err(error) => {
+                tracing::warn!(%error, control_id = %header.control_id, "not kept; answered AR");
+                return reply(&message, Outcome::Rejected, None, None);
+            }
         }
     }
 }
 
-/// Keeps the message and applies its effects in one transaction; a refusal of
-/// its content is kept as an error instead, in the same way.
+/// Whether a message was kept now, with the refusal that put it in the error
+/// queue if one did, or before (a resend), with what became of it then.
+enum Kept {
+    Now(i64, Option<AdtError>),
+    Before(i64, MessageStatus),
+}
+
+/// Why a message's effects could not be worked out: its content (it goes to
+/// the error queue, answered AE), or the store (nothing kept, answered AR).
+enum PlanError {
+    Refused(AdtError),
+    Store(store::StoreError),
+}
+
+impl From<AdtError> for PlanError {
+    fn from(error: AdtError) -> Self {
+        Self::Refused(error)
+    }
+}
+
+impl From<store::StoreError> for PlanError {
+    fn from(error: store::StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+/// Keeps the message and applies its effects in one transaction, the reads
+/// that plan them included, so a message is one durable commit and one audit
+/// entry (naming every record it read or wrote). A refusal of its content is
+/// kept as an error instead, in the same way. A message `replaying` from the
+/// error queue is already kept: its status is changed instead.
 async fn apply(
     context: &Context,
     feed: &FeedToken,
@@ -149,30 +180,60 @@ async fn apply(
     header: &adt::Header,
     key: &MessageKey,
     text: &str,
-) -> Result<(i64, Option<AdtError>), ServiceError> {
+    replaying: Option<i64>,
+) -> Result<Kept, ServiceError> {
     let policy = context.settings().nhs_numbers;
-    // Read (the patient looked up, audited) before the writing transaction begins:
-    // on the local file a transaction holds the one write lock the audit needs.
-    let effects = match header.message_type.as_str() {
-        "ORU" => results_effects(context, feed, message, policy).await.map(Effects::Results),
-        "ADT" => adt_effects(context, feed, message, policy).await.map(|plan| Effects::Adt(Box::new(plan))),
-        other => Err(AdtError::new("MSH-9", "200", format!("{other:?} messages are not received here"))),
-    };
+    let mut tx = context.store().begin().await?;
     let occurred = header.sent_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    // Kept first, as applied: a resend stops here, and on a shared server a
+    // second copy arriving at once waits for the first's commit.
+    let id = match replaying {
+        Some(id) => id,
+        None => {
+            match keep(&mut tx, key, header, occurred.as_deref(), MessageStatus::Applied, None, text).await? {
+                Some(id) => id,
+                None => {
+                    let (id, status) =
+                        tx.interface_messages().status_of(key).await?.unwrap_or((0, MessageStatus::Applied));
+                    return Ok(Kept::Before(id, status));
+                }
+            }
+        }
+    };
+    let effects = match header.message_type.as_str() {
+        "ORU" => results_effects(context, &mut tx, message, policy).await.map(Effects::Results),
+        "ADT" => adt_effects(&mut tx, message, policy).await.map(|plan| Effects::Adt(Box::new(plan))),
+        other => {
+            Err(AdtError::new("MSH-9", "200", format!("{other:?} messages are not received here")).into())
+        }
+    };
+    let effects = match effects {
+        Ok(effects) => Ok(effects),
+        Err(PlanError::Refused(error)) => Err(error),
+        Err(PlanError::Store(error)) => return Err(error.into()),
+    };
     let (status, refusal) = match &effects {
         Ok(Effects::Adt(plan)) if plan.stale => (MessageStatus::Stale, None),
         Ok(_) => (MessageStatus::Applied, None),
         Err(error) => (MessageStatus::Error, Some(error.clone())),
     };
-    let mut tx = context.store().begin().await?;
-    let kept = keep(&mut tx, key, header, occurred.as_deref(), status, refusal.as_ref(), text).await?;
-    let Some(id) = kept else {
-        // Kept by another connection between the look and now: a resend.
-        return Ok((
-            context.store().interface_messages().status_of(key).await?.map(|(id, _)| id).unwrap_or(0),
-            None,
-        ));
-    };
+    match replaying {
+        Some(id) => {
+            let status = if status == MessageStatus::Applied { MessageStatus::Replayed } else { status };
+            let error = refusal.as_ref().map(ToString::to_string);
+            if !tx.interface_messages().resolve_error(id, status, error.as_deref()).await? {
+                return Err(ServiceError::Refused {
+                    rule: "replay_only_errors",
+                    reason: format!("message {id} was taken from the error queue by another replay"),
+                });
+            }
+        }
+        None if status != MessageStatus::Applied => {
+            let error = refusal.as_ref().map(ToString::to_string);
+            tx.interface_messages().set_status(id, status, error.as_deref()).await?;
+        }
+        None => {}
+    }
     let mut patient_id = None;
     let mut records = vec![RecordRef::Message(id)];
     match effects {
@@ -199,9 +260,51 @@ async fn apply(
         (None, _) => format!("ok: {} {}^{}", header.control_id, header.message_type, header.event),
         (Some(error), _) => format!("error queue: {} {}", header.control_id, error.code),
     };
-    tx.audit(feed.actor(), AuditAction::InterfaceReceive, patient_id, &records, &outcome).await?;
+    let action =
+        if replaying.is_some() { AuditAction::InterfaceReplay } else { AuditAction::InterfaceReceive };
+    tx.audit(feed.actor(), action, patient_id, &records, &outcome).await?;
     tx.commit().await?;
-    Ok((id, refusal))
+    Ok(Kept::Now(id, refusal))
+}
+
+/// What replaying a message from the error queue came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Replayed {
+    /// Its effects are committed now.
+    Applied,
+    /// Older than what is held: recorded, nothing changed.
+    Stale,
+    /// Still refused; it stays in the queue with this reason.
+    StillRefused(String),
+}
+
+/// Applies a message from the error queue again, after a correction to what
+/// refused it (the patient registered, the site's code table mended). Only a
+/// message in the queue can be replayed, so nothing is ever applied twice.
+pub async fn replay(context: &Context, feed: &FeedToken, id: i64) -> Result<Replayed, ServiceError> {
+    let kept = context.store().interface_messages().get(feed.actor(), id).await?;
+    if kept.status != MessageStatus::Error {
+        return Err(ServiceError::Refused {
+            rule: "replay_only_errors",
+            reason: format!("message {id} is {}, not waiting in the error queue", kept.status.text()),
+        });
+    }
+    let message = Message::parse(&kept.document).map_err(|problem| ServiceError::Invalid {
+        field: "message",
+        reason: format!("message {id} still cannot be read: {}", problem.reason),
+    })?;
+    let header = adt::header(&message)
+        .map_err(|error| ServiceError::Invalid { field: "message", reason: error.to_string() })?;
+    let refusal = match apply(context, feed, &message, &header, &kept.key, &kept.document, Some(id)).await? {
+        Kept::Now(_, refusal) => refusal,
+        Kept::Before(..) => None,
+    };
+    let now = context.store().interface_messages().status_of(&kept.key).await?;
+    Ok(match (refusal, now) {
+        (Some(error), _) => Replayed::StillRefused(error.to_string()),
+        (None, Some((_, MessageStatus::Stale))) => Replayed::Stale,
+        (None, _) => Replayed::Applied,
+    })
 }
 
 /// What a message will change, worked out (with the reads it needs) before the
@@ -270,12 +373,33 @@ async fn apply_adt(
     Ok((patient_id, records))
 }
 
-/// The patient an identity names, by NHS number, else hospital number.
+/// The patient an identity names, by NHS number, else hospital number. An
+/// identifier merged into another record (A40) names no one now: the sender is
+/// told to use the survivor's, rather than the message being filed to a record
+/// no one reads.
 async fn find_patient(
-    context: &Context,
-    feed: &FeedToken,
+    tx: &mut store::StoreTransaction,
     identity: &adt::PatientIdentity,
-) -> Result<Option<i64>, AdtError> {
+) -> Result<Option<i64>, PlanError> {
+    match find_patient_even_merged(tx, identity).await? {
+        Some((_, Some(survivor))) => Err(AdtError::new(
+            "PID-3",
+            "204",
+            format!(
+                "this identifier was merged into patient record {survivor}; use the surviving identifier"
+            ),
+        )
+        .into()),
+        Some((id, None)) => Ok(Some(id)),
+        None => Ok(None),
+    }
+}
+
+/// As `find_patient`, with the record it was merged into, where it was.
+async fn find_patient_even_merged(
+    tx: &mut store::StoreTransaction,
+    identity: &adt::PatientIdentity,
+) -> Result<Option<(i64, Option<i64>)>, PlanError> {
     let query = match (&identity.nhs_number, identity.hospital_number()) {
         (adt::NhsNumberReading::Valid(number), _) => patients::PatientQuery::NhsNumber(*number),
         (_, Some(mrn)) => patients::PatientQuery::Mrn(mrn.id.clone()),
@@ -284,16 +408,12 @@ async fn find_patient(
                 "PID-3",
                 "204",
                 "no valid NHS number or hospital number to find the patient by",
-            ));
+            )
+            .into());
         }
     };
-    let found = context
-        .store()
-        .patients()
-        .search(feed.actor(), &query, 2)
-        .await
-        .map_err(|e| AdtError::new("PID-3", "207", e.to_string()))?;
-    Ok(found.first().map(|p| p.id))
+    let found = tx.patients().find_by_identifier(&query).await?;
+    Ok(found.first().map(|p| (p.id, p.merged_into)))
 }
 
 /// The index record PID describes. A patient is kept by NHS number, so one
@@ -333,15 +453,14 @@ fn person(identity: &adt::PatientIdentity) -> Result<patients::NewPatient, AdtEr
 
 /// Works out an ADT message's changes: the person, the stay (forwards only) and the beds.
 async fn adt_effects(
-    context: &Context,
-    feed: &FeedToken,
+    tx: &mut store::StoreTransaction,
     message: &Message,
     policy: patients::NhsNumberPolicy,
-) -> Result<AdtPlan, AdtError> {
+) -> Result<AdtPlan, PlanError> {
     use adt::{BedState, EventKind};
     let received = adt::read_event(message, policy)?;
     let event = &received.event;
-    let found = find_patient(context, feed, &event.patient).await?;
+    let found = find_patient(tx, &event.patient).await?;
     let creates = matches!(
         event.kind,
         EventKind::Admit | EventKind::Register | EventKind::PreAdmit | EventKind::AddPerson
@@ -351,7 +470,7 @@ async fn adt_effects(
         Some(id) if updates => PatientPlan::Update(id, person(&event.patient)?),
         Some(id) => PatientPlan::Found(id),
         None if creates => PatientPlan::Add(person(&event.patient)?),
-        None => return Err(AdtError::new("PID-3", "204", "the patient is not in this index")),
+        None => return Err(AdtError::new("PID-3", "204", "the patient is not in this index").into()),
     };
     let mut plan = AdtPlan { patient, stay: None, stale: false, beds: Vec::new(), merge_from: None };
     if event.kind == EventKind::Merge {
@@ -369,11 +488,24 @@ async fn adt_effects(
                 identifiers: vec![merged.clone()],
                 ..event.patient.clone()
             };
-            let Some(from) = find_patient(context, feed, &identity).await? else {
-                return Err(AdtError::new("MRG-1", "204", "the patient to merge is not in this index"));
+            let from = match find_patient_even_merged(tx, &identity).await? {
+                None => {
+                    return Err(
+                        AdtError::new("MRG-1", "204", "the patient to merge is not in this index").into()
+                    );
+                }
+                Some((_, Some(into))) => {
+                    return Err(AdtError::new(
+                        "MRG-1",
+                        "205",
+                        format!("this identifier was already merged into patient record {into}"),
+                    )
+                    .into());
+                }
+                Some((from, None)) => from,
             };
             if from == survivor {
-                return Err(AdtError::new("MRG-1", "205", "the identifiers name one patient already"));
+                return Err(AdtError::new("MRG-1", "205", "the identifiers name one patient already").into());
             }
             plan.merge_from = Some(from);
         }
@@ -383,15 +515,9 @@ async fn adt_effects(
         return Ok(plan);
     }
     let current = match found {
-        Some(id) => context
-            .store()
-            .stays()
-            .latest(feed.actor(), id)
-            .await
-            .map_err(|e| AdtError::new("PV1", "207", e.to_string()))?
-            .filter(|s| {
-                !matches!(s.stay.state, adt::StayState::Discharged | adt::StayState::Cancelled) || !creates
-            }),
+        Some(id) => tx.stays().latest_for_update(id).await?.filter(|s| {
+            !matches!(s.stay.state, adt::StayState::Discharged | adt::StayState::Cancelled) || !creates
+        }),
         None => None,
     };
     let (before, after, stay_plan) = match current {
@@ -439,13 +565,13 @@ async fn adt_effects(
 /// number), each filed for the checks by the site's code table.
 async fn results_effects(
     context: &Context,
-    feed: &FeedToken,
+    tx: &mut store::StoreTransaction,
     message: &Message,
     policy: patients::NhsNumberPolicy,
-) -> Result<(i64, Vec<NewLabResult>), AdtError> {
+) -> Result<(i64, Vec<NewLabResult>), PlanError> {
     let report = adt::read_results(message, policy)?;
-    let Some(patient_id) = find_patient(context, feed, &report.patient).await? else {
-        return Err(AdtError::new("PID-3", "204", "the patient is not in this index"));
+    let Some(patient_id) = find_patient(tx, &report.patient).await? else {
+        return Err(AdtError::new("PID-3", "204", "the patient is not in this index").into());
     };
     let mappings: Vec<TestMapping> = context
         .settings()

@@ -111,7 +111,9 @@ async fn what_cannot_be_applied_waits_in_the_error_queue_answered_ae() {
     let stranger = receive(&context, &feed, &oru("LAB2", "9990000026", "10*9/L")).await;
     assert_eq!(ack_code(&stranger).0, "AE");
     let err = hl7::Message::parse(&stranger.acknowledgements[0]).expect("HL7");
-    assert_eq!(err.segment("ERR").expect("ERR").component(3, 1), "204", "unknown key");
+    // A 2.4 message: ERR-1 is segment^sequence^field^code&text&HL70357.
+    let eld = &err.segment("ERR").expect("ERR").field(1).expect("ERR-1").repetitions()[0];
+    assert_eq!((eld.component(1), eld.0[3].0[0].as_str()), ("PID", "204"), "unknown key, in PID");
     let broken =
         receive(&context, &feed, "MSH|^~\\&|LIMS|RXX-PATH|||20261130||ORU^R01|LAB3|P|2.4\rpid|bad").await;
     assert_eq!(ack_code(&broken).0, "AE", "unreadable past its header");

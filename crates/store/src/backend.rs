@@ -68,7 +68,10 @@ impl Store {
     /// it; on PostgreSQL the audit chain is serialised when an entry is appended.
     pub async fn begin(&self) -> Result<StoreTransaction, StoreError> {
         let tx = match &self.pool {
-            Pool::Local(pool) => Tx::Local(pool.begin_with("BEGIN IMMEDIATE").await.map_err(database)?),
+            Pool::Local(pool) => {
+                let writer = self.writer.as_ref().unwrap_or(pool);
+                Tx::Local(writer.begin_with("BEGIN IMMEDIATE").await.map_err(database)?)
+            }
             Pool::Shared(pool) => Tx::Shared(pool.begin().await.map_err(database)?),
         };
         Ok(StoreTransaction { tx, unaudited_writes: 0 })

@@ -11,6 +11,13 @@ use crate::{SharedDatabase, StoreError};
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// A local file's one writing connection. SQLite takes one writer at a
+    /// time anyway; giving writes a connection of their own keeps its page
+    /// cache warm (a connection's cache is dropped whenever another connection
+    /// has written), where a pool hands each transaction the connection idle
+    /// longest, whose cache is stale, and every page touched is read and
+    /// decrypted again.
+    pub(crate) writer: Option<sqlx::SqlitePool>,
     pub(crate) place: Place,
 }
 
@@ -37,6 +44,9 @@ impl Store {
     }
 
     pub async fn close(self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         on_pool!(&self.pool, |pool| pool.close().await);
     }
 

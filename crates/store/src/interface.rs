@@ -208,6 +208,25 @@ impl StoreTransaction {
 }
 
 impl InterfaceWrites<'_> {
+    /// As `InterfaceMessages::status_of`, inside the writing transaction.
+    pub async fn status_of(&mut self, key: &MessageKey) -> Result<Option<(i64, MessageStatus)>, StoreError> {
+        let row: Option<(i64, String)> = on_tx!(&mut self.transaction.tx, |c| sqlx::query_as(
+            "SELECT id, status FROM interface_messages WHERE sending_application = $1 AND sending_facility = $2 AND control_id = $3"
+        )
+        .bind(&key.sending_application)
+        .bind(&key.sending_facility)
+        .bind(&key.control_id)
+        .fetch_optional(c)
+        .await)
+        .map_err(database)?;
+        row.map(|(id, status)| {
+            MessageStatus::parse(&status)
+                .map(|s| (id, s))
+                .ok_or_else(|| StoreError::Database(format!("message {id} has an unreadable status")))
+        })
+        .transpose()
+    }
+
     /// Keeps a message; `None` when one with its key is already kept (a resend),
     /// in which case nothing is written and its effects must not be applied again.
     pub async fn keep(&mut self, message: &NewMessage<'_>) -> Result<Option<i64>, StoreError> {
@@ -233,6 +252,31 @@ impl InterfaceWrites<'_> {
             self.transaction.wrote();
         }
         Ok(id)
+    }
+
+    /// Takes a message out of the error queue with its new status (replayed,
+    /// stale, or an error again with a new reason): `false`, and nothing
+    /// changed, when it is no longer waiting there (replayed by someone else).
+    pub async fn resolve_error(
+        &mut self,
+        id: i64,
+        status: MessageStatus,
+        error: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3 AND status = 'error'"
+        )
+        .bind(status.text())
+        .bind(error)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        if changed > 0 {
+            self.transaction.wrote();
+        }
+        Ok(changed > 0)
     }
 
     /// A kept message's new status (an error replayed after correction).

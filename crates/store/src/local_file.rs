@@ -137,7 +137,19 @@ impl Store {
         let options = connect_options(path, &key, create, SqliteJournalMode::Wal)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| connect_error(path, e))?;
+        // Connected after the readers, which made the file (and chose WAL) when `create`.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            // A writer waiting behind a transaction that never ends is told so, as busy_timeout would.
+            .acquire_timeout(Duration::from_secs(10))
+            // A local file's connection does not go stale as a network one can:
+            // no ping before each transaction (a round trip to its thread).
+            .test_before_acquire(false)
+            .connect_with(options.create_if_missing(false))
             .await
             .map_err(|e| connect_error(path, e))?;
         settle_connections_at_exit();
@@ -147,7 +159,7 @@ impl Store {
         if let Pool::Local(pool) = &pool {
             MIGRATOR.run(pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         }
-        let store = Self { pool, place };
+        let store = Self { pool, writer: Some(writer), place };
         if create {
             store.write_genesis().await?;
         }

@@ -27,6 +27,8 @@ pub struct PatientSummary {
     pub date_of_birth: NaiveDate,
     pub sex: Sex,
     pub deceased: bool,
+    /// The record this one was merged into (A40), if it was.
+    pub merged_into: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,6 +46,7 @@ struct PatientRow {
     gp_practice_ods: Option<String>,
     gp_practice_name: Option<String>,
     deceased_date: Option<String>,
+    merged_into: Option<i64>,
 }
 
 impl PatientRow {
@@ -75,6 +78,7 @@ impl PatientRow {
                     .transpose()
                     .map_err(|_| corrupt("date of death"))?,
             },
+            merged_into: self.merged_into,
         })
     }
 }
@@ -82,7 +86,7 @@ impl PatientRow {
 /// The columns of a patient, as a literal so every statement stays static SQL.
 macro_rules! select_patient {
     () => {
-        "SELECT id, nhs_number, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date FROM patients"
+        "SELECT id, nhs_number, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date, merged_into FROM patients"
     };
 }
 // A prefix is the index range [prefix, prefix + U+10FFFF): byte order on both
@@ -131,7 +135,7 @@ impl Patients<'_> {
         };
         tx.audit(actor, AuditAction::PatientCreate, Some(id), &[RecordRef::Patient(id)], "ok").await?;
         tx.commit().await?;
-        Ok(PatientRecord { id, details: patient })
+        Ok(PatientRecord { id, details: patient, merged_into: None })
     }
 
     /// Adds many patients in one transaction (demonstration data and benchmarks), audited as one act.
@@ -311,6 +315,28 @@ impl StoreTransaction {
 }
 
 impl PatientWrites<'_> {
+    /// The patients a query finds, read inside the writing transaction, for a
+    /// writer whose own audit entry names the patient it acted on (the HL7
+    /// interface's receipt of a message). Name searches are not offered here.
+    pub async fn find_by_identifier(
+        &mut self,
+        query: &PatientQuery,
+    ) -> Result<Vec<PatientRecord>, StoreError> {
+        let rows: Vec<PatientRow> = on_tx!(&mut self.transaction.tx, |c| match query {
+            PatientQuery::NhsNumber(number) => {
+                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
+                    .bind(number.digits())
+                    .fetch_all(c)
+                    .await
+            }
+            PatientQuery::Mrn(mrn) => {
+                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = $1")).bind(mrn).fetch_all(c).await
+            }
+            PatientQuery::NamePrefix { .. } => Ok(Vec::new()),
+        })
+        .map_err(database)?;
+        rows.into_iter().map(PatientRow::into_record).collect()
+    }
     /// Adds a patient whose record has passed `NewPatient::validated`, giving its id.
     pub async fn insert(&mut self, patient: &NewPatient) -> Result<i64, StoreError> {
         let id = insert(&mut self.transaction.tx, patient).await?;
@@ -356,6 +382,7 @@ fn summary(record: PatientRecord) -> PatientSummary {
         date_of_birth: record.details.date_of_birth,
         sex: record.details.sex,
         deceased: record.details.deceased_date.is_some(),
+        merged_into: record.merged_into,
     }
 }
 

@@ -130,6 +130,29 @@ fn document(stay: &Stay) -> Result<String, StoreError> {
 }
 
 impl StayWrites<'_> {
+    /// The patient's latest stay not cancelled, read inside the writing
+    /// transaction, for a writer whose own audit entry names what it read (the
+    /// HL7 interface's receipt of a message). On PostgreSQL the row is locked
+    /// until commit, so two messages for one patient take turns.
+    pub async fn latest_for_update(&mut self, patient_id: i64) -> Result<Option<StoredStay>, StoreError> {
+        let row: Option<StayRow> = match &mut self.transaction.tx {
+            crate::backend::Tx::Local(c) => sqlx::query_as(
+                "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1",
+            )
+            .bind(patient_id)
+            .fetch_optional(&mut **c)
+            .await,
+            crate::backend::Tx::Shared(c) => sqlx::query_as(
+                "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1 FOR UPDATE",
+            )
+            .bind(patient_id)
+            .fetch_optional(&mut **c)
+            .await,
+        }
+        .map_err(database)?;
+        row.map(StayRow::into_stored).transpose()
+    }
+
     pub async fn insert(&mut self, patient_id: i64, stay: &Stay) -> Result<i64, StoreError> {
         let document = document(stay)?;
         let place = stay.location.clone().unwrap_or_default();
