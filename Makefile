@@ -20,8 +20,9 @@ export PATH := $(CARGO_BIN):$(PATH)
 # virtual reader for PC/SC card events (unshare and mount give the test pcscd
 # its own /run/pcscd), and PostgreSQL 15, each test run on its own private
 # cluster (util-linux's runuser runs it as postgres when the tests run as root),
-# poppler-utils, whose pdftotext and pdftoppm read the printed PDFs back, and
-# python3-hl7, whose mllp_send is an independent HL7 v2 sender for the listener's tests.
+# poppler-utils, whose pdftotext and pdftoppm read the printed PDFs back,
+# python3-hl7, whose mllp_send is an independent HL7 v2 sender for the listener's tests,
+# and python3-venv for the PyPI peers (python-peers).
 APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	libwebkit2gtk-4.1-dev libsoup-3.0-dev librsvg2-dev libssl-dev libxdo-dev \
 	xvfb xauth webkit2gtk-driver imagemagick fonts-dejavu-core \
@@ -29,17 +30,24 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	dbus dbus-bin dbus-daemon gnome-keyring \
 	softhsm2 opensc \
 	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
-	postgresql postgresql-client poppler-utils python3-hl7
+	postgresql postgresql-client poppler-utils python3-hl7 python3-venv
 
 NODE_MIN_MAJOR := 20
 
-.PHONY: help deps system-deps rust-toolchain node-deps tauri-driver ui bindings build run has-secret-service lint test bench screenshots
+.PHONY: help deps system-deps python-peers rust-toolchain node-deps tauri-driver ui bindings build run has-secret-service lint test bench screenshots
 
 help:
 	@echo "make run    build and open the Clinical Workstation"
 	@echo "make test   install what is missing, then run every check and test"
 
-deps: system-deps rust-toolchain node-deps tauri-driver
+deps: system-deps rust-toolchain node-deps tauri-driver python-peers
+
+# Independent peers from PyPI, in their own environment (Debian's python3 is
+# externally managed): hl7apy (MIT) validates every HL7 v2 acknowledgement we send.
+PEERS := target/python-peers
+python-peers: system-deps
+	@[ -x $(PEERS)/bin/python ] || /usr/bin/python3 -m venv $(PEERS)
+	@$(PEERS)/bin/python -c 'import hl7apy' 2>/dev/null || $(PEERS)/bin/pip install --quiet --disable-pip-version-check 'hl7apy==1.3.5'
 
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -308,3 +308,157 @@ fn silent_connections_and_endless_frames_do_not_keep_a_well_behaved_peer_out() {
     assert!(log.contains("message over the size limit"), "the endless frame was dropped");
     assert!(log.contains("silent longest was closed"), "a silent connection made room");
 }
+
+/// hl7apy (PyPI), an independent HL7 v2 library, in the environment `make test`
+/// makes (target/python-peers), or `None` after saying why it is not there.
+fn hl7apy_python() -> Option<PathBuf> {
+    let python = std::env::var_os("CWS_TEST_HL7APY_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/python-peers/bin/python")
+    });
+    let present = Command::new(&python).args(["-c", "import hl7apy"]).output().is_ok_and(|o| o.status.success());
+    match (present, std::env::var_os("CI").is_some()) {
+        (true, _) => Some(python),
+        (false, true) => panic!("hl7apy must be installed under CI (make test does it): {}", python.display()),
+        (false, false) => {
+            let _ = writeln!(std::io::stderr(), "SKIPPED the hl7apy check: run `make test` to install it");
+            None
+        }
+    }
+}
+
+/// A scripted day from an independent sender (python-hl7's mllp_send):
+/// admissions, a transfer and its cancellation, an A08, results and their
+/// duplicate, discharges and a cancelled discharge, an out-of-order transfer,
+/// two registrations and a merge, a circular merge, a malformed message and
+/// results for a patient not yet registered. The patient index, beds, results
+/// and error queue are what the day leaves; every ACK validates in hl7apy; a
+/// queued message is applied by `cws adt replay ID` once its patient exists.
+#[test]
+fn a_scripted_day_from_an_independent_sender_leaves_the_index_beds_results_and_queue_right() {
+    let site = Site::new();
+    let listener = site.listen();
+    let day = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/scripted_day.hl7");
+    let sent = Command::new("mllp_send")
+        .args(["--loose", "--port", &listener.port.to_string(), "--file"])
+        .arg(&day)
+        .arg("127.0.0.1")
+        .output()
+        .expect("mllp_send (python3-hl7) runs");
+    let acks = String::from_utf8_lossy(&sent.stdout).replace('\r', "\n");
+    let answers: Vec<(String, String)> = acks
+        .lines()
+        .filter_map(|l| l.strip_prefix("MSA|"))
+        .map(|msa| {
+            let mut parts = msa.split('|');
+            (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned())
+        })
+        .collect();
+    let code_of = |id: &str| answers.iter().find(|(_, c)| c == id).map(|(a, _)| a.as_str()).unwrap_or("none");
+    assert_eq!(answers.len(), 19, "one ACK for each message: {acks}");
+    for accepted in ["DAY01", "DAY04", "DAY05", "DAY06", "LABDAY1", "DAY09", "DAY10", "DAY13"] {
+        assert_eq!(code_of(accepted), "AA", "{accepted}: {acks}");
+    }
+    assert_eq!(answers.iter().filter(|(_, c)| c == "LABDAY1").count(), 2, "the duplicate acknowledged again");
+    for refused in ["DAY14", "DAY15", "LABDAY3"] {
+        assert_eq!(code_of(refused), "AE", "{refused}: {acks}");
+    }
+
+    // Every acknowledgement is valid HL7 v2.4 to an independent library.
+    if let Some(python) = hl7apy_python() {
+        let validator = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/validate_acks.py");
+        let mut check = Command::new(python)
+            .arg(validator)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        check.stdin.take().expect("stdin").write_all(acks.as_bytes()).expect("written");
+        let verdict = check.wait_with_output().expect("validator ends");
+        let said = String::from_utf8_lossy(&verdict.stdout);
+        assert!(verdict.status.success(), "hl7apy refused an acknowledgement:\n{said}");
+        assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), 19, "{said}");
+    }
+
+    // Beds: the cancelled transfer put Ada back, the stale transfer changed nothing,
+    // Cleo's bed waits for cleaning, Bob's cancelled discharge gave him his bed back.
+    let beds = site.as_nurse(&["beds"]);
+    let board: Vec<String> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|b| {
+            format!(
+                "{}/{} {} {}",
+                b["ward"].as_str().unwrap_or(""),
+                b["bed"].as_str().unwrap_or(""),
+                b["state"].as_str().unwrap_or(""),
+                b["nhs_number"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        board,
+        [
+            "WARD7/BED1 occupied 9990005001",
+            "WARD7/BED2 occupied 9990005028",
+            "WARD8/BED1 being cleaned -",
+            "WARD8/BED2 free -",
+        ],
+        "{beds}"
+    );
+
+    // The index: Bob renamed by the A08; Dora's second record merged into her first.
+    let bob = site.as_nurse(&["patient", "search", "9990005028"]);
+    assert_eq!(bob[0]["display_name"].as_str().map(|n| n.starts_with("BRAVO-RENAMED")), Some(true), "{bob}");
+    let second = site.as_nurse(&["patient", "search", "9990005052"]);
+    let first = site.as_nurse(&["patient", "search", "9990005044"]);
+    assert_eq!(second[0]["merged_into"], first[0]["id"], "merged: {second} into {first}");
+    assert!(first[0]["merged_into"].is_null(), "the survivor is not merged: {first}");
+
+    // Results: Ada's once despite the duplicate; Dora's creatinine moved with the merge.
+    let values = |nhs: &str| -> Vec<String> {
+        site.as_nurse(&["results", "show", "--patient", nhs])
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|r| format!("{} {}", r["code"].as_str().unwrap_or(""), r["value"].as_str().unwrap_or("")))
+            .collect()
+    };
+    let mut ada = values("9990005001");
+    ada.sort();
+    assert_eq!(ada, ["NEUT 2.1", "PLT 95"]);
+    assert_eq!(values("9990005044"), ["CREAT 71"]);
+
+    // The error queue holds the circular merge, the malformed message and the stranger's results.
+    let queue = |site: &Site| -> Vec<(i64, String)> {
+        serde_json::from_str::<serde_json::Value>(&site.ok(&["adt", "errors", "--json"]))
+            .expect("JSON")
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| (m["id"].as_i64().unwrap_or(0), m["control_id"].as_str().unwrap_or("").to_owned()))
+            .collect()
+    };
+    let waiting = queue(&site);
+    let ids: Vec<&str> = waiting.iter().map(|(_, c)| c.as_str()).collect();
+    assert_eq!(ids, ["DAY14", "DAY15", "LABDAY3"]);
+
+    // Fay is registered; her results, replayed from the queue, are filed once.
+    let mut peer = TcpStream::connect(("127.0.0.1", listener.port)).expect("connected");
+    peer.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let register = "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|20261201115000||ADT^A28^ADT_A05|DAY16|P|2.4\r\
+                    EVN|A28|20261201115000\rPID|||9990005079^^^NHS^NH||FOXTROTFICTION^Fay^^^Ms||19900505|F";
+    peer.write_all(&framed(register)).expect("sent");
+    assert_eq!(read_ack(&mut peer).0, "AA");
+    let labday3 = waiting.iter().find(|(_, c)| c == "LABDAY3").map(|(id, _)| id.to_string()).expect("queued");
+    assert!(site.ok(&["adt", "replay", &labday3]).contains("applied"));
+    assert_eq!(values("9990005079"), ["NEUT 3.3"]);
+    let again = site.command(&["adt", "replay", &labday3]).output().expect("cws runs");
+    assert!(!again.status.success(), "a message is replayed once");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not waiting in the error queue"));
+    let ids: Vec<String> = queue(&site).into_iter().map(|(_, c)| c).collect();
+    assert_eq!(ids, ["DAY14", "DAY15"]);
+    drop(peer);
+    listener.stop();
+    assert!(site.ok(&["audit", "verify"]).contains("intact"));
+}
