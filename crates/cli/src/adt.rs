@@ -314,6 +314,7 @@ async fn serve(
                         );
                         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "no readable MSH"));
                     }
+                    killed_before_acknowledging();
                     for ack in &reply.acknowledgements {
                         socket.write_all(&frame(ack.as_bytes())).await?;
                     }
@@ -325,6 +326,23 @@ async fn serve(
                     );
                     return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "message too long"));
                 }
+            }
+        }
+    }
+}
+
+/// Where a test kills the listener as a power cut would: between a message's
+/// commit and its ACK, every Nth message of the process's life
+/// (`CWS_TEST_KILL_BEFORE_ACK_EVERY=N`). Debug builds only.
+fn killed_before_acknowledging() {
+    #[cfg(debug_assertions)]
+    {
+        static RECEIVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let every = std::env::var("CWS_TEST_KILL_BEFORE_ACK_EVERY").ok().and_then(|n| n.parse::<u64>().ok());
+        if let Some(every) = every.filter(|n| *n > 0) {
+            let received = RECEIVED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if received.is_multiple_of(every) {
+                let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
             }
         }
     }

@@ -78,6 +78,10 @@ impl Site {
     }
 
     fn listen_with(&self, more: &[&str]) -> Listener {
+        self.listen_with_env(more, &[])
+    }
+
+    fn listen_with_env(&self, more: &[&str], env: &[(&str, &str)]) -> Listener {
         let mut args = vec![
             "adt",
             "listen",
@@ -91,6 +95,7 @@ impl Site {
         args.extend(more);
         let mut child = self
             .command(&args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "trace")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -315,10 +320,13 @@ fn hl7apy_python() -> Option<PathBuf> {
     let python = std::env::var_os("CWS_TEST_HL7APY_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/python-peers/bin/python")
     });
-    let present = Command::new(&python).args(["-c", "import hl7apy"]).output().is_ok_and(|o| o.status.success());
+    let present =
+        Command::new(&python).args(["-c", "import hl7apy"]).output().is_ok_and(|o| o.status.success());
     match (present, std::env::var_os("CI").is_some()) {
         (true, _) => Some(python),
-        (false, true) => panic!("hl7apy must be installed under CI (make test does it): {}", python.display()),
+        (false, true) => {
+            panic!("hl7apy must be installed under CI (make test does it): {}", python.display())
+        }
         (false, false) => {
             let _ = writeln!(std::io::stderr(), "SKIPPED the hl7apy check: run `make test` to install it");
             None
@@ -460,5 +468,79 @@ fn a_scripted_day_from_an_independent_sender_leaves_the_index_beds_results_and_q
     assert_eq!(ids, ["DAY14", "DAY15"]);
     drop(peer);
     listener.stop();
+    assert!(site.ok(&["audit", "verify"]).contains("intact"));
+}
+
+/// The listener killed (SIGKILL) between a message's commit and its ACK, again
+/// and again: the sender, seeing no ACK, resends to the restarted listener,
+/// and every effect is there exactly once.
+#[test]
+fn killed_between_commit_and_ack_again_and_again_each_effect_is_there_once() {
+    let site = Site::new();
+    let nhs = "9990005087";
+    let mut messages = vec![format!(
+        "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|20261201080000||ADT^A01^ADT_A01|K0|P|2.4\r\
+         EVN|A01|20261201080000\rPID|||{nhs}^^^NHS^NH||GOLFFICTION^Gus^^^Mr||19550505|M\rPV1||I|WARD7^BAY1^BED1"
+    )];
+    for n in 1..=6 {
+        messages.push(format!(
+            "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|2026120109{n:02}00||ADT^A02^ADT_A02|K{n}|P|2.4\r\
+             EVN|A02|2026120109{n:02}00\rPID|||{nhs}^^^NHS^NH||GOLFFICTION^Gus^^^Mr||19550505|M\r\
+             PV1||I|WARD7^BAY1^BED{}",
+            n + 1
+        ));
+        messages.push(
+            oru(&format!("KLAB{n}"), &format!("{nhs}^^^NHS^NH")).replace("||1.4|", &format!("||{n}.5|")),
+        );
+    }
+    let (mut kills, mut next) = (0, 0);
+    while next < messages.len() {
+        let listener = site.listen_with_env(&[], &[("CWS_TEST_KILL_BEFORE_ACK_EVERY", "2")]);
+        let mut peer = TcpStream::connect(("127.0.0.1", listener.port)).expect("connected");
+        peer.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        while next < messages.len() {
+            peer.write_all(&framed(&messages[next])).expect("sent");
+            let mut byte = [0u8; 1];
+            match peer.read(&mut byte) {
+                Ok(1) if byte[0] == 0x0B => {
+                    let mut rest = Vec::new();
+                    while !rest.ends_with(&[0x1C, 0x0D]) {
+                        peer.read_exact(&mut byte).expect("the rest of the ACK");
+                        rest.push(byte[0]);
+                    }
+                    assert!(
+                        String::from_utf8_lossy(&rest).contains("MSA|AA|"),
+                        "{}",
+                        String::from_utf8_lossy(&rest)
+                    );
+                    next += 1;
+                }
+                _ => {
+                    // No ACK: the listener died after committing. Resend to its successor.
+                    kills += 1;
+                    break;
+                }
+            }
+        }
+        listener.stop();
+    }
+    assert!(kills >= 6, "the listener was killed between commit and ACK {kills} times");
+    let results = site.as_nurse(&["results", "show", "--patient", nhs]);
+    let mut values: Vec<&str> =
+        results.as_array().expect("list").iter().filter_map(|r| r["value"].as_str()).collect();
+    values.sort_unstable();
+    assert_eq!(values, ["1.5", "2.5", "3.5", "4.5", "5.5", "6.5"], "each result once");
+    let beds = site.as_nurse(&["beds"]);
+    let occupied: Vec<&str> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|b| b["state"] == "occupied")
+        .filter_map(|b| b["bed"].as_str())
+        .collect();
+    assert_eq!(occupied, ["BED7"], "one bed taken, the last: {beds}");
+    let errors: serde_json::Value =
+        serde_json::from_str(&site.ok(&["adt", "errors", "--json"])).expect("JSON");
+    assert_eq!(errors.as_array().map(Vec::len), Some(0), "nothing refused: {errors}");
     assert!(site.ok(&["audit", "verify"]).contains("intact"));
 }
