@@ -84,13 +84,15 @@ build: deps ui
 # A demonstration store when there is none (nothing else ever creates a store),
 # fictional patients in it (only added to an empty store), and five demonstration
 # smart cards (SoftHSM2) beside it; PINs in the README. Four of the patients are
-# mid-course on SACT (cws demo courses; once per store).
+# mid-course on SACT (cws demo courses; once per store), and a day of ADT fills
+# three wards of twenty beds (cws demo ward-day; its messages are kept once each).
 DEMO_PATIENTS := 200
 DEMO_CARDS = $${XDG_DATA_HOME:-$$HOME/.local/share}/clinicalworkstation/demo-cards
 SEED_AND_START = ./target/debug/cws store init --demo --if-missing && \
 	./target/debug/cws card demo-init --if-missing && \
 	./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf ./target/debug/cws demo courses --cards $(DEMO_CARDS) && \
+	./target/debug/cws demo ward-day && \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf CWS_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
 	CWS_CARD_CA=$(DEMO_CARDS)/demo-ca.pem ./target/debug/clinical-workstation
 

@@ -37,3 +37,20 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
     app.wait_for_text_containing("[data-testid=banner-nhs-number]", "999 000 0018").await;
     app.quit().await;
 }
+
+/// `make run`'s board: three wards of twenty beds from the demonstration day,
+/// each drawn as its bays with its occupancy, on a 1366x768 screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
+    let app = RunningApp::launch().await;
+    let said = app.cws(&["demo", "ward-day"]);
+    assert!(said.contains("72 ADT messages applied"), "{said}");
+    app.sign_in_as_prescriber().await;
+    app.alt('5').await;
+    app.wait_for_text("main[data-page=beds] h1", "Bed board").await;
+    app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "18 of 20").await;
+    app.wait_for_text_containing("[data-ward=WARD9] [data-testid=occupancy]", "16 of 20").await;
+    app.wait_for("button[data-bed='WARD9/SR2'][data-state=O]").await;
+    app.screenshot("bed-board-ward-day").await;
+    app.quit().await;
+}

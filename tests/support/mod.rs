@@ -405,7 +405,7 @@ impl RunningApp {
             .expect("cws runs");
         child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin written");
         let output = child.wait_with_output().expect("cws ends");
-        assert!(output.status.success(), "cws {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "cws adt replay: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 

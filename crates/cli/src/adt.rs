@@ -65,7 +65,7 @@ struct Limits {
 }
 
 /// The OS account this process runs as, for the interface's token.
-fn interface_account() -> store::Actor {
+pub(crate) fn interface_account() -> store::Actor {
     let os = crate::os_actor();
     store::Actor { user: os.user.trim_start_matches("os:").to_owned(), workstation: os.workstation }
 }

@@ -81,6 +81,12 @@ pub enum DemoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Fill a demonstration bed board: three wards of twenty beds, from a day
+    /// of ADT messages applied as the HL7 listener applies them. Once per store.
+    WardDay {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The `index`th demonstration patient; the same index always gives the same patient.
@@ -139,6 +145,7 @@ pub fn run(command: DemoCommand, location: StoreLocation) -> Result<(), Failure>
     let (patients, if_empty, progress, json) = match command {
         DemoCommand::Seed { patients, if_empty, progress, json } => (patients, if_empty, progress, json),
         DemoCommand::Courses { cards, json } => return crate::demo_courses::seed(&cards, location, json),
+        DemoCommand::WardDay { json } => return crate::demo_ward_day::run(location, json),
     };
     let operator = os_actor();
     let place = location.describe();

@@ -8,6 +8,7 @@ mod card_authority;
 mod chemotherapy;
 mod demo;
 mod demo_courses;
+mod demo_ward_day;
 mod dose;
 mod nhs_number;
 mod output;

@@ -544,3 +544,38 @@ fn killed_between_commit_and_ack_again_and_again_each_effect_is_there_once() {
     assert_eq!(errors.as_array().map(Vec::len), Some(0), "nothing refused: {errors}");
     assert!(site.ok(&["audit", "verify"]).contains("intact"));
 }
+
+/// `make run`'s bed board: three wards of twenty beds from a day of ADT, each
+/// ward at its own occupancy; a second run changes nothing.
+#[test]
+fn the_demonstration_ward_day_fills_three_wards_of_twenty_beds_once() {
+    let site = Site::new();
+    site.ok(&["demo", "ward-day"]);
+    site.ok(&["demo", "ward-day"]);
+    let beds = site.as_nurse(&["beds"]);
+    let mut tally = std::collections::BTreeMap::<(String, String), usize>::new();
+    for bed in beds.as_array().expect("list") {
+        let key =
+            (bed["ward"].as_str().unwrap_or("").to_owned(), bed["state"].as_str().unwrap_or("").to_owned());
+        *tally.entry(key).or_default() += 1;
+    }
+    let count =
+        |ward: &str, state: &str| tally.get(&(ward.to_owned(), state.to_owned())).copied().unwrap_or(0);
+    assert_eq!(beds.as_array().map(Vec::len), Some(60), "{tally:?}");
+    assert_eq!(
+        [count("WARD7", "occupied"), count("WARD7", "being cleaned"), count("WARD7", "free")],
+        [18, 2, 0],
+        "{tally:?}"
+    );
+    assert_eq!(
+        [count("WARD8", "occupied"), count("WARD8", "being cleaned"), count("WARD8", "free")],
+        [16, 3, 1]
+    );
+    assert_eq!(
+        [count("WARD9", "occupied"), count("WARD9", "being cleaned"), count("WARD9", "free")],
+        [16, 3, 1]
+    );
+    let errors: serde_json::Value =
+        serde_json::from_str(&site.ok(&["adt", "errors", "--json"])).expect("JSON");
+    assert_eq!(errors.as_array().map(Vec::len), Some(0));
+}
