@@ -22,17 +22,17 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
 
     let (applied, log) = app.replay_adt(&adt("A01", "E2E1", "202611300900", "BED3"));
     assert!(applied.contains("Applied 1 of 1"), "{applied}{log}");
-    app.wait_for("button[data-bed='WARD7/BED3'][data-state=O]").await;
+    app.wait_for("button[data-bed='WARD7/BAY1/BED3'][data-state=O]").await;
     // The transfer comes from a peer over MLLP, to the listener.
     let listener = app.start_adt_listener();
     assert_eq!(listener.send(&adt("A02", "E2E2", "202611301000", "BED4")), "AA");
-    app.wait_for("button[data-bed='WARD7/BED4'][data-state=O]").await;
-    app.wait_for("button[data-bed='WARD7/BED3'][data-state=H]").await;
+    app.wait_for("button[data-bed='WARD7/BAY1/BED4'][data-state=O]").await;
+    app.wait_for("button[data-bed='WARD7/BAY1/BED3'][data-state=H]").await;
     app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "1 of 2 open beds").await;
     app.screenshot("bed-board").await;
 
     // Enter on the occupied bed opens that patient.
-    let bed = app.wait_for("button[data-bed='WARD7/BED4']").await;
+    let bed = app.wait_for("button[data-bed='WARD7/BAY1/BED4']").await;
     bed.send_keys("\u{E007}").await.expect("Enter");
     app.wait_for_text_containing("[data-testid=banner-nhs-number]", "999 000 0018").await;
     app.quit().await;
@@ -44,13 +44,21 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
 async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
     let app = RunningApp::launch().await;
     let said = app.cws(&["demo", "ward-day"]);
-    assert!(said.contains("72 ADT messages applied"), "{said}");
+    assert!(said.contains("71 ADT messages applied"), "{said}");
     app.sign_in_as_prescriber().await;
     app.alt('5').await;
     app.wait_for_text("main[data-page=beds] h1", "Bed board").await;
-    app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "18 of 20").await;
-    app.wait_for_text_containing("[data-ward=WARD9] [data-testid=occupancy]", "16 of 20").await;
-    app.wait_for("button[data-bed='WARD9/SR2'][data-state=O]").await;
+    app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "19 of 20").await;
+    app.wait_for_text_containing("[data-ward=WARD9] [data-testid=occupancy]", "15 of 20").await;
+    app.wait_for("button[data-bed='WARD9/SIDE2/SR2'][data-state=O]").await;
     app.screenshot("bed-board-ward-day").await;
+    // Bed by bed from the keyboard, down and across as the beds are drawn (three to a row).
+    let bed = app.wait_for("button[data-bed='WARD7/BAY1/BED2']").await;
+    bed.send_keys("\u{E015}").await.expect("ArrowDown on the bed");
+    assert_eq!(app.focused_attribute("data-bed").await.as_deref(), Some("WARD7/BAY1/BED5"));
+    app.press("\u{E014}").await; // ArrowRight
+    assert_eq!(app.focused_attribute("data-bed").await.as_deref(), Some("WARD7/BAY1/BED6"));
+    app.press("\u{E013}").await; // ArrowUp
+    assert_eq!(app.focused_attribute("data-bed").await.as_deref(), Some("WARD7/BAY1/BED3"));
     app.quit().await;
 }

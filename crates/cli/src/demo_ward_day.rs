@@ -18,7 +18,7 @@ const SENDER: &str = "DEMO-PAS";
 
 /// Each ward: its code, and how many of its twenty beds end occupied, and
 /// being cleaned; the rest end free.
-const WARDS: [(&str, usize, usize); 3] = [("WARD7", 19, 1), ("WARD8", 17, 2), ("WARD9", 14, 3)];
+const WARDS: [(&str, usize, usize); 3] = [("WARD7", 20, 0), ("WARD8", 18, 1), ("WARD9", 13, 4)];
 
 /// A ward's twenty beds as (room, bed).
 fn ward_beds() -> Vec<(String, String)> {
