@@ -60,5 +60,47 @@ async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
     assert_eq!(app.focused_attribute("data-bed").await.as_deref(), Some("WARD7/BAY1/BED6"));
     app.press("\u{E013}").await; // ArrowUp
     assert_eq!(app.focused_attribute("data-bed").await.as_deref(), Some("WARD7/BAY1/BED3"));
+
+    // The feed puts a second patient in an occupied bed: both are shown, the bed marked.
+    let (applied, _) = app.replay_adt(
+        "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|202612010900||ADT^A01^ADT_A01|E2E9|P|2.4\r\
+         EVN|A01|202612010900\rPID|||9990005095^^^NHS^NH||HOTELFICTION^Hal||19600606|M\rPV1||I|WARD8^BAY1^BED2",
+    );
+    assert!(applied.contains("Applied 1 of 1"), "{applied}");
+    app.wait_for("button[data-bed='WARD8/BAY1/BED2'].conflict [data-testid=also-claimed]").await;
+    let warning = app.wait_for("button[data-bed='WARD8/BAY1/BED2'] [data-testid=also-claimed]").await;
+    assert!(warning.text().await.expect("text").starts_with("Also admitted here:"));
+    app.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+            vec!["button[data-bed='WARD8/BAY1/BED2']".into()],
+        )
+        .await
+        .expect("scrolled");
+    app.screenshot("bed-board-conflict").await;
+
+    // A bed manager (the nurse, manage_beds) marks a bed clean from the keyboard.
+    app.sign_out().await;
+    let nurse = app.wait_for("input[name=user][value='555000000003']").await;
+    nurse.send_keys(" ").await.expect("the nurse is chosen");
+    app.press("\u{E007}").await;
+    app.wait_for_text("[data-testid=header-user]", "NURSING, Nell (Ms)").await;
+    app.alt('5').await;
+    let bed = app.wait_for("button[data-bed='WARD7/BAY1/BED1'][data-state=H]").await;
+    bed.send_keys("\u{E007}").await.expect("Enter on the bed");
+    app.wait_for("[data-testid=mark-panel]").await;
+    assert_eq!(
+        app.focused_attribute("data-mark").await.as_deref(),
+        Some("clean"),
+        "the first action has focus"
+    );
+    app.screenshot("bed-board-mark").await;
+    app.press("\u{E007}").await;
+    app.wait_for("button[data-bed='WARD7/BAY1/BED1'][data-state=U]").await;
+    assert_eq!(
+        app.focused_attribute("data-bed").await.as_deref(),
+        Some("WARD7/BAY1/BED1"),
+        "back on the bed"
+    );
     app.quit().await;
 }

@@ -26,6 +26,7 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         patients::search_patients,
         patients::open_patient,
         beds::bed_board,
+        beds::mark_bed,
         sact::sact_patient_record,
         sact::sact_preview,
         sact::sact_prescribe,

@@ -11,14 +11,62 @@ use crate::{Failure, block_on, with_context};
 
 #[derive(Args)]
 pub struct BedsArgs {
+    #[command(subcommand)]
+    mark: Option<BedsCommand>,
     #[command(flatten)]
     card: CardArgs,
     #[arg(long)]
     json: bool,
 }
 
+#[derive(clap::Subcommand)]
+enum BedsCommand {
+    /// Mark a bed by hand, as a bed manager (manage_beds): clean (free again),
+    /// cleaning (being cleaned), close, or reopen. An occupied bed is never marked.
+    Mark {
+        /// WARD/BAY/BED, as the board names it.
+        bed: String,
+        #[arg(long, value_parser = ["clean", "cleaning", "close", "reopen"])]
+        action: String,
+        #[command(flatten)]
+        card: CardArgs,
+    },
+}
+
+/// WARD/BAY/BED as a location; a bed with no bay is WARD//BED.
+fn bed_location(named: &str) -> Result<adt::Location, Failure> {
+    let parts: Vec<&str> = named.split('/').collect();
+    match parts.as_slice() {
+        [ward, room, bed] if !ward.is_empty() && !bed.is_empty() => Ok(adt::Location {
+            ward: (*ward).to_owned(),
+            room: (*room).to_owned(),
+            bed: (*bed).to_owned(),
+            facility: String::new(),
+        }),
+        _ => {
+            Err(Failure::Input(format!("bed: {named:?} is not WARD/BAY/BED (WARD//BED for a bed in no bay)")))
+        }
+    }
+}
+
 /// Each ward with its beds, each bed's state and its occupant's NHS number and name.
 pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
+    if let Some(BedsCommand::Mark { bed, action, card }) = args.mark {
+        let at = bed_location(&bed)?;
+        let action = match action.as_str() {
+            "clean" => adt::BedMark::Clean,
+            "cleaning" => adt::BedMark::StartCleaning,
+            "close" => adt::BedMark::Close,
+            _ => adt::BedMark::Reopen,
+        };
+        return block_on(with_context(&location, async |context| {
+            let acting =
+                acting_card_holder(context, &card, Permission::ManageBeds, AuditAction::BedMark).await?;
+            let now = services::beds::mark(context, &acting, &at, action).await?;
+            println!("{bed} is now {}.", now.words());
+            Ok(())
+        }));
+    }
     block_on(with_context(&location, async |context| {
         let acting =
             acting_card_holder(context, &args.card, Permission::ViewPatients, AuditAction::StayRead).await?;
@@ -34,6 +82,7 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
                         "state": bed.state.words(),
                         "nhs_number": bed.patient.as_ref().map(|p| p.details.nhs_number.digits()),
                         "name": bed.patient.as_ref().map(|p| p.details.display_name()),
+                        "also_claimed_by": bed.also_claimed_by.iter().map(|p| p.details.nhs_number.digits()).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -52,6 +101,13 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
                 .map(|p| format!("  {}  {}", p.details.nhs_number, p.details.display_name()))
                 .unwrap_or_default();
             println!("  {} {:<8} {}{occupant}", bed.location.room, bed.location.bed, bed.state.words());
+            for other in &bed.also_claimed_by {
+                println!(
+                    "      ALSO CLAIMED BY {}  {} (their admission places them here)",
+                    other.details.nhs_number,
+                    other.details.display_name()
+                );
+            }
         }
         Ok(())
     }))

@@ -39,8 +39,17 @@ impl Site {
 
     /// A read with the demonstration nurse's card (PIN on standard input).
     fn as_nurse(&self, args: &[&str]) -> serde_json::Value {
+        let mut with_json = args.to_vec();
+        with_json.push("--json");
+        let output = self.as_nurse_output(&with_json);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    }
+
+    /// An act with the demonstration nurse's card, whatever its outcome.
+    fn as_nurse_output(&self, args: &[&str]) -> std::process::Output {
         let mut with_card = args.to_vec();
-        with_card.extend(["--card", "DEMO-NURSE", "--pin-stdin", "--json"]);
+        with_card.extend(["--card", "DEMO-NURSE", "--pin-stdin"]);
         let mut child = self
             .command(&with_card)
             .env("CWS_CONFIG", self.folder.path().join("workstation.toml"))
@@ -51,9 +60,7 @@ impl Site {
             .spawn()
             .expect("cws runs");
         child.stdin.take().expect("stdin").write_all(b"3333\n").expect("PIN");
-        let output = child.wait_with_output().expect("cws ends");
-        assert!(output.status.success(), "{with_card:?}: {}", String::from_utf8_lossy(&output.stderr));
-        serde_json::from_slice(&output.stdout).expect("JSON")
+        child.wait_with_output().expect("cws ends")
     }
 
     fn store(&self) -> PathBuf {
@@ -578,4 +585,57 @@ fn the_demonstration_ward_day_fills_three_wards_of_twenty_beds_once() {
     let errors: serde_json::Value =
         serde_json::from_str(&site.ok(&["adt", "errors", "--json"])).expect("JSON");
     assert_eq!(errors.as_array().map(Vec::len), Some(0));
+
+    // The bed manager's marks: a cleaned bed is free again, a free bed closed;
+    // an occupied bed is never marked by hand.
+    let state_of = |bed: &str| -> String {
+        let beds = site.as_nurse(&["beds"]);
+        beds.as_array()
+            .expect("list")
+            .iter()
+            .find(|b| {
+                let named = [&b["ward"], &b["room"], &b["bed"]].map(|v| v.as_str().unwrap_or("").to_owned());
+                named.join("/") == bed
+            })
+            .and_then(|b| b["state"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let mark = |bed: &str, action: &str| site.as_nurse_output(&["beds", "mark", bed, "--action", action]);
+    assert_eq!(state_of("WARD7/BAY1/BED1"), "being cleaned");
+    assert!(mark("WARD7/BAY1/BED1", "clean").status.success());
+    assert_eq!(state_of("WARD7/BAY1/BED1"), "free");
+    assert!(mark("WARD7/BAY1/BED1", "close").status.success());
+    assert_eq!(state_of("WARD7/BAY1/BED1"), "closed");
+    let refused = mark("WARD7/BAY1/BED2", "close");
+    assert!(!refused.status.success(), "an occupied bed cannot be closed");
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(said.contains("occupied"), "{said}");
+    assert_eq!(state_of("WARD7/BAY1/BED2"), "occupied");
+    let unknown = mark("WARD7/BAY9/BED1", "clean");
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no bed WARD7/BAY9/BED1"));
+    assert!(site.ok(&["audit", "verify"]).contains("intact"));
+}
+
+/// The feed admits a second patient to a bed without moving the first: the
+/// board shows the bed's occupant and says whose admission is also there.
+#[test]
+fn a_bed_claimed_by_two_patients_shows_both() {
+    let site = Site::new();
+    let admit = |id: &str, nhs: &str, at: &str| {
+        format!(
+            "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^A01^ADT_A01|{id}|P|2.4\r\
+             EVN|A01|{at}\rPID|||{nhs}^^^NHS^NH||HOTELFICTION^Hal||19600606|M\rPV1||I|WARD7^BAY1^BED1"
+        )
+    };
+    let file = site.folder.path().join("two.hl7");
+    let day = format!(
+        "{}\n{}\n",
+        admit("TWO1", "9990005095", "202612010800"),
+        admit("TWO2", "9990005109", "202612010900")
+    );
+    std::fs::write(&file, day).expect("written");
+    assert!(site.ok(&["adt", "replay", &file.to_string_lossy()]).contains("Applied 2 of 2"));
+    let beds = site.as_nurse(&["beds"]);
+    assert_eq!(beds[0]["nhs_number"], "9990005109", "the latest admission holds the bed: {beds}");
+    assert_eq!(beds[0]["also_claimed_by"], serde_json::json!(["9990005095"]), "{beds}");
 }

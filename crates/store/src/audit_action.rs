@@ -55,10 +55,12 @@ pub enum AuditAction {
     UserWards,
     /// A patient added to, or taken off, someone's patient list.
     PatientListChange,
+    /// A bed marked by hand (manage_beds): closed, reopened, being cleaned or clean.
+    BedMark,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 38] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -96,6 +98,7 @@ impl AuditAction {
         Self::StayRead,
         Self::UserWards,
         Self::PatientListChange,
+        Self::BedMark,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -138,6 +141,7 @@ impl AuditAction {
             Self::StayRead => "stay.read",
             Self::UserWards => "user.wards",
             Self::PatientListChange => "patient_list.change",
+            Self::BedMark => "bed.mark",
         }
     }
 }

@@ -90,6 +90,24 @@ impl Stays<'_> {
         Ok(format!("{}#{}", stamp.0.unwrap_or_default(), stamp.1))
     }
 
+    /// Where each admitted stay says its patient is (patient ids only): the
+    /// board checks these against its beds, so two patients claiming one bed
+    /// are shown, not one of them hidden.
+    pub async fn admitted_places(&self) -> Result<Vec<(Location, i64)>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = on_pool!(&self.store.pool, |c| sqlx::query_as(
+            "SELECT ward, room, bed, patient_id FROM stays WHERE state = 'admitted' AND ward <> ''"
+        )
+        .fetch_all(c)
+        .await)
+        .map_err(database)?;
+        Ok(rows
+            .into_iter()
+            .map(|(ward, room, bed, patient_id)| {
+                (Location { ward, room, bed, facility: String::new() }, patient_id)
+            })
+            .collect())
+    }
+
     /// Every bed, ward by ward (no patient details: the services read those, audited).
     pub async fn beds(&self) -> Result<Vec<BedRow>, StoreError> {
         let rows: Vec<(String, String, String, String, Option<i64>, String)> =
@@ -199,6 +217,44 @@ impl StayWrites<'_> {
         }
         self.transaction.wrote();
         Ok(read_version + 1)
+    }
+
+    /// A bed's state and occupant, read inside the writing transaction (and on
+    /// PostgreSQL locked to its end), for a change that depends on them.
+    pub async fn bed_for_update(
+        &mut self,
+        at: &Location,
+    ) -> Result<Option<(BedState, Option<i64>)>, StoreError> {
+        let row: Option<(String, Option<i64>)> = match &mut self.transaction.tx {
+            crate::backend::Tx::Local(c) => {
+                sqlx::query_as(
+                    "SELECT state, patient_id FROM beds WHERE ward = $1 AND room = $2 AND bed = $3",
+                )
+                .bind(&at.ward)
+                .bind(&at.room)
+                .bind(&at.bed)
+                .fetch_optional(&mut **c)
+                .await
+            }
+            crate::backend::Tx::Shared(c) => sqlx::query_as(
+                "SELECT state, patient_id FROM beds WHERE ward = $1 AND room = $2 AND bed = $3 FOR UPDATE",
+            )
+            .bind(&at.ward)
+            .bind(&at.room)
+            .bind(&at.bed)
+            .fetch_optional(&mut **c)
+            .await,
+        }
+        .map_err(database)?;
+        row.map(|(state, patient_id)| {
+            BedState::from_code(&state).map(|state| (state, patient_id)).ok_or_else(|| {
+                StoreError::Database(format!(
+                    "bed {}/{}/{} has an unreadable state",
+                    at.ward, at.room, at.bed
+                ))
+            })
+        })
+        .transpose()
     }
 
     /// Sets a bed's state and occupant, adding the bed if the feed names it first.

@@ -23,7 +23,19 @@ pub struct BedView {
     pub state: String,
     pub state_words: String,
     pub occupant: Option<BedOccupant>,
+    /// Others whose admission places them in this bed: shown as a conflict to resolve.
+    pub also_claimed_by: Vec<BedOccupant>,
+    /// The marks a bed manager may make on this bed now (`clean`, `cleaning`,
+    /// `close`, `reopen`), as adt::mark allows: offered, and checked again on acting.
+    pub marks: Vec<String>,
 }
+
+const MARKS: [(adt::BedMark, &str); 4] = [
+    (adt::BedMark::Clean, "clean"),
+    (adt::BedMark::StartCleaning, "cleaning"),
+    (adt::BedMark::Close, "close"),
+    (adt::BedMark::Reopen, "reopen"),
+];
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct BayView {
@@ -53,6 +65,52 @@ pub async fn bed_board(state: State<'_, AppState>) -> Result<Vec<WardView>, Comm
     Ok(wards(&board))
 }
 
+fn occupant(p: &patients::PatientRecord) -> BedOccupant {
+    BedOccupant {
+        patient_id: u32::try_from(p.id).unwrap_or(u32::MAX),
+        display_name: p.details.display_name(),
+        nhs_number: p.details.nhs_number.digits(),
+        date_of_birth: p.details.date_of_birth.to_string(),
+    }
+}
+
+/// A bed manager's mark on a bed (manage_beds): `clean`, `cleaning`, `close`
+/// or `reopen`, on the bed the board names WARD/BAY/BED. Gives the new state's words.
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all)]
+pub async fn mark_bed(
+    state: State<'_, AppState>,
+    bed: String,
+    action: String,
+) -> Result<String, CommandError> {
+    let location = bed_location(&bed)?;
+    let Some(&(action, _)) = MARKS.iter().find(|(_, name)| *name == action) else {
+        return Err(invalid("action", format!("{action:?} is not clean, cleaning, close or reopen")));
+    };
+    let check = state.require(Permission::ManageBeds)?;
+    let acting = Acting::from_session(&check, Permission::ManageBeds, state.workstation_name())?;
+    let now = services::beds::mark(state.services()?, &acting, &location, action).await?;
+    state.confirm(&check)?;
+    Ok(now.words().to_owned())
+}
+
+fn invalid(field: &str, message: String) -> CommandError {
+    CommandError { code: crate::error::ErrorCode::InvalidInput, message, field: Some(field.into()) }
+}
+
+fn bed_location(named: &str) -> Result<adt::Location, CommandError> {
+    match named.split('/').collect::<Vec<_>>().as_slice() {
+        [ward, room, bed] if !ward.is_empty() && !bed.is_empty() => Ok(adt::Location {
+            ward: (*ward).to_owned(),
+            room: (*room).to_owned(),
+            bed: (*bed).to_owned(),
+            facility: String::new(),
+        }),
+        _ => Err(invalid("bed", format!("{named:?} is not WARD/BAY/BED"))),
+    }
+}
+
 fn wards(board: &[services::beds::BoardBed]) -> Vec<WardView> {
     let mut wards: Vec<WardView> = Vec::new();
     for bed in board {
@@ -70,17 +128,18 @@ fn wards(board: &[services::beds::BoardBed]) -> Vec<WardView> {
         if ward.bays.last().is_none_or(|b| b.name != bed.location.room) {
             ward.bays.push(BayView { name: bed.location.room.clone(), beds: Vec::new() });
         }
-        let occupant = bed.patient.as_ref().map(|p| BedOccupant {
-            patient_id: u32::try_from(p.id).unwrap_or(u32::MAX),
-            display_name: p.details.display_name(),
-            nhs_number: p.details.nhs_number.digits(),
-            date_of_birth: p.details.date_of_birth.to_string(),
-        });
+        let holder = bed.patient.as_ref().map(occupant);
         ward.bays.last_mut().expect("just pushed").beds.push(BedView {
             bed: bed.location.bed.clone(),
             state: bed.state.code().to_string(),
             state_words: bed.state.words().to_owned(),
-            occupant,
+            occupant: holder,
+            also_claimed_by: bed.also_claimed_by.iter().map(occupant).collect(),
+            marks: MARKS
+                .iter()
+                .filter(|(mark, _)| bed.patient.is_none() && adt::mark(bed.state, *mark).is_ok())
+                .map(|(_, name)| (*name).to_owned())
+                .collect(),
         });
     }
     for ward in &mut wards {

@@ -30,6 +30,11 @@ export const commands = {
 	searchPatients: (query: string, dateOfBirth: string | null) => typedError<PatientSummaryView[], CommandError>(__TAURI_INVOKE("search_patients", { query, dateOfBirth })),
 	openPatient: (id: number) => typedError<PatientView, CommandError>(__TAURI_INVOKE("open_patient", { id })),
 	bedBoard: () => typedError<WardView[], CommandError>(__TAURI_INVOKE("bed_board")),
+	/**
+	 *  A bed manager's mark on a bed (manage_beds): `clean`, `cleaning`, `close`
+	 *  or `reopen`, on the bed the board names WARD/BAY/BED. Gives the new state's words.
+	 */
+	markBed: (bed: string, action: string) => typedError<string, CommandError>(__TAURI_INVOKE("mark_bed", { bed, action })),
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
 	/**
 	 *  The doses the cycle would be prescribed at, with derivations and warnings:
@@ -101,6 +106,13 @@ export type BedView = {
 	state: string,
 	state_words: string,
 	occupant: BedOccupant | null,
+	/**  Others whose admission places them in this bed: shown as a conflict to resolve. */
+	also_claimed_by: BedOccupant[],
+	/**
+	 *  The marks a bed manager may make on this bed now (`clean`, `cleaning`,
+	 *  `close`, `reopen`), as adt::mark allows: offered, and checked again on acting.
+	 */
+	marks: string[],
 };
 
 export type BsaFormula = "mosteller" | "dubois" | "haycock" | "gehan-george" | "boyd";
