@@ -31,10 +31,32 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
     app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "1 of 2 open beds").await;
     app.screenshot("bed-board").await;
 
-    // Enter on the occupied bed opens that patient.
+    // The laboratory's results for her arrive too.
+    let (applied, _) = app.replay_adt(
+        "MSH|^~\\&|LIMS|RXX-PATH|CLINWS|RXX01|202611301030||ORU^R01^ORU_R01|E2E3|P|2.4\r\
+         PID|||9990000018^^^NHS^NH||QUILLFEATHER^Ada\r\
+         OBR|1||S1|FBC^Full blood count|||202611300715\r\
+         OBX|1|NM|NEUT^Neutrophils||1.4|10*9/L|2.0-7.5|L|||F\r\
+         OBX|2|NM|PLT^Platelets||180|10*9/L|150-400|N|||F\r\
+         OBX|3|NM|HB^Haemoglobin||11.2|g/dL|11.5-16.5|L|||F",
+    );
+    assert!(applied.contains("Applied 1 of 1"), "{applied}");
+
+    // Enter on the occupied bed opens that patient, with her results, out-of-range ones marked.
     let bed = app.wait_for("button[data-bed='WARD7/BAY1/BED4']").await;
     bed.send_keys("\u{E007}").await.expect("Enter");
     app.wait_for_text_containing("[data-testid=banner-nhs-number]", "999 000 0018").await;
+    app.wait_for_text("[data-testid=patient-results] tr[data-code=NEUT] [data-testid=out-of-range]", "LOW")
+        .await;
+    let platelets = app.wait_for("[data-testid=patient-results] tr[data-code=PLT]").await;
+    assert!(
+        platelets.find(fantoccini::Locator::Css("[data-testid=out-of-range]")).await.is_err(),
+        "180 is in range"
+    );
+    let haemoglobin =
+        app.wait_for("[data-testid=patient-results] tr[data-code=HB]").await.text().await.expect("text");
+    assert!(haemoglobin.contains("11.2") && haemoglobin.contains("LOW"), "{haemoglobin}");
+    app.screenshot("patient-results").await;
     app.quit().await;
 }
 

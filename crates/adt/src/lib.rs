@@ -18,4 +18,6 @@ pub use fields::{
     AdtError, Header, Identifier, Location, NhsNumberReading, PatientIdentity, header, identifiers, location,
     parse_timestamp, patient,
 };
-pub use results::{Filing, LabResult, ResultsReport, TestMapping, file_for_checks, read_results};
+pub use results::{
+    Filing, LabResult, ResultsReport, TestMapping, file_for_checks, out_of_range, read_results,
+};

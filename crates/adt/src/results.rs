@@ -103,6 +103,20 @@ pub fn read_results(message: &Message, policy: NhsNumberPolicy) -> Result<Result
 }
 
 #[cfg(test)]
+mod flag_tests {
+    use super::out_of_range;
+
+    #[test]
+    fn out_of_range_flags_are_named_and_normal_or_absent_is_none() {
+        assert_eq!(out_of_range("L"), Some("low"));
+        assert_eq!(out_of_range("HH"), Some("critically high"));
+        assert_eq!(out_of_range(" H "), Some("high"));
+        assert_eq!(out_of_range("N"), None);
+        assert_eq!(out_of_range(""), None);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -143,6 +157,22 @@ mod tests {
         assert_eq!(refused("OBX|1|NM|NEUT||1.4").field, "OBX-14 (segment 3)");
         assert_eq!(refused("OBX|1|NM|||1.4|||||||||20261130").field, "OBX-3 (segment 3)");
     }
+}
+
+/// What a laboratory's abnormal flag (OBX-8, HL7 table 0078) says, in words,
+/// when it says the result is out of range; `None` for normal or no flag.
+pub fn out_of_range(flag: &str) -> Option<&'static str> {
+    Some(match flag.trim() {
+        "L" => "low",
+        "H" => "high",
+        "LL" => "critically low",
+        "HH" => "critically high",
+        "<" => "below the measurable range",
+        ">" => "above the measurable range",
+        "A" => "abnormal",
+        "AA" => "critically abnormal",
+        _ => return None,
+    })
 }
 
 /// A site's mapping of one laboratory test code to what a chemotherapy check

@@ -35,6 +35,8 @@ export const commands = {
 	 *  or `reopen`, on the bed the board names WARD/BAY/BED. Gives the new state's words.
 	 */
 	markBed: (bed: string, action: string) => typedError<string, CommandError>(__TAURI_INVOKE("mark_bed", { bed, action })),
+	/**  The patient's results, newest first. */
+	patientResults: (patientId: number) => typedError<LabResultView[], CommandError>(__TAURI_INVOKE("patient_results", { patientId })),
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
 	/**
 	 *  The doses the cycle would be prescribed at, with derivations and warnings:
@@ -295,6 +297,25 @@ export type JobRole = {
 
 /**  Body weight. */
 export type Kilograms = string;
+
+export type LabResultView = {
+	/**  When the sample was taken (OBX-14, else OBR-7), RFC 3339 UTC. */
+	observed_at: string,
+	code: string,
+	name: string,
+	value: string,
+	units: string,
+	reference_range: string,
+	/**  The laboratory's flag (OBX-8) in words when out of range: low, high, critically low… */
+	out_of_range: string | null,
+	/**  F final, P preliminary, C corrected… */
+	status: string,
+	laboratory: string,
+	/**  The chemotherapy check this result may serve, if filed for one. */
+	used_for: string | null,
+	/**  Why a result a check would use is held for review (units, not final, not a number). */
+	held_because: string | null,
+};
 
 /**  A laboratory result release would use, as the form shows it. */
 export type LabValueView = {
