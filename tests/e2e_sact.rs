@@ -127,6 +127,8 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
             let value = if test.contains("platelets") { "250" } else { "4.5" };
             type_into(&app, &format!("#result-{index}"), value).await;
             set_value(&app, &format!("#result-taken-{index}"), &yesterday).await;
+            // Typed, not from the laboratory's feed: the reason is asked for and kept.
+            type_into(&app, &format!("#result-reason-{index}"), "point-of-care count on the day unit").await;
         }
     }
     click(&app, "[data-testid=release-form] button.secondary").await;

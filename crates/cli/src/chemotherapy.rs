@@ -147,9 +147,14 @@ pub enum SactCommand {
     /// Release a verified cycle for preparation (release_sact).
     Release {
         cycle_id: i64,
-        /// NAME=VALUE@TIME: a pre-treatment result and when its sample was taken (RFC 3339).
+        /// NAME=VALUE@TIME: a pre-treatment result typed by hand, and when its sample was
+        /// taken (RFC 3339). Results not typed are taken from the laboratory's feed.
         #[arg(long = "result")]
         results: Vec<String>,
+        /// Why results were typed rather than taken from the laboratory's feed
+        /// (needed with --result): a point-of-care test, a result not yet on the feed.
+        #[arg(long)]
+        typed_reason: Option<String>,
         /// Today's weight.
         #[arg(long)]
         weight_kg: String,
@@ -394,13 +399,22 @@ pub fn run(command: SactCommand, location: StoreLocation) -> Result<(), Failure>
             let stored = services::sact::verify(context, &acting, &signer, &role, &scope, cycle_id).await?;
             report_cycle(json, "Verified", &stored)
         }
-        SactCommand::Release { cycle_id, results, weight_kg, dosing_weight_kg, overrides, card, json } => {
+        SactCommand::Release {
+            cycle_id,
+            results,
+            typed_reason,
+            weight_kg,
+            dosing_weight_kg,
+            overrides,
+            card,
+            json,
+        } => {
             let acting =
                 acting_card_holder(context, &card, Permission::ReleaseSact, AuditAction::SactCycleUpdate)
                     .await?;
             let request = ReleaseRequest {
                 cycle_id,
-                results: parse_results(&results)?,
+                results: parse_results(&results, typed_reason.as_deref().unwrap_or(""))?,
                 current_weight_kg: decimal(&weight_kg, "weight_kg")?,
                 dosing_weight_kg: decimal(&dosing_weight_kg, "dosing_weight_kg")?,
                 overrides: parse_overrides(&overrides)?,
@@ -700,15 +714,19 @@ fn parse_modifications(given: &[String], reason: Option<&str>) -> Result<Vec<Dru
         .collect()
 }
 
-/// `NAME=VALUE@TIME` each.
-fn parse_results(given: &[String]) -> Result<BTreeMap<String, TimedResult>, Failure> {
+/// `NAME=VALUE@TIME` each, typed for `reason` (the service refuses a typed result without one).
+fn parse_results(given: &[String], reason: &str) -> Result<BTreeMap<String, TimedResult>, Failure> {
     given
         .iter()
         .map(|text| {
             let shape = || Failure::Input(format!("result: {text:?} is not NAME=VALUE@TIME"));
             let (name, rest) = text.split_once('=').ok_or_else(shape)?;
             let (value, taken) = rest.split_once('@').ok_or_else(shape)?;
-            let result = TimedResult { value: decimal(value, "result")?, taken_at: time(taken, "result")? };
+            let result = TimedResult {
+                value: decimal(value, "result")?,
+                taken_at: time(taken, "result")?,
+                source: sact::ResultSource::Typed { reason: reason.to_owned() },
+            };
             Ok((name.trim().to_owned(), result))
         })
         .collect()

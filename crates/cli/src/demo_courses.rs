@@ -283,7 +283,13 @@ impl People<'_, '_> {
                 };
                 (
                     limit.test.clone(),
-                    TimedResult { value, taken_at: at(days_before(day, 1).unwrap_or(day), 10) },
+                    TimedResult {
+                        value,
+                        taken_at: at(days_before(day, 1).unwrap_or(day), 10),
+                        source: sact::ResultSource::Typed {
+                            reason: "demonstration data (cws demo courses)".into(),
+                        },
+                    },
                 )
             })
             .collect();

@@ -270,6 +270,8 @@ fn a_cycle_goes_from_approval_to_the_last_drug_given_with_each_persons_card() {
             results[0].as_str(),
             "--result",
             results[1].as_str(),
+            "--typed-reason",
+            "results phoned through by the laboratory",
         ];
         args.extend_from_slice(extra);
         site.as_card("PHARMACIST", &args)
@@ -543,6 +545,8 @@ fn a_course_moves_to_another_site_with_its_doses_and_only_onto_the_same_patient(
             &n,
             "--result",
             &p,
+            "--typed-reason",
+            "point-of-care counts on the day unit",
         ],
     );
     let started = Utc::now().to_rfc3339();

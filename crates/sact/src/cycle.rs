@@ -2,6 +2,8 @@
 //! side branches (deferred, amended, cancelled). Each act checks its rules
 //! before it changes anything, and returns a refusal naming the rule otherwise.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use dosing::units::DoseUnit;
 use rust_decimal::Decimal;
@@ -123,6 +125,9 @@ pub struct Cycle {
     #[serde(default)]
     pub modifications: Vec<dosing::course::DrugModification>,
     pub release_findings: Vec<ReleaseFinding>,
+    /// The pre-treatment results release was checked against, each with where it came from.
+    #[serde(default)]
+    pub release_results: BTreeMap<String, crate::release::TimedResult>,
     pub administrations: Vec<Administration>,
     /// Every act on this prescription version, signed with its actor's card, oldest first.
     #[serde(default)]
@@ -196,6 +201,7 @@ impl Cycle {
             calculation: None,
             modifications: Vec::new(),
             release_findings: Vec::new(),
+            release_results: BTreeMap::new(),
             administrations: Vec::new(),
             signatures: Vec::new(),
             earlier_versions: Vec::new(),
@@ -227,9 +233,11 @@ impl Cycle {
         now: DateTime<Utc>,
     ) -> Result<(), SactRefusal> {
         self.require(&CycleState::Verified, "release")?;
+        crate::release::check_typed_reasons(&evidence.results)?;
         let findings = apply_overrides(assess(evidence, policy, now)?, overrides)?;
         self.releaser = Some(releaser.clone());
         self.release_findings = findings;
+        self.release_results = evidence.results.clone();
         self.state = CycleState::Released;
         Ok(())
     }

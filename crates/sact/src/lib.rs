@@ -28,7 +28,7 @@ pub use export::{LeftOut, ReturnRow, write_return};
 pub use freshness::{MeasurementAge, measurement_age};
 pub use refusal::SactRefusal;
 pub use release::{
-    LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, TimedResult,
+    LifetimeDose, Override, ReleaseEvidence, ReleaseFinding, ReleasePolicy, ResultSource, TimedResult,
     assess as release_findings,
 };
 pub use signing::SignedAct;

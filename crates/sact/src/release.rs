@@ -14,11 +14,40 @@ use serde::{Deserialize, Serialize};
 
 use crate::SactRefusal;
 
-/// A result with the time its sample was taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A result with the time its sample was taken, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimedResult {
     pub value: Decimal,
     pub taken_at: DateTime<Utc>,
+    pub source: ResultSource,
+}
+
+/// Where a result release used came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum ResultSource {
+    /// Filed from the laboratory's feed (ORU^R01), final and in the expected units.
+    Laboratory { laboratory: String },
+    /// Typed by a person, with why (a point-of-care test, a result not yet on the feed).
+    Typed { reason: String },
+}
+
+/// Every typed result carries the reason it was typed: refused, naming the
+/// test, when one does not.
+pub fn check_typed_reasons(results: &BTreeMap<String, TimedResult>) -> Result<(), SactRefusal> {
+    for (test, result) in results {
+        if let ResultSource::Typed { reason } = &result.source
+            && reason.trim().is_empty()
+        {
+            return Err(SactRefusal::new(
+                "typed_result_reason",
+                format!(
+                    "{test}: a value typed rather than taken from the laboratory's results needs the reason it was typed"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A limited drug's lifetime dose: given before (counted from administrations,

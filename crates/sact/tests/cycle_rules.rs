@@ -9,8 +9,8 @@ use dosing::units::{DoseUnit, Kilograms};
 use rust_decimal::Decimal;
 use sact::{
     AdministrationRecord, Amendment, Course, Cycle, CycleState, DeferralReason, Intent, LifetimeDose,
-    Override, PrescribedDrug, RegimenPin, ReleaseEvidence, ReleasePolicy, TimedResult, VerificationScope,
-    Verifier,
+    Override, PrescribedDrug, RegimenPin, ReleaseEvidence, ReleasePolicy, ResultSource, TimedResult,
+    VerificationScope, Verifier,
 };
 use session::UserId;
 
@@ -80,7 +80,11 @@ fn evidence(neutrophils: &str, hours_before: i64) -> ReleaseEvidence {
         limits: neutrophil_limit(),
         results: BTreeMap::from([(
             "neutrophils".to_owned(),
-            TimedResult { value: dec(neutrophils), taken_at: at(hours_before) },
+            TimedResult {
+                value: dec(neutrophils),
+                taken_at: at(hours_before),
+                source: ResultSource::Laboratory { laboratory: "RXX-PATH".into() },
+            },
         )]),
         current_weight: Kilograms::new(dec("70")),
         dosing_weight: Kilograms::new(dec("70")),
@@ -152,6 +156,26 @@ fn a_technician_verifies_only_the_drugs_the_site_names_for_their_role() {
     let nurse = Verifier { user_id: user(NURSE), role_code: "R8001".into() };
     let mut other = prescribed();
     assert_eq!(other.verify(&nurse, &scope).expect_err("no scope").rule, "verification_scope");
+}
+
+#[test]
+fn a_typed_result_without_its_reason_is_refused_naming_the_test_and_kept_with_it_when_given() {
+    let mut typed = evidence("2.1", 24);
+    if let Some(result) = typed.results.get_mut("neutrophils") {
+        result.source = ResultSource::Typed { reason: "  ".into() };
+    }
+    let mut cycle = verified();
+    let refused = cycle
+        .release(&user(PHARMACIST), &typed, &ReleasePolicy::default(), &[], at(1))
+        .expect_err("no reason");
+    assert_eq!(refused.rule, "typed_result_reason");
+    assert!(refused.message.starts_with("neutrophils:"), "{}", refused.message);
+    assert_eq!(cycle.state, CycleState::Verified, "nothing changed");
+    if let Some(result) = typed.results.get_mut("neutrophils") {
+        result.source = ResultSource::Typed { reason: "point-of-care count on the unit".into() };
+    }
+    cycle.release(&user(PHARMACIST), &typed, &ReleasePolicy::default(), &[], at(1)).expect("released");
+    assert_eq!(cycle.release_results, typed.results, "the results released on are kept with their sources");
 }
 
 #[test]

@@ -447,7 +447,9 @@ async fn release_evidence(
     for found in
         laboratory_values(context, actor, stored.patient_id, stored.cycle.treatment_date, &untyped).await?
     {
-        results.insert(found.test.clone(), TimedResult { value: found.value, taken_at: found.taken_at });
+        let source = sact::ResultSource::Laboratory { laboratory: found.laboratory.clone() };
+        results
+            .insert(found.test.clone(), TimedResult { value: found.value, taken_at: found.taken_at, source });
     }
     let evidence = ReleaseEvidence {
         treatment_date: stored.cycle.treatment_date,

@@ -301,10 +301,13 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     );
 
     let taken = Utc::now() - TimeDelta::hours(2);
-    let results = BTreeMap::from([
-        ("neutrophils".to_owned(), TimedResult { value: Decimal::from(3), taken_at: taken }),
-        ("platelets".to_owned(), TimedResult { value: Decimal::from(250), taken_at: taken }),
-    ]);
+    let typed = |value: i64| TimedResult {
+        value: Decimal::from(value),
+        taken_at: taken,
+        source: sact::ResultSource::Typed { reason: "point-of-care count on the day unit".into() },
+    };
+    let results =
+        BTreeMap::from([("neutrophils".to_owned(), typed(3)), ("platelets".to_owned(), typed(250))]);
     let release = ReleaseRequest {
         cycle_id: prescribed.cycle_id,
         results,

@@ -233,6 +233,9 @@ pub struct ResultEntry {
     pub value: String,
     /// When the sample was taken, `YYYY-MM-DDTHH:MM` on this workstation's clock.
     pub taken_at: String,
+    /// Why it was typed rather than taken from the laboratory's feed (results
+    /// not given here are taken from the feed).
+    pub typed_reason: String,
 }
 
 #[derive(Debug, Clone, Deserialize, specta::Type)]
@@ -262,7 +265,8 @@ fn release_request(entry: &ReleaseEntry) -> Result<ReleaseRequest, CommandError>
             .earliest()
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| invalid(&field, "That time does not exist on this clock."))?;
-        results.insert(result.test.clone(), TimedResult { value, taken_at });
+        let source = sact::ResultSource::Typed { reason: result.typed_reason.trim().to_owned() };
+        results.insert(result.test.clone(), TimedResult { value, taken_at, source });
     }
     Ok(ReleaseRequest {
         cycle_id: id(entry.cycle_id),

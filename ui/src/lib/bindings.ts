@@ -498,6 +498,11 @@ export type ResultEntry = {
 	value: string,
 	/**  When the sample was taken, `YYYY-MM-DDTHH:MM` on this workstation's clock. */
 	taken_at: string,
+	/**
+	 *  Why it was typed rather than taken from the laboratory's feed (results
+	 *  not given here are taken from the feed).
+	 */
+	typed_reason: string,
 };
 
 /**  Where the session stands. Patient data may be shown only while `Active`. */
