@@ -69,6 +69,8 @@ async fn a_cycle_is_prescribed_verified_released_and_given_with_each_persons_car
     );
     click(&app, "[data-testid=prescribe-next-button]").await;
     app.wait_for_text_containing("[data-testid=prefilled-from]", "Prefilled from cycle 1").await;
+    // No laboratory results within the window yet: the prescriber is told, not shown nothing.
+    app.wait_for_text_containing("[data-testid=latest-results]", "none yet within the window").await;
     // Three weeks old on the treatment day: stale, and the screen asks for an answer before it is used.
     app.wait_for_text_containing("[data-testid=stale-measurements]", "days old on the treatment day").await;
     app.screenshot("sact-stale-measurements").await;

@@ -474,7 +474,7 @@ pub struct LaboratoryValue {
 /// For each of `tests`, the latest result the laboratory sent for the check,
 /// final and in the expected units, taken within the release window before the
 /// treatment day; a test with none is simply absent (release will say so).
-async fn laboratory_values(
+pub(crate) async fn laboratory_values(
     context: &Context,
     actor: &store::Actor,
     patient_id: i64,

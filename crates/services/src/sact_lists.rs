@@ -30,6 +30,10 @@ pub struct NextCycle {
     pub last_measurements: Option<RecordedMeasurements>,
     pub measurement_age: Option<MeasurementAge>,
     pub modifications: Vec<dosing::course::DrugModification>,
+    /// The laboratory's latest usable result for each pre-treatment check the
+    /// regimen names, and creatinine, within the release window before the
+    /// offered treatment day (the prescriber sees them before prescribing).
+    pub latest_results: Vec<crate::sact::LaboratoryValue>,
 }
 
 /// A patient's courses, newest first, each with every cycle (view_patients).
@@ -43,7 +47,7 @@ pub async fn patient_courses(
     let mut histories = Vec::new();
     for (id, course) in sact.courses_of_patient(actor, patient_id).await? {
         let cycles = sact.cycles_of_course(actor, id).await?;
-        let next = next_cycle(context, &course, &cycles).await?;
+        let next = next_cycle(context, actor, patient_id, &course, &cycles).await?;
         histories.push(CourseHistory { id, course, cycles, next });
     }
     Ok(histories)
@@ -51,6 +55,8 @@ pub async fn patient_courses(
 
 async fn next_cycle(
     context: &Context,
+    actor: &store::Actor,
+    patient_id: i64,
     course: &Course,
     cycles: &[StoredCycle],
 ) -> Result<Option<NextCycle>, ServiceError> {
@@ -73,7 +79,20 @@ async fn next_cycle(
         None => None,
     };
     let modifications = last.map(|c| c.modifications.clone()).unwrap_or_default();
-    Ok(Some(NextCycle { number, treatment_date, last_measurements, measurement_age, modifications }))
+    let mut tests: Vec<String> = regimen.pre_treatment_limits.iter().map(|l| l.test.clone()).collect();
+    if !tests.iter().any(|t| t == "creatinine") {
+        tests.push("creatinine".into());
+    }
+    let latest_results =
+        crate::sact::laboratory_values(context, actor, patient_id, treatment_date, &tests).await?;
+    Ok(Some(NextCycle {
+        number,
+        treatment_date,
+        last_measurements,
+        measurement_age,
+        modifications,
+        latest_results,
+    }))
 }
 
 /// A cycle awaiting verification, its patient, and what changed since that

@@ -451,13 +451,14 @@ pub async fn sact_release_lab_values(
     let (check, acting) = acting(&state, Permission::ReleaseSact)?;
     let values = services::sact::release_laboratory_values(state.services()?, &acting, id(cycle_id)).await?;
     state.confirm(&check)?;
-    Ok(values
-        .into_iter()
-        .map(|v| LabValueView {
-            test: v.test,
-            value: v.value.normalize().to_string(),
-            taken_at: v.taken_at.with_timezone(&Local).format("%Y-%m-%dT%H:%M").to_string(),
-            laboratory: v.laboratory,
-        })
-        .collect())
+    Ok(values.iter().map(lab_value_view).collect())
+}
+
+pub(crate) fn lab_value_view(v: &services::sact::LaboratoryValue) -> LabValueView {
+    LabValueView {
+        test: v.test.clone(),
+        value: v.value.normalize().to_string(),
+        taken_at: v.taken_at.with_timezone(&Local).format("%Y-%m-%dT%H:%M").to_string(),
+        laboratory: v.laboratory.clone(),
+    }
 }

@@ -122,6 +122,8 @@ pub struct NextCycleView {
     pub measurement_age_days: Option<u32>,
     pub measurements_stale: bool,
     pub modifications: Vec<ModificationView>,
+    /// The laboratory's latest usable results within the window before the treatment day.
+    pub latest_results: Vec<super::sact::LabValueView>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -323,6 +325,7 @@ fn next_view(next: &NextCycle) -> NextCycleView {
         measurement_age_days: next.measurement_age.map(|a| u32::try_from(a.days).unwrap_or(u32::MAX)),
         measurements_stale: next.measurement_age.is_some_and(|a| a.stale),
         modifications: modifications(&next.modifications),
+        latest_results: next.latest_results.iter().map(super::sact::lab_value_view).collect(),
     }
 }
 

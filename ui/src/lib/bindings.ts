@@ -391,6 +391,8 @@ export type NextCycleView = {
 	measurement_age_days: number | null,
 	measurements_stale: boolean,
 	modifications: ModificationView[],
+	/**  The laboratory's latest usable results within the window before the treatment day. */
+	latest_results: LabValueView[],
 };
 
 export type OverrideEntry = {
