@@ -29,6 +29,10 @@ pub enum UserCommand {
         registration: Option<String>,
         #[arg(long, default_value = "Clinician")]
         job_title: String,
+        /// The wards they work on, comma separated (their inpatients are in a
+        /// legitimate relationship with them); `cws user wards` changes them later.
+        #[arg(long, value_delimiter = ',')]
+        wards: Vec<String>,
         #[arg(long)]
         json: bool,
         /// Your card, once someone may manage users. The certificate is checked against the site CA.
@@ -70,7 +74,7 @@ pub fn run(command: UserCommand, location: StoreLocation) -> Result<(), Failure>
 
 async fn run_on(context: &Context, command: UserCommand) -> Result<(), Failure> {
     match command {
-        UserCommand::Enrol { cert, roles: codes, registration, job_title, json, card } => {
+        UserCommand::Enrol { cert, roles: codes, registration, job_title, wards, json, card } => {
             let bytes =
                 std::fs::read(&cert).map_err(|e| Failure::Input(format!("cert: {}: {e}", cert.display())))?;
             // The certificate is checked against the trusted settings' CA, when they name one.
@@ -101,10 +105,23 @@ async fn run_on(context: &Context, command: UserCommand) -> Result<(), Failure> 
                 os_account_or_card_holder(context, &card, Permission::ManageUsers, AuditAction::UserEnrol)
                     .await?;
             services::users::enrol(context, &acting, &user).await?;
+            let wards: Vec<String> =
+                wards.into_iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
+            if !wards.is_empty() {
+                services::relationships::set_wards(context, &acting, &user.user_id, &wards).await?;
+            }
             if json {
                 output::json(&user)?
             } else {
-                println!("Enrolled {} ({}) with roles {}.", user.display_name, user.user_id, codes.join(", "))
+                println!(
+                    "Enrolled {} ({}) with roles {}.",
+                    user.display_name,
+                    user.user_id,
+                    codes.join(", ")
+                );
+                if !wards.is_empty() {
+                    println!("They work on: {}.", wards.join(", "));
+                }
             }
         }
         UserCommand::List { json } => {

@@ -195,7 +195,12 @@ fn after_the_bootstrap_enrolling_without_a_card_is_refused_and_audited() {
 fn an_administrators_card_enrols_and_disables_and_is_the_audited_actor() {
     let site = Site::with_administrator();
     let newcomer = site.issue_card("NEW-CARD", NEWCOMER);
-    site.enrol(&newcomer, "R8000", Some(("ADMIN-CARD", "1234"))).success_or_panic();
+    let cert = newcomer.to_string_lossy();
+    let args = ["user", "enrol", "--cert", &cert, "--roles", "R8000", "--wards", "WARD7,WARD9"];
+    let enrolled = site.cws(&[&args[..], &["--card", "ADMIN-CARD", "--pin-stdin"]].concat(), "1234\n");
+    let said = String::from_utf8_lossy(&enrolled.stdout).into_owned();
+    enrolled.success_or_panic();
+    assert!(said.contains("They work on: WARD7, WARD9."), "{said}");
     assert!(site.enrolled().contains(NEWCOMER));
 
     site.cws(&["user", "disable", NEWCOMER, "--card", "ADMIN-CARD", "--pin-stdin"], "1234\n")
@@ -212,6 +217,10 @@ fn an_administrators_card_enrols_and_disables_and_is_the_audited_actor() {
     assert!(
         audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",user.disable")),
         "{audit}"
+    );
+    assert!(
+        audit.lines().any(|l| l.contains(&format!(",{ADMIN},")) && l.contains(",user.wards,")),
+        "the wards given at enrolment are audited: {audit}"
     );
 }
 
