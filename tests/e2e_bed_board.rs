@@ -6,6 +6,10 @@ mod support;
 
 use support::RunningApp;
 
+async fn type_into_field(app: &RunningApp, css: &str, text: &str) {
+    app.wait_for(css).await.send_keys(text).await.expect("typed");
+}
+
 fn adt(event: &str, id: &str, at: &str, bed: &str) -> String {
     format!(
         "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^{event}^ADT_{event}|{id}|P|2.4\r\
@@ -57,6 +61,19 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
         app.wait_for("[data-testid=patient-results] tr[data-code=HB]").await.text().await.expect("text");
     assert!(haemoglobin.contains("11.2") && haemoglobin.contains("LOW"), "{haemoglobin}");
     app.screenshot("patient-results").await;
+
+    // Not on her wards: the doctor adds her to their own list, saying why, from the keyboard.
+    app.wait_for_text_containing("[data-testid=relationship]", "Not on your wards or your list").await;
+    type_into_field(&app, "#list-reason", "reviewing her as the oncology on-call").await;
+    app.press("\u{E007}").await;
+    app.wait_for_text_containing(
+        "[data-testid=relationship]",
+        "On your patient list: reviewing her as the oncology on-call",
+    )
+    .await;
+    app.wait_for_text_containing("[data-testid=my-patient-list]", "reviewing her as the oncology on-call")
+        .await;
+    app.screenshot("patient-list").await;
     app.quit().await;
 }
 

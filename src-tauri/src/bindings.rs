@@ -4,7 +4,7 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, beds, cards, chemotherapy, patients, results, sact, sign_in};
+use crate::commands::{app, beds, cards, chemotherapy, patients, relationships, results, sact, sign_in};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -28,6 +28,10 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         beds::bed_board,
         beds::mark_bed,
         results::patient_results,
+        relationships::patient_relationship,
+        relationships::add_to_patient_list,
+        relationships::remove_from_patient_list,
+        relationships::my_patient_list,
         sact::sact_patient_record,
         sact::sact_preview,
         sact::sact_prescribe,

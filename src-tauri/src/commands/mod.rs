@@ -5,6 +5,7 @@ pub mod beds;
 pub mod cards;
 pub mod chemotherapy;
 pub mod patients;
+pub mod relationships;
 pub mod results;
 pub mod sact;
 pub mod sact_views;

@@ -37,6 +37,14 @@ export const commands = {
 	markBed: (bed: string, action: string) => typedError<string, CommandError>(__TAURI_INVOKE("mark_bed", { bed, action })),
 	/**  The patient's results, newest first. */
 	patientResults: (patientId: number) => typedError<LabResultView[], CommandError>(__TAURI_INVOKE("patient_results", { patientId })),
+	/**  Whether the signed-in person has a legitimate relationship with the patient, and what it is. */
+	patientRelationship: (patientId: number) => typedError<RelationshipView | null, CommandError>(__TAURI_INVOKE("patient_relationship", { patientId })),
+	/**  Adds the patient to the signed-in person's list, with why (audited). */
+	addToPatientList: (patientId: number, reason: string) => typedError<null, CommandError>(__TAURI_INVOKE("add_to_patient_list", { patientId, reason })),
+	/**  Takes the patient off the signed-in person's list (audited). */
+	removeFromPatientList: (patientId: number) => typedError<null, CommandError>(__TAURI_INVOKE("remove_from_patient_list", { patientId })),
+	/**  The signed-in person's patient list, each with the reason they gave. */
+	myPatientList: () => typedError<PatientListEntryView[], CommandError>(__TAURI_INVOKE("my_patient_list")),
 	sactPatientRecord: (patientId: number) => typedError<ChemotherapyView, CommandError>(__TAURI_INVOKE("sact_patient_record", { patientId })),
 	/**
 	 *  The doses the cycle would be prescribed at, with derivations and warnings:
@@ -407,6 +415,13 @@ export type PatientLine = {
 	date_of_birth: string,
 };
 
+export type PatientListEntryView = {
+	patient_id: number,
+	display_name: string,
+	nhs_number: string,
+	reason: string,
+};
+
 export type PatientSummaryView = {
 	id: number,
 	/**  Ten digits; the UI shows them 3-3-4. */
@@ -473,6 +488,13 @@ export type RegimenSummary = {
 	status: RegimenStatus,
 	/**  Whether a drug is dosed by AUC, so the form asks for renal function. */
 	needs_renal_function: boolean,
+};
+
+export type RelationshipView = {
+	/**  `ward` or `patient_list`. */
+	kind: string,
+	/**  The ward, or the reason the patient was added to the list. */
+	detail: string,
 };
 
 export type ReleaseEntry = {
