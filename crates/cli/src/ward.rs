@@ -77,6 +77,7 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
                 .map(|bed| {
                     serde_json::json!({
                         "ward": bed.location.ward,
+                        "ward_name": bed.ward_name,
                         "room": bed.location.room,
                         "bed": bed.location.bed,
                         "state": bed.state.words(),
@@ -93,7 +94,10 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
         for bed in &board {
             if bed.location.ward != ward {
                 ward = &bed.location.ward;
-                println!("{ward}");
+                match &bed.ward_name {
+                    Some(name) => println!("{ward}  {name}"),
+                    None => println!("{ward}"),
+                }
             }
             let occupant = bed
                 .patient

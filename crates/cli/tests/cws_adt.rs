@@ -639,3 +639,56 @@ fn a_bed_claimed_by_two_patients_shows_both() {
     assert_eq!(beds[0]["nhs_number"], "9990005109", "the latest admission holds the bed: {beds}");
     assert_eq!(beds[0]["also_claimed_by"], serde_json::json!(["9990005095"]), "{beds}");
 }
+
+/// The site's ward layout (`[beds]`): every bed shown, free until the feed
+/// fills it, and a bed the feed names that the layout lacks shown too.
+#[test]
+fn the_sites_ward_layout_shows_every_bed_and_the_feed_adds_what_it_lacks() {
+    let site = Site::new();
+    let settings = site.folder.path().join("workstation.toml");
+    let mut text = std::fs::read_to_string(&settings).expect("settings");
+    text.push_str(
+        "[[beds.wards]]\ncode = \"WARD7\"\nname = \"Ward 7 (oncology)\"\nbays = [{ code = \"BAY1\", beds = 3 }]\n",
+    );
+    std::fs::write(&settings, text).expect("settings written");
+    let admit = |id: &str, nhs: &str, place: &str| {
+        format!(
+            "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|202612010800||ADT^A01^ADT_A01|{id}|P|2.4\r\
+             EVN|A01|202612010800\rPID|||{nhs}^^^NHS^NH||INDIAFICTION^Ivy||19700707|F\rPV1||I|{place}"
+        )
+    };
+    let file = site.folder.path().join("day.hl7");
+    let day = format!(
+        "{}\n{}\n",
+        admit("L1", "9990005117", "WARD7^BAY1^BED2"),
+        admit("L2", "9990005125", "WARD8^BAY1^BED1")
+    );
+    std::fs::write(&file, day).expect("written");
+    assert!(site.ok(&["adt", "replay", &file.to_string_lossy()]).contains("Applied 2 of 2"));
+    let beds = site.as_nurse(&["beds"]);
+    let shown: Vec<String> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|b| {
+            let at =
+                [&b["ward"], &b["room"], &b["bed"], &b["state"]].map(|v| v.as_str().unwrap_or("").to_owned());
+            at.join(" ")
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "WARD7 BAY1 BED1 free",
+            "WARD7 BAY1 BED2 occupied",
+            "WARD7 BAY1 BED3 free",
+            "WARD8 BAY1 BED1 occupied"
+        ],
+        "{beds}"
+    );
+    assert_eq!(beds[0]["ward_name"], "Ward 7 (oncology)");
+    // A bed of the layout the feed never named can be closed all the same.
+    let closed = site.as_nurse_output(&["beds", "mark", "WARD7/BAY1/BED3", "--action", "close"]);
+    assert!(closed.status.success(), "{}", String::from_utf8_lossy(&closed.stderr));
+    assert_eq!(site.as_nurse(&["beds"])[2]["state"], "closed");
+}

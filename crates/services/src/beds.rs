@@ -22,6 +22,8 @@ pub struct BoardBed {
     /// one means the feed put a second patient in a bed without moving the
     /// first, and the board must say so rather than show one of them.
     pub also_claimed_by: Vec<PatientRecord>,
+    /// The ward's name for people, where the site's layout gives one.
+    pub ward_name: Option<String>,
 }
 
 fn place(location: &Location) -> (String, String, String) {
@@ -36,19 +38,53 @@ pub async fn board(context: &Context, acting: &Acting) -> Result<Vec<BoardBed>, 
     for (location, patient_id) in store.stays().admitted_places().await? {
         claims.entry(place(&location)).or_default().push(patient_id);
     }
+    // The site's layout first, in its order, each bed free until the feed or a
+    // bed manager has said otherwise; then any bed the feed named that the
+    // layout does not have, as the feed named it.
+    let mut held: BTreeMap<(String, String, String), store::BedRow> =
+        store.stays().beds().await?.into_iter().map(|bed| (place(&bed.location), bed)).collect();
+    let layout = &context.settings().ward_layout;
+    let names: BTreeMap<&str, &str> =
+        layout.iter().filter_map(|w| w.name.as_deref().map(|n| (w.code.as_str(), n))).collect();
+    let mut beds: Vec<(Location, BedState, Option<i64>)> = Vec::new();
+    for ward in layout {
+        for bay in &ward.bays {
+            for code in bay.bed_codes() {
+                let location = Location {
+                    ward: ward.code.clone(),
+                    room: bay.code.clone(),
+                    bed: code,
+                    facility: String::new(),
+                };
+                match held.remove(&place(&location)) {
+                    Some(row) => beds.push((location, row.state, row.patient_id)),
+                    None => beds.push((location, BedState::Free, None)),
+                }
+            }
+        }
+    }
+    let in_layout = |ward: &str| layout.iter().any(|w| w.code == ward);
+    let mut unplanned: Vec<store::BedRow> = held.into_values().collect();
+    // Beds the layout lacks on a ward it has go with that ward; wards it lacks, after.
+    unplanned.sort_by_key(|bed| (!in_layout(&bed.location.ward), place(&bed.location)));
+    for bed in unplanned {
+        let at = beds.iter().rposition(|(l, ..)| l.ward == bed.location.ward).map_or(beds.len(), |i| i + 1);
+        beds.insert(at, (bed.location, bed.state, bed.patient_id));
+    }
     let mut board = Vec::new();
-    for bed in store.stays().beds().await? {
-        let patient = match bed.patient_id {
+    for (location, state, patient_id) in beds {
+        let patient = match patient_id {
             Some(id) => Some(store.patients().read(actor, id).await?),
             None => None,
         };
         let mut also_claimed_by = Vec::new();
-        for &other in claims.get(&place(&bed.location)).into_iter().flatten() {
-            if Some(other) != bed.patient_id {
+        for &other in claims.get(&place(&location)).into_iter().flatten() {
+            if Some(other) != patient_id {
                 also_claimed_by.push(store.patients().read(actor, other).await?);
             }
         }
-        board.push(BoardBed { location: bed.location, state: bed.state, patient, also_claimed_by });
+        let ward_name = names.get(location.ward.as_str()).map(|n| (*n).to_owned());
+        board.push(BoardBed { location, state, patient, also_claimed_by, ward_name });
     }
     Ok(board)
 }
@@ -64,11 +100,23 @@ pub async fn mark(
     let actor = acting.requires(Permission::ManageBeds)?;
     let named = format!("{}/{}/{}", location.ward, location.room, location.bed);
     let mut tx = context.store().begin().await?;
-    let Some((state, occupant)) = tx.stays().bed_for_update(location).await? else {
-        return Err(ServiceError::Invalid {
-            field: "bed",
-            reason: format!("there is no bed {named} on the board"),
-        });
+    let in_layout = context.settings().ward_layout.iter().any(|ward| {
+        ward.code == location.ward
+            && ward
+                .bays
+                .iter()
+                .any(|bay| bay.code == location.room && bay.bed_codes().contains(&location.bed))
+    });
+    // A bed of the site's layout that nothing has touched yet is free.
+    let (state, occupant) = match tx.stays().bed_for_update(location).await? {
+        Some(found) => found,
+        None if in_layout => (BedState::Free, None),
+        None => {
+            return Err(ServiceError::Invalid {
+                field: "bed",
+                reason: format!("there is no bed {named} on the board"),
+            });
+        }
     };
     let state = if occupant.is_some() { BedState::Occupied } else { state };
     let marked = adt::mark(state, action)

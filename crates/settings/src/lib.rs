@@ -72,6 +72,47 @@ pub struct Settings {
     /// The laboratory's test codes the chemotherapy checks use, each with the one
     /// unit its limits are in (`[interface.lab_codes]`).
     pub lab_codes: Vec<(String, LabCode)>,
+    /// The site's wards, bays and beds (`[beds]`, or the file it names); the
+    /// bed board shows each, free until the feed or a bed manager says otherwise.
+    pub ward_layout: Vec<WardLayout>,
+}
+
+/// A ward as the site lays it out (`[beds]`): its code as the PAS sends it in
+/// PV1-3, a name for people, and its bays (or side rooms) with their beds, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WardLayout {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bays: Vec<BayLayout>,
+}
+
+/// A bay or side room: its code (PV1-3.2) and its beds (PV1-3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BayLayout {
+    pub code: String,
+    /// A number of beds (named BED1, BED2, …) or the beds' codes in order.
+    pub beds: BedsSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum BedsSpec {
+    Count(u32),
+    Named(Vec<String>),
+}
+
+impl BayLayout {
+    /// The bay's bed codes, in order.
+    pub fn bed_codes(&self) -> Vec<String> {
+        match &self.beds {
+            BedsSpec::Count(n) => (1..=*n).map(|i| format!("BED{i}")).collect(),
+            BedsSpec::Named(codes) => codes.clone(),
+        }
+    }
 }
 
 /// One laboratory test code mapped to a chemotherapy check.
@@ -120,6 +161,7 @@ impl Settings {
             verification_scope: sact::VerificationScope::site_default(),
             interface_account: None,
             lab_codes: Vec::new(),
+            ward_layout: Vec::new(),
         }
     }
 }
@@ -196,7 +238,55 @@ pub fn from_sources(
         verification_scope: site.sact.verification.unwrap_or_else(sact::VerificationScope::site_default),
         interface_account: site.interface.account,
         lab_codes: lab_codes(site.interface.lab_codes)?,
+        ward_layout: ward_layout(site.beds)?,
     })
+}
+
+/// Most beds a bay may be given by number (a typing slip, not a ward).
+const MOST_BEDS_IN_A_BAY: u32 = 64;
+
+/// The ward layout from `[beds]`, or from the file its `file` names (not both),
+/// each ward, bay and bed named, and no bed twice.
+fn ward_layout(section: BedsSection) -> Result<Vec<WardLayout>, SettingsError> {
+    let bad = |reason: String| SettingsError::BadValue { setting: "beds", reason };
+    let wards = match (section.file, section.wards.is_empty()) {
+        (Some(_), false) => {
+            return Err(bad("give the wards here or in the file beds.file names, not both".into()));
+        }
+        (Some(path), true) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| SettingsError::Unreadable { path: path.clone(), reason: e.to_string() })?;
+            toml::from_str::<BedsFile>(&text)
+                .map_err(|e| SettingsError::Invalid { path: path.clone(), reason: e.to_string() })?
+                .wards
+        }
+        (None, _) => section.wards,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for ward in &wards {
+        if ward.code.trim().is_empty() {
+            return Err(bad("a ward has no code".into()));
+        }
+        for bay in &ward.bays {
+            if let BedsSpec::Count(n) = bay.beds
+                && !(1..=MOST_BEDS_IN_A_BAY).contains(&n)
+            {
+                return Err(bad(format!(
+                    "{}/{}: {n} beds is outside 1 to {MOST_BEDS_IN_A_BAY}",
+                    ward.code, bay.code
+                )));
+            }
+            for bed in bay.bed_codes() {
+                if bed.trim().is_empty() || !seen.insert((ward.code.clone(), bay.code.clone(), bed.clone())) {
+                    return Err(bad(format!(
+                        "{}/{}/{bed}: a bed is empty or named twice",
+                        ward.code, bay.code
+                    )));
+                }
+            }
+        }
+    }
+    Ok(wards)
 }
 
 /// The lab code table, each entry naming a known check.
@@ -271,6 +361,23 @@ struct SiteFile {
     sact: SactSection,
     #[serde(default)]
     interface: InterfaceSection,
+    #[serde(default)]
+    beds: BedsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BedsSection {
+    /// A file holding the wards (`[[wards]]`), for a layout kept apart from the settings.
+    file: Option<PathBuf>,
+    #[serde(default)]
+    wards: Vec<WardLayout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BedsFile {
+    wards: Vec<WardLayout>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -355,6 +462,35 @@ mod tests {
             refused.to_string().contains("CRP") && refused.to_string().contains("neutrophils"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_ward_layout_is_site_data_here_or_in_a_file_of_its_own() {
+        let here = r#"
+[[beds.wards]]
+code = "WARD7"
+name = "Ward 7 (oncology)"
+bays = [{ code = "BAY1", beds = 3 }, { code = "SIDE1", beds = ["SR1"] }]
+"#;
+        let layout = settings(here, &[]).expect("valid").ward_layout;
+        assert_eq!(layout[0].name.as_deref(), Some("Ward 7 (oncology)"));
+        assert_eq!(layout[0].bays[0].bed_codes(), ["BED1", "BED2", "BED3"]);
+        assert_eq!(layout[0].bays[1].bed_codes(), ["SR1"]);
+
+        let folder = tempfile::tempdir().expect("folder");
+        let file = folder.path().join("beds.toml");
+        std::fs::write(&file, "[[wards]]\ncode = \"WARD9\"\nbays = [{ code = \"BAY1\", beds = 2 }]\n")
+            .expect("written");
+        let named = format!("[beds]\nfile = {:?}\n", file.to_string_lossy());
+        assert_eq!(settings(&named, &[]).expect("valid").ward_layout[0].code, "WARD9");
+
+        let twice = "[[beds.wards]]\ncode = \"W\"\nbays = [{ code = \"B\", beds = [\"X\", \"X\"] }]\n";
+        assert!(settings(twice, &[]).expect_err("refused").to_string().contains("W/B/X"));
+        let huge = "[[beds.wards]]\ncode = \"W\"\nbays = [{ code = \"B\", beds = 500 }]\n";
+        assert!(settings(huge, &[]).expect_err("refused").to_string().contains("500 beds"));
+        let both = format!("{named}[[beds.wards]]\ncode = \"W\"\n");
+        assert!(settings(&both, &[]).expect_err("refused").to_string().contains("not both"));
+        assert!(settings("", &[]).expect("defaults").ward_layout.is_empty(), "beds come from the feed alone");
     }
 
     #[test]

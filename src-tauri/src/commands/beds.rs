@@ -45,7 +45,10 @@ pub struct BayView {
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct WardView {
+    /// The ward's code, as the PAS sends it.
     pub name: String,
+    /// Its name for people, where the site's layout gives one.
+    pub title: Option<String>,
     pub occupied: u32,
     pub open: u32,
     pub percent: u32,
@@ -117,6 +120,7 @@ fn wards(board: &[services::beds::BoardBed]) -> Vec<WardView> {
         if wards.last().is_none_or(|w| w.name != bed.location.ward) {
             wards.push(WardView {
                 name: bed.location.ward.clone(),
+                title: bed.ward_name.clone(),
                 occupied: 0,
                 open: 0,
                 percent: 0,

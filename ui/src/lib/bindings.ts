@@ -581,7 +581,10 @@ export type StepKind = "input" | "formula" | "intermediate" | "rounding" | "cap"
 export type UserId = string;
 
 export type WardView = {
+	/**  The ward's code, as the PAS sends it. */
 	name: string,
+	/**  Its name for people, where the site's layout gives one. */
+	title: string | null,
 	occupied: number,
 	open: number,
 	percent: number,
