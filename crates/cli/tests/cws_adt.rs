@@ -429,6 +429,11 @@ fn a_scripted_day_from_an_independent_sender_leaves_the_index_beds_results_and_q
     let first = site.as_nurse(&["patient", "search", "9990005044"]);
     assert_eq!(second[0]["merged_into"], first[0]["id"], "merged: {second} into {first}");
     assert!(first[0]["merged_into"].is_null(), "the survivor is not merged: {first}");
+    let merged_id = second[0]["id"].to_string();
+    let opened = site.as_nurse_output(&["patient", "show", &merged_id]);
+    assert!(!opened.status.success(), "a merged record is never the one opened");
+    let said = String::from_utf8_lossy(&opened.stderr).into_owned();
+    assert!(said.contains("merged into patient record"), "{said}");
 
     // Results: Ada's once despite the duplicate; Dora's creatinine moved with the merge.
     let values = |nhs: &str| -> Vec<String> {

@@ -32,5 +32,16 @@ pub async fn add(
 /// One patient's record; the read is audited.
 pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<PatientRecord, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
-    Ok(context.store().patients().read(actor, id).await?)
+    let record = context.store().patients().read(actor, id).await?;
+    // A record merged into another (HL7 A40) is never the one to act on: its
+    // stays, results and treatment now belong to the survivor.
+    if let Some(survivor) = record.merged_into {
+        return Err(ServiceError::Refused {
+            rule: "merged_record",
+            reason: format!(
+                "This record was merged into patient record {survivor} by the PAS; search again and open the surviving record."
+            ),
+        });
+    }
+    Ok(record)
 }

@@ -29,6 +29,8 @@ pub struct PatientSummaryView {
     /// Spelled in full.
     pub sex: String,
     pub deceased: bool,
+    /// Merged into another record by the PAS (A40): shown, never opened.
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -54,6 +56,7 @@ fn view_id(id: i64) -> Result<u32, CommandError> {
 
 fn summary_view(p: PatientSummary) -> Result<PatientSummaryView, CommandError> {
     Ok(PatientSummaryView {
+        merged: p.merged_into.is_some(),
         id: view_id(p.id)?,
         nhs_number: p.nhs_number.digits(),
         display_name: p.display_name,

@@ -433,6 +433,8 @@ export type PatientSummaryView = {
 	/**  Spelled in full. */
 	sex: string,
 	deceased: boolean,
+	/**  Merged into another record by the PAS (A40): shown, never opened. */
+	merged: boolean,
 };
 
 export type PatientView = {
