@@ -28,3 +28,26 @@ proptest! {
         }
     }
 }
+
+/// The hl7 crate's byte-level corpus, read as events and as results: each is
+/// read or refused with a field and a code, never a panic.
+#[test]
+fn the_byte_corpus_is_read_or_refused_by_field_as_events_and_as_results() {
+    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hl7/tests/corpus");
+    let policy = patients::NhsNumberPolicy { accept_test_range: true };
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&folder).expect("the corpus") {
+        let path = entry.expect("an entry").path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+        let Ok(message) = hl7::Message::parse(&text) else { continue };
+        seen += 1;
+        for refusal in [adt::read_event(&message, policy).err(), adt::read_results(&message, policy).err()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(!refusal.field.is_empty() && !refusal.code.is_empty(), "{}: {refusal:?}", path.display());
+        }
+        let _ = adt::header(&message);
+    }
+    assert!(seen > 10, "{seen}");
+}

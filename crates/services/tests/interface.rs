@@ -298,3 +298,36 @@ async fn a_legitimate_relationship_comes_from_the_ward_or_the_patient_list() {
     let refused = services::relationships::set_wards(&context, &as_nurse, nurse, &[]).await;
     assert!(refused.is_err(), "only someone who manages users sets wards");
 }
+
+/// The hl7 crate's byte-level corpus, each message received by the interface
+/// on a real store: answered (or, with no readable header, not), never a
+/// panic; the patient already held is untouched and the audit chain intact.
+#[tokio::test]
+async fn the_byte_corpus_is_answered_and_leaves_the_store_whole() {
+    let (_folder, context, nhs_number) = context_with_a_patient().await;
+    let feed = FeedToken::for_account(&context, &listener()).expect("token");
+    let folder = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../hl7/tests/corpus");
+    let mut answered = 0;
+    for entry in std::fs::read_dir(&folder).expect("the corpus") {
+        let path = entry.expect("an entry").path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
+        let reply = receive(&context, &feed, &text).await;
+        if !reply.unreadable {
+            answered += 1;
+            for ack in &reply.acknowledgements {
+                hl7::Message::parse(ack)
+                    .unwrap_or_else(|e| panic!("{}: our ACK is HL7: {e:?}", path.display()));
+            }
+        }
+    }
+    assert!(answered > 10, "{answered}");
+    let query = patients::PatientQuery::NhsNumber(
+        patients::NhsNumber::parse(&nhs_number, patients::NhsNumberPolicy { accept_test_range: true })
+            .expect("number"),
+    );
+    let found = services::patients::search(&context, &viewer(), &query, 5).await.expect("search");
+    assert_eq!(found.len(), 1, "the patient is there once");
+    assert_eq!(found[0].display_name, "QUILLFEATHER, Ada", "and unchanged by anything in the corpus");
+    let verdict = services::audit::verify(&context, &[]).await.expect("verify");
+    assert!(format!("{verdict:?}").contains("Intact"), "{verdict:?}");
+}
