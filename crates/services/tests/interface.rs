@@ -331,3 +331,62 @@ async fn the_byte_corpus_is_answered_and_leaves_the_store_whole() {
     let verdict = services::audit::verify(&context, &[]).await.expect("verify");
     assert!(format!("{verdict:?}").contains("Intact"), "{verdict:?}");
 }
+
+/// Transfers of one patient arriving on two connections at once, on each
+/// backend: both are applied and answered AA (before, the second was planned on
+/// a stay the first had moved, and answered AR), and the patient ends in the
+/// bed of the latest event, the one bed occupied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_connections_moving_one_patient_at_once_are_both_applied_on_both_backends() {
+    let test = "two_connections_moving_one_patient_at_once_are_both_applied_on_both_backends";
+    let server = test_services::Postgres::start_or_skip(test);
+    let folder = tempfile::tempdir().expect("folder");
+    let mut stores = vec![(
+        "local",
+        Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+            .await
+            .expect("store"),
+    )];
+    if let Some(server) = &server {
+        let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
+        stores.push(("shared", Store::create_shared(&database).await.expect("created")));
+    }
+    for (backend, store) in stores {
+        let mut settings = settings::Settings::fail_safe();
+        settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+        settings.interface_account = Some(listener().user);
+        let context = Context::with_store(store, settings, "ws1").expect("context");
+        let feed = FeedToken::for_account(&context, &listener()).expect("token");
+        let message = |event: &str, id: &str, minute: u32, bed: u32| {
+            format!(
+                "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|20261201{:02}{:02}00||ADT^{event}^ADT_A01|{id}|P|2.4\rEVN|{event}|20261201{:02}{:02}00\r\
+                 PID|||9990005133^^^NHS^NH||JULIETFICTION^Jo||19800808|F\rPV1||I|WARD7^BAY1^BED{bed}",
+                8 + minute / 60,
+                minute % 60,
+                8 + minute / 60,
+                minute % 60
+            )
+        };
+        let admitted = receive(&context, &feed, &message("A01", "C0", 0, 1)).await;
+        assert_eq!(ack_code(&admitted).0, "AA", "{backend}");
+        for round in 0..8u32 {
+            let (first, second) = (1 + 2 * round, 2 + 2 * round);
+            let a = message("A02", &format!("C{first}"), first, first + 1);
+            let b = message("A02", &format!("C{second}"), second, second + 1);
+            let (one, two) = tokio::join!(receive(&context, &feed, &a), receive(&context, &feed, &b));
+            assert_eq!(
+                (ack_code(&one).0, ack_code(&two).0),
+                ("AA".to_owned(), "AA".to_owned()),
+                "{backend} round {round}"
+            );
+        }
+        let board = services::beds::board(&context, &viewer()).await.expect("board");
+        let occupied: Vec<&str> = board
+            .iter()
+            .filter(|b| b.state == adt::BedState::Occupied)
+            .map(|b| b.location.bed.as_str())
+            .collect();
+        assert_eq!(occupied, ["BED17"], "{backend}: in the bed of the latest event, and only there");
+        context.close().await;
+    }
+}
