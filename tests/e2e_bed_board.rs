@@ -83,7 +83,7 @@ async fn the_bed_board_changes_live_as_the_feed_admits_and_transfers_a_patient()
 async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
     let app = RunningApp::launch().await;
     let said = app.cws(&["demo", "ward-day"]);
-    assert!(said.contains("71 ADT messages applied"), "{said}");
+    assert!(said.contains("71 ADT messages acknowledged"), "{said}");
     app.sign_in_as_prescriber().await;
     app.alt('5').await;
     app.wait_for_text("main[data-page=beds] h1", "Bed board").await;

@@ -134,7 +134,9 @@ pub fn run(location: StoreLocation, json: bool) -> Result<(), Failure> {
         if json {
             crate::output::json(&serde_json::json!({"messages": messages.len(), "accepted": applied}))?;
         } else {
-            println!("Demonstration ward day: {applied} ADT messages applied to three wards of twenty beds.");
+            println!(
+                "Demonstration ward day: {applied} ADT messages acknowledged, each kept once: three wards of twenty beds."
+            );
         }
         Ok(())
     }))

@@ -205,6 +205,16 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
     let answer = String::from_utf8_lossy(&sent.stdout).replace('\r', "\n");
     assert!(answer.contains("MSA|AA|LAB3"), "python-hl7 got: {answer}");
 
+    // A file sent to the listener by cws itself: one new message, one already kept.
+    let file = site.folder.path().join("lab4.hl7");
+    std::fs::write(
+        &file,
+        format!("{}\n{}\n", oru("LAB4", "9990000018^^^NHS^NH"), oru("LAB1", "9990000018^^^NHS^NH")),
+    )
+    .expect("written");
+    let to = format!("127.0.0.1:{}", listener.port);
+    let sent = site.ok(&["adt", "replay", &file.to_string_lossy(), "--to", &to]);
+    assert!(sent.contains("Applied 2 of 2"), "{sent}");
     let errors: serde_json::Value =
         serde_json::from_str(&site.ok(&["adt", "errors", "--json"])).expect("JSON");
     let ids: Vec<&str> =
@@ -213,7 +223,11 @@ fn results_over_mllp_are_filed_once_and_what_cannot_be_applied_is_answered_ae() 
     let results = site.as_nurse(&["results", "show", "--patient", "9990000018"]);
     let values: Vec<&str> =
         results.as_array().expect("list").iter().filter_map(|r| r["value"].as_str()).collect();
-    assert_eq!(values, ["1.4", "1.4"], "LAB1 once (its resend not filed again) and LAB3: {results}");
+    assert_eq!(
+        values,
+        ["1.4", "1.4", "1.4"],
+        "LAB1 once (its resends not filed again), LAB3 and LAB4: {results}"
+    );
 
     // A day's admission and transfer over the same connection: the bed board follows.
     let admit = "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|202611300900||ADT^A01^ADT_A01|ADT1|P|2.4\r\
