@@ -119,6 +119,17 @@ impl MessageRow {
 
 const SELECT: &str = "SELECT id, sending_application, sending_facility, control_id, message_type, event, occurred_at_utc, received_at_utc, status, error, document FROM interface_messages";
 
+const STATUS_OF: &str = "SELECT id, status FROM interface_messages WHERE sending_application = $1 AND sending_facility = $2 AND control_id = $3";
+
+fn status_of(row: Option<(i64, String)>) -> Result<Option<(i64, MessageStatus)>, StoreError> {
+    row.map(|(id, status)| {
+        MessageStatus::parse(&status)
+            .map(|s| (id, s))
+            .ok_or_else(|| StoreError::Database(format!("message {id} has an unreadable status")))
+    })
+    .transpose()
+}
+
 pub struct InterfaceMessages<'s> {
     store: &'s Store,
 }
@@ -133,21 +144,14 @@ impl InterfaceMessages<'_> {
     /// What became of a message already received, if it was: status only, no
     /// patient data, so not audited (the listener asks this of every message).
     pub async fn status_of(&self, key: &MessageKey) -> Result<Option<(i64, MessageStatus)>, StoreError> {
-        let row: Option<(i64, String)> = on_pool!(&self.store.pool, |c| sqlx::query_as(
-            "SELECT id, status FROM interface_messages WHERE sending_application = $1 AND sending_facility = $2 AND control_id = $3"
-        )
-        .bind(&key.sending_application)
-        .bind(&key.sending_facility)
-        .bind(&key.control_id)
-        .fetch_optional(c)
-        .await)
+        let row: Option<(i64, String)> = on_pool!(&self.store.pool, |c| sqlx::query_as(STATUS_OF)
+            .bind(&key.sending_application)
+            .bind(&key.sending_facility)
+            .bind(&key.control_id)
+            .fetch_optional(c)
+            .await)
         .map_err(database)?;
-        row.map(|(id, status)| {
-            MessageStatus::parse(&status)
-                .map(|s| (id, s))
-                .ok_or_else(|| StoreError::Database(format!("message {id} has an unreadable status")))
-        })
-        .transpose()
+        status_of(row)
     }
 
     /// The error queue, oldest first; the read is audited naming each message.
@@ -210,21 +214,14 @@ impl StoreTransaction {
 impl InterfaceWrites<'_> {
     /// As `InterfaceMessages::status_of`, inside the writing transaction.
     pub async fn status_of(&mut self, key: &MessageKey) -> Result<Option<(i64, MessageStatus)>, StoreError> {
-        let row: Option<(i64, String)> = on_tx!(&mut self.transaction.tx, |c| sqlx::query_as(
-            "SELECT id, status FROM interface_messages WHERE sending_application = $1 AND sending_facility = $2 AND control_id = $3"
-        )
-        .bind(&key.sending_application)
-        .bind(&key.sending_facility)
-        .bind(&key.control_id)
-        .fetch_optional(c)
-        .await)
+        let row: Option<(i64, String)> = on_tx!(&mut self.transaction.tx, |c| sqlx::query_as(STATUS_OF)
+            .bind(&key.sending_application)
+            .bind(&key.sending_facility)
+            .bind(&key.control_id)
+            .fetch_optional(c)
+            .await)
         .map_err(database)?;
-        row.map(|(id, status)| {
-            MessageStatus::parse(&status)
-                .map(|s| (id, s))
-                .ok_or_else(|| StoreError::Database(format!("message {id} has an unreadable status")))
-        })
-        .transpose()
+        status_of(row)
     }
 
     /// Keeps a message; `None` when one with its key is already kept (a resend),
@@ -263,20 +260,7 @@ impl InterfaceWrites<'_> {
         status: MessageStatus,
         error: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3 AND status = 'error'"
-        )
-        .bind(status.text())
-        .bind(error)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))
-        .map_err(database)?;
-        if changed > 0 {
-            self.transaction.wrote();
-        }
-        Ok(changed > 0)
+        self.change_status(id, status, error, true).await
     }
 
     /// A kept message's new status (an error replayed after correction).
@@ -286,23 +270,39 @@ impl InterfaceWrites<'_> {
         status: MessageStatus,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3"
-        )
-        .bind(status.text())
-        .bind(error)
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))
-        .map_err(database)?;
-        if changed == 0 {
+        if !self.change_status(id, status, error, false).await? {
             return Err(StoreError::Invalid {
                 field: "message".into(),
                 reason: format!("no message has the id {id}"),
             });
         }
-        self.transaction.wrote();
         Ok(())
+    }
+
+    /// Sets a message's status, only while it is in the error queue when `only_from_error`.
+    async fn change_status(
+        &mut self,
+        id: i64,
+        status: MessageStatus,
+        error: Option<&str>,
+        only_from_error: bool,
+    ) -> Result<bool, StoreError> {
+        let sql = if only_from_error {
+            "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3 AND status = 'error'"
+        } else {
+            "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3"
+        };
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(sql)
+            .bind(status.text())
+            .bind(error)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        if changed > 0 {
+            self.transaction.wrote();
+        }
+        Ok(changed > 0)
     }
 }

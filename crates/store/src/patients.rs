@@ -92,6 +92,8 @@ macro_rules! select_patient {
 // A prefix is the index range [prefix, prefix + U+10FFFF): byte order on both
 // backends (SQLite's BINARY, PostgreSQL's "C" collation on the key column),
 // in which no longer name with that prefix sorts past the highest code point.
+const BY_NHS_NUMBER: &str = concat!(select_patient!(), " WHERE nhs_number = $1");
+const BY_MRN: &str = concat!(select_patient!(), " WHERE mrn = $1");
 const BY_NAME_PREFIX: &str = concat!(
     select_patient!(),
     " WHERE family_name_key >= $1 AND family_name_key < $2 ORDER BY family_name_key, given_names, date_of_birth LIMIT $3"
@@ -176,15 +178,9 @@ impl Patients<'_> {
     /// The patients a query finds, unaudited: the callers audit what they show.
     async fn find(&self, query: &PatientQuery, limit: u32) -> Result<Vec<PatientRecord>, StoreError> {
         let rows: Vec<PatientRow> = on_pool!(&self.store.pool, |c| match query {
-            PatientQuery::NhsNumber(number) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
-                    .bind(number.digits())
-                    .fetch_all(c)
-                    .await
-            }
-            PatientQuery::Mrn(mrn) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = $1")).bind(mrn).fetch_all(c).await
-            }
+            PatientQuery::NhsNumber(number) =>
+                sqlx::query_as(BY_NHS_NUMBER).bind(number.digits()).fetch_all(c).await,
+            PatientQuery::Mrn(mrn) => sqlx::query_as(BY_MRN).bind(mrn).fetch_all(c).await,
             PatientQuery::NamePrefix { prefix, date_of_birth } => {
                 let mut upper = prefix.clone();
                 upper.push(char::MAX);
@@ -323,15 +319,9 @@ impl PatientWrites<'_> {
         query: &PatientQuery,
     ) -> Result<Vec<PatientRecord>, StoreError> {
         let rows: Vec<PatientRow> = on_tx!(&mut self.transaction.tx, |c| match query {
-            PatientQuery::NhsNumber(number) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE nhs_number = $1"))
-                    .bind(number.digits())
-                    .fetch_all(c)
-                    .await
-            }
-            PatientQuery::Mrn(mrn) => {
-                sqlx::query_as(concat!(select_patient!(), " WHERE mrn = $1")).bind(mrn).fetch_all(c).await
-            }
+            PatientQuery::NhsNumber(number) =>
+                sqlx::query_as(BY_NHS_NUMBER).bind(number.digits()).fetch_all(c).await,
+            PatientQuery::Mrn(mrn) => sqlx::query_as(BY_MRN).bind(mrn).fetch_all(c).await,
             PatientQuery::NamePrefix { .. } => Ok(Vec::new()),
         })
         .map_err(database)?;
