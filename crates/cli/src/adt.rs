@@ -28,8 +28,10 @@ pub enum AdtCommand {
         /// The longest message accepted, in bytes.
         #[arg(long, default_value_t = 1 << 20)]
         max_message_bytes: usize,
-        /// A connection that completes no message for this long is closed.
-        #[arg(long, default_value_t = 60)]
+        /// A connection that completes no message for this long is closed. Long,
+        /// since a PAS keeps its connection open between messages; a flood of
+        /// silent connections is handled by making room, not by this.
+        #[arg(long, default_value_t = 600)]
         idle_seconds: u64,
         /// Connections served at once. When all are taken, the one silent
         /// longest (at least a second) is closed to make room; else the newcomer is.
