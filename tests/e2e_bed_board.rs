@@ -90,6 +90,8 @@ async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
     app.wait_for_text_containing("[data-ward=WARD7] [data-testid=occupancy]", "19 of 20").await;
     app.wait_for_text_containing("[data-ward=WARD9] [data-testid=occupancy]", "15 of 20").await;
     app.wait_for("button[data-bed='WARD9/SIDE2/SR2'][data-state=O]").await;
+    let home = app.wait_for("button[data-bed='WARD7/BAY1/BED2'] [data-testid=expected-discharge]").await;
+    assert!(home.text().await.expect("text").starts_with("Home "), "the day expected home is shown");
     app.screenshot("bed-board-ward-day").await;
     // Bed by bed from the keyboard, down and across as the beds are drawn (three to a row).
     let bed = app.wait_for("button[data-bed='WARD7/BAY1/BED2']").await;

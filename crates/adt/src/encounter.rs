@@ -39,6 +39,9 @@ pub struct Stay {
     /// The time of the latest event applied: nothing older moves the stay.
     pub latest: DateTime<Utc>,
     pub steps: Vec<Step>,
+    /// The day the PAS expects the patient home (PV2-9), from the latest event that said.
+    #[serde(default)]
+    pub expected_discharge: Option<chrono::NaiveDate>,
 }
 
 /// What applying an event did.
@@ -82,6 +85,7 @@ impl Stay {
             state: state.clone(),
             location: event.location.clone().filter(|_| state == StayState::Admitted),
             latest: received.occurred_at,
+            expected_discharge: event.expected_discharge,
             steps: vec![Step {
                 kind: event.kind,
                 at: received.occurred_at,
@@ -95,6 +99,16 @@ impl Stay {
     /// Applies an event to this stay, forwards only.
     pub fn apply(&mut self, received: &Received) -> Result<Applied, AdtError> {
         let event = &received.event;
+        // An A08 may bring a new expected discharge date for the stay; not an older one.
+        if event.kind == EventKind::Update
+            && self.state == StayState::Admitted
+            && received.occurred_at >= self.latest
+            && event.expected_discharge.is_some()
+            && event.expected_discharge != self.expected_discharge
+        {
+            self.expected_discharge = event.expected_discharge;
+            return Ok(Applied::Moved);
+        }
         if matches!(
             event.kind,
             EventKind::Update | EventKind::AddPerson | EventKind::UpdatePerson | EventKind::Merge
@@ -103,6 +117,9 @@ impl Stay {
         }
         if received.occurred_at < self.latest {
             return Ok(Applied::Stale);
+        }
+        if event.expected_discharge.is_some() {
+            self.expected_discharge = event.expected_discharge;
         }
         let before = (self.state.clone(), self.location.clone());
         let refuse = |reason: &str| Err(AdtError::new("MSH-9", "207", reason.to_owned()));
@@ -206,6 +223,54 @@ mod tests {
         );
         let policy = patients::NhsNumberPolicy { accept_test_range: true };
         read_event(&hl7::Message::parse(&text).expect("parsed"), policy).expect("read")
+    }
+
+    fn with_expected(received: Received, day: &str) -> Received {
+        let mut received = received;
+        received.event.expected_discharge =
+            Some(chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("day"));
+        received
+    }
+
+    #[test]
+    fn the_expected_discharge_comes_with_the_admission_and_a_later_a08_and_never_an_older_one() {
+        let admit = with_expected(received("A01", "202611300900", "W7^B1^BED1", "M1"), "2026-12-05");
+        let mut stay = Stay::begin(&admit).expect("admitted");
+        assert_eq!(stay.expected_discharge.map(|d| d.to_string()).as_deref(), Some("2026-12-05"));
+        let older = with_expected(received("A08", "202611300800", "W7^B1^BED1", "M2"), "2026-12-01");
+        assert_eq!(
+            stay.apply(&older).expect("read"),
+            Applied::PersonOnly,
+            "older than the stay: changes nothing"
+        );
+        assert_eq!(stay.expected_discharge.map(|d| d.to_string()).as_deref(), Some("2026-12-05"));
+        let later = with_expected(received("A08", "202611301000", "W7^B1^BED1", "M3"), "2026-12-08");
+        assert_eq!(stay.apply(&later).expect("read"), Applied::Moved);
+        assert_eq!(stay.expected_discharge.map(|d| d.to_string()).as_deref(), Some("2026-12-08"));
+        assert_eq!(bed(&stay), "W7/BED1", "an A08 moves no one");
+        let moved = received("A02", "202611301100", "W7^B1^BED2", "M4");
+        stay.apply(&moved).expect("moved");
+        assert_eq!(
+            stay.expected_discharge.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-08"),
+            "kept when not said again"
+        );
+    }
+
+    #[test]
+    fn pv2_9_is_read_as_a_day_and_an_unreadable_one_is_refused_naming_it() {
+        let policy = patients::NhsNumberPolicy { accept_test_range: true };
+        let text = |pv2_9: &str| {
+            format!(
+                "MSH|^~\\&|PAS|RXX01|||202611300900||ADT^A01|M1|P|2.4\rEVN|A01|202611300900\rPID|||RXX1^^^RXX^PI||OAK^Ada\rPV1||I|W7^B1^BED1\rPV2|||||||||{pv2_9}"
+            )
+        };
+        let read =
+            read_event(&hl7::Message::parse(&text("20261205")).expect("parsed"), policy).expect("read");
+        assert_eq!(read.event.expected_discharge.map(|d| d.to_string()).as_deref(), Some("2026-12-05"));
+        let refused = read_event(&hl7::Message::parse(&text("tomorrow")).expect("parsed"), policy)
+            .expect_err("refused");
+        assert_eq!(refused.field, "PV2-9");
     }
 
     fn bed(stay: &Stay) -> String {

@@ -70,6 +70,8 @@ pub struct AdtEvent {
     pub discharged_at: Option<DateTime<Utc>>,
     /// For A40: the identifiers merged into this patient (MRG-1), each of the same type as one in PID-3.
     pub merged: Vec<Identifier>,
+    /// PV2-9: the day the patient is expected to go home, where the PAS knows it.
+    pub expected_discharge: Option<chrono::NaiveDate>,
 }
 
 /// A message read: its header, when it happened, and the event.
@@ -123,6 +125,12 @@ pub fn read_event(message: &Message, policy: NhsNumberPolicy) -> Result<Received
         EventKind::Merge => merged_identifiers(message, &patient)?,
         _ => Vec::new(),
     };
+    let expected_discharge = match message.segment("PV2") {
+        Some(pv2) => parse_timestamp(pv2.value(9))
+            .map_err(|reason| AdtError::new("PV2-9", "102", reason))?
+            .map(|at| at.date_naive()),
+        None => None,
+    };
     let event = AdtEvent {
         kind,
         location: location_now,
@@ -132,6 +140,7 @@ pub fn read_event(message: &Message, policy: NhsNumberPolicy) -> Result<Received
         admitted_at: time(44)?,
         discharged_at: time(45)?,
         merged,
+        expected_discharge,
         patient,
     };
     Ok(Received { header, occurred_at, event })

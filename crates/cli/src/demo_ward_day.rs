@@ -47,9 +47,17 @@ impl Day {
             "A03" => "ADT_A03",
             _ => "ADT_A01",
         };
+        // Admissions say when the patient is expected home: one to six days on.
+        let home = match event {
+            "A01" => {
+                let day = (self.start + Duration::days(1 + (number % 6) as i64)).format("%Y%m%d");
+                format!("\rPV2|||||||||{day}")
+            }
+            _ => String::new(),
+        };
         self.messages.push(format!(
             "MSH|^~\\&|{SENDER}|RXX01|CLINWS|RXX01|{at}||ADT^{event}^{structure}|DEMODAY{number:04}|P|2.4\r\
-             EVN|{event}|{at}\r{pid}\rPV1||I|{pv1_place}|||{prior}"
+             EVN|{event}|{at}\r{pid}\rPV1||I|{pv1_place}|||{prior}{home}"
         ));
     }
 }

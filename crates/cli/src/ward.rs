@@ -78,6 +78,7 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
                     serde_json::json!({
                         "ward": bed.location.ward,
                         "ward_name": bed.ward_name,
+                        "expected_discharge": bed.expected_discharge.map(|d| d.to_string()),
                         "room": bed.location.room,
                         "bed": bed.location.bed,
                         "state": bed.state.words(),

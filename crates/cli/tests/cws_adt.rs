@@ -436,6 +436,15 @@ fn a_scripted_day_from_an_independent_sender_leaves_the_index_beds_results_and_q
         "{beds}"
     );
 
+    // The expected discharge dates: Ada's from her admission (PV2-9), Bob's from the A08.
+    let expected: Vec<&str> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|b| b["expected_discharge"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(expected, ["2026-12-05", "2026-12-03", "-", "-"], "{beds}");
+
     // The index: Bob renamed by the A08; Dora's second record merged into her first.
     let bob = site.as_nurse(&["patient", "search", "9990005028"]);
     assert_eq!(bob[0]["display_name"].as_str().map(|n| n.starts_with("BRAVO-RENAMED")), Some(true), "{bob}");

@@ -24,6 +24,8 @@ pub struct BoardBed {
     pub also_claimed_by: Vec<PatientRecord>,
     /// The ward's name for people, where the site's layout gives one.
     pub ward_name: Option<String>,
+    /// The day the occupant is expected home (PV2-9), where the PAS has said.
+    pub expected_discharge: Option<chrono::NaiveDate>,
 }
 
 fn place(location: &Location) -> (String, String, String) {
@@ -34,9 +36,9 @@ fn place(location: &Location) -> (String, String, String) {
 pub async fn board(context: &Context, acting: &Acting) -> Result<Vec<BoardBed>, ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
     let store = context.store();
-    let mut claims: BTreeMap<(String, String, String), Vec<i64>> = BTreeMap::new();
-    for (location, patient_id) in store.stays().admitted_places().await? {
-        claims.entry(place(&location)).or_default().push(patient_id);
+    let mut claims: BTreeMap<(String, String, String), Vec<store::AdmittedPlace>> = BTreeMap::new();
+    for admitted in store.stays().admitted_places().await? {
+        claims.entry(place(&admitted.location)).or_default().push(admitted);
     }
     // The site's layout first, in its order, each bed free until the feed or a
     // bed manager has said otherwise; then any bed the feed named that the
@@ -78,13 +80,16 @@ pub async fn board(context: &Context, acting: &Acting) -> Result<Vec<BoardBed>, 
             None => None,
         };
         let mut also_claimed_by = Vec::new();
-        for &other in claims.get(&place(&location)).into_iter().flatten() {
-            if Some(other) != patient_id {
-                also_claimed_by.push(store.patients().read(actor, other).await?);
+        let mut expected_discharge = None;
+        for claim in claims.get(&place(&location)).into_iter().flatten() {
+            if Some(claim.patient_id) == patient_id {
+                expected_discharge = claim.expected_discharge;
+            } else {
+                also_claimed_by.push(store.patients().read(actor, claim.patient_id).await?);
             }
         }
         let ward_name = names.get(location.ward.as_str()).map(|n| (*n).to_owned());
-        board.push(BoardBed { location, state, patient, also_claimed_by, ward_name });
+        board.push(BoardBed { location, state, patient, also_claimed_by, ward_name, expected_discharge });
     }
     Ok(board)
 }

@@ -511,7 +511,9 @@ async fn adt_effects(
         }
         return Ok(plan);
     }
-    if !event.kind.has_visit() || event.kind == EventKind::Update {
+    // An A08 changes a stay only to bring its expected discharge date.
+    let updates_stay = event.kind == EventKind::Update && event.expected_discharge.is_some();
+    if !event.kind.has_visit() || (event.kind == EventKind::Update && !updates_stay) {
         return Ok(plan);
     }
     let current = match found {
@@ -520,6 +522,10 @@ async fn adt_effects(
         }),
         None => None,
     };
+    if updates_stay && current.is_none() {
+        // An A08 for a patient with no stay here changes the person only.
+        return Ok(plan);
+    }
     let (before, after, stay_plan) = match current {
         Some(stored) => {
             let mut stay = stored.stay.clone();

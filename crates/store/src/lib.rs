@@ -45,5 +45,5 @@ pub use relationships::{Relationship, RelationshipWrites, Relationships};
 pub use sact::{DoseGiven, LifetimeTotal, QueuePage, ReturnPeriod, SactRecords, SactWrites, StoredCycle};
 pub use shared::{PASSWORD_KEYRING_SERVICE, SharedDatabase};
 pub use status::StoreStatus;
-pub use stays::{BedRow, StayWrites, Stays, StoredStay};
+pub use stays::{AdmittedPlace, BedRow, StayWrites, Stays, StoredStay};
 pub use users::{EnrolledRole, EnrolledUser, Users};

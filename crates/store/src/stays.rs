@@ -30,6 +30,14 @@ pub struct BedRow {
     pub changed_at_utc: String,
 }
 
+/// Where an admitted stay places its patient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdmittedPlace {
+    pub location: Location,
+    pub patient_id: i64,
+    pub expected_discharge: Option<chrono::NaiveDate>,
+}
+
 #[derive(sqlx::FromRow)]
 struct StayRow {
     id: i64,
@@ -90,22 +98,30 @@ impl Stays<'_> {
         Ok(format!("{}#{}", stamp.0.unwrap_or_default(), stamp.1))
     }
 
-    /// Where each admitted stay says its patient is (patient ids only): the
-    /// board checks these against its beds, so two patients claiming one bed
-    /// are shown, not one of them hidden.
-    pub async fn admitted_places(&self) -> Result<Vec<(Location, i64)>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = on_pool!(&self.store.pool, |c| sqlx::query_as(
-            "SELECT ward, room, bed, patient_id FROM stays WHERE state = 'admitted' AND ward <> ''"
+    /// Where each admitted stay says its patient is, and the day they are
+    /// expected home where known (patient ids only): the board checks these
+    /// against its beds, so two patients claiming one bed are shown, not one
+    /// of them hidden.
+    pub async fn admitted_places(&self) -> Result<Vec<AdmittedPlace>, StoreError> {
+        let rows: Vec<StayRow> = on_pool!(&self.store.pool, |c| {
+            sqlx::query_as(
+            "SELECT id, patient_id, row_version, document FROM stays WHERE state = 'admitted' AND ward <> ''"
         )
         .fetch_all(c)
-        .await)
+        .await
+        })
         .map_err(database)?;
-        Ok(rows
-            .into_iter()
-            .map(|(ward, room, bed, patient_id)| {
-                (Location { ward, room, bed, facility: String::new() }, patient_id)
+        rows.into_iter()
+            .map(|row| {
+                let stored = row.into_stored()?;
+                Ok(stored.stay.location.clone().map(|location| AdmittedPlace {
+                    location,
+                    patient_id: stored.patient_id,
+                    expected_discharge: stored.stay.expected_discharge,
+                }))
             })
-            .collect())
+            .filter_map(Result::transpose)
+            .collect()
     }
 
     /// Every bed, ward by ward (no patient details: the services read those, audited).

@@ -1253,6 +1253,7 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
 
 fn admitted_to(ward: &str, bed: &str) -> adt::Stay {
     adt::Stay {
+        expected_discharge: None,
         state: adt::StayState::Admitted,
         location: Some(adt::Location {
             ward: ward.into(),

@@ -23,6 +23,8 @@ pub struct BedView {
     pub state: String,
     pub state_words: String,
     pub occupant: Option<BedOccupant>,
+    /// The day the occupant is expected home, ISO, where the PAS has said.
+    pub expected_discharge: Option<String>,
     /// Others whose admission places them in this bed: shown as a conflict to resolve.
     pub also_claimed_by: Vec<BedOccupant>,
     /// The marks a bed manager may make on this bed now (`clean`, `cleaning`,
@@ -138,6 +140,7 @@ fn wards(board: &[services::beds::BoardBed]) -> Vec<WardView> {
             state: bed.state.code().to_string(),
             state_words: bed.state.words().to_owned(),
             occupant: holder,
+            expected_discharge: bed.expected_discharge.map(|d| d.to_string()),
             also_claimed_by: bed.also_claimed_by.iter().map(occupant).collect(),
             marks: MARKS
                 .iter()

@@ -116,6 +116,8 @@ export type BedView = {
 	state: string,
 	state_words: string,
 	occupant: BedOccupant | null,
+	/**  The day the occupant is expected home, ISO, where the PAS has said. */
+	expected_discharge: string | null,
 	/**  Others whose admission places them in this bed: shown as a conflict to resolve. */
 	also_claimed_by: BedOccupant[],
 	/**
