@@ -1167,12 +1167,21 @@ async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_
         ("hl7.read", format!("[\"message:{failed}\"]"))
     );
     let mut tx = store.begin().await.expect("begun");
-    tx.interface_messages().set_status(failed, store::MessageStatus::Replayed, None).await.expect("replayed");
+    let taken = tx.interface_messages().resolve_error(failed, store::MessageStatus::Replayed, None).await;
+    assert!(taken.expect("resolved"), "taken off the queue");
     tx.audit(&actor(), store::AuditAction::InterfaceReplay, None, &[store::RecordRef::Message(failed)], "ok")
         .await
         .expect("audited");
     tx.commit().await.expect("committed");
     assert!(store.interface_messages().errors(&actor(), 50).await.expect("queue").is_empty());
+    // A second replay finds it no longer waiting, and changes nothing.
+    let mut tx = store.begin().await.expect("begun");
+    let again =
+        tx.interface_messages().resolve_error(failed, store::MessageStatus::Error, Some("again")).await;
+    assert!(!again.expect("asked"), "a message is replayed once");
+    drop(tx);
+    let ok = keep_message(&store, "OK1", store::MessageStatus::Applied).await;
+    assert_eq!(ok, None, "and an applied message is never in the queue to replay");
     assert_eq!(
         store.interface_messages().get(&actor(), failed).await.expect("read").status,
         store::MessageStatus::Replayed
@@ -1305,6 +1314,25 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
         audit_today(&store).await.iter().filter(|e| e.action == "stay.read").count(),
         1,
         "the read audited"
+    );
+    // Inside a writing transaction: a bed's state and occupant, and the stay, as the interface plans with them.
+    let mut tx = store.begin().await.expect("begun");
+    let ward9 = beds[1].location.clone();
+    assert_eq!(
+        tx.stays().bed_for_update(&ward9).await.expect("read"),
+        Some((adt::BedState::Occupied, Some(1)))
+    );
+    let nowhere =
+        adt::Location { ward: "WARD0".into(), room: "BAY0".into(), bed: "0".into(), facility: String::new() };
+    assert_eq!(tx.stays().bed_for_update(&nowhere).await.expect("read"), None);
+    let latest = tx.stays().latest_for_update(1).await.expect("read").expect("a stay");
+    assert_eq!((latest.id, latest.stay.location.map(|l| l.ward)), (id, Some("WARD9".to_owned())));
+    drop(tx);
+    let admitted = store.stays().admitted_places().await.expect("places");
+    assert_eq!(
+        admitted.iter().map(|a| (a.location.ward.as_str(), a.patient_id)).collect::<Vec<_>>(),
+        [("WARD9", 1)],
+        "where each admitted stay places its patient"
     );
 }
 
