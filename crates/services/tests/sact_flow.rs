@@ -390,4 +390,48 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     assert!(matches!(refused, Err(ServiceError::Refused { rule: "not_released", .. })), "{refused:?}");
     let unchanged = services::sact::lifetime_totals(&context, &viewer, 1).await.expect("totals");
     assert_eq!(unchanged["doxorubicin"].total, doxorubicin.dose, "a refused act records nothing");
+
+    the_next_cycle_is_offered_with_the_laboratorys_latest_results().await;
+}
+
+/// "Prescribe next cycle" offers the laboratory's latest usable results within
+/// the release window before the offered day, with their laboratory; a result
+/// held for its units is not among them. Run from the binary's one test, which
+/// sets SOFTHSM2_CONF before any other thread starts.
+async fn the_next_cycle_is_offered_with_the_laboratorys_latest_results() {
+    let (_folder, context) = context_with_a_patient().await;
+    approve_r_chop(&context).await;
+    let prescriber = token(PRESCRIBER, "R8000", &[Permission::PrescribeSact], Permission::PrescribeSact);
+    services::sact::start_course(&context, &prescriber, &new_course()).await.expect("course");
+    let mut lab_settings = context.settings().clone();
+    lab_settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+    lab_settings.lab_codes = vec![
+        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
+        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
+    ];
+    let laboratory = context.clone().with_settings(lab_settings);
+    let account = store::Actor { user: "site-it".into(), workstation: "ws1".into() };
+    let feed = services::interface::FeedToken::for_account(&laboratory, &account).expect("the feed's token");
+    let sampled = (Utc::now() - TimeDelta::hours(3)).format("%Y%m%d%H%M%S+0000");
+    let nhs_number =
+        patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid").digits();
+    let oru = format!(
+        "MSH|^~\\&|LIMS|RXX-PATH|||{sampled}||ORU^R01|LABN|P|2.4\rPID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada\r\
+         OBR|1||S1|FBC|||{sampled}\rOBX|1|NM|NEUT^Neutrophils||2.7|10*9/L|||||F\rOBX|2|NM|PLT^Platelets||240|10*6/L|||||F"
+    );
+    let filed = services::interface::receive(&laboratory, &feed, &oru).await;
+    assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
+    let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
+    let courses = services::sact_lists::patient_courses(&context, &viewer, 1).await.expect("courses");
+    let next = courses[0].next.as_ref().expect("cycle 1 offered");
+    let shown: Vec<(&str, String, &str)> = next
+        .latest_results
+        .iter()
+        .map(|v| (v.test.as_str(), v.value.to_string(), v.laboratory.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [("neutrophils", "2.7".to_owned(), "RXX-PATH")],
+        "platelets in 10*6/L are held, not shown"
+    );
 }
