@@ -91,6 +91,30 @@ async fn approve_r_chop(context: &Context) {
     assert!(second.approved);
 }
 
+/// The laboratory's feed sends the patient's neutrophils (10*9/L) and platelets
+/// (`platelets` is VALUE|UNITS), sampled three hours ago, filed by the site's
+/// code table for NEUT and PLT in 10*9/L.
+async fn laboratory_sends(context: &Context, control_id: &str, neutrophils: &str, platelets: &str) {
+    let mut lab_settings = context.settings().clone();
+    lab_settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+    lab_settings.lab_codes = vec![
+        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
+        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
+    ];
+    let laboratory = context.clone().with_settings(lab_settings);
+    let account = store::Actor { user: "site-it".into(), workstation: "ws1".into() };
+    let feed = services::interface::FeedToken::for_account(&laboratory, &account).expect("the feed's token");
+    let sampled = (Utc::now() - TimeDelta::hours(3)).format("%Y%m%d%H%M%S+0000");
+    let nhs_number =
+        patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid").digits();
+    let oru = format!(
+        "MSH|^~\\&|LIMS|RXX-PATH|||{sampled}||ORU^R01|{control_id}|P|2.4\rPID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada\r\
+         OBR|1||S1|FBC|||{sampled}\rOBX|1|NM|NEUT^Neutrophils||{neutrophils}|10*9/L|||||F\rOBX|2|NM|PLT^Platelets||{platelets}|||||F"
+    );
+    let filed = services::interface::receive(&laboratory, &feed, &oru).await;
+    assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
+}
+
 /// Signs with one SoftHSM2 card, as a workstation's card reader would.
 struct Card<'a> {
     reader: &'a CardReader,
@@ -260,24 +284,7 @@ async fn a_cycle_goes_from_prescription_to_the_last_drug_given() {
     let releaser = token(PHARMACIST, "R8003", &[Permission::ReleaseSact], Permission::ReleaseSact);
 
     // The laboratory's counts arrive over the feed: release uses them where none are typed.
-    let mut lab_settings = context.settings().clone();
-    lab_settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
-    lab_settings.lab_codes = vec![
-        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
-        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
-    ];
-    let laboratory = context.clone().with_settings(lab_settings);
-    let account = store::Actor { user: "site-it".into(), workstation: "ws1".into() };
-    let feed = services::interface::FeedToken::for_account(&laboratory, &account).expect("the feed's token");
-    let sampled = (Utc::now() - TimeDelta::hours(3)).format("%Y%m%d%H%M%S+0000");
-    let nhs_number =
-        patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid").digits();
-    let oru = format!(
-        "MSH|^~\\&|LIMS|RXX-PATH|||{sampled}||ORU^R01|LABX|P|2.4\rPID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada\r\
-         OBR|1||S1|FBC|||{sampled}\rOBX|1|NM|NEUT^Neutrophils||3.1|10*9/L|||||F\rOBX|2|NM|PLT^Platelets||240|10*9/L|||||F"
-    );
-    let filed = services::interface::receive(&laboratory, &feed, &oru).await;
-    assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
+    laboratory_sends(&context, "LABX", "3.1", "240|10*9/L").await;
     let from_lab = services::sact::release_laboratory_values(&context, &releaser, prescribed.cycle_id)
         .await
         .expect("the laboratory's values");
@@ -403,24 +410,8 @@ async fn the_next_cycle_is_offered_with_the_laboratorys_latest_results() {
     approve_r_chop(&context).await;
     let prescriber = token(PRESCRIBER, "R8000", &[Permission::PrescribeSact], Permission::PrescribeSact);
     services::sact::start_course(&context, &prescriber, &new_course()).await.expect("course");
-    let mut lab_settings = context.settings().clone();
-    lab_settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
-    lab_settings.lab_codes = vec![
-        ("NEUT".into(), settings::LabCode { check: "neutrophils".into(), units: "10*9/L".into() }),
-        ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
-    ];
-    let laboratory = context.clone().with_settings(lab_settings);
-    let account = store::Actor { user: "site-it".into(), workstation: "ws1".into() };
-    let feed = services::interface::FeedToken::for_account(&laboratory, &account).expect("the feed's token");
-    let sampled = (Utc::now() - TimeDelta::hours(3)).format("%Y%m%d%H%M%S+0000");
-    let nhs_number =
-        patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid").digits();
-    let oru = format!(
-        "MSH|^~\\&|LIMS|RXX-PATH|||{sampled}||ORU^R01|LABN|P|2.4\rPID|||{nhs_number}^^^NHS^NH||QUILLFEATHER^Ada\r\
-         OBR|1||S1|FBC|||{sampled}\rOBX|1|NM|NEUT^Neutrophils||2.7|10*9/L|||||F\rOBX|2|NM|PLT^Platelets||240|10*6/L|||||F"
-    );
-    let filed = services::interface::receive(&laboratory, &feed, &oru).await;
-    assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
+    // Its platelets come in 10*6/L, not the unit the site's table names.
+    laboratory_sends(&context, "LABN", "2.7", "240|10*6/L").await;
     let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
     let courses = services::sact_lists::patient_courses(&context, &viewer, 1).await.expect("courses");
     let next = courses[0].next.as_ref().expect("cycle 1 offered");
