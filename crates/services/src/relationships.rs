@@ -23,20 +23,7 @@ pub async fn add_to_list(
     patient_id: i64,
     reason: &str,
 ) -> Result<(), ServiceError> {
-    let actor = acting.requires(Permission::ViewPatients)?;
-    let mut tx = context.store().begin().await?;
-    tx.relationships().add_to_list(&actor.user, patient_id, reason).await?;
-    let outcome = format!("ok: added to the list of {}", actor.user);
-    tx.audit(
-        actor,
-        AuditAction::PatientListChange,
-        Some(patient_id),
-        &[RecordRef::Patient(patient_id)],
-        &outcome,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    change_list(context, acting, patient_id, Some(reason)).await
 }
 
 /// Takes a patient off the acting person's list (view_patients; audited).
@@ -45,18 +32,30 @@ pub async fn remove_from_list(
     acting: &Acting,
     patient_id: i64,
 ) -> Result<(), ServiceError> {
+    change_list(context, acting, patient_id, None).await
+}
+
+/// Adds (with the reason) or takes off, in one audited transaction.
+async fn change_list(
+    context: &Context,
+    acting: &Acting,
+    patient_id: i64,
+    adding_because: Option<&str>,
+) -> Result<(), ServiceError> {
     let actor = acting.requires(Permission::ViewPatients)?;
     let mut tx = context.store().begin().await?;
-    tx.relationships().remove_from_list(&actor.user, patient_id).await?;
-    let outcome = format!("ok: taken off the list of {}", actor.user);
-    tx.audit(
-        actor,
-        AuditAction::PatientListChange,
-        Some(patient_id),
-        &[RecordRef::Patient(patient_id)],
-        &outcome,
-    )
-    .await?;
+    let outcome = match adding_because {
+        Some(reason) => {
+            tx.relationships().add_to_list(&actor.user, patient_id, reason).await?;
+            format!("ok: added to the list of {}", actor.user)
+        }
+        None => {
+            tx.relationships().remove_from_list(&actor.user, patient_id).await?;
+            format!("ok: taken off the list of {}", actor.user)
+        }
+    };
+    let records = [RecordRef::Patient(patient_id)];
+    tx.audit(actor, AuditAction::PatientListChange, Some(patient_id), &records, &outcome).await?;
     tx.commit().await?;
     Ok(())
 }

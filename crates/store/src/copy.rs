@@ -548,25 +548,10 @@ struct BedCopy {
     changed_at_utc: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct MessageCopy {
-    id: i64,
-    sending_application: String,
-    sending_facility: String,
-    control_id: String,
-    message_type: String,
-    event: String,
-    occurred_at_utc: Option<String>,
-    received_at_utc: String,
-    status: String,
-    error: Option<String>,
-    document: String,
-}
-
 /// The messages received (so a resend after the move is still recognised),
 /// merges, stays and beds, and the laboratory results.
 async fn copy_interface(from: &mut Tx, into: &mut Target<'_>) -> Result<(), StoreError> {
-    let messages: Vec<MessageCopy> =
+    let messages: Vec<crate::interface::MessageRow> =
         on_tx!(from, |c| sqlx::query_as("SELECT * FROM interface_messages ORDER BY id")
             .fetch_all(&mut *c)
             .await)

@@ -80,19 +80,20 @@ pub struct NewMessage<'a> {
     pub document: &'a str,
 }
 
+/// A message row as stored (read here, and copied whole onto a shared server by `copy.rs`).
 #[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    sending_application: String,
-    sending_facility: String,
-    control_id: String,
-    message_type: String,
-    event: String,
-    occurred_at_utc: Option<String>,
-    received_at_utc: String,
-    status: String,
-    error: Option<String>,
-    document: String,
+pub(crate) struct MessageRow {
+    pub(crate) id: i64,
+    pub(crate) sending_application: String,
+    pub(crate) sending_facility: String,
+    pub(crate) control_id: String,
+    pub(crate) message_type: String,
+    pub(crate) event: String,
+    pub(crate) occurred_at_utc: Option<String>,
+    pub(crate) received_at_utc: String,
+    pub(crate) status: String,
+    pub(crate) error: Option<String>,
+    pub(crate) document: String,
 }
 
 impl MessageRow {
