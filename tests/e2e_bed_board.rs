@@ -120,6 +120,24 @@ async fn the_demonstration_wards_are_drawn_bay_by_bay_with_their_occupancy() {
         .expect("scrolled");
     app.screenshot("bed-board-conflict").await;
 
+    // A patient whose NHS number fails its check is in their bed, flagged, and
+    // opening them puts the flag in the banner where the number would be.
+    let flagged = app.wait_for("button[data-bed='WARD9/BAY1/BED1'] [data-testid=no-valid-nhs-number]").await;
+    assert!(flagged.text().await.expect("text").contains("fails the check"), "flagged on the board");
+    app.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+            vec!["button[data-bed='WARD9/BAY1/BED1']".into()],
+        )
+        .await
+        .expect("scrolled");
+    app.screenshot("bed-board-no-valid-nhs-number").await;
+    let bed = app.wait_for("button[data-bed='WARD9/BAY1/BED1'][data-state=O]").await;
+    bed.send_keys("\u{E007}").await.expect("Enter on the bed");
+    app.wait_for_text_containing("[data-testid=banner-no-valid-nhs-number]", "hospital no. DEMOX0001").await;
+    app.wait_for_text_containing("[data-testid=banner-name]", "CHECKDIGIT").await;
+    app.screenshot("patient-without-a-valid-nhs-number").await;
+
     // A bed manager (the nurse, manage_beds) marks a bed clean from the keyboard.
     app.sign_out().await;
     let nurse = app.wait_for("input[name=user][value='555000000003']").await;

@@ -106,7 +106,8 @@ pub fn demo_patient(index: usize) -> Option<NewPatient> {
         1 + (index % 28) as u32,
     )?;
     Some(NewPatient {
-        nhs_number,
+        nhs_number: Some(nhs_number),
+        nhs_number_failing_check: None,
         mrn: Some(format!("DEMO{index:07}")),
         family_name: family.to_owned(),
         given_names: given.to_owned(),

@@ -165,7 +165,7 @@ pub fn seed(cards_folder: &Path, location: StoreLocation, json: bool) -> Result<
             (4, "cycle_2_due"),
         ] {
             let record = services::patients::open(context, &viewer, id).await?;
-            shown.insert(what.into(), record.details.nhs_number.digits().into());
+            shown.insert(what.into(), record.details.nhs_number.map(|n| n.digits()).into());
         }
         report(
             json,
@@ -388,7 +388,7 @@ impl People<'_, '_> {
             schema: sact::TRANSFER_SCHEMA.into(),
             from_site: REGIONAL_CENTRE.into(),
             patient: sact::TransferPatient {
-                nhs_number: details.nhs_number.digits(),
+                nhs_number: details.nhs_number.map(|n| n.digits()).unwrap_or_default(),
                 family_name: details.family_name.clone(),
                 given_names: details.given_names.clone(),
                 date_of_birth: details.date_of_birth,

@@ -20,6 +20,12 @@ const SENDER: &str = "DEMO-PAS";
 /// being cleaned; the rest end free.
 const WARDS: [(&str, usize, usize); 3] = [("WARD7", 20, 0), ("WARD8", 18, 1), ("WARD9", 13, 4)];
 
+/// A patient the PAS sends with an NHS number that fails its check (999 000
+/// 0108): kept by hospital number and flagged wherever they are shown.
+const PATIENT_WITH_A_FAILING_NHS_NUMBER: &str =
+    "PID|||9990000108^^^NHS^NH~DEMOX0001^^^RXX^PI||CHECKDIGIT^Wren^^^Mx||19770707|U";
+const WARD_OF_THE_FAILING_NUMBER: &str = "WARD9";
+
 /// A ward's twenty beds as (room, bed).
 fn ward_beds() -> Vec<(String, String)> {
     let mut beds = Vec::new();
@@ -78,7 +84,7 @@ fn demonstration_day(start: DateTime<Utc>) -> Vec<String> {
             };
             return format!(
                 "PID|||{}^^^NHS^NH~{}^^^RXX^PI||{}^{}^^^{}||{}|{sex}",
-                patient.nhs_number.digits(),
+                patient.nhs_number.map(|n| n.digits()).unwrap_or_default(),
                 patient.mrn.unwrap_or_default(),
                 patient.family_name,
                 patient.given_names,
@@ -91,7 +97,11 @@ fn demonstration_day(start: DateTime<Utc>) -> Vec<String> {
     let mut transfers = Vec::new();
     for (ward, occupied, cleaning) in WARDS {
         for (position, (room, bed)) in ward_beds().into_iter().enumerate() {
-            let pid = next_patient();
+            let pid = if ward == WARD_OF_THE_FAILING_NUMBER && position == 0 {
+                PATIENT_WITH_A_FAILING_NHS_NUMBER.to_owned()
+            } else {
+                next_patient()
+            };
             let place = format!("{ward}^{room}^{bed}");
             minute += 3;
             day.message("A01", minute, &pid, &place, "");

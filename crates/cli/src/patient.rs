@@ -118,8 +118,11 @@ impl PatientArgs {
 
     fn into_new_patient(self) -> Result<NewPatient, Failure> {
         Ok(NewPatient {
-            nhs_number: NhsNumber::parse(&given(self.nhs_number, "nhs_number")?, crate::nhs_policy()?)
-                .map_err(|e| Failure::Input(format!("nhs_number: {e}")))?,
+            nhs_number: Some(
+                NhsNumber::parse(&given(self.nhs_number, "nhs_number")?, crate::nhs_policy()?)
+                    .map_err(|e| Failure::Input(format!("nhs_number: {e}")))?,
+            ),
+            nhs_number_failing_check: None,
             mrn: self.mrn.map(|m| m.to_uppercase()),
             family_name: given(self.family_name, "family_name")?,
             given_names: given(self.given_name, "given_name")?,
@@ -187,11 +190,14 @@ pub fn run(command: PatientCommand, location: StoreLocation) -> Result<(), Failu
                 } else {
                     for p in &found {
                         let deceased = if p.deceased { "  DECEASED" } else { "" };
+                        let number = match (&p.nhs_number, &p.nhs_number_flag) {
+                            (Some(number), _) => format!("NHS No. {number}"),
+                            (None, flag) => flag.clone().unwrap_or_default(),
+                        };
                         println!(
-                            "{:>8}  {}  NHS No. {}  Born {}  {}{deceased}",
+                            "{:>8}  {}  {number}  Born {}  {}{deceased}",
                             p.id,
                             p.display_name,
-                            p.nhs_number,
                             p.date_of_birth.format("%d-%b-%Y"),
                             p.sex.display()
                         );
@@ -219,10 +225,13 @@ fn banner(record: &PatientRecord) -> String {
     let deceased =
         d.deceased_date.map(|date| format!("  DECEASED {}", date.format("%d-%b-%Y"))).unwrap_or_default();
     format!(
-        "{}  Born {}  {}  NHS No. {}{deceased}",
+        "{}  Born {}  {}  {}{deceased}",
         d.display_name(),
         d.date_of_birth.format("%d-%b-%Y"),
         d.sex.display(),
-        d.nhs_number
+        match d.nhs_number {
+            Some(number) => format!("NHS No. {number}"),
+            None => d.nhs_number_flag().unwrap_or_default(),
+        }
     )
 }

@@ -77,13 +77,17 @@ pub fn run(command: PatientListCommand, location: StoreLocation) -> Result<(), F
                     let rows: Vec<_> = list
                         .iter()
                         .map(|(p, reason)| {
-                            serde_json::json!({"nhs_number": p.details.nhs_number.digits(), "name": p.details.display_name(), "reason": reason})
+                            serde_json::json!({"nhs_number": p.details.nhs_number.map(|n| n.digits()), "mrn": p.details.mrn, "name": p.details.display_name(), "reason": reason})
                         })
                         .collect();
                     crate::output::json(&rows)?;
                 } else {
                     for (p, reason) in &list {
-                        println!("{}  {}  ({reason})", p.details.nhs_number, p.details.display_name());
+                        println!(
+                            "{}  {}  ({reason})",
+                            p.details.identifiers_display(),
+                            p.details.display_name()
+                        );
                     }
                 }
             }

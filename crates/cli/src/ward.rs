@@ -82,9 +82,11 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
                         "room": bed.location.room,
                         "bed": bed.location.bed,
                         "state": bed.state.words(),
-                        "nhs_number": bed.patient.as_ref().map(|p| p.details.nhs_number.digits()),
+                        "nhs_number": bed.patient.as_ref().and_then(|p| p.details.nhs_number.map(|n| n.digits())),
+                        "mrn": bed.patient.as_ref().and_then(|p| p.details.mrn.clone()),
+                        "nhs_number_failing_check": bed.patient.as_ref().and_then(|p| p.details.nhs_number_failing_check.clone()),
                         "name": bed.patient.as_ref().map(|p| p.details.display_name()),
-                        "also_claimed_by": bed.also_claimed_by.iter().map(|p| p.details.nhs_number.digits()).collect::<Vec<_>>(),
+                        "also_claimed_by": bed.also_claimed_by.iter().map(|p| p.details.nhs_number.map(|n| n.digits()).unwrap_or_else(|| p.details.identifiers_display())).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -103,13 +105,13 @@ pub fn beds(args: BedsArgs, location: StoreLocation) -> Result<(), Failure> {
             let occupant = bed
                 .patient
                 .as_ref()
-                .map(|p| format!("  {}  {}", p.details.nhs_number, p.details.display_name()))
+                .map(|p| format!("  {}  {}", p.details.identifiers_display(), p.details.display_name()))
                 .unwrap_or_default();
             println!("  {} {:<8} {}{occupant}", bed.location.room, bed.location.bed, bed.state.words());
             for other in &bed.also_claimed_by {
                 println!(
                     "      ALSO CLAIMED BY {}  {} (their admission places them here)",
-                    other.details.nhs_number,
+                    other.details.identifiers_display(),
                     other.details.display_name()
                 );
             }

@@ -57,7 +57,14 @@ pub struct GpPractice {
 /// A record as entered, before it has an id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPatient {
-    pub nhs_number: NhsNumber,
+    /// The NHS number, where a valid one is known. A patient the PAS sent with
+    /// a number that fails its check is kept by hospital number instead, and
+    /// flagged until the number is corrected.
+    pub nhs_number: Option<NhsNumber>,
+    /// The number received that failed the NHS number check: shown so that it
+    /// can be corrected at source, never used to find or match the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nhs_number_failing_check: Option<String>,
     pub mrn: Option<String>,
     pub family_name: String,
     pub given_names: String,
@@ -114,6 +121,23 @@ impl NewPatient {
         {
             return Err(PatientError::new("mrn", "a hospital number has letters and digits only"));
         }
+        self.nhs_number_failing_check =
+            optional_text(self.nhs_number_failing_check.as_deref(), "nhs_number_failing_check", 20)?;
+        match (&self.nhs_number, &self.mrn, &self.nhs_number_failing_check) {
+            (None, None, _) => {
+                return Err(PatientError::new(
+                    "nhs_number",
+                    "a patient without a valid NHS number must be kept by hospital number (mrn)",
+                ));
+            }
+            (Some(_), _, Some(_)) => {
+                return Err(PatientError::new(
+                    "nhs_number_failing_check",
+                    "a patient with a valid NHS number has no failing one to show",
+                ));
+            }
+            _ => {}
+        }
         if self.date_of_birth > today {
             return Err(PatientError::new("date_of_birth", "the date of birth is in the future"));
         }
@@ -141,6 +165,43 @@ impl NewPatient {
 }
 
 impl NewPatient {
+    /// The NHS number as staff should read it: `943 476 5919`, or, for a
+    /// patient kept by hospital number, why there is none.
+    pub fn nhs_number_display(&self) -> String {
+        match (&self.nhs_number, &self.nhs_number_failing_check) {
+            (Some(number), _) => number.to_string(),
+            (None, Some(received)) => {
+                format!("NOT VALID (received {received}, which fails the NHS number check)")
+            }
+            (None, None) => "NOT KNOWN".to_owned(),
+        }
+    }
+
+    /// The number staff find this patient by: the NHS number, or for a patient
+    /// kept by hospital number, that number with the NHS number's flag.
+    pub fn identifiers_display(&self) -> String {
+        match (&self.nhs_number, &self.mrn) {
+            (Some(number), _) => number.to_string(),
+            (None, Some(mrn)) => format!("hospital no. {mrn}, NHS number {}", self.nhs_number_display()),
+            (None, None) => format!("NHS number {}", self.nhs_number_display()),
+        }
+    }
+
+    /// For a patient without a valid NHS number, the warning every screen and
+    /// printout shows beside their name; none for a patient with one.
+    pub fn nhs_number_flag(&self) -> Option<String> {
+        if self.nhs_number.is_some() {
+            return None;
+        }
+        let kept_by = self.mrn.as_deref().map(|mrn| format!(": hospital no. {mrn}")).unwrap_or_default();
+        Some(match &self.nhs_number_failing_check {
+            Some(received) => {
+                format!("No valid NHS number (received {received}, which fails the check){kept_by}")
+            }
+            None => format!("No NHS number{kept_by}"),
+        })
+    }
+
     /// `SMITH, John (Mr)`: CUI order and case.
     pub fn display_name(&self) -> String {
         let name = format!("{}, {}", self.family_name.to_uppercase(), self.given_names);
@@ -197,7 +258,8 @@ mod tests {
 
     fn patient() -> NewPatient {
         NewPatient {
-            nhs_number: NhsNumber::parse("9434765919", NhsNumberPolicy::default()).expect("valid"),
+            nhs_number: Some(NhsNumber::parse("9434765919", NhsNumberPolicy::default()).expect("valid")),
+            nhs_number_failing_check: None,
             mrn: Some("RX000001".into()),
             family_name: " Smith ".into(),
             given_names: "John".into(),
@@ -249,6 +311,32 @@ mod tests {
         let mut record = patient();
         record.postcode = Some("12345".into());
         assert_eq!(record.validated(today()).map_err(|e| e.field), Err("postcode".into()));
+    }
+
+    #[test]
+    fn a_patient_without_a_valid_nhs_number_is_kept_by_hospital_number_and_says_so() {
+        let mut record = patient();
+        record.nhs_number = None;
+        record.nhs_number_failing_check = Some("9990000019".into());
+        let kept = record.clone().validated(today()).expect("kept by hospital number");
+        assert_eq!(
+            kept.nhs_number_display(),
+            "NOT VALID (received 9990000019, which fails the NHS number check)"
+        );
+        record.mrn = None;
+        assert_eq!(
+            record.validated(today()).map_err(|e| e.field),
+            Err("nhs_number".into()),
+            "no number at all"
+        );
+        let mut both = patient();
+        both.nhs_number_failing_check = Some("9990000019".into());
+        assert_eq!(both.validated(today()).map_err(|e| e.field), Err("nhs_number_failing_check".into()));
+        assert_eq!(patient().nhs_number_display(), "943 476 5919");
+        assert_eq!(
+            kept.identifiers_display(),
+            "hospital no. RX000001, NHS number NOT VALID (received 9990000019, which fails the NHS number check)"
+        );
     }
 
     #[test]

@@ -105,7 +105,10 @@ fn bench(c: &mut Criterion) {
             .with_regimens(twelve_drug_library());
         let viewer = token(PRESCRIBER, "R8000", Permission::ViewPatients);
         let patient = patients::NewPatient {
-            nhs_number: patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid"),
+            nhs_number: Some(
+                patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid"),
+            ),
+            nhs_number_failing_check: None,
             mrn: None,
             family_name: "Benchmark".into(),
             given_names: "Bella".into(),

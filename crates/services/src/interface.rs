@@ -381,52 +381,87 @@ async fn find_patient(
     tx: &mut store::StoreTransaction,
     identity: &adt::PatientIdentity,
 ) -> Result<Option<i64>, PlanError> {
+    Ok(find_current_patient(tx, identity).await?.map(|found| found.id))
+}
+
+/// The unmerged record a message names; a merged identifier is refused, naming the survivor.
+async fn find_current_patient(
+    tx: &mut store::StoreTransaction,
+    identity: &adt::PatientIdentity,
+) -> Result<Option<patients::PatientRecord>, PlanError> {
     match find_patient_even_merged(tx, identity).await? {
-        Some((_, Some(survivor))) => Err(AdtError::new(
+        Some(found) if found.merged_into.is_some() => Err(AdtError::new(
             "PID-3",
             "204",
             format!(
-                "this identifier was merged into patient record {survivor}; use the surviving identifier"
+                "this identifier was merged into patient record {}; use the surviving identifier",
+                found.merged_into.unwrap_or_default()
             ),
         )
         .into()),
-        Some((id, None)) => Ok(Some(id)),
-        None => Ok(None),
+        found => Ok(found),
     }
 }
 
-/// As `find_patient`, with the record it was merged into, where it was.
+/// The record a message names, merged or not: by a valid NHS number, else by
+/// hospital number. A hospital number held with another valid NHS number is
+/// refused rather than guessed between.
 async fn find_patient_even_merged(
     tx: &mut store::StoreTransaction,
     identity: &adt::PatientIdentity,
-) -> Result<Option<(i64, Option<i64>)>, PlanError> {
-    let query = match (&identity.nhs_number, identity.hospital_number()) {
-        (adt::NhsNumberReading::Valid(number), _) => patients::PatientQuery::NhsNumber(*number),
-        (_, Some(mrn)) => patients::PatientQuery::Mrn(mrn.id.clone()),
-        _ => {
-            return Err(AdtError::new(
+) -> Result<Option<patients::PatientRecord>, PlanError> {
+    let sent = match &identity.nhs_number {
+        adt::NhsNumberReading::Valid(number) => Some(*number),
+        _ => None,
+    };
+    if let Some(number) = sent {
+        let found = tx.patients().find_by_identifier(&patients::PatientQuery::NhsNumber(number)).await?;
+        if let Some(patient) = found.into_iter().next() {
+            return Ok(Some(patient));
+        }
+    }
+    let Some(mrn) = identity.hospital_number() else {
+        return match sent {
+            Some(_) => Ok(None),
+            None => Err(AdtError::new(
                 "PID-3",
                 "204",
                 "no valid NHS number or hospital number to find the patient by",
             )
-            .into());
-        }
+            .into()),
+        };
     };
-    let found = tx.patients().find_by_identifier(&query).await?;
-    Ok(found.first().map(|p| (p.id, p.merged_into)))
+    let found = tx.patients().find_by_identifier(&patients::PatientQuery::Mrn(mrn.id.clone())).await?;
+    match (found.into_iter().next(), sent) {
+        (Some(held), Some(_)) if held.details.nhs_number.is_some() => Err(AdtError::new(
+            "PID-3",
+            "205",
+            format!(
+                "hospital number {} belongs to patient record {} with another NHS number; the PAS must resolve which is right",
+                mrn.id, held.id
+            ),
+        )
+        .into()),
+        (held, _) => Ok(held),
+    }
 }
 
-/// The index record PID describes. A patient is kept by NHS number, so one
-/// without a valid one is refused here (to be kept by hospital number and
-/// flagged, a later step of #17).
+/// The index record PID describes. A patient whose NHS number fails its check
+/// (or who has none) is kept by hospital number, with the number received
+/// beside it to be shown and corrected; one with neither is refused.
 fn person(identity: &adt::PatientIdentity) -> Result<patients::NewPatient, AdtError> {
-    let adt::NhsNumberReading::Valid(nhs_number) = identity.nhs_number else {
+    let (nhs_number, nhs_number_failing_check) = match &identity.nhs_number {
+        adt::NhsNumberReading::Valid(number) => (Some(*number), None),
+        adt::NhsNumberReading::Invalid(received) => (None, Some(received.clone())),
+        adt::NhsNumberReading::Absent => (None, None),
+    };
+    if nhs_number.is_none() && identity.hospital_number().is_none() {
         return Err(AdtError::new(
             "PID-3",
             "204",
-            "a patient without a valid NHS number is not yet kept here",
+            "without a valid NHS number the patient is kept by hospital number, and none was sent",
         ));
-    };
+    }
     let date_of_birth = identity
         .date_of_birth
         .ok_or_else(|| AdtError::new("PID-7", "101", "the date of birth is missing"))?;
@@ -438,6 +473,7 @@ fn person(identity: &adt::PatientIdentity) -> Result<patients::NewPatient, AdtEr
     };
     Ok(patients::NewPatient {
         nhs_number,
+        nhs_number_failing_check,
         mrn: identity.hospital_number().map(|i| i.id.clone()),
         family_name: identity.family_name.clone(),
         given_names: identity.given_names.clone(),
@@ -451,6 +487,26 @@ fn person(identity: &adt::PatientIdentity) -> Result<patients::NewPatient, AdtEr
     })
 }
 
+/// The person an update brings for a record already held: a valid NHS number
+/// is never given up for none, and never for one that fails its check.
+fn updated_person(
+    held: &patients::PatientRecord,
+    identity: &adt::PatientIdentity,
+) -> Result<patients::NewPatient, AdtError> {
+    let mut person = person(identity)?;
+    if let Some(number) = held.details.nhs_number {
+        if person.nhs_number_failing_check.is_some() {
+            return Err(AdtError::new(
+                "PID-3",
+                "102",
+                "the NHS number sent fails its check, and this patient is held with a valid one; nothing was changed",
+            ));
+        }
+        person.nhs_number = Some(number);
+    }
+    Ok(person)
+}
+
 /// Works out an ADT message's changes: the person, the stay (forwards only) and the beds.
 async fn adt_effects(
     tx: &mut store::StoreTransaction,
@@ -460,15 +516,16 @@ async fn adt_effects(
     use adt::{BedState, EventKind};
     let received = adt::read_event(message, policy)?;
     let event = &received.event;
-    let found = find_patient(tx, &event.patient).await?;
+    let held = find_current_patient(tx, &event.patient).await?;
+    let found = held.as_ref().map(|p| p.id);
     let creates = matches!(
         event.kind,
         EventKind::Admit | EventKind::Register | EventKind::PreAdmit | EventKind::AddPerson
     );
     let updates = matches!(event.kind, EventKind::Update | EventKind::AddPerson | EventKind::UpdatePerson);
-    let patient = match found {
-        Some(id) if updates => PatientPlan::Update(id, person(&event.patient)?),
-        Some(id) => PatientPlan::Found(id),
+    let patient = match &held {
+        Some(held) if updates => PatientPlan::Update(held.id, updated_person(held, &event.patient)?),
+        Some(held) => PatientPlan::Found(held.id),
         None if creates => PatientPlan::Add(person(&event.patient)?),
         None => return Err(AdtError::new("PID-3", "204", "the patient is not in this index").into()),
     };
@@ -488,7 +545,7 @@ async fn adt_effects(
                 identifiers: vec![merged.clone()],
                 ..event.patient.clone()
             };
-            let from = match find_patient_even_merged(tx, &identity).await? {
+            let from = match find_patient_even_merged(tx, &identity).await?.map(|p| (p.id, p.merged_into)) {
                 None => {
                     return Err(
                         AdtError::new("MRG-1", "204", "the patient to merge is not in this index").into()

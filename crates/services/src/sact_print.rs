@@ -57,7 +57,7 @@ pub async fn prescription_pdf(
     let sheet = PrescriptionSheet {
         trust: trust_name.to_owned(),
         patient_name: patient.details.display_name(),
-        nhs_number: patient.details.nhs_number.to_string(),
+        nhs_number: patient.details.nhs_number_display(),
         born: patient.details.date_of_birth.format("%d-%b-%Y").to_string(),
         hospital_number: patient.details.mrn.clone().unwrap_or_else(|| "Not recorded".into()),
         allergies: "Not recorded in this workstation; check the patient's record".into(),
@@ -172,7 +172,7 @@ pub async fn worksheet_pdf(
     let sheet = printing::PreparationWorksheet {
         trust: trust_name.to_owned(),
         patient_name: patient.details.display_name(),
-        nhs_number: patient.details.nhs_number.to_string(),
+        nhs_number: patient.details.nhs_number_display(),
         born: patient.details.date_of_birth.format("%d-%b-%Y").to_string(),
         hospital_number: patient.details.mrn.clone().unwrap_or_else(|| "Not recorded".into()),
         regimen: course.regimen.code.clone(),

@@ -79,7 +79,7 @@ pub async fn return_rows(
             };
             rows.push(ReturnRow {
                 record: format!("cycle:{} {} {}", stored.id, given.record.drug, given.record.day),
-                nhs_number: Some(patient.nhs_number.digits()),
+                nhs_number: patient.nhs_number.map(|n| n.digits()),
                 local_patient_id: patient.mrn.clone(),
                 birth_date: Some(patient.date_of_birth.to_string()),
                 postcode: patient.postcode.clone(),

@@ -29,13 +29,21 @@ pub async fn transfer_out(
     let course = store.sact().course(actor, course_id).await?;
     let cycles = store.sact().cycles_of_course(actor, course_id).await?;
     let patient = store.patients().read(actor, course.patient_id).await?.details;
+    // The centre matches the patient by NHS number: without a valid one it
+    // could file this course against someone else, or no one.
+    let Some(nhs_number) = patient.nhs_number else {
+        return Err(ServiceError::Refused {
+            rule: "transfer_needs_nhs_number",
+            reason: "this patient has no valid NHS number (kept by hospital number): correct it on the PAS before sending the course to another centre".into(),
+        });
+    };
     let doses = store.sact().doses_given(actor, course.patient_id).await?;
     let here = context.settings().site_ods_code.clone().unwrap_or_else(|| "site-ods-code-not-set".into());
     let record = sact::TransferRecord {
         schema: sact::TRANSFER_SCHEMA.into(),
         from_site: here,
         patient: sact::TransferPatient {
-            nhs_number: patient.nhs_number.digits(),
+            nhs_number: nhs_number.digits(),
             family_name: patient.family_name,
             given_names: patient.given_names,
             date_of_birth: patient.date_of_birth,
@@ -119,7 +127,7 @@ pub async fn transfer_in(
     };
     let details = context.store().patients().read(actor, local.id).await?.details;
     record.check_patient(&sact::TransferPatient {
-        nhs_number: details.nhs_number.digits(),
+        nhs_number: number.digits(),
         family_name: details.family_name,
         given_names: details.given_names,
         date_of_birth: details.date_of_birth,

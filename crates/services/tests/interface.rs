@@ -43,7 +43,8 @@ async fn context_with_a_patient() -> (tempfile::TempDir, Context, String) {
     let context = Context::with_store(store, settings, "ws1").expect("context");
     let nhs_number = patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid");
     let patient = patients::NewPatient {
-        nhs_number,
+        nhs_number: Some(nhs_number),
+        nhs_number_failing_check: None,
         mrn: Some("RXX1".into()),
         family_name: "Quillfeather".into(),
         given_names: "Ada".into(),
@@ -387,6 +388,103 @@ async fn two_connections_moving_one_patient_at_once_are_both_applied_on_both_bac
             .map(|b| b.location.bed.as_str())
             .collect();
         assert_eq!(occupied, ["BED17"], "{backend}: in the bed of the latest event, and only there");
+        context.close().await;
+    }
+}
+
+/// A patient the PAS sends with an NHS number that fails its check, on each
+/// backend: admitted and kept by hospital number with the number flagged (their
+/// bed shows them, never free), found by hospital number, and given their NHS
+/// number when the PAS corrects it (A08). A later failing number never takes a
+/// valid one away, and a hospital number held with another NHS number is
+/// refused rather than guessed between.
+#[tokio::test]
+async fn a_patient_whose_nhs_number_fails_its_check_is_kept_by_hospital_number_and_flagged_on_both_backends()
+{
+    let test =
+        "a_patient_whose_nhs_number_fails_its_check_is_kept_by_hospital_number_and_flagged_on_both_backends";
+    let server = test_services::Postgres::start_or_skip(test);
+    let folder = tempfile::tempdir().expect("folder");
+    let mut stores = vec![(
+        "local",
+        Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+            .await
+            .expect("store"),
+    )];
+    if let Some(server) = &server {
+        let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
+        stores.push(("shared", Store::create_shared(&database).await.expect("created")));
+    }
+    for (backend, store) in stores {
+        let mut settings = settings::Settings::fail_safe();
+        settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+        settings.interface_account = Some(listener().user);
+        let context = Context::with_store(store, settings, "ws1").expect("context");
+        let feed = FeedToken::for_account(&context, &listener()).expect("token");
+        let send = |text: String| {
+            let (context, feed) = (context.clone(), feed.clone());
+            async move { ack_code(&receive(&context, &feed, &text).await) }
+        };
+        // 999 000 0107 is valid; 999 000 0108 fails its check digit.
+        let failing = "9990000108^^^NHS^NH~RXX55^^^RXX^PI";
+        let admitted =
+            send(adt("A01", "F1", "202611300900", failing, "MISCOUNT^Mo", "WARD7^BAY1^BED2")).await;
+        assert_eq!(admitted.0, "AA", "{backend}: kept, not refused: {admitted:?}");
+        let beds = services::beds::board(&context, &viewer()).await.expect("board");
+        assert_eq!(board(&beds), ["WARD7/BED2 O MISCOUNT"], "{backend}: the bed shows them");
+        let occupant = beds[0].patient.clone().expect("occupant");
+        assert_eq!(occupant.details.nhs_number, None, "{backend}");
+        assert_eq!(occupant.details.nhs_number_failing_check.as_deref(), Some("9990000108"), "{backend}");
+        assert_eq!(
+            occupant.details.nhs_number_flag().as_deref(),
+            Some("No valid NHS number (received 9990000108, which fails the check): hospital no. RXX55"),
+            "{backend}"
+        );
+        let by_mrn =
+            services::patients::search(&context, &viewer(), &patients::PatientQuery::Mrn("RXX55".into()), 5)
+                .await
+                .expect("search");
+        assert_eq!(by_mrn.len(), 1, "{backend}: found by hospital number");
+        assert!(by_mrn[0].nhs_number_flag.is_some(), "{backend}: and flagged in the search results");
+
+        let moved = send(adt("A02", "F2", "202611301000", failing, "MISCOUNT^Mo", "WARD7^BAY1^BED3")).await;
+        assert_eq!(moved.0, "AA", "{backend}: later events find them by hospital number");
+
+        let corrected = "9990000107^^^NHS^NH~RXX55^^^RXX^PI";
+        let updated =
+            send(adt("A08", "F3", "202611301100", corrected, "MISCOUNT^Mo", "WARD7^BAY1^BED3")).await;
+        assert_eq!(updated.0, "AA", "{backend}: {updated:?}");
+        let held = services::patients::open(&context, &viewer(), occupant.id).await.expect("read").details;
+        assert_eq!(
+            held.nhs_number.map(|n| n.digits()).as_deref(),
+            Some("9990000107"),
+            "{backend}: corrected"
+        );
+        assert_eq!(held.nhs_number_failing_check, None, "{backend}: the flag is gone");
+
+        let downgraded =
+            send(adt("A08", "F4", "202611301200", failing, "MISCOUNT^Mo", "WARD7^BAY1^BED3")).await;
+        assert_eq!(downgraded.0, "AE", "{backend}: a failing number never replaces a valid one");
+        let held = services::patients::open(&context, &viewer(), occupant.id).await.expect("read").details;
+        assert_eq!(
+            held.nhs_number.map(|n| n.digits()).as_deref(),
+            Some("9990000107"),
+            "{backend}: unchanged"
+        );
+
+        let other = "9990000115^^^NHS^NH~RXX55^^^RXX^PI";
+        let clash = send(adt("A01", "F5", "202611301300", other, "OTHERSON^Ole", "WARD7^BAY1^BED4")).await;
+        assert_eq!(clash.0, "AE", "{backend}: the hospital number is held with another NHS number");
+        let neither =
+            send(adt("A01", "F6", "202611301300", "9990000108^^^NHS^NH", "NOBODY^Nell", "WARD7^BAY1^BED5"))
+                .await;
+        assert_eq!(neither.0, "AE", "{backend}: a failing NHS number and no hospital number cannot be kept");
+        let beds = services::beds::board(&context, &viewer()).await.expect("board");
+        assert_eq!(
+            board(&beds).into_iter().filter(|b| b.contains(" O ")).collect::<Vec<_>>(),
+            ["WARD7/BED3 O MISCOUNT"],
+            "{backend}: the refused admissions placed no one"
+        );
         context.close().await;
     }
 }

@@ -48,7 +48,8 @@ async fn context_with_a_patient() -> (tempfile::TempDir, Context) {
     let context = Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("context");
     let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
     let patient = patients::NewPatient {
-        nhs_number: patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid"),
+        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
+        nhs_number_failing_check: None,
         mrn: None,
         family_name: "Quillfeather".into(),
         given_names: "Ada".into(),

@@ -35,7 +35,8 @@ pub struct CopyReport {
 #[derive(sqlx::FromRow)]
 struct PatientCopy {
     id: i64,
-    nhs_number: String,
+    nhs_number: Option<String>,
+    nhs_number_failing_check: Option<String>,
     mrn: Option<String>,
     family_name: String,
     given_names: String,
@@ -220,7 +221,7 @@ async fn insert_batch<R: CopiedRow>(into: &mut Target<'_>, batch: &mut Vec<R>) -
 impl CopiedRow for PatientCopy {
     const TABLE: &'static str = "patients";
     const SELECT: &'static str = "SELECT * FROM patients ORDER BY id";
-    const INSERT: &'static str = "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc) ";
+    const INSERT: &'static str = "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc, nhs_number_failing_check) ";
     fn bind(self, values: &mut sqlx::query_builder::Separated<'_, Postgres, &'static str>) {
         values
             .push_bind(self.id)
@@ -238,7 +239,8 @@ impl CopiedRow for PatientCopy {
             .push_bind(self.gp_practice_name)
             .push_bind(self.deceased)
             .push_bind(self.deceased_date)
-            .push_bind(self.created_at_utc);
+            .push_bind(self.created_at_utc)
+            .push_bind(self.nhs_number_failing_check);
     }
 }
 

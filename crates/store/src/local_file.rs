@@ -315,3 +315,70 @@ pub fn default_path() -> PathBuf {
         .map(|dirs| dirs.data_dir().join("store.db"))
         .unwrap_or_else(|| PathBuf::from("store.db"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Actor;
+
+    /// Migration 0011 rebuilds the patients table (SQLite cannot drop NOT NULL
+    /// in place): a store made before it keeps every patient, every row that
+    /// names one still names the same person, and foreign keys are enforced again.
+    #[tokio::test]
+    async fn a_store_from_before_patients_could_lack_an_nhs_number_keeps_them_all_when_opened() {
+        let folder = tempfile::tempdir().expect("folder");
+        let path = folder.path().join("store.db");
+        let key = StoreKey::generate().expect("key");
+        let mut old = connect_options(&path, &key, true, SqliteJournalMode::Wal)
+            .expect("options")
+            .connect()
+            .await
+            .expect("a new file");
+        MIGRATOR.run_to(10, &mut old).await.expect("the schema as it was before 0011");
+        for (id, nhs_number, mrn) in [(1, "9990000018", "RXX1"), (2, "9990000026", "RXX2")] {
+            sqlx::query(
+                "INSERT INTO patients (id, nhs_number, mrn, family_name, given_names, family_name_key, date_of_birth, sex, created_at_utc)
+                 VALUES (?, ?, ?, 'OLDSTORE', 'Olive', 'OLDSTORE', '1950-01-01', 'female', '2026-11-01T00:00:00Z')",
+            )
+            .bind(id)
+            .bind(nhs_number)
+            .bind(mrn)
+            .execute(&mut old)
+            .await
+            .expect("patient");
+        }
+        sqlx::query("UPDATE patients SET merged_into = 1 WHERE id = 2")
+            .execute(&mut old)
+            .await
+            .expect("merged");
+        sqlx::query(
+            "INSERT INTO patient_lists (user_id, patient_id, reason, added_at_utc) VALUES ('555000000001', 2, 'clinic', '2026-11-01')",
+        )
+        .execute(&mut old)
+        .await
+        .expect("a row naming the patient");
+        drop(old);
+
+        let store = Store::open_with_key(&path, key).await.expect("opened and migrated");
+        let actor = Actor { user: "test".into(), workstation: "ws".into() };
+        let second = store.patients().read(&actor, 2).await.expect("still there");
+        assert_eq!(second.details.nhs_number.map(|n| n.digits()).as_deref(), Some("9990000026"));
+        assert_eq!(second.merged_into, Some(1));
+        let Pool::Local(pool) = &store.pool else { panic!("a local store") };
+        let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+            .fetch_all(pool)
+            .await
+            .expect("checked");
+        assert!(broken.is_empty(), "{broken:?}");
+        let (listed,): (i64,) =
+            sqlx::query_as("SELECT patient_id FROM patient_lists").fetch_one(pool).await.expect("list");
+        assert_eq!(listed, 2);
+        let orphan = sqlx::query(
+            "INSERT INTO patient_lists (user_id, patient_id, reason, added_at_utc) VALUES ('555000000001', 99, 'x', '2026-11-01')",
+        )
+        .execute(pool)
+        .await;
+        assert!(orphan.is_err(), "foreign keys are enforced again on every connection");
+        store.close().await;
+    }
+}

@@ -22,7 +22,11 @@ fn search_action(query: &PatientQuery) -> AuditAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PatientSummary {
     pub id: i64,
-    pub nhs_number: NhsNumber,
+    /// Absent for a patient kept by hospital number (the NHS number received
+    /// failed its check): the screen says so rather than showing a blank.
+    pub nhs_number: Option<NhsNumber>,
+    /// The warning shown for a patient without a valid NHS number.
+    pub nhs_number_flag: Option<String>,
     pub display_name: String,
     pub date_of_birth: NaiveDate,
     pub sex: Sex,
@@ -34,7 +38,8 @@ pub struct PatientSummary {
 #[derive(sqlx::FromRow)]
 struct PatientRow {
     id: i64,
-    nhs_number: String,
+    nhs_number: Option<String>,
+    nhs_number_failing_check: Option<String>,
     mrn: Option<String>,
     family_name: String,
     given_names: String,
@@ -57,8 +62,13 @@ impl PatientRow {
         Ok(PatientRecord {
             id: self.id,
             details: NewPatient {
-                nhs_number: NhsNumber::parse(&self.nhs_number, NhsNumberPolicy::default())
+                nhs_number: self
+                    .nhs_number
+                    .as_deref()
+                    .map(|digits| NhsNumber::parse(digits, NhsNumberPolicy::default()))
+                    .transpose()
                     .map_err(|_| corrupt("NHS number"))?,
+                nhs_number_failing_check: self.nhs_number_failing_check.clone(),
                 mrn: self.mrn.clone(),
                 family_name: self.family_name.clone(),
                 given_names: self.given_names.clone(),
@@ -86,7 +96,7 @@ impl PatientRow {
 /// The columns of a patient, as a literal so every statement stays static SQL.
 macro_rules! select_patient {
     () => {
-        "SELECT id, nhs_number, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date, merged_into FROM patients"
+        "SELECT id, nhs_number, nhs_number_failing_check, mrn, family_name, given_names, title, date_of_birth, sex, address, postcode, gp_practice_ods, gp_practice_name, deceased_date, merged_into FROM patients"
     };
 }
 // A prefix is the index range [prefix, prefix + U+10FFFF): byte order on both
@@ -335,13 +345,15 @@ impl PatientWrites<'_> {
     }
 
     /// Replaces a patient's name, birth date, sex and death (an A08, A28 or A31
-    /// from the PAS). The NHS number and hospital number, by which they were
-    /// found, are not changed here.
+    /// from the PAS), and their NHS number as the caller decided it (a number
+    /// corrected at source for a patient kept by hospital number). The hospital
+    /// number, by which they were found, is not changed here.
     pub async fn update_person(&mut self, id: i64, p: &NewPatient) -> Result<(), StoreError> {
         let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
             "UPDATE patients SET family_name = $1, given_names = $2, title = $3, family_name_key = $4, date_of_birth = $5,
-                 sex = $6, deceased = $7, deceased_date = $8 WHERE id = $9"
+                 sex = $6, deceased = $7, deceased_date = $8, nhs_number = $10, nhs_number_failing_check = $11
+             WHERE id = $9"
         )
         .bind(&p.family_name)
         .bind(&p.given_names)
@@ -352,10 +364,15 @@ impl PatientWrites<'_> {
         .bind(i64::from(p.deceased_date.is_some()))
         .bind(p.deceased_date.map(date))
         .bind(id)
+        .bind(p.nhs_number.map(|n| n.digits()))
+        .bind(&p.nhs_number_failing_check)
         .execute(c)
         .await
         .map(|done| done.rows_affected()))
-        .map_err(database)?;
+        .map_err(|error| match error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate { field: "NHS number" },
+            other => database(other),
+        })?;
         if changed == 0 {
             return Err(StoreError::NoSuchPatient(id));
         }
@@ -368,6 +385,7 @@ fn summary(record: PatientRecord) -> PatientSummary {
     PatientSummary {
         id: record.id,
         nhs_number: record.details.nhs_number,
+        nhs_number_flag: record.details.nhs_number_flag(),
         display_name: record.details.display_name(),
         date_of_birth: record.details.date_of_birth,
         sex: record.details.sex,
@@ -381,10 +399,10 @@ async fn insert(tx: &mut Tx, p: &NewPatient) -> Result<i64, StoreError> {
     let result: Result<(i64,), sqlx::Error> = on_tx!(tx, |c| {
         sqlx::query_as(
         "INSERT INTO patients (nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode,
-             gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc, nhs_number_failing_check)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
-    .bind(p.nhs_number.digits())
+    .bind(p.nhs_number.map(|n| n.digits()))
     .bind(&p.mrn)
     .bind(&p.family_name)
     .bind(&p.given_names)
@@ -399,6 +417,7 @@ async fn insert(tx: &mut Tx, p: &NewPatient) -> Result<i64, StoreError> {
     .bind(i64::from(p.deceased_date.is_some()))
     .bind(p.deceased_date.map(date))
     .bind(Utc::now().to_rfc3339())
+    .bind(&p.nhs_number_failing_check)
     .fetch_one(&mut *c)
     .await
     });

@@ -12,7 +12,10 @@ use crate::state::AppState;
 pub struct BedOccupant {
     pub patient_id: u32,
     pub display_name: String,
-    pub nhs_number: String,
+    /// Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number.
+    pub nhs_number: Option<String>,
+    /// For a patient without a valid NHS number, the warning shown beside their name.
+    pub nhs_number_flag: Option<String>,
     pub date_of_birth: String,
 }
 
@@ -74,7 +77,8 @@ fn occupant(p: &patients::PatientRecord) -> BedOccupant {
     BedOccupant {
         patient_id: u32::try_from(p.id).unwrap_or(u32::MAX),
         display_name: p.details.display_name(),
-        nhs_number: p.details.nhs_number.digits(),
+        nhs_number: p.details.nhs_number.map(|n| n.digits()),
+        nhs_number_flag: p.details.nhs_number_flag(),
         date_of_birth: p.details.date_of_birth.to_string(),
     }
 }

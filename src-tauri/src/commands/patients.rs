@@ -20,8 +20,10 @@ const SEARCH_LIMIT: u32 = 50;
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PatientSummaryView {
     pub id: u32,
-    /// Ten digits; the UI shows them 3-3-4.
-    pub nhs_number: String,
+    /// Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number.
+    pub nhs_number: Option<String>,
+    /// For a patient without a valid NHS number, the warning shown beside their name.
+    pub nhs_number_flag: Option<String>,
     /// `SMITH, John (Mr)`.
     pub display_name: String,
     /// ISO date, `1945-07-14`.
@@ -36,7 +38,10 @@ pub struct PatientSummaryView {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PatientView {
     pub id: u32,
-    pub nhs_number: String,
+    /// Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number.
+    pub nhs_number: Option<String>,
+    /// For a patient without a valid NHS number, the warning shown beside their name.
+    pub nhs_number_flag: Option<String>,
     pub display_name: String,
     pub date_of_birth: String,
     pub sex: String,
@@ -58,7 +63,8 @@ fn summary_view(p: PatientSummary) -> Result<PatientSummaryView, CommandError> {
     Ok(PatientSummaryView {
         merged: p.merged_into.is_some(),
         id: view_id(p.id)?,
-        nhs_number: p.nhs_number.digits(),
+        nhs_number: p.nhs_number.map(|n| n.digits()),
+        nhs_number_flag: p.nhs_number_flag,
         display_name: p.display_name,
         date_of_birth: p.date_of_birth.to_string(),
         sex: p.sex.display().to_owned(),
@@ -70,7 +76,8 @@ fn patient_view(record: PatientRecord) -> Result<PatientView, CommandError> {
     let d = &record.details;
     Ok(PatientView {
         id: view_id(record.id)?,
-        nhs_number: d.nhs_number.digits(),
+        nhs_number: d.nhs_number.map(|n| n.digits()),
+        nhs_number_flag: d.nhs_number_flag(),
         display_name: d.display_name(),
         date_of_birth: d.date_of_birth.to_string(),
         sex: d.sex.display().to_owned(),

@@ -22,7 +22,10 @@ pub struct RelationshipView {
 pub struct PatientListEntryView {
     pub patient_id: u32,
     pub display_name: String,
-    pub nhs_number: String,
+    /// Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number.
+    pub nhs_number: Option<String>,
+    /// For a patient without a valid NHS number, the warning shown beside their name.
+    pub nhs_number_flag: Option<String>,
     pub reason: String,
 }
 
@@ -92,7 +95,8 @@ pub async fn my_patient_list(state: State<'_, AppState>) -> Result<Vec<PatientLi
         .map(|(patient, reason)| PatientListEntryView {
             patient_id: u32::try_from(patient.id).unwrap_or(u32::MAX),
             display_name: patient.details.display_name(),
-            nhs_number: patient.details.nhs_number.digits(),
+            nhs_number: patient.details.nhs_number.map(|n| n.digits()),
+            nhs_number_flag: patient.details.nhs_number_flag(),
             reason,
         })
         .collect())

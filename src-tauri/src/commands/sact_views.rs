@@ -173,7 +173,10 @@ pub struct ChangeView {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PatientLine {
     pub id: u32,
-    pub nhs_number: String,
+    /// Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number.
+    pub nhs_number: Option<String>,
+    /// For a patient without a valid NHS number, the warning shown beside their name.
+    pub nhs_number_flag: Option<String>,
     pub display_name: String,
     pub date_of_birth: String,
 }
@@ -378,7 +381,8 @@ pub fn chemotherapy_view(record: &ChemotherapyRecord) -> ChemotherapyView {
 fn patient_line(record: &patients::PatientRecord) -> PatientLine {
     PatientLine {
         id: small(record.id),
-        nhs_number: record.details.nhs_number.digits(),
+        nhs_number: record.details.nhs_number.map(|n| n.digits()),
+        nhs_number_flag: record.details.nhs_number_flag(),
         display_name: record.details.display_name(),
         date_of_birth: record.details.date_of_birth.to_string(),
     }

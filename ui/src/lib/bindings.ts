@@ -106,7 +106,10 @@ export type BayView = {
 export type BedOccupant = {
 	patient_id: number,
 	display_name: string,
-	nhs_number: string,
+	/**  Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number. */
+	nhs_number: string | null,
+	/**  For a patient without a valid NHS number, the warning shown beside their name. */
+	nhs_number_flag: string | null,
 	date_of_birth: string,
 };
 
@@ -412,7 +415,10 @@ export type OverrideEntry = {
 
 export type PatientLine = {
 	id: number,
-	nhs_number: string,
+	/**  Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number. */
+	nhs_number: string | null,
+	/**  For a patient without a valid NHS number, the warning shown beside their name. */
+	nhs_number_flag: string | null,
 	display_name: string,
 	date_of_birth: string,
 };
@@ -420,14 +426,19 @@ export type PatientLine = {
 export type PatientListEntryView = {
 	patient_id: number,
 	display_name: string,
-	nhs_number: string,
+	/**  Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number. */
+	nhs_number: string | null,
+	/**  For a patient without a valid NHS number, the warning shown beside their name. */
+	nhs_number_flag: string | null,
 	reason: string,
 };
 
 export type PatientSummaryView = {
 	id: number,
-	/**  Ten digits; the UI shows them 3-3-4. */
-	nhs_number: string,
+	/**  Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number. */
+	nhs_number: string | null,
+	/**  For a patient without a valid NHS number, the warning shown beside their name. */
+	nhs_number_flag: string | null,
 	/**  `SMITH, John (Mr)`. */
 	display_name: string,
 	/**  ISO date, `1945-07-14`. */
@@ -441,7 +452,10 @@ export type PatientSummaryView = {
 
 export type PatientView = {
 	id: number,
-	nhs_number: string,
+	/**  Ten digits, the UI shows them 3-3-4; none for a patient kept by hospital number. */
+	nhs_number: string | null,
+	/**  For a patient without a valid NHS number, the warning shown beside their name. */
+	nhs_number_flag: string | null,
 	display_name: string,
 	date_of_birth: string,
 	sex: string,

@@ -10,7 +10,10 @@ export interface PatientInContext {
   name: string;
   born: string;
   sex: string;
-  nhsNumber: string;
+  /** `943 476 5919`, or null for a patient kept by hospital number. */
+  nhsNumber: string | null;
+  /** Why there is no valid NHS number, shown in the banner in its place. */
+  nhsNumberFlag: string | null;
   /** `Died 01-Jan-2025`, or null while alive. */
   died: string | null;
 }
@@ -23,7 +26,8 @@ export function bannerFor(patient: PatientView, today: Date): PatientInContext {
     name: patient.display_name,
     born: `${formatDate(patient.date_of_birth)} (${formatAge(patient.date_of_birth, ageAt)})`,
     sex: patient.sex,
-    nhsNumber: formatNhsNumber(patient.nhs_number),
+    nhsNumber: patient.nhs_number ? formatNhsNumber(patient.nhs_number) : null,
+    nhsNumberFlag: patient.nhs_number_flag,
     died: patient.deceased_date ? `Died ${formatDate(patient.deceased_date)}` : null,
   };
 }

@@ -4,6 +4,7 @@ import { PatientContext, bannerFor } from "./patient-context.svelte";
 const patient = {
   id: 7,
   nhs_number: "9434765919",
+  nhs_number_flag: null,
   display_name: "SMITH, John (Mr)",
   date_of_birth: "1945-07-14",
   sex: "Male",
@@ -24,8 +25,15 @@ describe("patient banner", () => {
       born: "14-Jul-1945 (81y)",
       sex: "Male",
       nhsNumber: "943 476 5919",
+      nhsNumberFlag: null,
       died: null,
     });
+  });
+  it("puts the warning where the number would be for a patient kept by hospital number", () => {
+    const flag = "No valid NHS number (received 9990000108, which fails the check): hospital no. RXX55";
+    const banner = bannerFor({ ...patient, nhs_number: null, nhs_number_flag: flag }, new Date(2026, 10, 25));
+    expect(banner.nhsNumber).toBeNull();
+    expect(banner.nhsNumberFlag).toBe(flag);
   });
   it("marks a deceased patient and counts age to the date of death", () => {
     const banner = bannerFor({ ...patient, deceased_date: "2015-07-13" }, new Date(2026, 10, 25));

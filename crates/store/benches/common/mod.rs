@@ -25,7 +25,8 @@ pub fn synthetic(index: usize) -> Option<NewPatient> {
         n /= 10;
     }
     Some(NewPatient {
-        nhs_number: NhsNumber::from_nine_digits(nine)?,
+        nhs_number: Some(NhsNumber::from_nine_digits(nine)?),
+        nhs_number_failing_check: None,
         mrn: Some(format!("BENCH{index:07}")),
         // Many family names share a prefix, as real ones do; the index makes them distinct.
         family_name: format!("{}{}", FAMILY_NAMES[index % FAMILY_NAMES.len()], index / 1000),
