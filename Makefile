@@ -30,7 +30,8 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	dbus dbus-bin dbus-daemon gnome-keyring \
 	softhsm2 opensc \
 	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
-	postgresql postgresql-client poppler-utils python3-hl7 python3-venv
+	postgresql postgresql-client poppler-utils python3-hl7 python3-venv \
+	orthanc orthanc-dicomweb dcmtk
 
 NODE_MIN_MAJOR := 20
 

@@ -35,6 +35,9 @@ pub enum ErrorCode {
     DosingUnavailable,
     #[serde(rename = "store.unavailable")]
     StoreUnavailable,
+    /// A service beyond the store (the PACS) did not answer; the message names it and says how.
+    #[serde(rename = "service.unavailable")]
+    ServiceUnavailable,
     #[serde(rename = "patient.invalid_query")]
     InvalidPatientQuery,
     #[serde(rename = "patient.not_found")]
@@ -114,6 +117,9 @@ impl From<services::ServiceError> for CommandError {
                 Self { code: ErrorCode::InvalidInput, message: reason, field: Some(field.into()) }
             }
             services::ServiceError::Regimens(problem) => Self::new(ErrorCode::DosingUnavailable, problem),
+            services::ServiceError::Unavailable { service, reason } => {
+                Self { code: ErrorCode::ServiceUnavailable, message: reason, field: Some(service.into()) }
+            }
             services::ServiceError::Refused { rule, reason } => {
                 Self { code: ErrorCode::ClinicalRefusal, message: reason, field: Some(rule.into()) }
             }

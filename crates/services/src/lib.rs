@@ -15,7 +15,9 @@ pub mod beds;
 pub mod cards;
 mod context;
 pub mod demo;
+pub mod imaging;
 pub mod interface;
+mod pacs;
 pub mod patients;
 pub mod regimens;
 pub mod relationships;
@@ -44,6 +46,9 @@ pub enum ServiceError {
     Refused { rule: &'static str, reason: String },
     #[error("the regimen library or the site's dosing policy could not be loaded: {0}")]
     Regimens(String),
+    /// A service outside the store (the PACS) did not answer as it should: a sentence naming it.
+    #[error("{reason}")]
+    Unavailable { service: &'static str, reason: String },
     #[error(transparent)]
     Store(#[from] store::StoreError),
 }
@@ -53,7 +58,7 @@ impl ServiceError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             Self::NotPermitted(_) | Self::Invalid { .. } | Self::Refused { .. } => true,
-            Self::Regimens(_) => false,
+            Self::Regimens(_) | Self::Unavailable { .. } => false,
             Self::Store(error) => error.is_bad_input(),
         }
     }

@@ -75,6 +75,30 @@ pub struct Settings {
     /// The site's wards, bays and beds (`[beds]`, or the file it names); the
     /// bed board shows each, free until the feed or a bed manager says otherwise.
     pub ward_layout: Vec<WardLayout>,
+    /// The PACS the Imaging page lists studies from, and the viewers it
+    /// opens them in (`[pacs]`); none where the site has not set one up.
+    pub pacs: Option<PacsSettings>,
+}
+
+/// The PACS's DICOMweb service and the viewers offered (`[pacs]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacsSettings {
+    /// The DICOMweb root (QIDO-RS `…/studies` is under it); `CWS_PACS_QIDO_URL` overrides it.
+    pub qido_url: String,
+    /// Sent as `IssuerOfPatientID` with the NHS number, where the PACS keeps one.
+    pub issuer_of_patient_id: Option<String>,
+    /// Where the PACS knows some patients by hospital number: the issuer sent with
+    /// it (or "" for none). Without it, a patient is looked up by NHS number only.
+    pub hospital_number_issuer: Option<String>,
+    pub timeout: Duration,
+    /// The CA that signs the PACS's TLS certificate, beside the system's.
+    pub ca: Option<PathBuf>,
+    /// A file only this account may read: `user:password` for HTTP Basic, or
+    /// `Bearer <token>`. Never in the settings file itself.
+    pub credentials_file: Option<PathBuf>,
+    /// Studies asked for a page at a time (`limit=`): Debian's Orthanc would otherwise send every match.
+    pub page_size: u32,
+    pub viewers: Vec<imaging::Viewer>,
 }
 
 /// A ward as the site lays it out (`[beds]`): its code as the PAS sends it in
@@ -162,6 +186,7 @@ impl Settings {
             interface_account: None,
             lab_codes: Vec::new(),
             ward_layout: Vec::new(),
+            pacs: None,
         }
     }
 }
@@ -239,6 +264,7 @@ pub fn from_sources(
         interface_account: site.interface.account,
         lab_codes: lab_codes(site.interface.lab_codes)?,
         ward_layout: ward_layout(site.beds)?,
+        pacs: pacs(site.pacs, env("CWS_PACS_QIDO_URL"))?,
     })
 }
 
@@ -363,6 +389,71 @@ struct SiteFile {
     interface: InterfaceSection,
     #[serde(default)]
     beds: BedsSection,
+    pacs: Option<PacsSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PacsSection {
+    qido_url: Option<String>,
+    issuer_of_patient_id: Option<String>,
+    hospital_number_issuer: Option<String>,
+    timeout_seconds: Option<u64>,
+    ca: Option<PathBuf>,
+    credentials_file: Option<PathBuf>,
+    page_size: Option<u32>,
+    #[serde(default)]
+    viewers: Vec<imaging::Viewer>,
+}
+
+/// How long the PACS has to answer, unless the site says otherwise.
+const DEFAULT_PACS_TIMEOUT_SECONDS: u64 = 5;
+
+/// `[pacs]`, checked: an http(s) DICOMweb root, a time-out of 1 to 60 s, a page
+/// of 1 to 1,000 studies, and viewers with distinct names (IID and OHIF with a URL).
+fn pacs(
+    section: Option<PacsSection>,
+    url_from_env: Option<String>,
+) -> Result<Option<PacsSettings>, SettingsError> {
+    let bad = |reason: String| SettingsError::BadValue { setting: "pacs", reason };
+    let section = match (section, url_from_env.is_some()) {
+        (None, false) => return Ok(None),
+        (section, _) => section.unwrap_or_default(),
+    };
+    let qido_url = url_from_env
+        .or(section.qido_url)
+        .ok_or_else(|| bad("qido_url is needed: the PACS's DICOMweb root".into()))?;
+    let qido_url = qido_url.trim_end_matches('/').to_owned();
+    if !(qido_url.starts_with("https://") || qido_url.starts_with("http://")) {
+        return Err(bad(format!("qido_url {qido_url:?} is not an http(s) address")));
+    }
+    let timeout_seconds = section.timeout_seconds.unwrap_or(DEFAULT_PACS_TIMEOUT_SECONDS);
+    if !(1..=60).contains(&timeout_seconds) {
+        return Err(bad(format!("timeout_seconds {timeout_seconds} is outside 1 to 60")));
+    }
+    let page_size = section.page_size.unwrap_or(100);
+    if !(1..=1000).contains(&page_size) {
+        return Err(bad(format!("page_size {page_size} is outside 1 to 1,000")));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for viewer in &section.viewers {
+        if viewer.name.trim().is_empty() || !names.insert(viewer.name.clone()) {
+            return Err(bad(format!("viewer {:?}: each viewer needs a name of its own", viewer.name)));
+        }
+        if viewer.kind != imaging::ViewerKind::Weasis && viewer.url.is_none() {
+            return Err(bad(format!("viewer {:?}: an IID or OHIF viewer needs its url", viewer.name)));
+        }
+    }
+    Ok(Some(PacsSettings {
+        qido_url,
+        issuer_of_patient_id: section.issuer_of_patient_id,
+        hospital_number_issuer: section.hospital_number_issuer,
+        timeout: Duration::from_secs(timeout_seconds),
+        ca: section.ca,
+        credentials_file: section.credentials_file,
+        page_size,
+        viewers: section.viewers,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -445,6 +536,46 @@ mod tests {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
         let file = (!file.is_empty()).then_some((Path::new("/etc/test.toml"), file));
         from_sources(file, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn the_pacs_and_its_viewers_are_site_data_and_the_url_may_come_from_the_environment() {
+        let file = r#"
+[pacs]
+qido_url = "https://pacs.example.nhs.uk/dicom-web/"
+issuer_of_patient_id = "NHS"
+timeout_seconds = 5
+
+[[pacs.viewers]]
+name = "iid"
+kind = "iid"
+url = "https://viewer.example.nhs.uk/IHEInvokeImageDisplay"
+
+[[pacs.viewers]]
+name = "weasis"
+kind = "weasis"
+"#;
+        let read = settings(file, &[]).expect("valid").pacs.expect("a PACS");
+        assert_eq!(read.qido_url, "https://pacs.example.nhs.uk/dicom-web");
+        assert_eq!((read.timeout, read.page_size, read.viewers.len()), (Duration::from_secs(5), 100, 2));
+        let overridden = settings(file, &[("CWS_PACS_QIDO_URL", "http://127.0.0.1:18042/dicom-web")])
+            .expect("valid")
+            .pacs
+            .expect("a PACS");
+        assert_eq!(overridden.qido_url, "http://127.0.0.1:18042/dicom-web");
+        assert_eq!(settings("", &[]).expect("valid").pacs, None, "none unless set up");
+        for (bad, said) in [
+            ("[pacs]\nqido_url = \"ftp://pacs\"\n", "http(s)"),
+            ("[pacs]\nqido_url = \"https://p\"\ntimeout_seconds = 0\n", "timeout_seconds"),
+            (
+                "[pacs]\nqido_url = \"https://p\"\n[[pacs.viewers]]\nname = \"o\"\nkind = \"ohif\"\n",
+                "needs its url",
+            ),
+            ("[pacs]\nqido_url = \"https://p\"\npassword = \"x\"\n", "password"),
+        ] {
+            let error = settings(bad, &[]).expect_err(bad).to_string();
+            assert!(error.contains(said), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -271,6 +271,19 @@ impl Audit<'_> {
         self.store.audit_alone(actor, Event { action, patient_id: None, records, outcome }).await
     }
 
+    /// Records an act concerning one patient on its own (an imaging query or
+    /// launch, a break-glass), with the records it touched.
+    pub async fn record_for_patient(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        patient_id: i64,
+        records: &[RecordRef],
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        self.store.audit_alone(actor, Event { action, patient_id: Some(patient_id), records, outcome }).await
+    }
+
     /// Walks the chain from the start and names the first entry that was edited,
     /// deleted or reordered. It reads one consistent moment of the trail, so
     /// entries appended meanwhile by other workstations are not taken for damage,

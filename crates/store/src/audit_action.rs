@@ -57,10 +57,19 @@ pub enum AuditAction {
     PatientListChange,
     /// A bed marked by hand (manage_beds): closed, reopened, being cleaned or clean.
     BedMark,
+    /// A patient's studies listed from the PACS (QIDO-RS).
+    ImagingQuery,
+    /// A viewer opened on a patient's study.
+    ImagingLaunch,
+    /// Emergency access to a patient's images without a legitimate relationship
+    /// (DICOM 110113 Security Alert, 110127 Emergency Override Started; BTG): with the reason.
+    ImagingBreakGlass,
+    /// Imaging refused: no relationship and no break-glass, or a PACS answering with another patient's studies.
+    ImagingRefused,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 38] = [
+    pub const ALL: [AuditAction; 42] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -99,6 +108,10 @@ impl AuditAction {
         Self::UserWards,
         Self::PatientListChange,
         Self::BedMark,
+        Self::ImagingQuery,
+        Self::ImagingLaunch,
+        Self::ImagingBreakGlass,
+        Self::ImagingRefused,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -142,6 +155,10 @@ impl AuditAction {
             Self::UserWards => "user.wards",
             Self::PatientListChange => "patient_list.change",
             Self::BedMark => "bed.mark",
+            Self::ImagingQuery => "imaging.query",
+            Self::ImagingLaunch => "imaging.launch",
+            Self::ImagingBreakGlass => "imaging.break_glass",
+            Self::ImagingRefused => "imaging.refused",
         }
     }
 }
@@ -165,6 +182,8 @@ pub enum RecordRef {
     Result(i64),
     /// A patient's stay.
     Stay(i64),
+    /// An imaging study, by its Study Instance UID.
+    Study(String),
 }
 
 impl RecordRef {
@@ -180,6 +199,7 @@ impl RecordRef {
             Self::Message(id) => format!("message:{id}"),
             Self::Result(id) => format!("result:{id}"),
             Self::Stay(id) => format!("stay:{id}"),
+            Self::Study(uid) => format!("study:{uid}"),
         }
     }
 }

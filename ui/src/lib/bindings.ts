@@ -279,7 +279,9 @@ export type EarlierVersionView = {
 	acts: SignerView[],
 };
 
-export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | "patient.invalid_query" | "patient.not_found" | "input.invalid" | 
+export type ErrorCode = "session.not_signed_in" | "session.already_signed_in" | "session.locked" | "session.not_permitted" | "sign_in.unknown_user" | "card.pin_refused" | "card.not_found" | "card.refused" | "card.unavailable" | "settings.invalid" | "dose.invalid_input" | "dose.unavailable" | "store.unavailable" | 
+/**  A service beyond the store (the PACS) did not answer; the message names it and says how. */
+"service.unavailable" | "patient.invalid_query" | "patient.not_found" | "input.invalid" | 
 /**  A clinical rule refused the act (self-verification, a block, a missing reason); `field` names the rule. */
 "clinical.refused" | 
 /**  Someone else changed the record since it was read; read it again. */
