@@ -1,4 +1,4 @@
-//! `cws audit verify|export|anchor`.
+//! `cws audit verify|export|anchor|break-glass`.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,18 @@ pub enum AuditCommand {
     },
     /// Print the head of the trail (sequence, hash, time) as one line, to keep outside the store.
     Anchor,
+    /// Each break-glass use between two days, for the Privacy Officer's review:
+    /// who, when, which patient record (its id, never a name) and the reason given.
+    BreakGlass {
+        /// First day included (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: String,
+        /// Last day included (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write entries as CSV for Information Governance.
     Export {
         /// First day included (YYYY-MM-DD, UTC).
@@ -50,7 +62,39 @@ pub fn run(command: AuditCommand, location: StoreLocation) -> Result<(), Failure
             Ok(())
         }
         AuditCommand::Export { from, to, output } => export(context, &from, &to, output).await,
+        AuditCommand::BreakGlass { from, to, json } => {
+            let (start, end) = days(&from, &to)?;
+            let uses = services::imaging::break_glass_uses(context, start, end).await?;
+            if json {
+                return Ok(output::json(&uses)?);
+            }
+            if uses.is_empty() {
+                println!("No break-glass use between {from} and {to}.");
+            }
+            for entry in &uses {
+                let reason = entry.outcome.split_once("reason: ").map_or("", |(_, r)| r);
+                println!(
+                    "{}  user {}  at {}  patient record {}  reason: {reason}",
+                    entry.at_utc,
+                    entry.actor,
+                    entry.workstation,
+                    entry.patient_id.map_or("?".into(), |id| id.to_string())
+                );
+            }
+            Ok(())
+        }
     }))
+}
+
+/// From the start of the first day to the end of the last (UTC).
+fn days(from: &str, to: &str) -> Result<(chrono::DateTime<Utc>, chrono::DateTime<Utc>), Failure> {
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if to < from {
+        return Err(Failure::Input("to: the last day is before the first".into()));
+    }
+    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let end = Utc.from_utc_datetime(&to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap_or_default());
+    Ok((start, end))
 }
 
 /// Every anchor line in a file; other lines (a whole system log, say) are skipped.
@@ -103,12 +147,7 @@ async fn export(
     to: &str,
     output_path: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    let (from, to) = (day(from, "from")?, day(to, "to")?);
-    if to < from {
-        return Err(Failure::Input("to: the last day is before the first".into()));
-    }
-    let start = Utc.from_utc_datetime(&from.and_hms_opt(0, 0, 0).unwrap_or_default());
-    let end = Utc.from_utc_datetime(&to.succ_opt().unwrap_or(to).and_hms_opt(0, 0, 0).unwrap_or_default());
+    let (start, end) = days(from, to)?;
     let entries = services::audit::entries(context, start, end).await?;
     match output_path {
         Some(file) => {

@@ -10,6 +10,7 @@ mod demo;
 mod demo_courses;
 mod demo_ward_day;
 mod dose;
+mod imaging;
 mod nhs_number;
 mod output;
 mod patient;
@@ -75,6 +76,9 @@ enum Command {
     /// Your own patient list: add (with a reason), remove, show.
     #[command(subcommand)]
     PatientList(patient_list::PatientListCommand),
+    /// A patient's imaging studies from the PACS, and a viewer opened on one (card-gated).
+    #[command(subcommand)]
+    Imaging(imaging::ImagingCommand),
     /// Laboratory results received for a patient.
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -231,6 +235,7 @@ fn main() -> ExitCode {
         Command::Adt(command) => store_location(store).and_then(|at| adt::run(command, at)),
         Command::Beds(args) => store_location(store).and_then(|at| ward::beds(args, at)),
         Command::PatientList(command) => store_location(store).and_then(|at| patient_list::run(command, at)),
+        Command::Imaging(command) => store_location(store).and_then(|at| imaging::run(command, at)),
         Command::Results(ResultsCommand::Show(args)) => {
             store_location(store).and_then(|at| ward::results(args, at))
         }

@@ -117,6 +117,59 @@ pub async fn launch(
     Ok(Launched { url: launch.url, viewer: viewer.name.clone(), close_command: viewer.close_command() })
 }
 
+/// Opens a study known by its UID alone (`cws imaging launch --study`): the
+/// PACS says whose it is, that person is found here by NHS number (or hospital
+/// number, where the site looks patients up by it), and the launch is gated and
+/// confirmed as `launch` does.
+pub async fn launch_study(
+    context: &Context,
+    acting: &Acting,
+    study_uid: &str,
+    viewer_name: &str,
+    break_glass: Option<BreakGlass<'_>>,
+) -> Result<(i64, Launched), ServiceError> {
+    let actor = acting.requires(Permission::ViewImages)?;
+    let settings = pacs_settings(context)?;
+    let pacs = Pacs::new(settings).map_err(unavailable)?;
+    let not_found = || ServiceError::Refused {
+        rule: "study_of_a_known_patient",
+        reason: format!("the PACS holds no study {study_uid} of a patient known here"),
+    };
+    let owner = pacs.owner_of_study(study_uid).await.map_err(unavailable)?.ok_or_else(not_found)?;
+    let by_nhs_number = owner.issuer.as_deref().is_none_or(|issuer| {
+        settings.issuer_of_patient_id.as_deref().is_none_or(|nhs| nhs.eq_ignore_ascii_case(issuer))
+    });
+    let query = match patients::NhsNumber::parse(&owner.id, context.settings().nhs_numbers) {
+        Ok(number) if by_nhs_number => patients::PatientQuery::NhsNumber(number),
+        _ if settings.hospital_number_issuer.is_some() => patients::PatientQuery::Mrn(owner.id.clone()),
+        _ => return Err(not_found()),
+    };
+    let found = context.store().patients().search(actor, &query, 2).await?;
+    let [patient] = found.as_slice() else { return Err(not_found()) };
+    let launched = launch(context, acting, patient.id, study_uid, viewer_name, break_glass).await?;
+    Ok((patient.id, launched))
+}
+
+/// Gives a viewer URL to the site's open command, if it names one; else says
+/// the caller should hand it to the OS handler (the app's opener, `xdg-open`).
+pub fn open_with_site_command(context: &Context, url: &str) -> Result<bool, ServiceError> {
+    let Some(command) = context.settings().pacs.as_ref().and_then(|p| p.open_command.as_ref()) else {
+        return Ok(false);
+    };
+    let status =
+        std::process::Command::new(command).arg(url).status().map_err(|e| ServiceError::Unavailable {
+            service: "viewer",
+            reason: format!("the viewer could not be opened with {}: {e}", command.display()),
+        })?;
+    if !status.success() {
+        return Err(ServiceError::Unavailable {
+            service: "viewer",
+            reason: format!("{} could not open the viewer ({status})", command.display()),
+        });
+    }
+    Ok(true)
+}
+
 /// The commands that close every configured viewer that has one: sent when the
 /// session locks or the card is pulled.
 pub fn close_commands(context: &Context) -> Vec<String> {

@@ -112,6 +112,23 @@ impl Pacs {
         Ok(all)
     }
 
+    /// Whose a study is, as the PACS says: its PatientID and issuer, if it holds the study.
+    pub(crate) async fn owner_of_study(&self, study_uid: &str) -> Result<Option<PacsPatientId>, PacsError> {
+        let query = [("StudyInstanceUID", study_uid), ("includefield", "00100021"), ("limit", "2")];
+        let body = self.get_studies(&query).await?;
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        let first = answer.as_array().and_then(|all| all.first()).and_then(serde_json::Value::as_object);
+        let text = |tag: &str| {
+            first
+                .and_then(|d| d.get(tag))
+                .and_then(|a| a.get("Value"))
+                .and_then(|v| v.get(0))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        Ok(text("00100020").map(|id| PacsPatientId { id, issuer: text("00100021") }))
+    }
+
     async fn page(
         &self,
         patient: &PacsPatientId,
@@ -128,10 +145,22 @@ impl Pacs {
         }
         query.push(("limit", self.page_size.to_string()));
         query.push(("offset", offset.to_string()));
+        let body = self.get_studies(&query).await?;
+        imaging::read_studies(&body, known_as, patient.issuer.as_deref()).map_err(|error| match error {
+            imaging::ImagingError::NotDicomJson(why) => PacsError::Unavailable(format!(
+                "The PACS at {} sent something that is not a study list: {why}",
+                self.host
+            )),
+            other => PacsError::WrongPatient(format!("The PACS at {}: {other}", self.host)),
+        })
+    }
+
+    /// `GET …/studies?query`: the body of a 2xx answer (empty for 204), else a sentence.
+    async fn get_studies<Q: serde::Serialize + ?Sized>(&self, query: &Q) -> Result<Vec<u8>, PacsError> {
         let mut request = self
             .client
             .get(format!("{}/studies", self.root))
-            .query(&query)
+            .query(query)
             .header("Accept", "application/dicom+json")
             .header("Cache-Control", "no-cache");
         request = match &self.credentials {
@@ -142,7 +171,7 @@ impl Pacs {
         let response = request.send().await.map_err(|e| self.unavailable(&e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NO_CONTENT {
-            return Ok(imaging::StudyPage::default());
+            return Ok(Vec::new());
         }
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Err(PacsError::Unavailable(format!(
@@ -158,14 +187,7 @@ impl Pacs {
                 status.as_u16()
             )));
         }
-        let body = response.bytes().await.map_err(|e| self.unavailable(&e))?;
-        imaging::read_studies(&body, known_as, patient.issuer.as_deref()).map_err(|error| match error {
-            imaging::ImagingError::NotDicomJson(why) => PacsError::Unavailable(format!(
-                "The PACS at {} sent something that is not a study list: {why}",
-                self.host
-            )),
-            other => PacsError::WrongPatient(format!("The PACS at {}: {other}", self.host)),
-        })
+        Ok(response.bytes().await.map_err(|e| self.unavailable(&e))?.to_vec())
     }
 
     fn unavailable(&self, error: &reqwest::Error) -> PacsError {

@@ -83,6 +83,7 @@ async fn setup(pacs: &Orthanc, qido_url: &str, page_size: u32) -> (tempfile::Tem
             viewer("weasis", imaging::ViewerKind::Weasis, None),
             viewer("ohif", imaging::ViewerKind::Ohif, Some("https://ohif.example.nhs.uk")),
         ],
+        open_command: None,
     });
     let context = Context::with_store(store, settings, "ws1").expect("context");
     let viewer_token = acting_as(DOCTOR, Permission::ViewPatients);

@@ -36,7 +36,8 @@ pub struct RolePermissions(BTreeMap<String, BTreeSet<Permission>>);
 
 impl RolePermissions {
     /// The shipped default (documented in docs/security.md):
-    /// - R8000 Clinical Practitioner: view patients, prescribe SACT, view images, author and sign discharge summaries;
+    /// - R8000 Clinical Practitioner: view patients, prescribe SACT, view images (with break-glass, each use
+    ///   reviewed by the Privacy Officer), author and sign discharge summaries;
     /// - R8001 Nurse: view patients, administer SACT, view images, manage beds;
     /// - R8003 Health Professional (pharmacists here): view patients, verify and release SACT, view images;
     /// - R8008 Admin/Clinical Support: view patients, manage beds;
@@ -44,7 +45,7 @@ impl RolePermissions {
     pub fn site_default() -> Self {
         use Permission::*;
         let rows: [(&str, &[Permission]); 5] = [
-            ("R8000", &[ViewPatients, PrescribeSact, ViewImages, AuthorDischarge, SignDischarge]),
+            ("R8000", &[ViewPatients, PrescribeSact, ViewImages, BreakGlass, AuthorDischarge, SignDischarge]),
             ("R8001", &[ViewPatients, AdministerSact, ViewImages, ManageBeds]),
             ("R8003", &[ViewPatients, VerifySact, ReleaseSact, ViewImages]),
             ("R8008", &[ViewPatients, ManageBeds]),

@@ -99,6 +99,8 @@ pub struct PacsSettings {
     /// Studies asked for a page at a time (`limit=`): Debian's Orthanc would otherwise send every match.
     pub page_size: u32,
     pub viewers: Vec<imaging::Viewer>,
+    /// A program given each viewer URL to open, instead of the OS handler.
+    pub open_command: Option<PathBuf>,
 }
 
 /// A ward as the site lays it out (`[beds]`): its code as the PAS sends it in
@@ -404,6 +406,7 @@ struct PacsSection {
     page_size: Option<u32>,
     #[serde(default)]
     viewers: Vec<imaging::Viewer>,
+    open_command: Option<PathBuf>,
 }
 
 /// How long the PACS has to answer, unless the site says otherwise.
@@ -453,6 +456,7 @@ fn pacs(
         credentials_file: section.credentials_file,
         page_size,
         viewers: section.viewers,
+        open_command: section.open_command,
     }))
 }
 
