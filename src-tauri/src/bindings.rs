@@ -4,7 +4,9 @@
 use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
-use crate::commands::{app, beds, cards, chemotherapy, patients, relationships, results, sact, sign_in};
+use crate::commands::{
+    app, beds, cards, chemotherapy, imaging, patients, relationships, results, sact, sign_in,
+};
 
 /// Where the generated bindings live, relative to the workspace root.
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";
@@ -28,6 +30,8 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         beds::bed_board,
         beds::mark_bed,
         results::patient_results,
+        imaging::patient_studies,
+        imaging::open_study,
         relationships::patient_relationship,
         relationships::add_to_patient_list,
         relationships::remove_from_patient_list,

@@ -13,6 +13,7 @@ mod session_events;
 mod sleep_watch;
 mod state;
 mod system_log;
+mod viewers;
 
 pub use bindings::{BINDINGS_PATH, bindings_builder, render_bindings};
 

@@ -91,6 +91,9 @@ impl AppState {
         if let Some(app) = self.app.get() {
             let _ = app.emit(SESSION_CHANGED, now);
         }
+        if let Ok(context) = &self.services {
+            crate::viewers::close_all(context);
+        }
         tauri::async_runtime::spawn(self.session_audit(
             user_id.to_owned(),
             ending.action(),

@@ -49,6 +49,8 @@ enum SignIn {
     DemonstrationTraced,
     Cards,
     CardsWithSettings(&'static str),
+    /// The demonstration sign-in, with this site settings file (TOML).
+    DemonstrationWithSettings(&'static str),
     NotSetUp,
 }
 
@@ -84,6 +86,12 @@ impl RunningApp {
         Self::start(SignIn::NotSetUp).await
     }
 
+    /// As `launch`, with this site settings file (TOML) as well.
+    pub async fn launch_with_settings(settings: String) -> Self {
+        // Leaked: a test's settings live as long as its app.
+        Self::start(SignIn::DemonstrationWithSettings(Box::leak(settings.into_boxed_str()))).await
+    }
+
     /// As `launch_with_cards`, with this site settings file (TOML) as well.
     pub async fn launch_with_cards_and_settings(settings: &'static str) -> Self {
         Self::start(SignIn::CardsWithSettings(settings)).await
@@ -101,12 +109,15 @@ impl RunningApp {
         let cws = |args: &[&str]| cws(&keyring, profile.path(), &store_env, args);
         let mut app_env = store_env.clone();
         let mut pcscd = None;
-        if let SignIn::CardsWithSettings(text) = sign_in {
+        if let SignIn::CardsWithSettings(text) | SignIn::DemonstrationWithSettings(text) = sign_in {
             let file = profile.path().join("workstation.toml");
             std::fs::write(&file, text).expect("settings written");
             app_env.push(("CWS_CONFIG".to_owned(), file.to_string_lossy().into_owned()));
         }
-        if matches!(sign_in, SignIn::Demonstration | SignIn::DemonstrationTraced) {
+        if matches!(
+            sign_in,
+            SignIn::Demonstration | SignIn::DemonstrationTraced | SignIn::DemonstrationWithSettings(_)
+        ) {
             app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
         }
         if sign_in == SignIn::DemonstrationTraced {

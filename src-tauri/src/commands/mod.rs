@@ -4,6 +4,7 @@ pub mod app;
 pub mod beds;
 pub mod cards;
 pub mod chemotherapy;
+pub mod imaging;
 pub mod patients;
 pub mod relationships;
 pub mod results;

@@ -37,6 +37,10 @@ export const commands = {
 	markBed: (bed: string, action: string) => typedError<string, CommandError>(__TAURI_INVOKE("mark_bed", { bed, action })),
 	/**  The patient's results, newest first. */
 	patientResults: (patientId: number) => typedError<LabResultView[], CommandError>(__TAURI_INVOKE("patient_results", { patientId })),
+	/**  The patient's studies, newest first. */
+	patientStudies: (patientId: number, breakGlassReason: string | null) => typedError<StudyListView, CommandError>(__TAURI_INVOKE("patient_studies", { patientId, breakGlassReason })),
+	/**  Opens one of the patient's studies in the named viewer; gives the viewer's name. */
+	openStudy: (patientId: number, studyUid: string, viewer: string, breakGlassReason: string | null) => typedError<string, CommandError>(__TAURI_INVOKE("open_study", { patientId, studyUid, viewer, breakGlassReason })),
 	/**  Whether the signed-in person has a legitimate relationship with the patient, and what it is. */
 	patientRelationship: (patientId: number) => typedError<RelationshipView | null, CommandError>(__TAURI_INVOKE("patient_relationship", { patientId })),
 	/**  Adds the patient to the signed-in person's list, with why (audited). */
@@ -596,6 +600,33 @@ export type Step = {
 
 /**  What a step did, so a reader (or a test) can find, say, every cap. */
 export type StepKind = "input" | "formula" | "intermediate" | "rounding" | "cap" | "modification" | "banding" | "result" | "note";
+
+export type StudyListView = {
+	/**  Newest first. */
+	studies: StudyView[],
+	/**  Studies listed without a UID, which cannot be opened. */
+	without_uid: number,
+	/**  Why these images may be seen: `Inpatient on WARD7`, `On your patient list: …`, `Break-glass: …`. */
+	access: string,
+	break_glass: boolean,
+	/**  The site's viewers, by name, in its order. */
+	viewers: string[],
+};
+
+export type StudyView = {
+	study_uid: string,
+	/**  ISO date, where the PACS gave one. */
+	date: string | null,
+	/**  `HH:MM`. */
+	time: string | null,
+	/**  `CT`, `MR/PT`… */
+	modalities: string,
+	description: string | null,
+	accession_number: string | null,
+	series: number | null,
+	instances: number | null,
+	referring_clinician: string | null,
+};
 
 /**  The national 12-digit user id carried on an NHS smart card. */
 export type UserId = string;
