@@ -89,11 +89,19 @@ build: deps ui
 # three wards of twenty beds (cws demo ward-day; its messages are kept once each).
 DEMO_PATIENTS := 200
 DEMO_CARDS = $${XDG_DATA_HOME:-$$HOME/.local/share}/clinicalworkstation/demo-cards
+# The demonstration PACS (scripts/demo-pacs.sh): Orthanc on loopback port 18042
+# with a few synthetic studies; Dr Oncology works on WARD9 and the nurse on WARD7,
+# so their inpatients' images are theirs to see, and anyone else's needs break-glass.
+DEMO_PACS = $${XDG_DATA_HOME:-$$HOME/.local/share}/clinicalworkstation/demo-pacs
 SEED_AND_START = ./target/debug/cws store init --demo --if-missing && \
 	./target/debug/cws card demo-init --if-missing && \
 	./target/debug/cws demo seed --if-empty --patients $(DEMO_PATIENTS) && \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf ./target/debug/cws demo courses --cards $(DEMO_CARDS) && \
 	./target/debug/cws demo ward-day && \
+	./target/debug/cws user wards 555000000001 --wards WARD9 >/dev/null && \
+	./target/debug/cws user wards 555000000003 --wards WARD7 >/dev/null && \
+	sh scripts/demo-pacs.sh && \
+	CWS_CONFIG=$(DEMO_PACS)/workstation.toml \
 	SOFTHSM2_CONF=$(DEMO_CARDS)/softhsm2.conf CWS_PKCS11_MODULE=/usr/lib/softhsm/libsofthsm2.so \
 	CWS_CARD_CA=$(DEMO_CARDS)/demo-ca.pem ./target/debug/clinical-workstation
 

@@ -54,6 +54,8 @@ pub async fn studies(
     patient_id: i64,
     break_glass: Option<BreakGlass<'_>>,
 ) -> Result<StudyList, ServiceError> {
+    // No PACS, no question of access: say so before asking anyone to break glass.
+    pacs_settings(context)?;
     let access = gate(context, acting, patient_id, break_glass).await?;
     let (page, pacs) = list(context, acting, patient_id).await?;
     let mut records = vec![RecordRef::Patient(patient_id)];

@@ -383,3 +383,17 @@ async fn a_pacs_that_is_down_slow_or_wrong_is_a_sentence_and_wrong_is_audited() 
     .expect("entries");
     assert!(trail.iter().any(|e| e.action == "imaging.refused" && e.outcome.contains("pacs_wrong_patient")));
 }
+
+/// A workstation whose site has set up no PACS says so, before any question of
+/// relationship or break-glass.
+#[tokio::test]
+async fn without_a_pacs_the_page_says_so_plainly() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let context = Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("context");
+    let images = acting_as(DOCTOR, Permission::ViewImages);
+    let said = services::imaging::studies(&context, &images, 1, None).await.expect_err("no PACS").to_string();
+    assert!(said.contains("No PACS is set up"), "{said}");
+}

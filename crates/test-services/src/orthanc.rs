@@ -98,7 +98,7 @@ impl Orthanc {
                 let dump = work.join(format!("{index}-{instance}.txt"));
                 let file = work.join(format!("{index}-{instance}.dcm"));
                 std::fs::write(&dump, study.dump(instance)).map_err(|e| e.to_string())?;
-                let made = Command::new("dump2dcm").arg(&dump).arg(&file).output();
+                let made = Command::new("dump2dcm").arg("--write-xfer-little").arg(&dump).arg(&file).output();
                 check("dump2dcm (Debian dcmtk)", made)?;
                 files.push(file);
             }
