@@ -98,6 +98,11 @@ pub fn run(command: ImagingCommand, location: StoreLocation) -> Result<(), Failu
                         study.study_uid,
                     );
                 }
+                if list.more_than_shown {
+                    println!(
+                        "The PACS holds more studies than are listed here (over a hundred pages): some are not shown."
+                    );
+                }
                 if list.without_uid > 0 {
                     println!("{} more cannot be opened: the PACS gave them no study UID.", list.without_uid);
                 }

@@ -11,4 +11,4 @@ mod launch;
 mod studies;
 
 pub use launch::{Launch, LaunchError, LaunchTarget, NHS_NUMBER_OID, PatientIdentifier, Viewer, ViewerKind};
-pub use studies::{ImagingError, Study, StudyPage, read_studies, sort_newest_first};
+pub use studies::{ImagingError, Study, StudyPage, read_studies, read_studies_up_to, sort_newest_first};

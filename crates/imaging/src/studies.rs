@@ -30,6 +30,8 @@ pub struct Study {
 pub struct StudyPage {
     pub studies: Vec<Study>,
     pub without_uid: usize,
+    /// The PACS held more than a client asks for at most: the list says so.
+    pub more_than_shown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,8 +72,21 @@ pub fn read_studies(
     patient_ids: &[&str],
     issuer: Option<&str>,
 ) -> Result<StudyPage, ImagingError> {
+    read_studies_up_to(body, patient_ids, issuer, usize::MAX).map(|(page, _)| page)
+}
+
+/// As `read_studies`, keeping the first `keep` studies and saying whether the
+/// answer held more: a client asks for one more than a page, so it knows there
+/// is another page without asking for an empty one. Every study is checked to be
+/// the patient's, kept or not.
+pub fn read_studies_up_to(
+    body: &[u8],
+    patient_ids: &[&str],
+    issuer: Option<&str>,
+    keep: usize,
+) -> Result<(StudyPage, bool), ImagingError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(StudyPage::default());
+        return Ok((StudyPage::default(), false));
     }
     let answer: Value =
         serde_json::from_slice(body).map_err(|e| ImagingError::NotDicomJson(e.to_string()))?;
@@ -79,7 +94,7 @@ pub fn read_studies(
         return Err(ImagingError::NotDicomJson("it is not a JSON array".into()));
     };
     let mut page = StudyPage::default();
-    for dataset in &datasets {
+    for (position, dataset) in datasets.iter().enumerate() {
         let Value::Object(dataset) = dataset else {
             return Err(ImagingError::NotDicomJson("an entry is not a JSON object".into()));
         };
@@ -93,6 +108,9 @@ pub fn read_studies(
         };
         if !patient_ids.contains(&patient_id.as_str()) || other_issuer {
             return Err(ImagingError::WrongPatient { found: patient_id, study_uid });
+        }
+        if position >= keep {
+            continue;
         }
         let Some(study_uid) = study_uid else {
             page.without_uid += 1;
@@ -111,7 +129,7 @@ pub fn read_studies(
             patient_id,
         });
     }
-    Ok(page)
+    Ok((page, datasets.len() > keep))
 }
 
 /// Newest first; a study without a date last.
@@ -253,6 +271,18 @@ mod tests {
         for bad in [&b"{}"[..], b"[1]", b"<html>", b"[{\"0020000D\": 5}"] {
             assert!(matches!(read_studies(bad, &["9990000018"], None), Err(ImagingError::NotDicomJson(_))));
         }
+    }
+
+    #[test]
+    fn one_more_than_a_page_says_there_is_more_and_is_still_checked() {
+        let answer =
+            body(&[study("1", "P", "20250101"), study("2", "P", "20250102"), study("3", "P", "20250103")]);
+        let (page, more) = read_studies_up_to(&answer, &["P"], None, 2).expect("read");
+        assert_eq!((page.studies.len(), more), (2, true));
+        let (page, more) = read_studies_up_to(&answer, &["P"], None, 3).expect("read");
+        assert_eq!((page.studies.len(), more), (3, false));
+        let wrong_last = body(&[study("1", "P", "20250101"), study("2", "Q", "20250102")]);
+        assert!(read_studies_up_to(&wrong_last, &["P"], None, 1).is_err(), "the extra study is checked too");
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub struct Context {
     policy: Arc<SitePolicy>,
     workstation: String,
     clock: Clock,
+    /// The PACS client, made at first use and kept: its TLS set-up and
+    /// credentials are read once, not at every query.
+    pacs: Arc<std::sync::OnceLock<crate::pacs::Pacs>>,
 }
 
 impl Context {
@@ -99,7 +102,15 @@ impl Context {
         let regimens =
             Arc::new(RegimenLibrary::shipped().map_err(|e| ServiceError::Regimens(e.to_string()))?);
         let policy = Arc::new(SitePolicy::shipped().map_err(|e| ServiceError::Regimens(e.to_string()))?);
-        Ok(Self { store, settings, regimens, policy, workstation: workstation.into(), clock: Utc::now })
+        Ok(Self {
+            store,
+            settings,
+            regimens,
+            policy,
+            workstation: workstation.into(),
+            clock: Utc::now,
+            pacs: Arc::default(),
+        })
     }
 
     /// The same context with another regimen library (a site's own, or a benchmark's).
@@ -111,6 +122,7 @@ impl Context {
     /// The same context with other settings (tests of a site's choices).
     pub fn with_settings(mut self, settings: Settings) -> Self {
         self.settings = settings;
+        self.pacs = Arc::default();
         self
     }
 
@@ -152,6 +164,18 @@ impl Context {
         self.store.is_shared()
     }
 
+    /// The PACS client for the site's `[pacs]`, made once.
+    pub(crate) fn pacs(
+        &self,
+        settings: &settings::PacsSettings,
+    ) -> Result<&crate::pacs::Pacs, crate::pacs::PacsError> {
+        if let Some(made) = self.pacs.get() {
+            return Ok(made);
+        }
+        let made = crate::pacs::Pacs::new(settings)?;
+        Ok(self.pacs.get_or_init(|| made))
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }
@@ -175,6 +199,7 @@ impl Clone for Context {
             policy: Arc::clone(&self.policy),
             workstation: self.workstation.clone(),
             clock: self.clock,
+            pacs: Arc::clone(&self.pacs),
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use session::Permission;
 use store::{AuditAction, AuditEntry, RecordRef, Relationship};
 
-use crate::pacs::{Pacs, PacsError, PacsPatientId};
+use crate::pacs::{PacsError, PacsPatientId};
 use crate::{Acting, Context, ServiceError};
 
 /// Fewest characters a break-glass reason may have: a reason, not a keystroke.
@@ -36,6 +36,8 @@ pub struct StudyList {
     pub studies: Vec<imaging::Study>,
     /// Studies the PACS listed without a study UID: counted, cannot be opened.
     pub without_uid: usize,
+    /// More studies than are asked for at most (a hundred pages): the page says so.
+    pub more_than_shown: bool,
     pub access: Access,
 }
 
@@ -66,7 +68,12 @@ pub async fn studies(
         .audit()
         .record_for_patient(acting.actor(), AuditAction::ImagingQuery, patient_id, &records, &outcome)
         .await?;
-    Ok(StudyList { studies: page.studies, without_uid: page.without_uid, access })
+    Ok(StudyList {
+        studies: page.studies,
+        without_uid: page.without_uid,
+        more_than_shown: page.more_than_shown,
+        access,
+    })
 }
 
 /// Opens one of the patient's studies in the named viewer. The study is
@@ -132,7 +139,7 @@ pub async fn launch_study(
 ) -> Result<(i64, Launched), ServiceError> {
     let actor = acting.requires(Permission::ViewImages)?;
     let settings = pacs_settings(context)?;
-    let pacs = Pacs::new(settings).map_err(unavailable)?;
+    let pacs = context.pacs(settings).map_err(unavailable)?;
     let not_found = || ServiceError::Refused {
         rule: "study_of_a_known_patient",
         reason: format!("the PACS holds no study {study_uid} of a patient known here"),
@@ -301,7 +308,7 @@ async fn list(
     }
     let known_as: Vec<String> = ids.iter().map(|i| i.id.clone()).collect();
     let known_as: Vec<&str> = known_as.iter().map(String::as_str).collect();
-    let pacs = Pacs::new(settings).map_err(unavailable)?;
+    let pacs = context.pacs(settings).map_err(unavailable)?;
     match pacs.studies(&ids, &known_as).await {
         Ok(page) => Ok((page, settings.qido_url.clone())),
         Err(PacsError::WrongPatient(reason)) => {

@@ -85,15 +85,16 @@ impl Pacs {
     ) -> Result<imaging::StudyPage, PacsError> {
         let mut all = imaging::StudyPage::default();
         for patient in ids {
-            let mut offset = 0;
-            for _ in 0..MOST_PAGES {
-                let page = self.page(patient, offset, known_as).await?;
-                let got = page.studies.len() + page.without_uid;
-                let repeated = page
-                    .studies
-                    .first()
-                    .is_some_and(|first| all.studies.iter().any(|seen| seen.study_uid == first.study_uid));
-                if repeated {
+            let mut seen_here = std::collections::HashSet::new();
+            let (mut offset, mut pages, mut more) = (0, 0, true);
+            while more {
+                if pages == MOST_PAGES {
+                    all.more_than_shown = true;
+                    break;
+                }
+                pages += 1;
+                let (page, more_after) = self.page(patient, offset, known_as).await?;
+                if page.studies.first().is_some_and(|first| seen_here.contains(&first.study_uid)) {
                     // A PACS that ignores offset sends the first page again.
                     return Err(PacsError::Unavailable(format!(
                         "The PACS at {} sends the same studies for every page (it ignores offset=); ask its administrators",
@@ -101,10 +102,14 @@ impl Pacs {
                     )));
                 }
                 all.without_uid += page.without_uid;
-                all.studies.extend(page.studies);
-                if got < self.page_size as usize {
-                    break;
+                for study in page.studies {
+                    seen_here.insert(study.study_uid.clone());
+                    // A study the PACS lists under both the NHS number and the hospital number is shown once.
+                    if !all.studies.iter().any(|kept| kept.study_uid == study.study_uid) {
+                        all.studies.push(study);
+                    }
                 }
+                more = more_after;
                 offset += self.page_size;
             }
         }
@@ -134,7 +139,7 @@ impl Pacs {
         patient: &PacsPatientId,
         offset: u32,
         known_as: &[&str],
-    ) -> Result<imaging::StudyPage, PacsError> {
+    ) -> Result<(imaging::StudyPage, bool), PacsError> {
         let mut query: Vec<(&str, String)> = vec![("PatientID", patient.id.clone())];
         if let Some(issuer) = &patient.issuer {
             query.push(("IssuerOfPatientID", issuer.clone()));
@@ -143,15 +148,19 @@ impl Pacs {
         for tag in ["00081030", "00100021", "00201206", "00201208", "00080061", "00080090"] {
             query.push(("includefield", tag.into()));
         }
-        query.push(("limit", self.page_size.to_string()));
+        // One more than a page: whether there is another page, without asking for an empty one.
+        query.push(("limit", (self.page_size + 1).to_string()));
         query.push(("offset", offset.to_string()));
         let body = self.get_studies(&query).await?;
-        imaging::read_studies(&body, known_as, patient.issuer.as_deref()).map_err(|error| match error {
-            imaging::ImagingError::NotDicomJson(why) => PacsError::Unavailable(format!(
-                "The PACS at {} sent something that is not a study list: {why}",
-                self.host
-            )),
-            other => PacsError::WrongPatient(format!("The PACS at {}: {other}", self.host)),
+        let keep = self.page_size as usize;
+        imaging::read_studies_up_to(&body, known_as, patient.issuer.as_deref(), keep).map_err(|error| {
+            match error {
+                imaging::ImagingError::NotDicomJson(why) => PacsError::Unavailable(format!(
+                    "The PACS at {} sent something that is not a study list: {why}",
+                    self.host
+                )),
+                other => PacsError::WrongPatient(format!("The PACS at {}: {other}", self.host)),
+            }
         })
     }
 

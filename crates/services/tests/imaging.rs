@@ -173,6 +173,17 @@ async fn the_list_holds_only_the_patients_studies_newest_first_across_pages_and_
     let many = services::imaging::studies(&context, &images, b, None).await.expect("listed");
     assert_eq!(many.studies.len(), 200, "every page of a hundred pages of two");
     assert!(many.studies.iter().all(|s| s.patient_id == "9990000026"));
+    assert!(!many.more_than_shown);
+    let (_small_folder, small_pages, [_, b_again, _]) = setup(&pacs, &pacs.dicomweb_root(), 1).await;
+    services::relationships::add_to_list(&small_pages, &lister, b_again, "oncology clinic follow-up")
+        .await
+        .expect("listed");
+    let cut = services::imaging::studies(&small_pages, &images, b_again, None).await.expect("listed");
+    assert_eq!(
+        (cut.studies.len(), cut.more_than_shown),
+        (100, true),
+        "a hundred pages at most, and it says so"
+    );
     let empty = services::imaging::studies(&context, &images, none, None).await.expect("listed");
     assert!(empty.studies.is_empty(), "no studies is a list, not an error");
 

@@ -33,6 +33,8 @@ pub struct StudyListView {
     pub studies: Vec<StudyView>,
     /// Studies listed without a UID, which cannot be opened.
     pub without_uid: u32,
+    /// The PACS holds more than the list shows (over ten thousand studies).
+    pub more_than_shown: bool,
     /// Why these images may be seen: `Inpatient on WARD7`, `On your patient list: …`, `Break-glass: …`.
     pub access: String,
     pub break_glass: bool,
@@ -80,6 +82,7 @@ pub async fn patient_studies(
     state.confirm(&check)?;
     Ok(StudyListView {
         without_uid: u32::try_from(list.without_uid).unwrap_or(u32::MAX),
+        more_than_shown: list.more_than_shown,
         break_glass: matches!(list.access, Access::BreakGlass(_)),
         access: match &list.access {
             Access::Ward(ward) => format!("Inpatient on {ward}"),

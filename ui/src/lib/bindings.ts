@@ -606,6 +606,8 @@ export type StudyListView = {
 	studies: StudyView[],
 	/**  Studies listed without a UID, which cannot be opened. */
 	without_uid: number,
+	/**  The PACS holds more than the list shows (over ten thousand studies). */
+	more_than_shown: boolean,
 	/**  Why these images may be seen: `Inpatient on WARD7`, `On your patient list: …`, `Break-glass: …`. */
 	access: string,
 	break_glass: boolean,
