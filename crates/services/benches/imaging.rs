@@ -71,6 +71,7 @@ fn listing(c: &mut Criterion) {
             page_size: std::env::var("PAGE").ok().and_then(|p| p.parse().ok()).unwrap_or(100),
             viewers: Vec::new(),
             open_command: None,
+            token_command: None,
         });
         let context = Context::with_store(store, settings, "bench").expect("context");
         let patient = patients::NewPatient {

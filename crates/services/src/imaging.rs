@@ -108,8 +108,15 @@ pub async fn launch(
         study_uid: study.study_uid.clone(),
         accession_number: study.accession_number.clone(),
     };
+    // A token only where the site mints them, and only in a header: Weasis's.
+    let token = match (&settings.token_command, viewer.kind) {
+        (Some(command), imaging::ViewerKind::Weasis) => {
+            Some(crate::viewer_token::mint(command, &study.study_uid, context.now()).await?)
+        }
+        _ => None,
+    };
     let launch = viewer
-        .launch(&target, &settings.qido_url, None)
+        .launch(&target, &settings.qido_url, token.as_deref())
         .map_err(|e| ServiceError::Invalid { field: e.field, reason: e.reason })?;
     let outcome = format!("ok: opened in {}{}", viewer.name, access_note(&access));
     context

@@ -29,6 +29,7 @@ pub mod sact_return;
 pub mod sact_transfer;
 pub mod store_admin;
 pub mod users;
+mod viewer_token;
 
 pub use acting::Acting;
 pub use context::{Clock, Context, StoreLocation};

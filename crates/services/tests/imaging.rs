@@ -84,6 +84,7 @@ async fn setup(pacs: &Orthanc, qido_url: &str, page_size: u32) -> (tempfile::Tem
             viewer("ohif", imaging::ViewerKind::Ohif, Some("https://ohif.example.nhs.uk")),
         ],
         open_command: None,
+        token_command: None,
     });
     let context = Context::with_store(store, settings, "ws1").expect("context");
     let viewer_token = acting_as(DOCTOR, Permission::ViewPatients);
@@ -407,4 +408,82 @@ async fn without_a_pacs_the_page_says_so_plainly() {
     let images = acting_as(DOCTOR, Permission::ViewImages);
     let said = services::imaging::studies(&context, &images, 1, None).await.expect_err("no PACS").to_string();
     assert!(said.contains("No PACS is set up"), "{said}");
+}
+
+fn jwt(expires_in: i64) -> String {
+    use base64::Engine;
+    let part = |json: String| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let exp = chrono::Utc::now().timestamp() + expires_in;
+    format!("{}.{}.c2ln", part(r#"{"alg":"RS256"}"#.into()), part(format!(r#"{{"exp":{exp}}}"#)))
+}
+
+/// Where the site mints viewer tokens, a short-lived one goes to Weasis as a
+/// header and nowhere else (not the audit trail); a long-lived one is refused.
+/// Where the PACS knows a patient by hospital number, one without a valid NHS
+/// number is found by it.
+#[tokio::test]
+async fn a_site_token_goes_only_in_a_header_and_lives_five_minutes_at_most_and_hospital_numbers_are_a_fallback()
+ {
+    let Some(pacs) = Orthanc::start_or_skip("imaging: tokens and hospital numbers") else { return };
+    pacs.upload(&[
+        study("9990000018", "1.2.826.0.1.3680043.10.3.1", "20261101", "ACCT1"),
+        SyntheticStudy {
+            issuer: Some("RXX".into()),
+            ..study("RXX2", "1.2.826.0.1.3680043.10.3.2", "20261102", "ACCT2")
+        },
+    ])
+    .expect("uploaded");
+    let (folder, context, [a, _, c]) = setup(&pacs, &pacs.dicomweb_root(), 100).await;
+    let lister = acting_as(DOCTOR, Permission::ViewPatients);
+    let images = acting_as(DOCTOR, Permission::ViewImages);
+    for id in [a, c] {
+        services::relationships::add_to_list(&context, &lister, id, "oncology clinic follow-up")
+            .await
+            .expect("listed");
+    }
+    let token_command = |name: &str, token: &str| {
+        let path = folder.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\nprintf '%s\\n' '{token}'\n")).expect("script");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("mode");
+        path
+    };
+    let short = jwt(120);
+    let mut settings = context.settings().clone();
+    let pacs_settings = settings.pacs.as_mut().expect("pacs");
+    pacs_settings.token_command = Some(token_command("short-token", &short));
+    pacs_settings.hospital_number_issuer = Some("RXX".into());
+    let context = context.with_settings(settings.clone());
+    let uid = "1.2.826.0.1.3680043.10.3.1";
+    let weasis = services::imaging::launch(&context, &images, a, uid, "weasis", None).await.expect("opened");
+    assert!(weasis.url.ends_with(&format!("+-H+%22Authorization%3A+Bearer+{short}%22")), "{}", weasis.url);
+    let iid = services::imaging::launch(&context, &images, a, uid, "iid", None).await.expect("opened");
+    assert!(!iid.url.contains(&short), "never in an IID URL");
+    let now = chrono::Utc::now();
+    let trail = services::audit::entries(
+        &context,
+        now - chrono::Duration::hours(1),
+        now + chrono::Duration::hours(1),
+    )
+    .await
+    .expect("entries");
+    assert!(
+        trail.iter().all(|e| !e.outcome.contains(&short) && !e.record_ids.contains(&short)),
+        "never audited"
+    );
+
+    let mut long_lived = settings.clone();
+    long_lived.pacs.as_mut().expect("pacs").token_command = Some(token_command("long-token", &jwt(3600)));
+    let context = context.with_settings(long_lived);
+    let refused = services::imaging::launch(&context, &images, a, uid, "weasis", None).await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Unavailable { reason, .. }) if reason.contains("300 s at most")),
+        "{refused:?}"
+    );
+
+    // Patient c is known to the PACS by hospital number RXX2 (issuer RXX) alone.
+    let by_mrn = services::imaging::studies(&context, &images, c, None).await.expect("listed");
+    assert_eq!(
+        by_mrn.studies.iter().map(|s| s.study_uid.as_str()).collect::<Vec<_>>(),
+        ["1.2.826.0.1.3680043.10.3.2"]
+    );
 }

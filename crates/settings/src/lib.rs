@@ -101,6 +101,10 @@ pub struct PacsSettings {
     pub viewers: Vec<imaging::Viewer>,
     /// A program given each viewer URL to open, instead of the OS handler.
     pub open_command: Option<PathBuf>,
+    /// The site's program that mints a short-lived token for one study (given
+    /// the study UID, it prints the token): sent to Weasis as a header, never
+    /// logged or audited, refused if it lives longer than five minutes.
+    pub token_command: Option<PathBuf>,
 }
 
 /// A ward as the site lays it out (`[beds]`): its code as the PAS sends it in
@@ -407,6 +411,7 @@ struct PacsSection {
     #[serde(default)]
     viewers: Vec<imaging::Viewer>,
     open_command: Option<PathBuf>,
+    token_command: Option<PathBuf>,
 }
 
 /// How long the PACS has to answer, unless the site says otherwise.
@@ -457,6 +462,7 @@ fn pacs(
         page_size,
         viewers: section.viewers,
         open_command: section.open_command,
+        token_command: section.token_command,
     }))
 }
 
@@ -738,6 +744,7 @@ named_drugs = { "R1290" = ["capecitabine", "fluorouracil"] }
         assert_eq!(settings.roles, RolePermissions::site_default(), "the example shows the shipped mapping");
         assert_eq!(settings.inactivity_lock, Duration::from_secs(300));
         assert_eq!(settings.card_crl, Some(PathBuf::from("/etc/clinicalworkstation/card-issuing-ca.crl")));
+        assert_eq!(settings.pacs.map(|p| p.viewers.len()), Some(2), "the example's PACS and its two viewers");
     }
 
     #[test]
