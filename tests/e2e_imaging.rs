@@ -108,6 +108,14 @@ async fn studies_are_listed_for_a_patient_on_my_ward_opened_from_the_keyboard_an
         ]
     );
 
+    // All of her images at once: IID requestType=PATIENT, the NHS number as an encoded CX.
+    app.wait_for("[data-testid=open-all]").await.click().await.expect("open all");
+    app.wait_for_text_containing("[data-testid=opened]", "All of this patient's images opened").await;
+    assert_eq!(
+        opened(&capture, 2).get(1).map(String::as_str),
+        Some("https://viewer.example.nhs.uk/IHEInvokeImageDisplay?requestType=PATIENT&patientID=9990000018%5E%5E%5E%262.16.840.1.113883.2.1.4.1%26ISO&viewerType=IHE_BIR&diagnosticQuality=true")
+    );
+
     // A patient with no relationship: the page asks for break-glass, the reason field focused.
     app.alt('1').await;
     let search = app.wait_for("#patient-query").await;
@@ -130,7 +138,7 @@ async fn studies_are_listed_for_a_patient_on_my_ward_opened_from_the_keyboard_an
 
     // Signing out sends the viewer its close command, and the page is cleared.
     app.sign_out().await;
-    let sent = opened(&capture, 2);
-    assert_eq!(sent.get(1).map(String::as_str), Some("weasis://%24dicom%3Aclose+--all"), "{sent:?}");
+    let sent = opened(&capture, 3);
+    assert_eq!(sent.get(2).map(String::as_str), Some("weasis://%24dicom%3Aclose+--all"), "{sent:?}");
     app.quit().await;
 }

@@ -32,6 +32,7 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         results::patient_results,
         imaging::patient_studies,
         imaging::open_study,
+        imaging::open_patient_images,
         relationships::patient_relationship,
         relationships::add_to_patient_list,
         relationships::remove_from_patient_list,

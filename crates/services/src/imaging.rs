@@ -88,14 +88,7 @@ pub async fn launch(
     break_glass: Option<BreakGlass<'_>>,
 ) -> Result<Launched, ServiceError> {
     let settings = pacs_settings(context)?;
-    let viewer =
-        settings.viewers.iter().find(|v| v.name == viewer_name).ok_or_else(|| ServiceError::Invalid {
-            field: "viewer",
-            reason: format!(
-                "no viewer is called {viewer_name:?}; this site offers {}",
-                settings.viewers.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        })?;
+    let viewer = find_viewer(settings, viewer_name)?;
     let access = gate(context, acting, patient_id, break_glass).await?;
     let (page, _) = list(context, acting, patient_id).await?;
     let Some(study) = page.studies.iter().find(|s| s.study_uid == study_uid) else {
@@ -131,6 +124,64 @@ pub async fn launch(
         )
         .await?;
     Ok(Launched { url: launch.url, viewer: viewer.name.clone(), close_command: viewer.close_command() })
+}
+
+/// Opens all of the patient's images in the named viewer (IID
+/// `requestType=PATIENT`, Weasis by patient ID; OHIF opens studies only), the
+/// patient named by NHS number as an HL7 CX, or by hospital number where the
+/// site's PACS knows patients by it.
+pub async fn launch_patient(
+    context: &Context,
+    acting: &Acting,
+    patient_id: i64,
+    viewer_name: &str,
+    break_glass: Option<BreakGlass<'_>>,
+) -> Result<Launched, ServiceError> {
+    let settings = pacs_settings(context)?;
+    let viewer = find_viewer(settings, viewer_name)?;
+    let access = gate(context, acting, patient_id, break_glass).await?;
+    let patient = context.store().patients().read(acting.actor(), patient_id).await?.details;
+    let identifier = match (patient.nhs_number, &settings.hospital_number_issuer, patient.mrn) {
+        (Some(number), _, _) => imaging::PatientIdentifier::NhsNumber(number.digits()),
+        (None, Some(issuer), Some(mrn)) if !issuer.is_empty() => {
+            imaging::PatientIdentifier::Local { id: mrn, authority: issuer.clone() }
+        }
+        _ => {
+            return Err(ServiceError::Refused {
+                rule: "pacs_identifier",
+                reason: "This patient has no valid NHS number, and the PACS is not set up to find patients by hospital number".into(),
+            });
+        }
+    };
+    let launch = viewer
+        .launch(&imaging::LaunchTarget::Patient(identifier), &settings.qido_url, None)
+        .map_err(|e| ServiceError::Invalid { field: e.field, reason: e.reason })?;
+    let outcome = format!("ok: all images opened in {}{}", viewer.name, access_note(&access));
+    context
+        .store()
+        .audit()
+        .record_for_patient(
+            acting.actor(),
+            AuditAction::ImagingLaunch,
+            patient_id,
+            &[RecordRef::Patient(patient_id)],
+            &outcome,
+        )
+        .await?;
+    Ok(Launched { url: launch.url, viewer: viewer.name.clone(), close_command: viewer.close_command() })
+}
+
+fn find_viewer<'s>(
+    settings: &'s settings::PacsSettings,
+    viewer_name: &str,
+) -> Result<&'s imaging::Viewer, ServiceError> {
+    settings.viewers.iter().find(|v| v.name == viewer_name).ok_or_else(|| ServiceError::Invalid {
+        field: "viewer",
+        reason: format!(
+            "no viewer is called {viewer_name:?}; this site offers {}",
+            settings.viewers.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    })
 }
 
 /// Opens a study known by its UID alone (`cws imaging launch --study`): the

@@ -209,6 +209,18 @@ async fn the_list_holds_only_the_patients_studies_newest_first_across_pages_and_
         "a study of someone else is never opened in this patient's context: {another_patients:?}"
     );
     assert_eq!(services::imaging::close_commands(&context), ["weasis://%24dicom%3Aclose+--all"]);
+    let everything =
+        services::imaging::launch_patient(&context, &images, a, "iid", None).await.expect("opened");
+    assert_eq!(
+        everything.url,
+        "https://viewer.example.nhs.uk/IHEInvokeImageDisplay?requestType=PATIENT&patientID=9990000018%5E%5E%5E%262.16.840.1.113883.2.1.4.1%26ISO&viewerType=IHE_BIR&diagnosticQuality=true",
+        "all of her images, the NHS number as an encoded CX"
+    );
+    let ohif_everything = services::imaging::launch_patient(&context, &images, a, "ohif", None).await;
+    assert!(
+        matches!(ohif_everything, Err(ServiceError::Invalid { field: "study", .. })),
+        "OHIF opens studies only"
+    );
 
     let today = chrono::Utc::now();
     let trail = services::audit::entries(

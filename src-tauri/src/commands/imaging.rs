@@ -137,3 +137,27 @@ pub async fn open_study(
     crate::viewers::open(context, &launched.url)?;
     Ok(launched.viewer)
 }
+
+/// Opens all of the patient's images in the named viewer (IID PATIENT, Weasis
+/// by patient ID); gives the viewer's name.
+#[tauri::command(async)]
+#[specta::specta]
+#[tracing::instrument(skip_all, fields(patient_id = patient_id))]
+pub async fn open_patient_images(
+    state: State<'_, AppState>,
+    patient_id: u32,
+    viewer: String,
+    break_glass_reason: Option<String>,
+) -> Result<String, CommandError> {
+    let (check, acting, glass) = tokens(&state, break_glass_reason.as_deref())?;
+    let glass = glass
+        .as_ref()
+        .zip(break_glass_reason.as_deref())
+        .map(|(acting, reason)| BreakGlass { acting, reason });
+    let context = state.services()?;
+    let launched =
+        services::imaging::launch_patient(context, &acting, i64::from(patient_id), &viewer, glass).await?;
+    state.confirm(&check)?;
+    crate::viewers::open(context, &launched.url)?;
+    Ok(launched.viewer)
+}

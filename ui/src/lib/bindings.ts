@@ -41,6 +41,11 @@ export const commands = {
 	patientStudies: (patientId: number, breakGlassReason: string | null) => typedError<StudyListView, CommandError>(__TAURI_INVOKE("patient_studies", { patientId, breakGlassReason })),
 	/**  Opens one of the patient's studies in the named viewer; gives the viewer's name. */
 	openStudy: (patientId: number, studyUid: string, viewer: string, breakGlassReason: string | null) => typedError<string, CommandError>(__TAURI_INVOKE("open_study", { patientId, studyUid, viewer, breakGlassReason })),
+	/**
+	 *  Opens all of the patient's images in the named viewer (IID PATIENT, Weasis
+	 *  by patient ID); gives the viewer's name.
+	 */
+	openPatientImages: (patientId: number, viewer: string, breakGlassReason: string | null) => typedError<string, CommandError>(__TAURI_INVOKE("open_patient_images", { patientId, viewer, breakGlassReason })),
 	/**  Whether the signed-in person has a legitimate relationship with the patient, and what it is. */
 	patientRelationship: (patientId: number) => typedError<RelationshipView | null, CommandError>(__TAURI_INVOKE("patient_relationship", { patientId })),
 	/**  Adds the patient to the signed-in person's list, with why (audited). */
