@@ -31,7 +31,7 @@ APT_PACKAGES := build-essential pkg-config curl ca-certificates openssl file \
 	softhsm2 opensc \
 	pcscd libpcsclite-dev vsmartcard-vpcd util-linux mount \
 	postgresql postgresql-client poppler-utils python3-hl7 python3-venv \
-	orthanc orthanc-dicomweb dcmtk
+	orthanc orthanc-dicomweb dcmtk socat
 
 NODE_MIN_MAJOR := 20
 

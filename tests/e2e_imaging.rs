@@ -113,7 +113,9 @@ async fn studies_are_listed_for_a_patient_on_my_ward_opened_from_the_keyboard_an
     app.wait_for_text_containing("[data-testid=opened]", "All of this patient's images opened").await;
     assert_eq!(
         opened(&capture, 2).get(1).map(String::as_str),
-        Some("https://viewer.example.nhs.uk/IHEInvokeImageDisplay?requestType=PATIENT&patientID=9990000018%5E%5E%5E%262.16.840.1.113883.2.1.4.1%26ISO&viewerType=IHE_BIR&diagnosticQuality=true")
+        Some(
+            "https://viewer.example.nhs.uk/IHEInvokeImageDisplay?requestType=PATIENT&patientID=9990000018%5E%5E%5E%262.16.840.1.113883.2.1.4.1%26ISO&viewerType=IHE_BIR&diagnosticQuality=true"
+        )
     );
 
     // A patient with no relationship: the page asks for break-glass, the reason field focused.

@@ -203,12 +203,29 @@ impl Pacs {
         let seconds = self.timeout.as_secs();
         PacsError::Unavailable(if error.is_timeout() {
             format!("The PACS at {} did not answer in {seconds} s", self.host)
+        } else if error_chain(error).to_lowercase().contains("certificate") {
+            format!(
+                "The PACS at {} presented a certificate this workstation does not trust; its CA goes in [pacs] ca",
+                self.host
+            )
         } else if error.is_connect() {
             format!("The PACS at {} could not be reached", self.host)
         } else {
             format!("The PACS at {} could not be asked: {error}", self.host)
         })
     }
+}
+
+/// An error and every error beneath it, as one line (rustls's reason is deep in the chain).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// How the PACS is told who asks.

@@ -499,3 +499,38 @@ async fn a_site_token_goes_only_in_a_header_and_lives_five_minutes_at_most_and_h
         ["1.2.826.0.1.3680043.10.3.2"]
     );
 }
+
+/// A PACS served over TLS with the trust's own CA: trusted when the site names
+/// that CA (`[pacs] ca`), refused with a sentence when it does not.
+#[tokio::test]
+async fn a_pacs_over_tls_is_trusted_only_with_the_sites_ca() {
+    let pacs = match Orthanc::start_with_tls() {
+        Ok(pacs) => pacs,
+        Err(why) if std::env::var_os("CI").is_some() => panic!("Orthanc with TLS must run under CI: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED a_pacs_over_tls_is_trusted_only_with_the_sites_ca: {why}");
+            return;
+        }
+    };
+    pacs.upload(&[study("9990000018", "1.2.826.0.1.3680043.10.4.1", "20261101", "ACCS1")]).expect("uploaded");
+    assert!(pacs.dicomweb_root().starts_with("https://"));
+    let (_folder, context, [a, _, _]) = setup(&pacs, &pacs.dicomweb_root(), 100).await;
+    let lister = acting_as(DOCTOR, Permission::ViewPatients);
+    let images = acting_as(DOCTOR, Permission::ViewImages);
+    services::relationships::add_to_list(&context, &lister, a, "oncology clinic follow-up")
+        .await
+        .expect("listed");
+
+    let untrusted = services::imaging::studies(&context, &images, a, None).await.expect_err("an unknown CA");
+    assert!(
+        untrusted.to_string().starts_with("The PACS at 127.0.0.1:")
+            && untrusted.to_string().contains("certificate this workstation does not trust"),
+        "{untrusted}"
+    );
+
+    let mut settings = context.settings().clone();
+    settings.pacs.as_mut().expect("pacs").ca = pacs.ca_certificate();
+    let context = context.with_settings(settings);
+    let trusted = services::imaging::studies(&context, &images, a, None).await.expect("the site's CA");
+    assert_eq!(trusted.studies.len(), 1);
+}

@@ -20,7 +20,12 @@ pub const ORTHANC_PASSWORD: &str = "synthetic-only";
 pub struct Orthanc {
     folder: tempfile::TempDir,
     child: Child,
+    /// The port clients use: Orthanc's own, or the TLS front's.
     port: u16,
+    /// Serving HTTPS, through a TLS front (socat) with a certificate from a CA
+    /// of its own (`ca_certificate`), as a trust puts a proxy before its PACS.
+    tls: bool,
+    tls_front: Option<Child>,
 }
 
 /// One synthetic study: one series of `instances` images without pixel data,
@@ -42,6 +47,18 @@ pub struct SyntheticStudy {
 impl Orthanc {
     /// Starts a PACS, or says why Orthanc cannot run here.
     pub fn start() -> Result<Self, String> {
+        Self::start_with(false)
+    }
+
+    /// As `start`, serving HTTPS with a server certificate for 127.0.0.1 from a
+    /// CA made for the run (`ca_certificate`): a TLS front (Debian socat) before
+    /// Orthanc, whose own TLS (civetweb with OpenSSL 3 in Debian 12) resets every
+    /// connection after the handshake here.
+    pub fn start_with_tls() -> Result<Self, String> {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Result<Self, String> {
         if !Path::new(ORTHANC).exists() || !Path::new(PLUGINS).join("libOrthancDicomWeb.so").exists() {
             return Err("Orthanc with DICOMweb is not installed (Debian orthanc, orthanc-dicomweb; make test installs them)".into());
         }
@@ -58,7 +75,24 @@ impl Orthanc {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("{ORTHANC}: {e}"))?;
-        let server = Self { folder, child, port };
+        let mut server = Self { folder, child, port, tls, tls_front: None };
+        if tls {
+            make_certificates(server.folder.path())?;
+            let front = free_loopback_port();
+            let listen = format!(
+                "OPENSSL-LISTEN:{front},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={}",
+                server.folder.path().join("server.pem").display()
+            );
+            let proxy = Command::new("socat")
+                .arg(listen)
+                .arg(format!("TCP:127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("socat (Debian socat; make test installs it): {e}"))?;
+            server.tls_front = Some(proxy);
+            server.port = front;
+        }
         server.wait_until_ready()?;
         Ok(server)
     }
@@ -85,7 +119,25 @@ impl Orthanc {
 
     /// The DICOMweb root, as the site's `[pacs] qido_url` names it.
     pub fn dicomweb_root(&self) -> String {
-        format!("http://127.0.0.1:{}/dicom-web", self.port)
+        format!("{}/dicom-web", self.base())
+    }
+
+    /// The CA that signed the server's certificate, for a PACS started with TLS.
+    pub fn ca_certificate(&self) -> Option<std::path::PathBuf> {
+        self.tls.then(|| self.folder.path().join("ca.pem"))
+    }
+
+    fn base(&self) -> String {
+        format!("{}://127.0.0.1:{}", if self.tls { "https" } else { "http" }, self.port)
+    }
+
+    /// curl, trusting this PACS's CA where it has one.
+    fn curl(&self) -> Command {
+        let mut curl = Command::new("curl");
+        if let Some(ca) = self.ca_certificate() {
+            curl.arg("--cacert").arg(ca);
+        }
+        curl
     }
 
     /// Makes each study with dump2dcm and uploads it (`POST /instances`).
@@ -105,7 +157,7 @@ impl Orthanc {
         }
         // One curl for many files: `--next` starts each upload afresh.
         for batch in files.chunks(50) {
-            let mut curl = Command::new("curl");
+            let mut curl = self.curl();
             curl.arg("--fail").arg("--silent").arg("--show-error");
             for (position, file) in batch.iter().enumerate() {
                 if position > 0 {
@@ -117,7 +169,7 @@ impl Orthanc {
                     .arg(format!("@{}", file.display()))
                     .arg("--output")
                     .arg("/dev/null")
-                    .arg(format!("http://127.0.0.1:{}/instances", self.port));
+                    .arg(format!("{}/instances", self.base()));
             }
             check("curl POST /instances", curl.output())?;
         }
@@ -127,10 +179,11 @@ impl Orthanc {
     fn wait_until_ready(&self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let answered = Command::new("curl")
+            let answered = self
+                .curl()
                 .args(["--fail", "--silent", "--output", "/dev/null", "--user"])
                 .arg(format!("{ORTHANC_USER}:{ORTHANC_PASSWORD}"))
-                .arg(format!("http://127.0.0.1:{}/system", self.port))
+                .arg(format!("{}/system", self.base()))
                 .status()
                 .is_ok_and(|s| s.success());
             if answered {
@@ -150,6 +203,10 @@ impl Orthanc {
 
 impl Drop for Orthanc {
     fn drop(&mut self) {
+        if let Some(front) = &mut self.tls_front {
+            let _ = front.kill();
+            let _ = front.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -205,6 +262,76 @@ fn orthanc_config(port: u16, dicom_port: u16, storage: &Path) -> String {
   "StableAge": 1
 }}"#
     )
+}
+
+/// A CA and a server certificate for 127.0.0.1 it signed (P-256, two days),
+/// with openssl; `server.pem` holds the certificate and its key, as socat wants.
+fn make_certificates(folder: &Path) -> Result<(), String> {
+    let openssl =
+        |args: &[&str]| check("openssl", Command::new("openssl").args(args).current_dir(folder).output());
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=cws test PACS CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ])?;
+    std::fs::write(
+        folder.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ])?;
+    let pem = [std::fs::read(folder.join("server.crt")), std::fs::read(folder.join("server.key"))]
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?
+        .concat();
+    std::fs::write(folder.join("server.pem"), pem).map_err(|e| e.to_string())
 }
 
 fn free_loopback_port() -> u16 {
