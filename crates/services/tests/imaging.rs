@@ -290,6 +290,26 @@ async fn the_gate_needs_view_images_and_a_relationship_or_break_glass_with_a_rea
         "another's break-glass is not mine"
     );
 
+    let nine = services::imaging::studies(
+        &context,
+        &images,
+        a,
+        Some(BreakGlass { acting: &glass, reason: "123456789" }),
+    )
+    .await;
+    assert!(
+        matches!(nine, Err(ServiceError::Invalid { field: "break_glass_reason", .. })),
+        "nine characters are too few"
+    );
+    let ten = services::imaging::studies(
+        &context,
+        &images,
+        a,
+        Some(BreakGlass { acting: &glass, reason: "head wound" }),
+    )
+    .await;
+    assert!(ten.is_ok(), "ten characters or more are a reason: {ten:?}");
+
     let reason = "collapsed in the corridor, head CT needed";
     let granted =
         services::imaging::studies(&context, &images, a, Some(BreakGlass { acting: &glass, reason }))
@@ -306,10 +326,10 @@ async fn the_gate_needs_view_images_and_a_relationship_or_break_glass_with_a_rea
     )
     .await
     .expect("uses");
-    assert_eq!(uses.len(), 1, "one use: {uses:?}");
-    assert_eq!((uses[0].actor.as_str(), uses[0].patient_id), (DOCTOR, Some(a)));
-    assert!(uses[0].outcome.contains("110127") && uses[0].outcome.contains(reason), "{}", uses[0].outcome);
-    assert!(!uses[0].outcome.to_uppercase().contains("FICTIONAL"), "record ids, never names");
+    assert_eq!(uses.len(), 2, "two uses: {uses:?}");
+    assert_eq!((uses[1].actor.as_str(), uses[1].patient_id), (DOCTOR, Some(a)));
+    assert!(uses[1].outcome.contains("110127") && uses[1].outcome.contains(reason), "{}", uses[1].outcome);
+    assert!(!uses[1].outcome.to_uppercase().contains("FICTIONAL"), "record ids, never names");
     let refusals = services::audit::entries(
         &context,
         now - chrono::Duration::hours(1),
@@ -490,6 +510,38 @@ async fn a_site_token_goes_only_in_a_header_and_lives_five_minutes_at_most_and_h
     assert!(
         matches!(&refused, Err(ServiceError::Unavailable { reason, .. }) if reason.contains("300 s at most")),
         "{refused:?}"
+    );
+
+    // A patient kept by hospital number (their NHS number failed its check) opens by it, with the site's issuer.
+    let flagged = patients::NewPatient {
+        nhs_number: None,
+        nhs_number_failing_check: Some("9990000019".into()),
+        mrn: Some("RXX9".into()),
+        family_name: "Fictional".into(),
+        given_names: "Flora".into(),
+        title: None,
+        date_of_birth: NaiveDate::from_ymd_opt(1970, 1, 1).expect("date"),
+        sex: patients::Sex::Female,
+        address: None,
+        postcode: None,
+        gp_practice: None,
+        deceased_date: None,
+    };
+    let flagged =
+        services::patients::add(&context, &lister, flagged).await.expect("kept by hospital number").id;
+    services::relationships::add_to_list(&context, &lister, flagged, "oncology clinic follow-up")
+        .await
+        .expect("listed");
+    let by_hospital_number =
+        services::imaging::launch_patient(&context, &images, flagged, "iid", None).await.expect("opened");
+    assert!(by_hospital_number.url.contains("patientID=RXX9%5E%5E%5ERXX&"), "{}", by_hospital_number.url);
+    let mut no_issuer = context.settings().clone();
+    no_issuer.pacs.as_mut().expect("pacs").hospital_number_issuer = Some(String::new());
+    let without = context.clone().with_settings(no_issuer);
+    let refused = services::imaging::launch_patient(&without, &images, flagged, "iid", None).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused { rule: "pacs_identifier", .. })),
+        "no issuer to name it by: {refused:?}"
     );
 
     // Patient c is known to the PACS by hospital number RXX2 (issuer RXX) alone.
