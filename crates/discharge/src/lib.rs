@@ -1,0 +1,16 @@
+//! Discharge summaries on the PRSB eDischarge Summary headings (v2.1), pure:
+//! the 22 sections with their SNOMED CT section codes and conformance, the
+//! structured parts (diagnoses, medications on discharge, allergies, the
+//! admission and discharge details), site templates per specialty, the list
+//! of what sign-off still needs, and the canonical bytes a card signs.
+
+mod section;
+mod summary;
+mod template;
+
+pub use section::{Conformance, Section};
+pub use summary::{
+    AdmissionDetails, Allergies, Allergy, Coded, DischargeDetails, DischargeSummary, MedicationChange,
+    MedicationOnDischarge, Missing, SummaryError,
+};
+pub use template::{SectionRule, Template};
