@@ -15,6 +15,7 @@ pub mod beds;
 pub mod cards;
 mod context;
 pub mod demo;
+pub mod discharge;
 pub mod imaging;
 pub mod interface;
 mod pacs;

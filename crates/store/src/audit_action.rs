@@ -66,10 +66,14 @@ pub enum AuditAction {
     ImagingBreakGlass,
     /// Imaging refused: no relationship and no break-glass, or a PACS answering with another patient's studies.
     ImagingRefused,
+    /// A discharge summary draft started or saved.
+    DischargeDraft,
+    /// A discharge summary read.
+    DischargeRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 44] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -112,6 +116,8 @@ impl AuditAction {
         Self::ImagingLaunch,
         Self::ImagingBreakGlass,
         Self::ImagingRefused,
+        Self::DischargeDraft,
+        Self::DischargeRead,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -159,6 +165,8 @@ impl AuditAction {
             Self::ImagingLaunch => "imaging.launch",
             Self::ImagingBreakGlass => "imaging.break_glass",
             Self::ImagingRefused => "imaging.refused",
+            Self::DischargeDraft => "discharge.draft",
+            Self::DischargeRead => "discharge.read",
         }
     }
 }
@@ -184,6 +192,8 @@ pub enum RecordRef {
     Stay(i64),
     /// An imaging study, by its Study Instance UID.
     Study(String),
+    /// A discharge summary (one version of it).
+    DischargeSummary(i64),
 }
 
 impl RecordRef {
@@ -200,6 +210,7 @@ impl RecordRef {
             Self::Result(id) => format!("result:{id}"),
             Self::Stay(id) => format!("stay:{id}"),
             Self::Study(uid) => format!("study:{uid}"),
+            Self::DischargeSummary(id) => format!("discharge_summary:{id}"),
         }
     }
 }

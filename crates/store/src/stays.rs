@@ -300,7 +300,9 @@ impl StayWrites<'_> {
 
     /// A40: every record of `from` now belongs to `into`, and `from` is marked merged.
     pub async fn merge_patients(&mut self, from: i64, into: i64) -> Result<(), StoreError> {
-        for table in ["stays", "sact_courses", "sact_doses_given", "lab_results", "beds"] {
+        for table in
+            ["stays", "sact_courses", "sact_doses_given", "lab_results", "beds", "discharge_summaries"]
+        {
             on_tx!(&mut self.transaction.tx, |c| sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE {table} SET patient_id = $1 WHERE patient_id = $2"
             )))

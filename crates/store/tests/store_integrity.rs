@@ -192,6 +192,7 @@ on_both_backends!(
     a_stay_is_moved_only_from_the_version_read_and_beds_follow,
     a_merge_moves_every_record_to_the_surviving_patient,
     a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list,
+    a_discharge_draft_is_saved_only_from_the_version_read_and_never_once_signed,
 );
 
 #[tokio::test]
@@ -608,7 +609,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 11));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 12));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -1408,4 +1409,81 @@ async fn a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list(backend: 
     tx.commit().await.expect("committed");
     assert_eq!(store.relationships().between(nurse, 2).await.expect("read"), None);
     assert!(store.relationships().list_of(nurse).await.expect("list").is_empty());
+}
+
+/// Two workstations saving one draft: the second, from the row version both
+/// read, is refused and nothing of it is written; a signed summary is never
+/// saved as a draft again; a merge takes the summaries to the survivor.
+async fn a_discharge_draft_is_saved_only_from_the_version_read_and_never_once_signed(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
+    let mut tx = store.begin().await.expect("begin");
+    let id = tx
+        .discharge_summaries()
+        .create_draft(1, None, 1, r#"{"text":"first"}"#, "555000000001")
+        .await
+        .expect("draft");
+    tx.audit(
+        &actor(),
+        store::AuditAction::DischargeDraft,
+        Some(1),
+        &[store::RecordRef::DischargeSummary(id)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+
+    let read = store.discharge_summaries().get(id).await.expect("read");
+    assert_eq!((read.version, read.status.as_str(), read.row_version), (1, "draft", 1));
+    let mut tx = store.begin().await.expect("begin");
+    let now = tx
+        .discharge_summaries()
+        .save_draft(id, read.row_version, r#"{"text":"second"}"#, "555000000001")
+        .await
+        .expect("saved");
+    tx.audit(
+        &actor(),
+        store::AuditAction::DischargeDraft,
+        Some(1),
+        &[store::RecordRef::DischargeSummary(id)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(now, 2);
+
+    let mut tx = store.begin().await.expect("begin");
+    let stale = tx
+        .discharge_summaries()
+        .save_draft(id, read.row_version, r#"{"text":"overwrite"}"#, "555000000004")
+        .await;
+    assert!(matches!(stale, Err(StoreError::Changed { .. })), "{stale:?}");
+    drop(tx);
+    assert_eq!(store.discharge_summaries().get(id).await.expect("read").content, r#"{"text":"second"}"#);
+
+    harness.sql(&format!("UPDATE discharge_summaries SET status = 'signed' WHERE id = {id}")).await;
+    let mut tx = store.begin().await.expect("begin");
+    let signed =
+        tx.discharge_summaries().save_draft(id, 2, r#"{"text":"after signing"}"#, "555000000001").await;
+    assert!(matches!(signed, Err(StoreError::Changed { .. })), "a signed summary is not a draft: {signed:?}");
+    drop(tx);
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.stays().merge_patients(1, 2).await.expect("merged");
+    tx.audit(
+        &actor(),
+        store::AuditAction::InterfaceReceive,
+        Some(2),
+        &[store::RecordRef::Patient(1)],
+        "merge",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+    assert_eq!(store.discharge_summaries().of_patient(2).await.expect("survivor's").len(), 1);
+    assert!(store.discharge_summaries().of_patient(1).await.expect("merged's").is_empty());
 }
