@@ -135,3 +135,143 @@ pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<Draft, 
     })?;
     Ok(Draft { id, row_version: kept.row_version, summary })
 }
+
+/// Who signed a summary, as its "person completing record" shows them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Signer {
+    pub user_id: String,
+    pub name: String,
+    pub role: String,
+    /// `GMC 7000001`, where the person is registered.
+    pub registration: Option<String>,
+}
+
+/// A signed summary, checked: its signer and time, and whether the signature
+/// still holds over the content as kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignedSummary {
+    pub id: i64,
+    pub summary: DischargeSummary,
+    pub signer: Signer,
+    pub signed_at_utc: String,
+    /// `None` while it holds; otherwise why it does not (the content or the signature changed).
+    pub broken: Option<String>,
+}
+
+/// Signs the draft as read with the author's card (`sign_discharge`). Refused
+/// with every missing field at once; refused if the card is not the session
+/// user's. The content, signature, signer and time are stored in one
+/// transaction with the audit entry, and the summary is locked.
+pub async fn sign(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+    read_at: i64,
+    card: &dyn crate::sact::ActSigner,
+) -> Result<SignedSummary, ServiceError> {
+    let actor = acting.requires(Permission::SignDischarge)?;
+    let kept = context.store().discharge_summaries().get(id).await?;
+    if kept.status != "draft" || kept.row_version != read_at {
+        return Err(ServiceError::Store(store::StoreError::Changed {
+            record: format!("discharge summary {id}"),
+        }));
+    }
+    let summary: DischargeSummary = serde_json::from_str(&kept.content).map_err(|e| {
+        ServiceError::Store(store::StoreError::Database(format!("discharge summary {id}: {e}")))
+    })?;
+    let template = template_named(&summary.template)?;
+    let missing = summary.missing_for_sign_off(&template);
+    if !missing.is_empty() {
+        return Err(ServiceError::Refused {
+            rule: "discharge_incomplete",
+            reason: format!(
+                "Not signed: still needed: {}",
+                missing
+                    .iter()
+                    .map(|m| format!("{} ({})", m.reason, m.section.title()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        });
+    }
+    let user = context.store().users().get(&actor.user).await?.ok_or_else(|| ServiceError::Refused {
+        rule: "signer_enrolled",
+        reason: "only an enrolled member of staff signs a discharge summary".into(),
+    })?;
+    let signer = Signer {
+        user_id: user.user_id.clone(),
+        name: user.display_name.clone(),
+        role: user.job_title.clone(),
+        registration: user
+            .professional_body
+            .as_ref()
+            .zip(user.registration_number.as_ref())
+            .map(|(b, n)| format!("{b} {n}")),
+    };
+    let signature = card.sign(&summary.canonical_bytes())?;
+    if signature.user_id != actor.user {
+        return Err(ServiceError::Refused {
+            rule: "card_of_the_session_user",
+            reason: "the card that signed is not the signed-in person's".into(),
+        });
+    }
+    let signed_at = chrono::DateTime::<chrono::Utc>::from_timestamp(signature.signed_at.unix_timestamp(), 0)
+        .unwrap_or_else(|| context.now())
+        .to_rfc3339();
+    let signature_json = serde_json::to_string(&signature)
+        .map_err(|e| ServiceError::Invalid { field: "signature", reason: e.to_string() })?;
+    let signer_json = serde_json::to_string(&signer)
+        .map_err(|e| ServiceError::Invalid { field: "signer", reason: e.to_string() })?;
+    let mut tx = context.store().begin().await?;
+    tx.discharge_summaries().sign(id, read_at, &signature_json, &signer_json, &signed_at).await?;
+    tx.audit(
+        actor,
+        AuditAction::DischargeSign,
+        Some(kept.patient_id),
+        &[RecordRef::DischargeSummary(id)],
+        "ok: signed",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignedSummary { id, summary, signer, signed_at_utc: signed_at, broken: None })
+}
+
+/// A signed summary read back and its signature checked against the trusted
+/// CA over the content as kept: a changed summary says so, and is never sent.
+pub async fn read_signed(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+    trust: &identity::Trust,
+) -> Result<SignedSummary, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let kept = context.store().discharge_summaries().get(id).await?;
+    context
+        .store()
+        .audit()
+        .record_for_patient(
+            actor,
+            AuditAction::DischargeRead,
+            kept.patient_id,
+            &[RecordRef::DischargeSummary(id)],
+            "ok",
+        )
+        .await?;
+    let unreadable = |what: &str| ServiceError::Refused {
+        rule: "discharge_signed",
+        reason: format!("discharge summary {id} is not signed, or its {what} cannot be read"),
+    };
+    let (Some(signature), Some(signed_by), Some(signed_at)) =
+        (&kept.signature, &kept.signed_by, &kept.signed_at_utc)
+    else {
+        return Err(unreadable("signature"));
+    };
+    let summary: DischargeSummary = serde_json::from_str(&kept.content).map_err(|_| unreadable("content"))?;
+    let signer: Signer = serde_json::from_str(signed_by).map_err(|_| unreadable("signer"))?;
+    let signature: identity::DocumentSignature =
+        serde_json::from_str(signature).map_err(|_| unreadable("signature"))?;
+    let broken = identity::verify_document(&summary.canonical_bytes(), &signature, trust).err().map(|e| {
+        format!("This summary has been changed since it was signed, or its signature does not hold ({e}): do not act on it")
+    });
+    Ok(SignedSummary { id, summary, signer, signed_at_utc: signed_at.clone(), broken })
+}

@@ -70,10 +70,12 @@ pub enum AuditAction {
     DischargeDraft,
     /// A discharge summary read.
     DischargeRead,
+    /// A discharge summary signed with the author's card.
+    DischargeSign,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 45] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -118,6 +120,7 @@ impl AuditAction {
         Self::ImagingRefused,
         Self::DischargeDraft,
         Self::DischargeRead,
+        Self::DischargeSign,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -167,6 +170,7 @@ impl AuditAction {
             Self::ImagingRefused => "imaging.refused",
             Self::DischargeDraft => "discharge.draft",
             Self::DischargeRead => "discharge.read",
+            Self::DischargeSign => "discharge.sign",
         }
     }
 }

@@ -21,12 +21,17 @@ pub struct KeptSummary {
     pub author: String,
     pub updated_at_utc: String,
     pub row_version: i64,
+    /// The card signature (JSON), once signed.
+    pub signature: Option<String>,
+    /// Who signed: name, role and registration (JSON).
+    pub signed_by: Option<String>,
+    pub signed_at_utc: Option<String>,
 }
 
 /// The columns of a kept summary, as a literal so every statement stays static SQL.
 macro_rules! select_summary {
     () => {
-        "SELECT id, patient_id, stay_id, version, status, content, author, updated_at_utc, row_version FROM discharge_summaries"
+        "SELECT id, patient_id, stay_id, version, status, content, author, updated_at_utc, row_version, signature, signed_by, signed_at_utc FROM discharge_summaries"
     };
 }
 const BY_ID: &str = concat!(select_summary!(), " WHERE id = $1");
@@ -125,5 +130,36 @@ impl DischargeSummaryWrites<'_> {
         }
         self.transaction.wrote();
         Ok(read_at + 1)
+    }
+
+    /// Signs the draft as read: its content is locked from now on. Refused, and
+    /// nothing written, if it changed since it was read or is already signed.
+    pub async fn sign(
+        &mut self,
+        id: i64,
+        read_at: i64,
+        signature: &str,
+        signed_by: &str,
+        signed_at_utc: &str,
+    ) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_summaries SET status = 'signed', signature = $1, signed_by = $2, signed_at_utc = $3,
+                 row_version = row_version + 1
+             WHERE id = $4 AND row_version = $5 AND status = 'draft'"
+        )
+        .bind(signature)
+        .bind(signed_by)
+        .bind(signed_at_utc)
+        .bind(id)
+        .bind(read_at)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        if changed == 0 {
+            return Err(StoreError::Changed { record: format!("discharge summary {id}") });
+        }
+        self.transaction.wrote();
+        Ok(())
     }
 }
