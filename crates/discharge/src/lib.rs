@@ -10,7 +10,7 @@ mod template;
 
 pub use section::{Conformance, Section};
 pub use summary::{
-    AdmissionDetails, Allergies, Allergy, Coded, DischargeDetails, DischargeSummary, MedicationChange,
-    MedicationOnDischarge, Missing, SummaryError,
+    AdmissionDetails, Allergies, Allergy, Amendment, Coded, DischargeDetails, DischargeSummary,
+    MedicationChange, MedicationOnDischarge, Missing, SummaryError,
 };
 pub use template::{SectionRule, Template};

@@ -108,6 +108,16 @@ pub struct DischargeSummary {
     pub allergies: Option<Allergies>,
     /// Free text under the other headings (clinical summary, plan, advice given…).
     pub text: BTreeMap<Section, String>,
+    /// For an amendment: the version it amends and why; the GP is told it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<Amendment>,
+}
+
+/// What an amended version replaces, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Amendment {
+    pub version: i64,
+    pub reason: String,
 }
 
 /// Something sign-off needs, named so the page can take the doctor to it.
@@ -305,6 +315,7 @@ mod tests {
                 (Section::PlanAndRequestedActions, "GP: please repeat chest X-ray in 6 weeks.".into()),
                 (Section::InformationAndAdviceGiven, "Advised to return if breathless.".into()),
             ]),
+            amends: None,
         }
     }
 

@@ -60,6 +60,7 @@ pub async fn start(
             .into_iter()
             .filter_map(|section| template.default_text(section).map(|text| (section, text.to_owned())))
             .collect(),
+        amends: None,
     };
     let content = serde_json::to_string(&summary)
         .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })?;
@@ -274,4 +275,75 @@ pub async fn read_signed(
         format!("This summary has been changed since it was signed, or its signature does not hold ({e}): do not act on it")
     });
     Ok(SignedSummary { id, summary, signer, signed_at_utc: signed_at.clone(), broken })
+}
+
+/// Fewest characters an amendment's reason may have: the GP reads it.
+const SHORTEST_AMENDMENT_REASON: usize = 10;
+
+/// Amends a signed summary: a new draft version with its content and the
+/// reason, to be signed and sent marked as an amendment. The signed version is
+/// kept as it was.
+pub async fn amend(context: &Context, acting: &Acting, id: i64, reason: &str) -> Result<Draft, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let reason = reason.trim();
+    if reason.chars().count() < SHORTEST_AMENDMENT_REASON {
+        return Err(ServiceError::Invalid {
+            field: "amendment_reason",
+            reason: format!(
+                "say why it is amended, in at least {SHORTEST_AMENDMENT_REASON} characters: the GP reads it"
+            ),
+        });
+    }
+    let kept = context.store().discharge_summaries().get(id).await?;
+    if kept.status != "signed" {
+        return Err(ServiceError::Refused {
+            rule: "amend_signed_only",
+            reason: format!("discharge summary {id} is a draft: change it rather than amend it"),
+        });
+    }
+    let versions = context.store().discharge_summaries().of_patient(kept.patient_id).await?;
+    if versions.iter().any(|v| v.version > kept.version && v.stay_id == kept.stay_id) {
+        return Err(ServiceError::Refused {
+            rule: "amend_the_latest",
+            reason: format!("version {} has been amended already: amend the latest version", kept.version),
+        });
+    }
+    let mut summary: DischargeSummary = serde_json::from_str(&kept.content).map_err(|e| {
+        ServiceError::Store(store::StoreError::Database(format!("discharge summary {id}: {e}")))
+    })?;
+    summary.amends = Some(discharge::Amendment { version: kept.version, reason: reason.to_owned() });
+    let content = serde_json::to_string(&summary)
+        .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })?;
+    let mut tx = context.store().begin().await?;
+    let new = tx
+        .discharge_summaries()
+        .create_draft(kept.patient_id, kept.stay_id, kept.version + 1, &content, &actor.user)
+        .await?;
+    tx.audit(
+        actor,
+        AuditAction::DischargeDraft,
+        Some(kept.patient_id),
+        &[RecordRef::DischargeSummary(id), RecordRef::DischargeSummary(new)],
+        &format!("ok: amendment of version {}", kept.version),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Draft { id: new, row_version: 1, summary })
+}
+
+/// Every version of the patient's summaries, oldest first: (id, version, status).
+pub async fn versions(
+    context: &Context,
+    acting: &Acting,
+    patient_id: i64,
+) -> Result<Vec<(i64, i64, String)>, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let kept = context.store().discharge_summaries().of_patient(patient_id).await?;
+    let records: Vec<RecordRef> = kept.iter().map(|k| RecordRef::DischargeSummary(k.id)).collect();
+    context
+        .store()
+        .audit()
+        .record_for_patient(actor, AuditAction::DischargeRead, patient_id, &records, "ok: versions")
+        .await?;
+    Ok(kept.into_iter().map(|k| (k.id, k.version, k.status)).collect())
 }

@@ -165,6 +165,25 @@ async fn a_summary_is_signed_only_when_complete_by_the_authors_own_card_and_a_ch
     assert_eq!(read.broken, None, "the signature holds over the content as kept");
     assert_eq!(read.summary, summary);
 
+    // An amendment is a new version with its reason; the signed one is kept as it was.
+    let short = services::discharge::amend(&context, &author, draft.id, "typo").await;
+    assert!(matches!(short, Err(ServiceError::Invalid { field: "amendment_reason", .. })));
+    let amended =
+        services::discharge::amend(&context, &author, draft.id, "Discharge medication dose corrected")
+            .await
+            .expect("amended");
+    assert_eq!(
+        amended.summary.amends,
+        Some(discharge::Amendment { version: 1, reason: "Discharge medication dose corrected".into() })
+    );
+    let again =
+        services::discharge::amend(&context, &author, draft.id, "A second amendment of version 1").await;
+    assert!(matches!(again, Err(ServiceError::Refused { rule: "amend_the_latest", .. })), "{again:?}");
+    assert_eq!(
+        services::discharge::versions(&context, &author, patient_id).await.expect("versions"),
+        [(draft.id, 1, "signed".to_owned()), (amended.id, 2, "draft".to_owned())]
+    );
+
     // Someone with the store's key edits the signed content past the application: the check says so.
     context.close().await;
     let recovery = key.recovery_text().replace('-', "");
