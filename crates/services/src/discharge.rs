@@ -62,8 +62,7 @@ pub async fn start(
             .collect(),
         amends: None,
     };
-    let content = serde_json::to_string(&summary)
-        .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })?;
+    let content = to_json(&summary)?;
     let mut tx = context.store().begin().await?;
     let id = tx
         .discharge_summaries()
@@ -98,8 +97,7 @@ pub async fn save(
             reason: format!("discharge summary {id} belongs to another patient record; nothing was saved"),
         });
     }
-    let content = serde_json::to_string(summary)
-        .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })?;
+    let content = to_json(summary)?;
     let mut tx = context.store().begin().await?;
     let now = tx.discharge_summaries().save_draft(id, read_at, &content, &actor.user).await?;
     tx.audit(
@@ -117,23 +115,8 @@ pub async fn save(
 /// A summary as kept, to carry on editing or to read.
 pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<Draft, ServiceError> {
     let actor = acting.requires(Permission::AuthorDischarge)?;
-    let kept = context.store().discharge_summaries().get(id).await?;
-    context
-        .store()
-        .audit()
-        .record_for_patient(
-            actor,
-            AuditAction::DischargeRead,
-            kept.patient_id,
-            &[RecordRef::DischargeSummary(id)],
-            "ok",
-        )
-        .await?;
-    let summary = serde_json::from_str(&kept.content).map_err(|e| {
-        ServiceError::Store(store::StoreError::Database(format!(
-            "discharge summary {id} cannot be read: {e}"
-        )))
-    })?;
+    let kept = read_audited(context, actor, id).await?;
+    let summary = content_of(&kept)?;
     Ok(Draft { id, row_version: kept.row_version, summary })
 }
 
@@ -177,9 +160,7 @@ pub async fn sign(
             record: format!("discharge summary {id}"),
         }));
     }
-    let summary: DischargeSummary = serde_json::from_str(&kept.content).map_err(|e| {
-        ServiceError::Store(store::StoreError::Database(format!("discharge summary {id}: {e}")))
-    })?;
+    let summary: DischargeSummary = content_of(&kept)?;
     let template = template_named(&summary.template)?;
     let missing = summary.missing_for_sign_off(&template);
     if !missing.is_empty() {
@@ -246,18 +227,7 @@ pub async fn read_signed(
     trust: &identity::Trust,
 ) -> Result<SignedSummary, ServiceError> {
     let actor = acting.requires(Permission::AuthorDischarge)?;
-    let kept = context.store().discharge_summaries().get(id).await?;
-    context
-        .store()
-        .audit()
-        .record_for_patient(
-            actor,
-            AuditAction::DischargeRead,
-            kept.patient_id,
-            &[RecordRef::DischargeSummary(id)],
-            "ok",
-        )
-        .await?;
+    let kept = read_audited(context, actor, id).await?;
     let unreadable = |what: &str| ServiceError::Refused {
         rule: "discharge_signed",
         reason: format!("discharge summary {id} is not signed, or its {what} cannot be read"),
@@ -308,12 +278,9 @@ pub async fn amend(context: &Context, acting: &Acting, id: i64, reason: &str) ->
             reason: format!("version {} has been amended already: amend the latest version", kept.version),
         });
     }
-    let mut summary: DischargeSummary = serde_json::from_str(&kept.content).map_err(|e| {
-        ServiceError::Store(store::StoreError::Database(format!("discharge summary {id}: {e}")))
-    })?;
+    let mut summary: DischargeSummary = content_of(&kept)?;
     summary.amends = Some(discharge::Amendment { version: kept.version, reason: reason.to_owned() });
-    let content = serde_json::to_string(&summary)
-        .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })?;
+    let content = to_json(&summary)?;
     let mut tx = context.store().begin().await?;
     let new = tx
         .discharge_summaries()
@@ -346,4 +313,40 @@ pub async fn versions(
         .record_for_patient(actor, AuditAction::DischargeRead, patient_id, &records, "ok: versions")
         .await?;
     Ok(kept.into_iter().map(|k| (k.id, k.version, k.status)).collect())
+}
+
+/// Reads one kept version, the read audited with its id.
+async fn read_audited(
+    context: &Context,
+    actor: &store::Actor,
+    id: i64,
+) -> Result<store::KeptSummary, ServiceError> {
+    let kept = context.store().discharge_summaries().get(id).await?;
+    context
+        .store()
+        .audit()
+        .record_for_patient(
+            actor,
+            AuditAction::DischargeRead,
+            kept.patient_id,
+            &[RecordRef::DischargeSummary(id)],
+            "ok",
+        )
+        .await?;
+    Ok(kept)
+}
+
+/// The summary a kept version holds.
+fn content_of(kept: &store::KeptSummary) -> Result<DischargeSummary, ServiceError> {
+    serde_json::from_str(&kept.content).map_err(|e| {
+        ServiceError::Store(store::StoreError::Database(format!(
+            "discharge summary {} cannot be read: {e}",
+            kept.id
+        )))
+    })
+}
+
+fn to_json(summary: &DischargeSummary) -> Result<String, ServiceError> {
+    serde_json::to_string(summary)
+        .map_err(|e| ServiceError::Invalid { field: "summary", reason: e.to_string() })
 }

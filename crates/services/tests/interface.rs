@@ -340,23 +340,8 @@ async fn the_byte_corpus_is_answered_and_leaves_the_store_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_connections_moving_one_patient_at_once_are_both_applied_on_both_backends() {
     let test = "two_connections_moving_one_patient_at_once_are_both_applied_on_both_backends";
-    let server = test_services::Postgres::start_or_skip(test);
-    let folder = tempfile::tempdir().expect("folder");
-    let mut stores = vec![(
-        "local",
-        Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
-            .await
-            .expect("store"),
-    )];
-    if let Some(server) = &server {
-        let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
-        stores.push(("shared", Store::create_shared(&database).await.expect("created")));
-    }
-    for (backend, store) in stores {
-        let mut settings = settings::Settings::fail_safe();
-        settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
-        settings.interface_account = Some(listener().user);
-        let context = Context::with_store(store, settings, "ws1").expect("context");
+    let backends = Backends::start(test).await;
+    for (backend, context) in backends.contexts() {
         let feed = FeedToken::for_account(&context, &listener()).expect("token");
         let message = |event: &str, id: &str, minute: u32, bed: u32| {
             format!(
@@ -403,23 +388,8 @@ async fn a_patient_whose_nhs_number_fails_its_check_is_kept_by_hospital_number_a
 {
     let test =
         "a_patient_whose_nhs_number_fails_its_check_is_kept_by_hospital_number_and_flagged_on_both_backends";
-    let server = test_services::Postgres::start_or_skip(test);
-    let folder = tempfile::tempdir().expect("folder");
-    let mut stores = vec![(
-        "local",
-        Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
-            .await
-            .expect("store"),
-    )];
-    if let Some(server) = &server {
-        let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
-        stores.push(("shared", Store::create_shared(&database).await.expect("created")));
-    }
-    for (backend, store) in stores {
-        let mut settings = settings::Settings::fail_safe();
-        settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
-        settings.interface_account = Some(listener().user);
-        let context = Context::with_store(store, settings, "ws1").expect("context");
+    let backends = Backends::start(test).await;
+    for (backend, context) in backends.contexts() {
         let feed = FeedToken::for_account(&context, &listener()).expect("token");
         let send = |text: String| {
             let (context, feed) = (context.clone(), feed.clone());
@@ -486,5 +456,44 @@ async fn a_patient_whose_nhs_number_fails_its_check_is_kept_by_hospital_number_a
             "{backend}: the refused admissions placed no one"
         );
         context.close().await;
+    }
+}
+
+/// A local store and, where PostgreSQL runs (always under CI), a shared one,
+/// each with the interface account named: for the tests that run on both.
+struct Backends {
+    _server: Option<test_services::Postgres>,
+    _folder: tempfile::TempDir,
+    stores: Vec<(&'static str, Store)>,
+}
+
+impl Backends {
+    async fn start(test: &str) -> Self {
+        let server = test_services::Postgres::start_or_skip(test);
+        let folder = tempfile::tempdir().expect("folder");
+        let mut stores = vec![(
+            "local",
+            Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+                .await
+                .expect("store"),
+        )];
+        if let Some(server) = &server {
+            let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
+            stores.push(("shared", Store::create_shared(&database).await.expect("created")));
+        }
+        Self { _server: server, _folder: folder, stores }
+    }
+
+    /// A context on each store; the servers and folders live as long as `self`.
+    fn contexts(&self) -> Vec<(&'static str, Context)> {
+        self.stores
+            .iter()
+            .map(|(backend, store)| {
+                let mut settings = settings::Settings::fail_safe();
+                settings.nhs_numbers = patients::NhsNumberPolicy { accept_test_range: true };
+                settings.interface_account = Some(listener().user);
+                (*backend, Context::with_store(store.clone(), settings, "ws1").expect("context"))
+            })
+            .collect()
     }
 }
