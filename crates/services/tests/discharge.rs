@@ -2,28 +2,16 @@
 //! admission and prefilled, saved (autosave) only from the version read, and
 //! there again when the store is opened afresh, as after a crash.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime};
+mod common;
 
 use chrono::NaiveDate;
+use common::acting_as;
 use services::interface::{FeedToken, receive};
-use services::{Acting, Context, ServiceError};
-use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use services::{Context, ServiceError};
+use session::Permission;
 use store::{Actor, Store, StoreKey};
 
-fn acting_as(permission: Permission) -> Acting {
-    let mut workstation = Workstation::new(Duration::from_secs(300));
-    let now = Moment::new(Instant::now(), SystemTime::now());
-    let user = StaffUser {
-        user_id: UserId::parse("555000000004").expect("id"),
-        display_name: "WARD, Walter (Dr)".into(),
-        job_title: "Ward doctor".into(),
-        role: JobRole { code: "R8000".into(), name: "R8000".into() },
-    };
-    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
-    let check = workstation.require(permission, now).expect("granted");
-    Acting::from_session(&check, permission, "ws1").expect("token")
-}
+const DOCTOR: &str = "555000000004";
 
 fn settings() -> settings::Settings {
     let mut settings = settings::Settings::fail_safe();
@@ -52,7 +40,7 @@ async fn a_draft_starts_from_the_admission_saves_from_the_version_read_and_survi
         gp_practice: Some(patients::GpPractice { ods_code: "A81001".into(), name: None }),
         deceased_date: None,
     };
-    let patient_id = services::patients::add(&context, &acting_as(Permission::ViewPatients), patient)
+    let patient_id = services::patients::add(&context, &acting_as(DOCTOR, Permission::ViewPatients), patient)
         .await
         .expect("patient")
         .id;
@@ -66,10 +54,10 @@ async fn a_draft_starts_from_the_admission_saves_from_the_version_read_and_survi
         assert_eq!(receive(&context, &feed, &message).await.outcome.code(), "AA");
     }
 
-    let author = acting_as(Permission::AuthorDischarge);
+    let author = acting_as(DOCTOR, Permission::AuthorDischarge);
     let refused = services::discharge::start(
         &context,
-        &acting_as(Permission::ViewPatients),
+        &acting_as(DOCTOR, Permission::ViewPatients),
         patient_id,
         "General medicine",
     )

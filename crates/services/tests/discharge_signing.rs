@@ -2,49 +2,19 @@
 //! missing field while incomplete, refused with another person's card, signed
 //! and locked once complete; a summary changed after signing says so.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime};
+mod common;
 
 use chrono::NaiveDate;
+use common::{Card, acting_as};
 use demo_cards::{DemoCa, SOFTHSM_MODULE, SoftHsmTokens};
 use identity::{CardReader, Trust};
-use services::{Acting, Context, ServiceError};
-use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use services::{Context, ServiceError};
+use session::Permission;
 use sqlx::ConnectOptions;
 use store::{Store, StoreKey};
-use zeroize::Zeroizing;
 
 const DOCTOR: &str = "555000000004";
 const OTHER: &str = "555000000001";
-
-fn acting_as(user_id: &str, permission: Permission) -> Acting {
-    let mut workstation = Workstation::new(Duration::from_secs(300));
-    let now = Moment::new(Instant::now(), SystemTime::now());
-    let user = StaffUser {
-        user_id: UserId::parse(user_id).expect("id"),
-        display_name: "WARD, Walter (Dr)".into(),
-        job_title: "Ward doctor".into(),
-        role: JobRole { code: "R8000".into(), name: "R8000".into() },
-    };
-    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
-    let check = workstation.require(permission, now).expect("granted");
-    Acting::from_session(&check, permission, "ws1").expect("token")
-}
-
-struct Card<'a> {
-    reader: &'a CardReader,
-    label: &'static str,
-    trust: &'a Trust,
-}
-
-impl services::sact::ActSigner for Card<'_> {
-    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
-        let pin = Zeroizing::new("1234".to_owned());
-        self.reader
-            .sign_document(self.label, &pin, self.trust, time::OffsetDateTime::now_utc(), bytes)
-            .map_err(|e| ServiceError::Invalid { field: "card", reason: e.to_string() })
-    }
-}
 
 #[tokio::test]
 async fn a_summary_is_signed_only_when_complete_by_the_authors_own_card_and_a_change_after_is_caught() {

@@ -4,31 +4,20 @@
 //! relationship, or break-glass with a reason); and a PACS that is down, slow,
 //! or answering with another patient's studies, each a sentence.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::NaiveDate;
+use common::acting_as;
 use services::imaging::{Access, BreakGlass};
-use services::{Acting, Context, ServiceError};
+use services::{Context, ServiceError};
 use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
 use store::{Store, StoreKey};
 use test_services::{ORTHANC_PASSWORD, ORTHANC_USER, Orthanc, SyntheticStudy};
 
 const DOCTOR: &str = "555000000001";
-
-fn acting_as(user_id: &str, permission: Permission) -> Acting {
-    let mut workstation = Workstation::new(Duration::from_secs(300));
-    let now = Moment::new(Instant::now(), SystemTime::now());
-    let user = StaffUser {
-        user_id: UserId::parse(user_id).expect("id"),
-        display_name: "IMAGER, Ivy (Dr)".into(),
-        job_title: "Consultant".into(),
-        role: JobRole { code: "R8000".into(), name: "R8000".into() },
-    };
-    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
-    let check = workstation.require(permission, now).expect("granted");
-    Acting::from_session(&check, permission, "ws1").expect("token")
-}
 
 fn study(patient: &str, uid: &str, date: &str, accession: &str) -> SyntheticStudy {
     SyntheticStudy {
@@ -554,13 +543,10 @@ async fn a_site_token_goes_only_in_a_header_and_lives_five_minutes_at_most_and_h
 /// that CA (`[pacs] ca`), refused with a sentence when it does not.
 #[tokio::test]
 async fn a_pacs_over_tls_is_trusted_only_with_the_sites_ca() {
-    let pacs = match Orthanc::start_with_tls() {
-        Ok(pacs) => pacs,
-        Err(why) if std::env::var_os("CI").is_some() => panic!("Orthanc with TLS must run under CI: {why}"),
-        Err(why) => {
-            eprintln!("SKIPPED a_pacs_over_tls_is_trusted_only_with_the_sites_ca: {why}");
-            return;
-        }
+    let Some(pacs) =
+        test_services::or_skip(Orthanc::start_with_tls(), "Orthanc with TLS", "imaging over TLS")
+    else {
+        return;
     };
     pacs.upload(&[study("9990000018", "1.2.826.0.1.3680043.10.4.1", "20261101", "ACCS1")]).expect("uploaded");
     assert!(pacs.dicomweb_root().starts_with("https://"));

@@ -2,31 +2,17 @@
 //! acknowledged only once committed; a resend acknowledged again and applied
 //! once; what cannot be applied kept in the error queue and answered AE.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant, SystemTime};
+mod common;
 
 use chrono::NaiveDate;
+use common::acting_as;
 use services::interface::{FeedToken, receive};
 use services::{Acting, Context};
-use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use session::Permission;
 use store::{Actor, Store, StoreKey};
 
 fn viewer() -> Acting {
     acting_as("555000000002", Permission::ViewPatients)
-}
-
-fn acting_as(user_id: &str, permission: Permission) -> Acting {
-    let mut workstation = Workstation::new(Duration::from_secs(300));
-    let now = Moment::new(Instant::now(), SystemTime::now());
-    let user = StaffUser {
-        user_id: UserId::parse(user_id).expect("id"),
-        display_name: "TESTER, Tess (Ms)".into(),
-        job_title: "Tester".into(),
-        role: JobRole { code: "R8001".into(), name: "R8001".into() },
-    };
-    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
-    let check = workstation.require(permission, now).expect("granted");
-    Acting::from_session(&check, permission, "ws1").expect("token")
 }
 
 async fn context_with_a_patient() -> (tempfile::TempDir, Context, String) {

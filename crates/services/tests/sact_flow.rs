@@ -5,10 +5,13 @@
 //! count towards lifetime totals. One test, so the token configuration in the
 //! environment is set before any other thread runs.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{NaiveDate, TimeDelta, Utc};
+use common::Card;
 use demo_cards::{DemoCa, SOFTHSM_MODULE, SoftHsmTokens};
 use dosing::course::MeasurementsText;
 use identity::{CardReader, Trust};
@@ -18,7 +21,6 @@ use services::sact::{NewCourse, NewCycle, ReleaseRequest};
 use services::{Acting, Context, ServiceError};
 use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
 use store::{Store, StoreKey};
-use zeroize::Zeroizing;
 
 /// A token for `user_id` in `role`, holding `permission` (and nothing else is proven).
 fn token(user_id: &str, role: &str, permissions: &[Permission], permission: Permission) -> Acting {
@@ -114,22 +116,6 @@ async fn laboratory_sends(context: &Context, control_id: &str, neutrophils: &str
     );
     let filed = services::interface::receive(&laboratory, &feed, &oru).await;
     assert_eq!(filed.outcome, hl7::ack::Outcome::Accepted, "{:?}", filed.acknowledgements);
-}
-
-/// Signs with one SoftHSM2 card, as a workstation's card reader would.
-struct Card<'a> {
-    reader: &'a CardReader,
-    label: &'static str,
-    trust: &'a Trust,
-}
-
-impl services::sact::ActSigner for Card<'_> {
-    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
-        let pin = Zeroizing::new("1234".to_owned());
-        self.reader
-            .sign_document(self.label, &pin, self.trust, time::OffsetDateTime::now_utc(), bytes)
-            .map_err(|e| ServiceError::Invalid { field: "card", reason: e.to_string() })
-    }
 }
 
 #[tokio::test]

@@ -17,3 +17,19 @@ pub use pcscd::{Pcscd, VIRTUAL_READER, VirtualCard};
 pub use postgres::Postgres;
 pub use softhsm::{SOFTHSM_MODULE, SoftHsm};
 pub use system_bus::SystemBus;
+
+/// A started service, or `None` after saying plainly why `test` is skipped.
+/// Under CI (`CI` set) nothing is skipped: `make test` installs every service.
+pub fn or_skip<T>(started: Result<T, String>, service: &str, test: &str) -> Option<T> {
+    match started {
+        Ok(running) => Some(running),
+        Err(why) if std::env::var_os("CI").is_some() => panic!("{test}: {service} must run under CI: {why}"),
+        Err(why) => {
+            // Straight to the process's stderr, past the test harness's capture of
+            // eprintln!, so a passing run still shows what it did not test.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+            None
+        }
+    }
+}

@@ -42,19 +42,7 @@ impl Postgres {
     /// A server for a test, or `None` after saying plainly why the test is skipped.
     /// Under CI (`CI` set) nothing is skipped: `make test` installs PostgreSQL.
     pub fn start_or_skip(test: &str) -> Option<Self> {
-        match Self::start() {
-            Ok(server) => Some(server),
-            Err(why) if std::env::var_os("CI").is_some() => {
-                panic!("{test}: PostgreSQL must run under CI: {why}")
-            }
-            Err(why) => {
-                // Straight to the process's stderr, past the test harness's capture of
-                // eprintln!, so a passing run still shows what it did not test.
-                use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
-                None
-            }
-        }
+        crate::or_skip(Self::start(), "PostgreSQL", test)
     }
 
     /// A server shared by the tests of one test binary that run at the same time,

@@ -1,0 +1,43 @@
+//! What several test binaries need: a signed-in person's permission token, and
+//! a SoftHSM2 card that signs as a workstation's reader would. Each binary uses
+//! only some of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant, SystemTime};
+
+use identity::{CardReader, Trust};
+use services::{Acting, ServiceError};
+use session::{JobRole, Moment, Permission, StaffUser, UserId, Workstation};
+use zeroize::Zeroizing;
+
+/// The token of a fictional clinician (R8000) signed in and holding `permission`.
+pub fn acting_as(user_id: &str, permission: Permission) -> Acting {
+    let mut workstation = Workstation::new(Duration::from_secs(300));
+    let now = Moment::new(Instant::now(), SystemTime::now());
+    let user = StaffUser {
+        user_id: UserId::parse(user_id).expect("id"),
+        display_name: "TESTER, Tess (Ms)".into(),
+        job_title: "Tester".into(),
+        role: JobRole { code: "R8000".into(), name: "R8000".into() },
+    };
+    workstation.sign_in(user, BTreeSet::from([permission]), now).expect("signed in");
+    let check = workstation.require(permission, now).expect("granted");
+    Acting::from_session(&check, permission, "ws1").expect("token")
+}
+
+/// Signs with one SoftHSM2 card (PIN 1234), as a workstation's card reader would.
+pub struct Card<'a> {
+    pub reader: &'a CardReader,
+    pub label: &'static str,
+    pub trust: &'a Trust,
+}
+
+impl services::sact::ActSigner for Card<'_> {
+    fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
+        let pin = Zeroizing::new("1234".to_owned());
+        self.reader
+            .sign_document(self.label, &pin, self.trust, time::OffsetDateTime::now_utc(), bytes)
+            .map_err(|e| ServiceError::Invalid { field: "card", reason: e.to_string() })
+    }
+}
