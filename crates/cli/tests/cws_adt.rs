@@ -394,7 +394,7 @@ fn a_scripted_day_from_an_independent_sender_leaves_the_index_beds_results_and_q
 
     // Every acknowledgement is valid HL7 to an independent library, in its message's version (2.4, and 2.5.1 for LABDAY4).
     if let Some(python) = hl7apy_python() {
-        let validator = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/validate_acks.py");
+        let validator = test_services::python_peers::script("validate_hl7v2.py");
         let mut check = Command::new(python)
             .arg(validator)
             .stdin(Stdio::piped())

@@ -4,10 +4,16 @@
 //! admission and discharge details), site templates per specialty, the list
 //! of what sign-off still needs, and the canonical bytes a card signs.
 
+mod codes;
+pub mod fhir;
+mod letter;
+pub mod mdm;
 mod section;
 mod summary;
 mod template;
 
+pub use codes::CodeList;
+pub use letter::{Letter, LetterPatient, LetterSigner, Organisation, date, local_time};
 pub use section::{Conformance, Section};
 pub use summary::{
     AdmissionDetails, Allergies, Allergy, Amendment, Coded, DischargeDetails, DischargeSummary,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::section::Section;
@@ -142,6 +142,49 @@ fn is_sctid(code: &str) -> bool {
 }
 
 impl DischargeSummary {
+    /// A complete synthetic summary under "General medicine", for
+    /// demonstrations, benchmarks and tests.
+    pub fn example() -> DischargeSummary {
+        let at = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 10, 0, 0).single();
+        DischargeSummary {
+            patient_id: 7,
+            template: "General medicine".into(),
+            gp_practice: Some("A81001".into()),
+            admission: AdmissionDetails {
+                admitted_at: at(20),
+                method: Some("21".into()),
+                source: Some("19".into()),
+                reason: Some("Community-acquired pneumonia".into()),
+            },
+            discharge: DischargeDetails {
+                discharged_at: at(27),
+                method: Some("1".into()),
+                destination: Some("19".into()),
+                consultant: Some("ONCOLOGY, Olive (Dr)".into()),
+                specialty: Some("300".into()),
+                location: Some("WARD9".into()),
+            },
+            diagnoses: vec![Coded {
+                code: Some("385093006".into()),
+                text: "Community acquired pneumonia".into(),
+            }],
+            procedures: Vec::new(),
+            medications: vec![MedicationOnDischarge {
+                name: "Amoxicillin 500 mg capsules".into(),
+                dose_and_directions: "500 mg three times a day for 2 more days".into(),
+                change: MedicationChange::New,
+                reason: Some("Completes the course for pneumonia".into()),
+            }],
+            allergies: Some(Allergies::NoKnownDrugAllergies),
+            text: BTreeMap::from([
+                (Section::ClinicalSummary, "Treated with antibiotics; recovered well.".into()),
+                (Section::PlanAndRequestedActions, "GP: please repeat chest X-ray in 6 weeks.".into()),
+                (Section::InformationAndAdviceGiven, "Advised to return if breathless.".into()),
+            ]),
+            amends: None,
+        }
+    }
+
     /// Everything sign-off still needs under `template`, in heading order, all at
     /// once. The person completing the record comes from the signer's card.
     pub fn missing_for_sign_off(&self, template: &Template) -> Vec<Missing> {
@@ -270,53 +313,15 @@ fn coded_problems(section: Section, field: &str, entries: &[Coded]) -> Vec<Missi
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn template(name: &str) -> Template {
         Template::shipped().into_iter().find(|t| t.name == name).expect("shipped")
     }
 
-    fn complete() -> DischargeSummary {
-        let at = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 10, 0, 0).single();
-        DischargeSummary {
-            patient_id: 7,
-            template: "General medicine".into(),
-            gp_practice: Some("A81001".into()),
-            admission: AdmissionDetails {
-                admitted_at: at(20),
-                method: Some("21".into()),
-                source: Some("19".into()),
-                reason: Some("Community-acquired pneumonia".into()),
-            },
-            discharge: DischargeDetails {
-                discharged_at: at(27),
-                method: Some("1".into()),
-                destination: Some("19".into()),
-                consultant: Some("ONCOLOGY, Olive (Dr)".into()),
-                specialty: Some("300".into()),
-                location: Some("WARD9".into()),
-            },
-            diagnoses: vec![Coded {
-                code: Some("385093006".into()),
-                text: "Community acquired pneumonia".into(),
-            }],
-            procedures: Vec::new(),
-            medications: vec![MedicationOnDischarge {
-                name: "Amoxicillin 500 mg capsules".into(),
-                dose_and_directions: "500 mg three times a day for 2 more days".into(),
-                change: MedicationChange::New,
-                reason: Some("Completes the course for pneumonia".into()),
-            }],
-            allergies: Some(Allergies::NoKnownDrugAllergies),
-            text: BTreeMap::from([
-                (Section::ClinicalSummary, "Treated with antibiotics; recovered well.".into()),
-                (Section::PlanAndRequestedActions, "GP: please repeat chest X-ray in 6 weeks.".into()),
-                (Section::InformationAndAdviceGiven, "Advised to return if breathless.".into()),
-            ]),
-            amends: None,
-        }
+    pub(crate) fn complete() -> DischargeSummary {
+        DischargeSummary::example()
     }
 
     fn fields(missing: &[Missing]) -> Vec<String> {

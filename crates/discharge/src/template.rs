@@ -36,6 +36,15 @@ fn rule(section: Section, required: bool, default_text: Option<&str>) -> Section
 impl Template {
     /// General medicine, general surgery and oncology, as shipped; a site may replace them.
     pub fn shipped() -> Vec<Template> {
+        Self::shipped_templates()
+    }
+
+    /// The shipped template of that name.
+    pub fn named(name: &str) -> Option<Template> {
+        Self::shipped().into_iter().find(|t| t.name == name)
+    }
+
+    fn shipped_templates() -> Vec<Template> {
         use Section::*;
         let core = |extra: Vec<SectionRule>| {
             let mut sections = vec![

@@ -14,7 +14,7 @@
 //! in the crates available, and one candidate is AGPL.
 
 pub mod ack;
-mod escape;
+pub mod escape;
 pub mod message;
 pub mod mllp;
 

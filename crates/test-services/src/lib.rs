@@ -8,6 +8,7 @@ mod keyring;
 mod orthanc;
 mod pcscd;
 mod postgres;
+pub mod python_peers;
 mod softhsm;
 mod system_bus;
 

@@ -1,0 +1,70 @@
+//! The renderings as independent libraries read them: the FHIR document in
+//! fhir.resources (STU3 models) and the MDM in hl7apy (strict, HL7 v2.4).
+
+use chrono::{DateTime, Utc};
+use discharge::mdm::{Route, document_notification};
+use discharge::{Letter, fhir};
+use test_services::python_peers::{check, python_with};
+
+fn amended() -> Letter {
+    let mut letter = Letter::example();
+    letter.version = 2;
+    letter.summary.amends =
+        Some(discharge::Amendment { version: 1, reason: "Corrected the amoxicillin course".into() });
+    letter
+}
+
+#[test]
+fn the_fhir_document_is_valid_stu3_to_fhir_resources() {
+    let Some(python) = python_with("fhir.resources", "the_fhir_document_is_valid_stu3_to_fhir_resources")
+    else {
+        return;
+    };
+    for letter in [Letter::example(), amended()] {
+        let bundle = fhir::document_bundle(&letter);
+        let (passed, said) = check(&python, "validate_fhir_stu3.py", bundle.to_string().as_bytes());
+        assert!(passed, "{said}");
+        assert!(said.starts_with("ok Composition Patient Organization Practitioner Encounter"), "{said}");
+    }
+}
+
+#[test]
+fn a_fhir_document_missing_a_required_element_is_refused_by_the_checker() {
+    let Some(python) = python_with("fhir.resources", "a_fhir_document_missing_a_required_element_is_refused")
+    else {
+        return;
+    };
+    let mut bundle = fhir::document_bundle(&Letter::example());
+    bundle["entry"][0]["resource"].as_object_mut().expect("composition").remove("status");
+    let (passed, said) = check(&python, "validate_fhir_stu3.py", bundle.to_string().as_bytes());
+    assert!(!passed, "the checker must catch a Composition without status: {said}");
+}
+
+#[test]
+fn the_mdm_document_notification_is_valid_hl7_v2_4_to_hl7apy() {
+    let Some(python) = python_with("hl7apy", "the_mdm_document_notification_is_valid_hl7_v2_4_to_hl7apy")
+    else {
+        return;
+    };
+    let route = Route {
+        sending_application: "CWS".into(),
+        sending_facility: "RX1".into(),
+        receiving_application: "EPR".into(),
+        receiving_facility: "RX1".into(),
+    };
+    let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-07-01T10:00:00Z").expect("time").to_utc();
+    let pdf = printing_free_pdf();
+    let messages = [
+        document_notification(&Letter::example(), &pdf, &route, "MDM1", now),
+        document_notification(&amended(), &pdf, &route, "MDM2", now),
+    ]
+    .join("\n");
+    let (passed, said) = check(&python, "validate_hl7v2.py", messages.as_bytes());
+    assert!(passed, "{said}");
+    assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{said}");
+}
+
+/// Stand-in bytes for the PDF: the MDM carries whatever it is given, base64.
+fn printing_free_pdf() -> Vec<u8> {
+    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec()
+}
