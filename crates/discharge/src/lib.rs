@@ -8,12 +8,14 @@ mod codes;
 pub mod fhir;
 mod letter;
 pub mod mdm;
+mod retry;
 mod section;
 mod summary;
 mod template;
 
 pub use codes::CodeList;
 pub use letter::{Letter, LetterPatient, LetterSigner, Organisation, date, local_time};
+pub use retry::{AfterFailure, RetryPolicy, SEND_WITHIN_HOURS};
 pub use section::{Conformance, Section};
 pub use summary::{
     AdmissionDetails, Allergies, Allergy, Amendment, Coded, DischargeDetails, DischargeSummary,

@@ -206,6 +206,13 @@ pub async fn sign(
         .map_err(|e| ServiceError::Invalid { field: "signer", reason: e.to_string() })?;
     let mut tx = context.store().begin().await?;
     tx.discharge_summaries().sign(id, read_at, &signature_json, &signer_json, &signed_at).await?;
+    // Queued with the signature, so a signed summary is never left unsent.
+    let now = context.now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (channel, recipient) in
+        crate::discharge_outbox::routes(context, summary.gp_practice.as_deref().unwrap_or_default())
+    {
+        tx.discharge_outbox().enqueue(id, channel, &recipient, &now).await?;
+    }
     tx.audit(
         actor,
         AuditAction::DischargeSign,
@@ -227,6 +234,16 @@ pub async fn read_signed(
     trust: &identity::Trust,
 ) -> Result<SignedSummary, ServiceError> {
     let actor = acting.requires(Permission::AuthorDischarge)?;
+    checked_signed(context, actor, id, trust).await
+}
+
+/// The check itself, for a person or for the outbox's sender.
+pub(crate) async fn checked_signed(
+    context: &Context,
+    actor: &store::Actor,
+    id: i64,
+    trust: &identity::Trust,
+) -> Result<SignedSummary, ServiceError> {
     let kept = read_audited(context, actor, id).await?;
     let unreadable = |what: &str| ServiceError::Refused {
         rule: "discharge_signed",
@@ -245,6 +262,40 @@ pub async fn read_signed(
         format!("This summary has been changed since it was signed, or its signature does not hold ({e}): do not act on it")
     });
     Ok(SignedSummary { id, summary, signer, signed_at_utc: signed_at.clone(), broken })
+}
+
+/// The signed letter as an A4 PDF, refused if its signature does not hold.
+pub async fn letter_pdf(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+    trust: &identity::Trust,
+) -> Result<Vec<u8>, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let (letter, _) = crate::discharge_outbox::signed_letter(context, actor, id, trust).await?;
+    Ok(printing::discharge_letter_pdf(&letter))
+}
+
+/// The signed letter as a FHIR STU3 document Bundle, refused if its signature does not hold.
+pub async fn letter_fhir(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+    trust: &identity::Trust,
+) -> Result<serde_json::Value, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let (letter, _) = crate::discharge_outbox::signed_letter(context, actor, id, trust).await?;
+    Ok(discharge::fhir::document_bundle(&letter))
+}
+
+/// Each send of a summary: to whom, by what, and how it stands.
+pub async fn sends(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+) -> Result<Vec<store::OutboxRow>, ServiceError> {
+    acting.requires(Permission::AuthorDischarge)?;
+    Ok(context.store().discharge_outbox().of_summary(id).await?)
 }
 
 /// Fewest characters an amendment's reason may have: the GP reads it.

@@ -6,7 +6,11 @@
 //! The file lives under /etc because the role mapping decides what every user
 //! may do: it belongs to the site's IT, not to the account the app runs as.
 
+mod discharge;
+
 use std::path::{Path, PathBuf};
+
+pub use discharge::{DischargeSettings, SmtpSettings};
 use std::time::Duration;
 
 use patients::NhsNumberPolicy;
@@ -78,6 +82,8 @@ pub struct Settings {
     /// The PACS the Imaging page lists studies from, and the viewers it
     /// opens them in (`[pacs]`); none where the site has not set one up.
     pub pacs: Option<PacsSettings>,
+    /// How signed discharge summaries are sent (`[discharge]`).
+    pub discharge: DischargeSettings,
 }
 
 /// The PACS's DICOMweb service and the viewers offered (`[pacs]`).
@@ -193,6 +199,7 @@ impl Settings {
             lab_codes: Vec::new(),
             ward_layout: Vec::new(),
             pacs: None,
+            discharge: DischargeSettings::default(),
         }
     }
 }
@@ -271,6 +278,7 @@ pub fn from_sources(
         lab_codes: lab_codes(site.interface.lab_codes)?,
         ward_layout: ward_layout(site.beds)?,
         pacs: pacs(site.pacs, env("CWS_PACS_QIDO_URL"))?,
+        discharge: discharge::discharge(site.discharge)?,
     })
 }
 
@@ -396,6 +404,7 @@ struct SiteFile {
     #[serde(default)]
     beds: BedsSection,
     pacs: Option<PacsSection>,
+    discharge: Option<discharge::DischargeSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -582,6 +591,47 @@ kind = "weasis"
                 "needs its url",
             ),
             ("[pacs]\nqido_url = \"https://p\"\npassword = \"x\"\n", "password"),
+        ] {
+            let error = settings(bad, &[]).expect_err(bad).to_string();
+            assert!(error.contains(said), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_discharge_sender_and_gp_addresses_are_site_data_checked_once() {
+        let file = r#"
+[discharge]
+sender_account = "cws-outbox"
+gp_addresses = { A81001 = "gp.a81001@nhs.net" }
+retry = { first_wait_seconds = 1, longest_wait_seconds = 4, give_up_after_hours = 120 }
+
+[discharge.smtp]
+host = "send.nhs.net"
+account = "example.discharges@nhs.net"
+password_file = "/etc/clinicalworkstation/nhsmail-password"
+"#;
+        let read = settings(file, &[]).expect("valid").discharge;
+        let smtp = read.smtp.expect("smtp");
+        assert_eq!(
+            (smtp.port, smtp.timeout),
+            (587, Duration::from_secs(30)),
+            "NHSmail submission by default"
+        );
+        assert_eq!(read.gp_addresses.get("A81001").map(String::as_str), Some("gp.a81001@nhs.net"));
+        assert_eq!(read.retry.first_wait_seconds, 1);
+        assert_eq!(settings("", &[]).expect("valid").discharge, DischargeSettings::default());
+        for (bad, said) in [
+            ("[discharge.smtp]\nhost = \"h\"\naccount = \"a@b.nhs.net\"\n", "password_file"),
+            ("[discharge.smtp]\nhost = \"h\"\naccount = \"a@b.nhs.net\"\npassword = \"x\"\n", "password"),
+            (
+                "[discharge.smtp]\nhost = \"h\"\naccount = \"nobody\"\npassword_file = \"/p\"\n",
+                "not a mail address",
+            ),
+            ("[discharge]\ngp_addresses = { a81001 = \"gp@nhs.net\" }\n", "ODS code"),
+            (
+                "[discharge]\nretry = { first_wait_seconds = 60, longest_wait_seconds = 5, give_up_after_hours = 1 }\n",
+                "retry",
+            ),
         ] {
             let error = settings(bad, &[]).expect_err(bad).to_string();
             assert!(error.contains(said), "{bad}: {error}");

@@ -72,10 +72,12 @@ pub enum AuditAction {
     DischargeRead,
     /// A discharge summary signed with the author's card.
     DischargeSign,
+    /// A signed discharge summary sent to a recipient (GP practice, MESH, clinical system), or refused.
+    DischargeSend,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 46] = [
         Self::StoreGenesis,
         Self::StoreMarkDemonstration,
         Self::StoreBackup,
@@ -121,6 +123,7 @@ impl AuditAction {
         Self::DischargeDraft,
         Self::DischargeRead,
         Self::DischargeSign,
+        Self::DischargeSend,
     ];
 
     /// The text the trail stores. Never change an existing one.
@@ -171,6 +174,7 @@ impl AuditAction {
             Self::DischargeDraft => "discharge.draft",
             Self::DischargeRead => "discharge.read",
             Self::DischargeSign => "discharge.sign",
+            Self::DischargeSend => "discharge.send",
         }
     }
 }

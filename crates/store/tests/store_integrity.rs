@@ -193,6 +193,7 @@ on_both_backends!(
     a_merge_moves_every_record_to_the_surviving_patient,
     a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list,
     a_discharge_draft_is_saved_only_from_the_version_read_and_never_once_signed,
+    an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at_a_time,
 );
 
 #[tokio::test]
@@ -609,7 +610,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 13));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 14));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -1486,4 +1487,88 @@ async fn a_discharge_draft_is_saved_only_from_the_version_read_and_never_once_si
     tx.commit().await.expect("committed");
     assert_eq!(store.discharge_summaries().of_patient(2).await.expect("survivor's").len(), 1);
     assert!(store.discharge_summaries().of_patient(1).await.expect("merged's").is_empty());
+}
+
+async fn audited_commit(mut tx: store::StoreTransaction, summary: i64) {
+    tx.audit(
+        &actor(),
+        store::AuditAction::DischargeSend,
+        Some(1),
+        &[store::RecordRef::DischargeSummary(summary)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+}
+
+/// The outbox: one row per recipient of a signed version (a second is
+/// refused, nothing written); a row is claimed by one sender at a time, so
+/// two senders reading the same due row cannot both send it; a failure waits
+/// for its next try; a delivered row is never due again.
+async fn an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at_a_time(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let mut tx = store.begin().await.expect("begin");
+    let summary =
+        tx.discharge_summaries().create_draft(1, None, 1, "{}", "555000000001").await.expect("draft");
+    let row = tx
+        .discharge_outbox()
+        .enqueue(summary, "smtp", "gp.a81001@nhs.net", "2026-11-30T10:00:00+00:00")
+        .await
+        .expect("queued");
+    audited_commit(tx, summary).await;
+
+    let mut tx = store.begin().await.expect("begin");
+    let twice = tx
+        .discharge_outbox()
+        .enqueue(summary, "smtp", "gp.a81001@nhs.net", "2026-11-30T10:00:00+00:00")
+        .await;
+    assert!(twice.is_err(), "one row per recipient: {twice:?}");
+    drop(tx);
+
+    assert!(store.discharge_outbox().due("2026-11-30T09:59:59+00:00", 10).await.expect("due").is_empty());
+    let due = store.discharge_outbox().due("2026-11-30T10:00:00+00:00", 10).await.expect("due");
+    assert_eq!(
+        due.iter().map(|r| (r.id, r.status.as_str(), r.attempts)).collect::<Vec<_>>(),
+        [(row, "queued", 0)]
+    );
+
+    // Two senders read the row at attempts 0; the first claim wins.
+    let mut tx = store.begin().await.expect("begin");
+    tx.discharge_outbox().claim(row, 0, "2026-11-30T10:05:00+00:00").await.expect("claimed");
+    audited_commit(tx, summary).await;
+    let mut tx = store.begin().await.expect("begin");
+    let second = tx.discharge_outbox().claim(row, 0, "2026-11-30T10:05:00+00:00").await;
+    assert!(matches!(second, Err(StoreError::Changed { .. })), "{second:?}");
+    drop(tx);
+    assert!(store.discharge_outbox().due("2026-11-30T10:04:00+00:00", 10).await.expect("due").is_empty());
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.discharge_outbox()
+        .retry_later(row, "the SMTP server did not answer", "2026-11-30T10:10:00+00:00")
+        .await
+        .expect("later");
+    audited_commit(tx, summary).await;
+    let kept = store.discharge_outbox().get(row).await.expect("row");
+    assert_eq!(
+        (kept.status.as_str(), kept.attempts, kept.last_error.as_deref()),
+        ("queued", 1, Some("the SMTP server did not answer"))
+    );
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.discharge_outbox().claim(row, 1, "2026-11-30T10:15:00+00:00").await.expect("claimed again");
+    tx.discharge_outbox().delivered(row, "<d41@cws>", "2026-11-30T10:10:01+00:00").await.expect("delivered");
+    audited_commit(tx, summary).await;
+    assert!(store.discharge_outbox().due("2030-01-01T00:00:00+00:00", 10).await.expect("due").is_empty());
+    let kept = store.discharge_outbox().of_summary(summary).await.expect("rows");
+    assert_eq!(
+        kept.iter().map(|r| (r.status.as_str(), r.attempts, r.remote_id.as_deref())).collect::<Vec<_>>(),
+        [("delivered", 2, Some("<d41@cws>"))]
+    );
+    let mut tx = store.begin().await.expect("begin");
+    let after = tx.discharge_outbox().give_up(row, "late failure", "2026-11-30T11:00:00+00:00").await;
+    assert!(matches!(after, Err(StoreError::Changed { .. })), "a delivered row stays delivered: {after:?}");
 }

@@ -2,13 +2,15 @@
 //! folder, socket or port), waits until it is ready, and stops it on drop.
 //! Today: a session D-Bus with GNOME Keyring, a private system D-Bus, SoftHSM2
 //! tokens as smart cards, a PC/SC daemon with a virtual reader, a
-//! PostgreSQL 15 cluster, and an Orthanc PACS with DICOMweb.
+//! PostgreSQL 15 cluster, an Orthanc PACS with DICOMweb, and an SMTP submission server (aiosmtpd).
 
 mod keyring;
+mod loopback;
 mod orthanc;
 mod pcscd;
 mod postgres;
 pub mod python_peers;
+mod smtp;
 mod softhsm;
 mod system_bus;
 
@@ -16,6 +18,7 @@ pub use keyring::KeyringSession;
 pub use orthanc::{ORTHANC_PASSWORD, ORTHANC_USER, Orthanc, SyntheticStudy};
 pub use pcscd::{Pcscd, VIRTUAL_READER, VirtualCard};
 pub use postgres::Postgres;
+pub use smtp::{SMTP_ACCOUNT, SMTP_PASSWORD, SmtpServer};
 pub use softhsm::{SOFTHSM_MODULE, SoftHsm};
 pub use system_bus::SystemBus;
 

@@ -8,9 +8,7 @@ use std::process::{Command, Stdio};
 /// The peers' Python, if `module` imports in it; otherwise `None` after
 /// saying why `test` skips the check (never under CI, where it must be there).
 pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
-    let python = std::env::var_os("CWS_TEST_PEERS_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/python-peers/bin/python")
-    });
+    let python = python_path();
     let present = Command::new(&python)
         .args(["-c", &format!("import {module}")])
         .output()
@@ -21,6 +19,13 @@ pub fn python_with(module: &str, test: &str) -> Option<PathBuf> {
         Err(format!("{module} is not in {} (make test installs it)", python.display()))
     };
     crate::or_skip(started, module, test)
+}
+
+/// Where the peers' Python is (`CWS_TEST_PEERS_PYTHON` overrides it).
+pub fn python_path() -> PathBuf {
+    std::env::var_os("CWS_TEST_PEERS_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/python-peers/bin/python")
+    })
 }
 
 /// A checker script shipped with the test services.

@@ -3,6 +3,8 @@
 //! only some of it.
 #![allow(dead_code)]
 
+pub mod discharge_site;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -35,6 +37,9 @@ pub struct Card<'a> {
 
 impl services::sact::ActSigner for Card<'_> {
     fn sign(&self, bytes: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
+        // A PKCS#11 login belongs to the whole process: one signing at a time, as at one workstation.
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let pin = Zeroizing::new("1234".to_owned());
         self.reader
             .sign_document(self.label, &pin, self.trust, time::OffsetDateTime::now_utc(), bytes)

@@ -1,0 +1,285 @@
+//! The discharge outbox's sender: it works each due row (claim, check the
+//! signature, render, send, record) with retries and backoff, and gives up
+//! only after the site's limits, leaving the row failed for the dashboard.
+//! A summary whose signature no longer holds is never sent. Each send, and
+//! each refusal, is audited with the summary's id.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use discharge::{AfterFailure, Letter, LetterPatient, LetterSigner, Organisation, Template};
+use store::{Actor, AuditAction, OutboxRow, RecordRef};
+
+use crate::smtp::{Mail, SendFailure};
+use crate::{Context, ServiceError};
+
+/// The sender's token: the outbox acting for the trust, not a person. Made
+/// only for the OS account `[discharge] sender_account` names, or, on a
+/// stand-alone workstation whose settings name none, the account running it.
+#[derive(Debug, Clone)]
+pub struct SenderToken {
+    actor: Actor,
+}
+
+impl SenderToken {
+    pub fn for_account(context: &Context, os_account: &Actor) -> Result<Self, ServiceError> {
+        let refused = |reason: String| ServiceError::Refused { rule: "sender_account", reason };
+        match (&context.settings().discharge.sender_account, context.is_shared_store()) {
+            (Some(named), _) if *named != os_account.user => Err(refused(format!(
+                "the outbox is worked by the account {named:?} the site names in [discharge] sender_account, not {:?}",
+                os_account.user
+            ))),
+            (None, true) => Err(refused(
+                "on a shared store the outbox is worked only by the account named in [discharge] sender_account"
+                    .into(),
+            )),
+            _ => Ok(Self {
+                actor: Actor { user: format!("outbox:{}", os_account.user), workstation: os_account.workstation.clone() },
+            }),
+        }
+    }
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunReport {
+    pub delivered: usize,
+    pub retrying: usize,
+    pub given_up: usize,
+    /// Rows another sender claimed first.
+    pub skipped: usize,
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The channels this site sends by, for a summary to `gp_practice`: the rows
+/// the signing transaction queues.
+pub(crate) fn routes(context: &Context, gp_practice: &str) -> Vec<(&'static str, String)> {
+    let mut routes = Vec::new();
+    if context.settings().discharge.smtp.is_some() {
+        routes.push(("smtp", gp_practice.to_owned()));
+    }
+    routes
+}
+
+/// Works every due row once. A row whose send fails waits its turn by the
+/// retry policy; one that can never go (refused for good, or past the
+/// limits) is failed and raised.
+pub async fn run_once(
+    context: &Context,
+    sender: &SenderToken,
+    trust: &identity::Trust,
+) -> Result<RunReport, ServiceError> {
+    let mut report = RunReport::default();
+    let due = context.store().discharge_outbox().due(&stamp(context.now()), 100).await?;
+    for row in due {
+        let lease = context.now()
+            + chrono::Duration::seconds(context.settings().discharge.retry.longest_wait_seconds.max(60));
+        let mut tx = context.store().begin().await?;
+        match tx.discharge_outbox().claim(row.id, row.attempts, &stamp(lease)).await {
+            Err(store::StoreError::Changed { .. }) => {
+                report.skipped += 1;
+                continue;
+            }
+            other => other?,
+        }
+        audit_send(&mut tx, &sender.actor, &row, None, &format!("claimed: attempt {}", row.attempts + 1))
+            .await?;
+        tx.commit().await?;
+        let outcome = deliver(context, sender, &row, trust).await;
+        let mut tx = context.store().begin().await?;
+        let now = context.now();
+        let patient = match &outcome {
+            Ok((_, patient)) | Err((_, Some(patient))) => Some(*patient),
+            Err((_, None)) => None,
+        };
+        match outcome {
+            Ok((remote_id, _)) => {
+                tx.discharge_outbox().delivered(row.id, &remote_id, &stamp(now)).await?;
+                audit_send(&mut tx, &sender.actor, &row, patient, "ok: delivered").await?;
+                report.delivered += 1;
+            }
+            Err((failure, _)) => {
+                let queued_at =
+                    DateTime::parse_from_rfc3339(&row.created_at_utc).map(|t| t.to_utc()).unwrap_or(now);
+                let policy = context.settings().discharge.retry;
+                match (failure.permanent, policy.after_failure(row.attempts + 1, queued_at, now)) {
+                    (false, AfterFailure::TryAgainAt(next)) => {
+                        tx.discharge_outbox().retry_later(row.id, &failure.reason, &stamp(next)).await?;
+                        audit_send(&mut tx, &sender.actor, &row, patient, "failed: will retry").await?;
+                        report.retrying += 1;
+                    }
+                    _ => {
+                        tx.discharge_outbox().give_up(row.id, &failure.reason, &stamp(now)).await?;
+                        audit_send(&mut tx, &sender.actor, &row, patient, "failed: given up").await?;
+                        report.given_up += 1;
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+async fn audit_send(
+    tx: &mut store::StoreTransaction,
+    actor: &Actor,
+    row: &OutboxRow,
+    patient: Option<i64>,
+    outcome: &str,
+) -> Result<(), ServiceError> {
+    tx.audit(
+        actor,
+        AuditAction::DischargeSend,
+        patient,
+        &[RecordRef::DischargeSummary(row.summary_id)],
+        &format!("{outcome} ({} row {})", row.channel, row.id),
+    )
+    .await?;
+    Ok(())
+}
+
+type Delivered = (String, i64);
+type NotDelivered = (SendFailure, Option<i64>);
+
+/// One send: the letter checked and rendered, then handed to its channel.
+async fn deliver(
+    context: &Context,
+    sender: &SenderToken,
+    row: &OutboxRow,
+    trust: &identity::Trust,
+) -> Result<Delivered, NotDelivered> {
+    let (letter, patient_id) = signed_letter(context, &sender.actor, row.summary_id, trust)
+        .await
+        .map_err(|e| (SendFailure { permanent: e.is_bad_input(), reason: e.to_string() }, None))?;
+    let with_patient = |failure: SendFailure| (failure, Some(patient_id));
+    match row.channel.as_str() {
+        "smtp" => {
+            let settings = &context.settings().discharge;
+            let smtp = settings.smtp.as_ref().ok_or_else(|| {
+                with_patient(
+                    "SMTP is no longer set up ([discharge.smtp]); the row waits until it is"
+                        .to_owned()
+                        .into(),
+                )
+            })?;
+            let to = settings.gp_addresses.get(&row.recipient).ok_or_else(|| {
+                with_patient(
+                    format!(
+                        "no NHSmail address for GP practice {} in [discharge] gp_addresses; the row waits until there is",
+                        row.recipient
+                    )
+                    .into(),
+                )
+            })?;
+            let pdf = printing::discharge_letter_pdf(&letter);
+            crate::smtp::send(smtp, mail(&letter, to, pdf))
+                .await
+                .map(|reply| (reply, patient_id))
+                .map_err(with_patient)
+        }
+        other => Err(with_patient(SendFailure {
+            reason: format!("this sender cannot send by {other:?}"),
+            permanent: false,
+        })),
+    }
+}
+
+/// The mail for one letter: the subject names the patient (and an amendment),
+/// as receiving practices ask, and the Message-ID names the document.
+fn mail<'a>(letter: &Letter, to: &'a str, pdf: Vec<u8>) -> Mail<'a> {
+    let patient = &letter.patient;
+    let subject = format!(
+        "{}: {}, NHS number {} ({})",
+        letter.title(),
+        patient.banner_name(),
+        patient.nhs_number_display(),
+        letter.trust.name
+    );
+    let body = format!(
+        "{} for {}, NHS number {}, born {}, discharged {}.\n\nThe signed letter is attached as a PDF. It was signed with a smart card by {}, {}, on {}.\n\nSent by {} ({}); please do not reply to this address with clinical queries.\n",
+        letter.title(),
+        patient.banner_name(),
+        patient.nhs_number_display(),
+        discharge::date(patient.born),
+        letter
+            .summary
+            .discharge
+            .discharged_at
+            .map(discharge::local_time)
+            .unwrap_or_else(|| "(date not recorded)".into()),
+        letter.signer.name,
+        letter.signer.role,
+        discharge::local_time(letter.signed_at),
+        letter.trust.name,
+        letter.trust.ods_code,
+    );
+    let nhs = patient.nhs_number.clone().unwrap_or_else(|| "no-nhs-number".into());
+    Mail {
+        to,
+        subject,
+        body,
+        attachment_name: format!("discharge-summary-{nhs}-v{}.pdf", letter.version),
+        pdf,
+        message_id: format!(
+            "<{}@{}.cws.invalid>",
+            discharge::fhir::document_id(letter),
+            letter.trust.ods_code.to_lowercase()
+        ),
+    }
+}
+
+/// A signed version as the letter that leaves: refused unless its signature
+/// holds over the content as kept. The read is audited.
+pub async fn signed_letter(
+    context: &Context,
+    actor: &Actor,
+    summary_id: i64,
+    trust: &identity::Trust,
+) -> Result<(Letter, i64), ServiceError> {
+    let signed = crate::discharge::checked_signed(context, actor, summary_id, trust).await?;
+    if let Some(broken) = &signed.broken {
+        return Err(ServiceError::Refused { rule: "signature_holds", reason: format!("Not sent: {broken}") });
+    }
+    let kept = context.store().discharge_summaries().get(summary_id).await?;
+    let record = context.store().patients().read(actor, kept.patient_id).await?;
+    let details = &record.details;
+    let template = Template::named(&signed.summary.template).ok_or_else(|| ServiceError::Invalid {
+        field: "template",
+        reason: format!("no template is called {:?}", signed.summary.template),
+    })?;
+    let settings = context.settings();
+    let ods_code = settings.site_ods_code.clone().ok_or_else(|| ServiceError::Refused {
+        rule: "site_ods_code",
+        reason: "the site's ODS code is not set ([site] ods_code): a letter must name the trust".into(),
+    })?;
+    let signed_at = DateTime::parse_from_rfc3339(&signed.signed_at_utc).map(|t| t.to_utc()).map_err(|e| {
+        ServiceError::Invalid { field: "signed_at", reason: format!("discharge summary {summary_id}: {e}") }
+    })?;
+    let letter = Letter {
+        summary_id,
+        version: kept.version,
+        template,
+        patient: LetterPatient {
+            family_name: details.family_name.clone(),
+            given_names: details.given_names.clone(),
+            nhs_number: details.nhs_number.map(|n| n.to_string()),
+            hospital_number: details.mrn.clone(),
+            born: details.date_of_birth,
+            sex: format!("{:?}", details.sex).to_lowercase(),
+            address: details.address.clone(),
+            postcode: details.postcode.clone(),
+        },
+        trust: Organisation { ods_code, name: settings.site_name.clone() },
+        signer: LetterSigner {
+            user_id: signed.signer.user_id.clone(),
+            name: signed.signer.name.clone(),
+            role: signed.signer.role.clone(),
+            registration: signed.signer.registration.clone(),
+        },
+        signed_at,
+        summary: signed.summary,
+    };
+    Ok((letter, kept.patient_id))
+}

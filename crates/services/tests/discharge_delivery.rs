@@ -1,0 +1,187 @@
+//! Sending signed summaries to the GP through the outbox, to a real SMTP
+//! submission server (aiosmtpd: STARTTLS, login, From the account): one mail
+//! per summary with the signed PDF, whose text names the patient; a server
+//! that is down is retried and gets it once when it comes back; a summary
+//! tampered with after signing is never sent.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::discharge_site::DischargeSite;
+use services::Context;
+use services::discharge_outbox::{RunReport, SenderToken, run_once};
+use test_services::{SMTP_ACCOUNT, SmtpServer};
+
+fn with_smtp(server: &SmtpServer, first_wait_seconds: i64) -> settings::Settings {
+    let mut settings = DischargeSite::settings();
+    settings.discharge.smtp = Some(settings::SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: server.port(),
+        account: SMTP_ACCOUNT.into(),
+        password_file: server.password_file(),
+        ca: Some(server.ca_certificate()),
+        timeout: std::time::Duration::from_secs(10),
+    });
+    settings.discharge.gp_addresses.insert("A81001".into(), "gp.a81001@nhs.net".into());
+    settings.discharge.retry.first_wait_seconds = first_wait_seconds;
+    settings
+}
+
+fn sender(context: &Context) -> SenderToken {
+    SenderToken::for_account(context, &store::Actor { user: "cws-outbox".into(), workstation: "ws1".into() })
+        .expect("a stand-alone workstation's own account works its outbox")
+}
+
+/// The PDF attached to a mail, by Python's email package (an independent MIME reader).
+fn attached_pdf(mail: &[u8]) -> Vec<u8> {
+    let python = test_services::python_peers::python_path();
+    let script = "import email,sys\nm=email.message_from_binary_file(sys.stdin.buffer)\nfor p in m.walk():\n  if p.get_content_type()=='application/pdf': sys.stdout.buffer.write(p.get_payload(decode=True))";
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), mail).expect("written");
+    child.wait_with_output().expect("read").stdout
+}
+
+fn text_of_pdf(pdf: &[u8]) -> String {
+    let folder = tempfile::tempdir().expect("folder");
+    let file = folder.path().join("attached.pdf");
+    std::fs::write(&file, pdf).expect("written");
+    let output = Command::new("pdftotext").arg(&file).arg("-").output().expect("pdftotext (poppler-utils)");
+    assert!(output.status.success(), "the attachment is a PDF poppler reads");
+    String::from_utf8_lossy(&output.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+    mail.lines().find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+#[tokio::test]
+async fn a_signed_summary_goes_to_the_gp_once_with_the_signed_pdf_naming_the_patient() {
+    let test = "a_signed_summary_goes_to_the_gp_once_with_the_signed_pdf_naming_the_patient";
+    let Some(server) = SmtpServer::start_or_skip(test) else { return };
+    let (site, context) = DischargeSite::new(with_smtp(&server, 300)).await;
+    let id = site.signed_summary(&context).await;
+
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let queued = services::discharge::sends(&context, &author, id).await.expect("sends");
+    assert_eq!(
+        queued
+            .iter()
+            .map(|r| (r.channel.as_str(), r.recipient.as_str(), r.status.as_str()))
+            .collect::<Vec<_>>(),
+        [("smtp", "A81001", "queued")],
+        "queued with the signature, to the patient's registered practice"
+    );
+
+    let report = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(report, RunReport { delivered: 1, ..RunReport::default() });
+    let again = run_once(&context, &sender(&context), &site.trust).await.expect("run again");
+    assert_eq!(again, RunReport::default(), "a delivered summary is not sent again");
+
+    let mail = server.messages();
+    assert_eq!(mail.len(), 1, "exactly one mail");
+    let text = String::from_utf8_lossy(&mail[0]).into_owned();
+    assert_eq!(header(&text, "From"), Some(SMTP_ACCOUNT), "From is the account that logged in");
+    assert_eq!(header(&text, "To"), Some("gp.a81001@nhs.net"));
+    assert!(
+        header(&text, "Subject")
+            .is_some_and(|s| s.contains("QUILLFEATHER, Ada") && s.contains("999 000 0018")),
+        "{text}"
+    );
+    let pdf = attached_pdf(&mail[0]);
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF is attached");
+    let letter = text_of_pdf(&pdf);
+    for expected in
+        ["QUILLFEATHER, Ada", "NHS No. 999 000 0018", "Community acquired pneumonia", "GMC 7000004"]
+    {
+        assert!(letter.contains(expected), "{expected:?} missing from the attached letter:\n{letter}");
+    }
+    let sent = services::discharge::sends(&context, &author, id).await.expect("sends");
+    assert_eq!((sent[0].status.as_str(), sent[0].attempts), ("delivered", 1));
+    assert!(sent[0].remote_id.as_deref().is_some_and(|r| r.contains("Accepted")), "{:?}", sent[0].remote_id);
+    context.close().await;
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_retried_and_gets_the_summary_once_when_it_is_back() {
+    let test = "a_server_that_is_down_is_retried_and_gets_the_summary_once_when_it_is_back";
+    let Some(mut server) = SmtpServer::prepare_or_skip(test) else { return };
+    let (site, context) = DischargeSite::new(with_smtp(&server, 1)).await;
+    let id = site.signed_summary(&context).await;
+
+    let down = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(down, RunReport { retrying: 1, ..RunReport::default() });
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let waiting = services::discharge::sends(&context, &author, id).await.expect("sends");
+    assert_eq!((waiting[0].status.as_str(), waiting[0].attempts), ("queued", 1));
+    assert!(
+        waiting[0].last_error.as_deref().is_some_and(|e| e.contains("did not take the mail")),
+        "{:?}",
+        waiting[0].last_error
+    );
+    assert_eq!(
+        run_once(&context, &sender(&context), &site.trust).await.expect("run"),
+        RunReport::default(),
+        "not tried again before its next try"
+    );
+
+    server.up().expect("the server is back");
+    // The first wait is one second; wait it out rather than reach into the row.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let back = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(back, RunReport { delivered: 1, ..RunReport::default() });
+    run_once(&context, &sender(&context), &site.trust).await.expect("run again");
+    assert_eq!(server.messages().len(), 1, "delivered once");
+    context.close().await;
+}
+
+#[tokio::test]
+async fn a_summary_changed_after_signing_is_never_sent_and_is_raised() {
+    let test = "a_summary_changed_after_signing_is_never_sent_and_is_raised";
+    let Some(server) = SmtpServer::start_or_skip(test) else { return };
+    let settings = with_smtp(&server, 300);
+    let (site, context) = DischargeSite::new(settings.clone()).await;
+    let id = site.signed_summary(&context).await;
+    context.close().await;
+
+    // Someone with the store's key edits the signed content past the application.
+    let recovery = site.key.recovery_text().replace('-', "");
+    let path = site.store_folder.path().join("store.db");
+    let mut raw = sqlx::ConnectOptions::connect(
+        &sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .pragma("key", format!("\"x'{recovery}'\"")),
+    )
+    .await
+    .expect("raw connection");
+    sqlx::query("UPDATE discharge_summaries SET content = replace(content, 'pneumonia', 'nothing of note') WHERE id = ?")
+        .bind(id)
+        .execute(&mut raw)
+        .await
+        .expect("edited");
+    sqlx::Connection::close(raw).await.expect("closed");
+    let context = Context::with_store(
+        store::Store::open_with_key(&path, site.key.clone()).await.expect("reopened"),
+        settings,
+        "ws1",
+    )
+    .expect("context");
+
+    let report = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(report, RunReport { given_up: 1, ..RunReport::default() });
+    assert!(server.messages().is_empty(), "nothing was sent");
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let row = &services::discharge::sends(&context, &author, id).await.expect("sends")[0];
+    assert_eq!(row.status, "failed");
+    assert!(
+        row.last_error.as_deref().is_some_and(|e| e.contains("changed since it was signed")),
+        "{:?}",
+        row.last_error
+    );
+    context.close().await;
+}

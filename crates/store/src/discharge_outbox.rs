@@ -1,0 +1,188 @@
+//! The discharge outbox as kept: one row per recipient of each signed
+//! version, with its status, attempts, next try, last error and remote id.
+//! Rows are queued in the signing transaction; a sender claims one before it
+//! sends, so two senders never send the same row at once.
+
+use crate::backend::{StoreTransaction, on_pool, on_tx};
+use crate::error::database;
+use crate::{Store, StoreError};
+
+/// One recipient's send of one signed version.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub summary_id: i64,
+    /// `smtp`, `mesh` or `mdm`.
+    pub channel: String,
+    pub recipient: String,
+    /// `queued`, `sending` (claimed: it may have reached the recipient),
+    /// `delivered`, `acknowledged` or `failed` (given up, raised to people).
+    pub status: String,
+    pub attempts: i64,
+    pub next_try_utc: String,
+    pub last_error: Option<String>,
+    pub remote_id: Option<String>,
+    pub created_at_utc: String,
+    pub delivered_at_utc: Option<String>,
+}
+
+macro_rules! select_row {
+    () => {
+        "SELECT id, summary_id, channel, recipient, status, attempts, next_try_utc, last_error, remote_id, created_at_utc, delivered_at_utc FROM discharge_outbox"
+    };
+}
+const ALL: &str = concat!(select_row!(), " ORDER BY id");
+const BY_ID: &str = concat!(select_row!(), " WHERE id = $1");
+// RFC 3339 UTC times from one clock compare correctly as text.
+const DUE: &str = concat!(
+    select_row!(),
+    " WHERE status IN ('queued', 'sending') AND next_try_utc <= $1 ORDER BY next_try_utc, id LIMIT $2"
+);
+const OF_SUMMARY: &str = concat!(select_row!(), " WHERE summary_id = $1 ORDER BY id");
+
+pub struct DischargeOutbox<'s> {
+    store: &'s Store,
+}
+
+impl Store {
+    pub fn discharge_outbox(&self) -> DischargeOutbox<'_> {
+        DischargeOutbox { store: self }
+    }
+}
+
+impl DischargeOutbox<'_> {
+    /// Every row, oldest first.
+    pub async fn all(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(ALL).fetch_all(c).await).map_err(database)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<OutboxRow, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(BY_ID).bind(id).fetch_optional(c).await)
+            .map_err(database)?
+            .ok_or_else(|| StoreError::Invalid {
+                field: "outbox".into(),
+                reason: format!("no outbox row {id}"),
+            })
+    }
+
+    /// Rows whose next try has come (queued, or claimed by a sender whose lease ran out).
+    pub async fn due(&self, now_utc: &str, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(DUE).bind(now_utc).bind(limit).fetch_all(c).await)
+            .map_err(database)
+    }
+
+    /// The sends of one signed version.
+    pub async fn of_summary(&self, summary_id: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(OF_SUMMARY).bind(summary_id).fetch_all(c).await)
+            .map_err(database)
+    }
+}
+
+pub struct DischargeOutboxWrites<'t> {
+    transaction: &'t mut StoreTransaction,
+}
+
+impl StoreTransaction {
+    pub fn discharge_outbox(&mut self) -> DischargeOutboxWrites<'_> {
+        DischargeOutboxWrites { transaction: self }
+    }
+}
+
+impl DischargeOutboxWrites<'_> {
+    /// Queues a send, due now; called in the transaction that signs the summary.
+    pub async fn enqueue(
+        &mut self,
+        summary_id: i64,
+        channel: &str,
+        recipient: &str,
+        now_utc: &str,
+    ) -> Result<i64, StoreError> {
+        let (id,): (i64,) = on_tx!(&mut self.transaction.tx, |c| sqlx::query_as(
+            "INSERT INTO discharge_outbox (summary_id, channel, recipient, status, attempts, next_try_utc, created_at_utc)
+             VALUES ($1, $2, $3, 'queued', 0, $4, $4) RETURNING id"
+        )
+        .bind(summary_id)
+        .bind(channel)
+        .bind(recipient)
+        .bind(now_utc)
+        .fetch_one(&mut *c)
+        .await)
+        .map_err(database)?;
+        self.transaction.wrote();
+        Ok(id)
+    }
+
+    /// Claims a due row for one attempt, as read (`attempts`): it becomes
+    /// `sending` until `lease_until_utc`. Another sender's claim since, or a
+    /// row no longer due, is refused (Changed) and nothing is written.
+    pub async fn claim(&mut self, id: i64, attempts: i64, lease_until_utc: &str) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_outbox SET status = 'sending', attempts = attempts + 1, next_try_utc = $1
+             WHERE id = $2 AND attempts = $3 AND status IN ('queued', 'sending')"
+        )
+        .bind(lease_until_utc)
+        .bind(id)
+        .bind(attempts)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    /// The recipient has it: with the id the far end gave it.
+    pub async fn delivered(&mut self, id: i64, remote_id: &str, at_utc: &str) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_outbox SET status = 'delivered', remote_id = $1, delivered_at_utc = $2, last_error = NULL
+             WHERE id = $3 AND status = 'sending'"
+        )
+        .bind(remote_id)
+        .bind(at_utc)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    /// Not delivered this time: why, and when to try again.
+    pub async fn retry_later(&mut self, id: i64, error: &str, next_try_utc: &str) -> Result<(), StoreError> {
+        self.set_failure(id, "queued", error, next_try_utc).await
+    }
+
+    /// Given up after the limits, or refused for good: kept, and raised to people.
+    pub async fn give_up(&mut self, id: i64, error: &str, now_utc: &str) -> Result<(), StoreError> {
+        self.set_failure(id, "failed", error, now_utc).await
+    }
+
+    async fn set_failure(
+        &mut self,
+        id: i64,
+        status: &str,
+        error: &str,
+        next_try_utc: &str,
+    ) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_outbox SET status = $1, last_error = $2, next_try_utc = $3
+             WHERE id = $4 AND status IN ('queued', 'sending')"
+        )
+        .bind(status)
+        .bind(error)
+        .bind(next_try_utc)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    fn finish(&mut self, changed: u64, id: i64) -> Result<(), StoreError> {
+        if changed == 0 {
+            return Err(StoreError::Changed { record: format!("outbox row {id}") });
+        }
+        self.transaction.wrote();
+        Ok(())
+    }
+}
