@@ -5,6 +5,7 @@
 //! of what sign-off still needs, and the canonical bytes a card signs.
 
 mod codes;
+mod deadline;
 pub mod fhir;
 mod letter;
 pub mod mdm;
@@ -14,6 +15,7 @@ mod summary;
 mod template;
 
 pub use codes::CodeList;
+pub use deadline::{DayShare, daily_share, deadline, minutes_left, time_left_words};
 pub use letter::{Letter, LetterPatient, LetterSigner, Organisation, date, local_time};
 pub use retry::{AfterFailure, RetryPolicy, SEND_WITHIN_HOURS};
 pub use section::{Conformance, Section};

@@ -16,6 +16,7 @@ pub mod cards;
 mod context;
 pub mod demo;
 pub mod discharge;
+pub mod discharge_dashboard;
 pub mod discharge_outbox;
 pub mod imaging;
 pub mod interface;

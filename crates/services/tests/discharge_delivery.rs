@@ -185,3 +185,74 @@ async fn a_summary_changed_after_signing_is_never_sent_and_is_raised() {
     );
     context.close().await;
 }
+
+fn the_28th_at_noon() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").expect("time").to_utc()
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_each_discharge_not_yet_sent_most_overdue_first_and_charts_the_share_in_time() {
+    let test =
+        "the_dashboard_lists_each_discharge_not_yet_sent_most_overdue_first_and_charts_the_share_in_time";
+    let Some(server) = SmtpServer::start_or_skip(test) else { return };
+    let (site, context) = DischargeSite::new(with_smtp(&server, 300)).await;
+    let context = context.with_clock(the_28th_at_noon);
+    DischargeSite::admitted_and_discharged(
+        &context,
+        "9990000018",
+        "QUILLFEATHER^Ada",
+        "202611200900",
+        "202611271400",
+    )
+    .await;
+    DischargeSite::admitted_and_discharged(
+        &context,
+        "9990000026",
+        "QUIBBLE^Clementine",
+        "202611210900",
+        "202611260900",
+    )
+    .await;
+    DischargeSite::admitted_and_discharged(
+        &context,
+        "9990000034",
+        "QUAVER^Bertram",
+        "202611220900",
+        "202611280800",
+    )
+    .await;
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+
+    let before = services::discharge_dashboard::dashboard(&context, &author).await.expect("dashboard");
+    assert_eq!(
+        before
+            .due
+            .iter()
+            .map(|d| (d.patient_name.as_str(), d.time_left.as_str(), d.state.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("QUIBBLE, Clementine", "overdue by 27 h", "No summary started"),
+            ("QUILLFEATHER, Ada", "2 h left", "No summary started"),
+            ("QUAVER, Bertram", "20 h left", "No summary started"),
+        ]
+    );
+
+    let id = site.signed_summary(&context).await;
+    let waiting = services::discharge_dashboard::dashboard(&context, &author).await.expect("dashboard");
+    assert_eq!(waiting.due[1].state, "Signed; sending", "signed but not yet delivered still counts");
+    assert_eq!(waiting.due[1].summary_id, Some(id));
+    run_once(&context, &sender(&context), &site.trust).await.expect("sent");
+
+    let after = services::discharge_dashboard::dashboard(&context, &author).await.expect("dashboard");
+    assert_eq!(
+        after.due.iter().map(|d| d.patient_name.as_str()).collect::<Vec<_>>(),
+        ["QUIBBLE, Clementine", "QUAVER, Bertram"],
+        "a summary delivered leaves the list"
+    );
+    assert_eq!(after.days.len(), 30);
+    let day = |date: &str| after.days.iter().find(|d| d.day.to_string() == date).expect("day");
+    assert_eq!((day("2026-11-26").discharges, day("2026-11-26").sent_within_24_hours), (1, 0));
+    assert_eq!((day("2026-11-27").discharges, day("2026-11-27").sent_within_24_hours), (1, 1));
+    assert_eq!(day("2026-11-28").discharges, 0, "today's discharge is not yet due");
+    context.close().await;
+}

@@ -37,6 +37,38 @@ macro_rules! select_summary {
 const BY_ID: &str = concat!(select_summary!(), " WHERE id = $1");
 const OF_PATIENT: &str = concat!(select_summary!(), " WHERE patient_id = $1 ORDER BY id");
 
+/// A stay that ended in discharge, and how its summary stands: what the
+/// 24-hour dashboard lists.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DischargedStay {
+    pub stay_id: i64,
+    pub patient_id: i64,
+    pub ward: Option<String>,
+    pub discharged_at_utc: String,
+    /// The latest version of the stay's summary, if one was started.
+    pub summary_id: Option<i64>,
+    pub summary_status: Option<String>,
+    /// When a summary of the stay first reached a recipient.
+    pub first_delivered_at_utc: Option<String>,
+    /// Sends given up on, and sends still waiting.
+    pub failed_sends: i64,
+    pub waiting_sends: i64,
+}
+
+const DISCHARGED_SINCE: &str = "
+SELECT s.id AS stay_id, s.patient_id, s.ward, s.latest_utc AS discharged_at_utc,
+    (SELECT MAX(d.id) FROM discharge_summaries d WHERE d.stay_id = s.id) AS summary_id,
+    (SELECT d.status FROM discharge_summaries d WHERE d.stay_id = s.id ORDER BY d.id DESC LIMIT 1) AS summary_status,
+    (SELECT MIN(o.delivered_at_utc) FROM discharge_outbox o JOIN discharge_summaries d ON d.id = o.summary_id
+        WHERE d.stay_id = s.id AND o.status IN ('delivered', 'acknowledged')) AS first_delivered_at_utc,
+    (SELECT COUNT(*) FROM discharge_outbox o JOIN discharge_summaries d ON d.id = o.summary_id
+        WHERE d.stay_id = s.id AND o.status = 'failed') AS failed_sends,
+    (SELECT COUNT(*) FROM discharge_outbox o JOIN discharge_summaries d ON d.id = o.summary_id
+        WHERE d.stay_id = s.id AND o.status IN ('queued', 'sending')) AS waiting_sends
+FROM stays s
+WHERE s.state = 'discharged' AND s.latest_utc >= $1
+ORDER BY s.latest_utc, s.id";
+
 pub struct DischargeSummaries<'s> {
     store: &'s Store,
 }
@@ -56,6 +88,13 @@ impl DischargeSummaries<'_> {
                 field: "summary".into(),
                 reason: format!("no discharge summary {id}"),
             })
+    }
+
+    /// Every stay discharged since `since_utc` (RFC 3339), oldest first, with
+    /// its summary's state and sends (the caller audits what it shows).
+    pub async fn discharged_since(&self, since_utc: &str) -> Result<Vec<DischargedStay>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(DISCHARGED_SINCE).bind(since_utc).fetch_all(c).await)
+            .map_err(database)
     }
 
     /// Every version of every summary of a patient, oldest first.

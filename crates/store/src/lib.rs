@@ -35,7 +35,7 @@ pub use backend::StoreTransaction;
 pub use connection::Store;
 pub use copy::{CopyProgress, CopyReport};
 pub use discharge_outbox::{DischargeOutbox, DischargeOutboxWrites, OutboxRow};
-pub use discharge_summaries::{DischargeSummaries, DischargeSummaryWrites, KeptSummary};
+pub use discharge_summaries::{DischargeSummaries, DischargeSummaryWrites, DischargedStay, KeptSummary};
 pub use error::StoreError;
 pub use interface::{InterfaceMessages, InterfaceWrites, KeptMessage, MessageKey, MessageStatus, NewMessage};
 pub use key::{KEYRING_SERVICE, StoreKey};

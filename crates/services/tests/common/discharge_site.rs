@@ -108,6 +108,30 @@ impl DischargeSite {
         (Self { store_folder, key, reader, trust, patient_id }, context)
     }
 
+    /// An admission and a discharge from the PAS (HL7 v2 ADT), at times `YYYYMMDDHHMM`;
+    /// a patient the feed does not know yet is registered by it.
+    pub async fn admitted_and_discharged(
+        context: &Context,
+        nhs_number: &str,
+        name: &str,
+        admitted: &str,
+        discharged: &str,
+    ) {
+        let feed = services::interface::FeedToken::for_account(
+            context,
+            &store::Actor { user: "site-it".into(), workstation: "ws1".into() },
+        )
+        .expect("feed");
+        for (event, at) in [("A01", admitted), ("A03", discharged)] {
+            let message = format!(
+                "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^{event}|{nhs_number}{event}|P|2.4\rEVN|{event}|{at}\r\
+                 PID|||{nhs_number}^^^NHS^NH||{name}||19600505|F\rPV1||I|WARD9^BAY1^BED2"
+            );
+            let reply = services::interface::receive(context, &feed, &message).await;
+            assert_eq!(reply.outcome.code(), "AA", "{event}: {:?}", reply.acknowledgements);
+        }
+    }
+
     pub fn card(&self, label: &'static str) -> Card<'_> {
         Card { reader: self.reader, label, trust: &self.trust }
     }
