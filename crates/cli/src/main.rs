@@ -9,9 +9,11 @@ mod chemotherapy;
 mod demo;
 mod demo_courses;
 mod demo_ward_day;
+mod discharges;
 mod dose;
 mod imaging;
 mod nhs_number;
+mod outbox;
 mod output;
 mod patient;
 mod patient_list;
@@ -79,6 +81,12 @@ enum Command {
     /// A patient's imaging studies from the PACS, and a viewer opened on one (card-gated).
     #[command(subcommand)]
     Imaging(imaging::ImagingCommand),
+    /// Discharge summaries: draft, sign with the card, list those due, show, print, FHIR.
+    #[command(subcommand)]
+    Discharge(discharges::DischargeCommand),
+    /// The discharge outbox: list its sends, and work it (retries with backoff).
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
     /// Laboratory results received for a patient.
     #[command(subcommand)]
     Results(ResultsCommand),
@@ -236,6 +244,8 @@ fn main() -> ExitCode {
         Command::Beds(args) => store_location(store).and_then(|at| ward::beds(args, at)),
         Command::PatientList(command) => store_location(store).and_then(|at| patient_list::run(command, at)),
         Command::Imaging(command) => store_location(store).and_then(|at| imaging::run(command, at)),
+        Command::Discharge(command) => store_location(store).and_then(|at| discharges::run(command, at)),
+        Command::Outbox(command) => store_location(store).and_then(|at| outbox::run(command, at)),
         Command::Results(ResultsCommand::Show(args)) => {
             store_location(store).and_then(|at| ward::results(args, at))
         }

@@ -5,6 +5,7 @@
 //! of what sign-off still needs, and the canonical bytes a card signs.
 
 mod codes;
+mod content_file;
 mod deadline;
 pub mod fhir;
 mod letter;
@@ -15,6 +16,7 @@ mod summary;
 mod template;
 
 pub use codes::CodeList;
+pub use content_file::ContentFile;
 pub use deadline::{DayShare, daily_share, deadline, minutes_left, time_left_words};
 pub use letter::{Letter, LetterPatient, LetterSigner, Organisation, date, local_time};
 pub use retry::{AfterFailure, RetryPolicy, SEND_WITHIN_HOURS};

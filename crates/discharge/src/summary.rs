@@ -24,6 +24,7 @@ impl SummaryError {
 
 /// A SNOMED CT concept with the words a clinician chose (the text is always shown).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Coded {
     pub code: Option<String>,
     pub text: String,
@@ -39,6 +40,7 @@ pub enum MedicationChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MedicationOnDischarge {
     pub name: String,
     pub dose_and_directions: String,
@@ -48,6 +50,7 @@ pub struct MedicationOnDischarge {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Allergy {
     pub causative_agent: Coded,
     pub reaction: Option<String>,
@@ -74,6 +77,7 @@ impl Allergies {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AdmissionDetails {
     pub admitted_at: Option<DateTime<Utc>>,
     /// NHS Data Dictionary admission method, e.g. 21 emergency via A&E.
@@ -83,6 +87,7 @@ pub struct AdmissionDetails {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DischargeDetails {
     pub discharged_at: Option<DateTime<Utc>>,
     pub method: Option<String>,

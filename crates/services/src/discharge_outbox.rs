@@ -62,6 +62,19 @@ pub(crate) fn routes(context: &Context, gp_practice: &str) -> Vec<(&'static str,
     routes
 }
 
+/// Every row of the outbox, oldest first (no patient details: summary ids and practices).
+pub async fn list(context: &Context, _sender: &SenderToken) -> Result<Vec<OutboxRow>, ServiceError> {
+    Ok(context.store().discharge_outbox().all().await?)
+}
+
+/// How long a claimed row is left to its sender before another may take it
+/// up: twice the longest a send may take, so a sender that died mid-send
+/// does not hold the row for long, and a slow one is not overtaken.
+fn sending_lease(context: &Context) -> chrono::Duration {
+    let send_timeout = context.settings().discharge.smtp.as_ref().map_or(30, |s| s.timeout.as_secs());
+    chrono::Duration::seconds(i64::try_from(send_timeout.saturating_mul(2)).unwrap_or(i64::MAX).max(5))
+}
+
 /// Works every due row once. A row whose send fails waits its turn by the
 /// retry policy; one that can never go (refused for good, or past the
 /// limits) is failed and raised.
@@ -73,8 +86,7 @@ pub async fn run_once(
     let mut report = RunReport::default();
     let due = context.store().discharge_outbox().due(&stamp(context.now()), 100).await?;
     for row in due {
-        let lease = context.now()
-            + chrono::Duration::seconds(context.settings().discharge.retry.longest_wait_seconds.max(60));
+        let lease = context.now() + sending_lease(context);
         let mut tx = context.store().begin().await?;
         match tx.discharge_outbox().claim(row.id, row.attempts, &stamp(lease)).await {
             Err(store::StoreError::Changed { .. }) => {
