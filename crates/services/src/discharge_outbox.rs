@@ -59,6 +59,9 @@ pub(crate) fn routes(context: &Context, gp_practice: &str) -> Vec<(&'static str,
     if context.settings().discharge.smtp.is_some() {
         routes.push(("smtp", gp_practice.to_owned()));
     }
+    if context.settings().discharge.mesh.is_some() {
+        routes.push(("mesh", gp_practice.to_owned()));
+    }
     routes
 }
 
@@ -190,6 +193,42 @@ async fn deliver(
                 .await
                 .map(|reply| (reply, patient_id))
                 .map_err(with_patient)
+        }
+        "mesh" => {
+            let mesh = context.settings().discharge.mesh.as_ref().ok_or_else(|| {
+                with_patient(
+                    "MESH is no longer set up ([discharge.mesh]); the row waits until it is"
+                        .to_owned()
+                        .into(),
+                )
+            })?;
+            let to = mesh.gp_mailboxes.get(&row.recipient).ok_or_else(|| {
+                with_patient(
+                    format!(
+                        "no MESH mailbox for GP practice {} in [discharge.mesh] gp_mailboxes; the row waits until there is",
+                        row.recipient
+                    )
+                    .into(),
+                )
+            })?;
+            let client = crate::mesh::Mesh::new(mesh).map_err(with_patient)?;
+            let local_id = format!("cws-{}-{}", row.id, discharge::fhir::document_id(&letter));
+            // An earlier attempt may have reached MESH before its answer was lost.
+            if row.attempts > 0
+                && let Some(id) = client.already_sent(&local_id).await.map_err(with_patient)?
+            {
+                return Ok((id, patient_id));
+            }
+            let bundle = discharge::fhir::document_bundle(&letter);
+            let message = crate::mesh::MeshMessage {
+                to,
+                subject: letter.title(),
+                local_id,
+                file_name: format!("discharge-summary-{}-v{}.json", letter.summary_id, letter.version),
+                content_type: "application/fhir+json",
+                body: bundle.to_string().into_bytes(),
+            };
+            client.send(message).await.map(|id| (id, patient_id)).map_err(with_patient)
         }
         other => Err(with_patient(SendFailure {
             reason: format!("this sender cannot send by {other:?}"),

@@ -256,3 +256,95 @@ async fn the_dashboard_lists_each_discharge_not_yet_sent_most_overdue_first_and_
     assert_eq!(day("2026-11-28").discharges, 0, "today's discharge is not yet due");
     context.close().await;
 }
+
+fn with_mesh(sandbox: &test_services::MeshSandbox, url: String) -> settings::Settings {
+    let mut settings = DischargeSite::settings();
+    settings.discharge.mesh = Some(settings::MeshSettings {
+        url,
+        mailbox: "X26ABC1".into(),
+        password_file: sandbox.secret_file("mesh-password", test_services::MESH_PASSWORD),
+        shared_key_file: sandbox.secret_file("mesh-shared-key", test_services::MESH_SHARED_KEY),
+        workflow: "TOC_FHIR_IP_DISCH".into(),
+        ca: None,
+        timeout: std::time::Duration::from_secs(10),
+        gp_mailboxes: [("A81001".to_owned(), "X26ABC2".to_owned())].into(),
+    });
+    settings.discharge.retry.first_wait_seconds = 1;
+    settings
+}
+
+#[tokio::test]
+async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_document() {
+    let test = "a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_document";
+    let Some(sandbox) = test_services::MeshSandbox::start_or_skip(test) else { return };
+    let (site, context) = DischargeSite::new(with_mesh(&sandbox, sandbox.url())).await;
+    site.signed_summary(&context).await;
+    assert_eq!(
+        run_once(&context, &sender(&context), &site.trust).await.expect("run"),
+        RunReport { delivered: 1, ..RunReport::default() }
+    );
+    run_once(&context, &sender(&context), &site.trust).await.expect("run again");
+
+    let inbox = sandbox.inbox("X26ABC2");
+    assert_eq!(inbox.len(), 1, "one message: {inbox:?}");
+    assert_eq!(inbox[0]["workflow"], "TOC_FHIR_IP_DISCH");
+    assert_eq!(inbox[0]["sender"], "X26ABC1");
+    let bundle: serde_json::Value =
+        serde_json::from_str(inbox[0]["body"].as_str().expect("body")).expect("FHIR JSON");
+    assert_eq!(bundle["entry"][0]["resource"]["type"]["coding"][0]["code"], "373942005");
+    context.close().await;
+}
+
+/// A loopback relay to `upstream` that, on its first connection only, lets the
+/// request through and then drops the connection before the answer comes back.
+fn relay_dropping_the_first_answer(upstream: u16) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay");
+    let port = listener.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        for (index, client) in listener.incoming().enumerate() {
+            let Ok(mut client) = client else { continue };
+            let Ok(mut server) = std::net::TcpStream::connect(("127.0.0.1", upstream)) else { continue };
+            let (mut client_in, mut server_out) =
+                (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_in, &mut server_out);
+            });
+            if index == 0 {
+                // Wait for MESH's answer (it has the message by then), then drop both ends.
+                let mut first = [0u8; 1];
+                let _ = server.read(&mut first);
+                let _ = client.shutdown(std::net::Shutdown::Both);
+                let _ = server.shutdown(std::net::Shutdown::Both);
+                continue;
+            }
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.flush();
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_mesh_took_the_message_does_not_deliver_it_twice() {
+    let test = "a_connection_dropped_after_mesh_took_the_message_does_not_deliver_it_twice";
+    let Some(sandbox) = test_services::MeshSandbox::start_or_skip(test) else { return };
+    let relay = relay_dropping_the_first_answer(sandbox.port());
+    let (site, context) = DischargeSite::new(with_mesh(&sandbox, format!("http://127.0.0.1:{relay}"))).await;
+    let id = site.signed_summary(&context).await;
+
+    let dropped = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(dropped, RunReport { retrying: 1, ..RunReport::default() }, "no answer: it may have arrived");
+    assert_eq!(sandbox.inbox("X26ABC2").len(), 1, "MESH has it, though we were not told");
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let tracked = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(tracked, RunReport { delivered: 1, ..RunReport::default() }, "found by its local id");
+    assert_eq!(sandbox.inbox("X26ABC2").len(), 1, "and not sent again");
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let row = &services::discharge::sends(&context, &author, id).await.expect("sends")[0];
+    assert_eq!((row.channel.as_str(), row.status.as_str(), row.attempts), ("mesh", "delivered", 2));
+    context.close().await;
+}

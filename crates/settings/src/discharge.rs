@@ -16,6 +16,7 @@ pub struct DischargeSettings {
     /// The OS account `cws outbox run` runs as on a shared store.
     pub sender_account: Option<String>,
     pub smtp: Option<SmtpSettings>,
+    pub mesh: Option<MeshSettings>,
     /// Each practice's NHSmail address, by its ODS code.
     pub gp_addresses: BTreeMap<String, String>,
     pub retry: discharge::RetryPolicy,
@@ -35,11 +36,90 @@ pub struct SmtpSettings {
     pub timeout: Duration,
 }
 
+/// The national store-and-forward service (MESH API): our mailbox, its
+/// password and the environment's shared key (each alone in a file of mode
+/// 600), and each practice's mailbox by ODS code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeshSettings {
+    /// The MESH API's root, e.g. https://msg.intspineservices.nhs.uk.
+    pub url: String,
+    pub mailbox: String,
+    pub password_file: PathBuf,
+    pub shared_key_file: PathBuf,
+    /// Transfer of Care inpatient discharge: TOC_FHIR_IP_DISCH.
+    pub workflow: String,
+    pub ca: Option<PathBuf>,
+    pub timeout: Duration,
+    pub gp_mailboxes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeshSection {
+    url: Option<String>,
+    mailbox: Option<String>,
+    password_file: Option<PathBuf>,
+    shared_key_file: Option<PathBuf>,
+    workflow: Option<String>,
+    ca: Option<PathBuf>,
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    gp_mailboxes: BTreeMap<String, String>,
+}
+
+/// The workflow for inpatient and day-case discharge summaries.
+const DISCHARGE_WORKFLOW: &str = "TOC_FHIR_IP_DISCH";
+
+fn mesh(section: Option<MeshSection>) -> Result<Option<MeshSettings>, SettingsError> {
+    let bad = |reason: String| SettingsError::BadValue { setting: "discharge.mesh", reason };
+    let Some(section) = section else { return Ok(None) };
+    let url = section.url.ok_or_else(|| bad("url is needed: the MESH API's root".into()))?;
+    let url = url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://")
+        || url.starts_with("http://127.0.0.1")
+        || url.starts_with("http://localhost"))
+    {
+        return Err(bad(format!(
+            "url {url:?}: MESH is reached over https (plain http only on this machine, for tests)"
+        )));
+    }
+    let mailbox =
+        section.mailbox.filter(|m| !m.trim().is_empty()).ok_or_else(|| bad("mailbox is needed".into()))?;
+    let password_file = section.password_file.ok_or_else(|| bad("password_file is needed".into()))?;
+    let shared_key_file = section.shared_key_file.ok_or_else(|| bad("shared_key_file is needed".into()))?;
+    let timeout_seconds = section.timeout_seconds.unwrap_or(30);
+    if !(1..=300).contains(&timeout_seconds) {
+        return Err(bad(format!("timeout_seconds {timeout_seconds} is outside 1 to 300")));
+    }
+    for (ods, recipient) in &section.gp_mailboxes {
+        if !is_ods_code(ods) || recipient.trim().is_empty() {
+            return Err(bad(format!(
+                "gp_mailboxes: {ods:?} = {recipient:?} is not an ODS code and a mailbox"
+            )));
+        }
+    }
+    Ok(Some(MeshSettings {
+        url,
+        mailbox,
+        password_file,
+        shared_key_file,
+        workflow: section.workflow.unwrap_or_else(|| DISCHARGE_WORKFLOW.to_owned()),
+        ca: section.ca,
+        timeout: Duration::from_secs(timeout_seconds),
+        gp_mailboxes: section.gp_mailboxes,
+    }))
+}
+
+fn is_ods_code(code: &str) -> bool {
+    (3..=6).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DischargeSection {
     sender_account: Option<String>,
     smtp: Option<SmtpSection>,
+    mesh: Option<MeshSection>,
     #[serde(default)]
     gp_addresses: BTreeMap<String, String>,
     retry: Option<discharge::RetryPolicy>,
@@ -123,6 +203,7 @@ pub(crate) fn discharge(section: Option<DischargeSection>) -> Result<DischargeSe
     Ok(DischargeSettings {
         sender_account: section.sender_account,
         smtp,
+        mesh: mesh(section.mesh)?,
         gp_addresses: section.gp_addresses,
         retry,
     })

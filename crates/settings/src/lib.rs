@@ -10,7 +10,7 @@ mod discharge;
 
 use std::path::{Path, PathBuf};
 
-pub use discharge::{DischargeSettings, SmtpSettings};
+pub use discharge::{DischargeSettings, MeshSettings, SmtpSettings};
 use std::time::Duration;
 
 use patients::NhsNumberPolicy;
@@ -628,6 +628,11 @@ password_file = "/etc/clinicalworkstation/nhsmail-password"
                 "not a mail address",
             ),
             ("[discharge]\ngp_addresses = { a81001 = \"gp@nhs.net\" }\n", "ODS code"),
+            ("[discharge.mesh]\nurl = \"http://mesh.example\"\nmailbox = \"X\"\n", "https"),
+            (
+                "[discharge.mesh]\nurl = \"https://mesh\"\nmailbox = \"X\"\npassword_file = \"/p\"\n",
+                "shared_key_file",
+            ),
             (
                 "[discharge]\nretry = { first_wait_seconds = 60, longest_wait_seconds = 5, give_up_after_hours = 1 }\n",
                 "retry",

@@ -2,10 +2,11 @@
 //! folder, socket or port), waits until it is ready, and stops it on drop.
 //! Today: a session D-Bus with GNOME Keyring, a private system D-Bus, SoftHSM2
 //! tokens as smart cards, a PC/SC daemon with a virtual reader, a
-//! PostgreSQL 15 cluster, an Orthanc PACS with DICOMweb, and an SMTP submission server (aiosmtpd).
+//! PostgreSQL 15 cluster, an Orthanc PACS with DICOMweb, an SMTP submission server (aiosmtpd) and MESH (mesh-sandbox).
 
 mod keyring;
 mod loopback;
+mod mesh;
 mod orthanc;
 mod pcscd;
 mod postgres;
@@ -15,6 +16,7 @@ mod softhsm;
 mod system_bus;
 
 pub use keyring::KeyringSession;
+pub use mesh::{MESH_PASSWORD, MESH_SHARED_KEY, MeshSandbox};
 pub use orthanc::{ORTHANC_PASSWORD, ORTHANC_USER, Orthanc, SyntheticStudy};
 pub use pcscd::{Pcscd, VIRTUAL_READER, VirtualCard};
 pub use postgres::Postgres;

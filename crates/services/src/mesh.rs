@@ -1,0 +1,140 @@
+//! The MESH API client for discharge documents: NHSMESH authorisation (HMAC
+//! over mailbox, nonce, count, password and time with the environment's
+//! shared key), a tracking look-up by our local id, and the send itself.
+//!
+//! A send is never simply repeated. The first `POST /outbox` is not retried
+//! (as NHS England's own client does not), and before any later attempt the
+//! sender asks MESH whether a message with this local id already arrived: a
+//! connection that dropped after MESH took the message must not deliver it twice.
+
+use hmac::{Hmac, KeyInit, Mac};
+use settings::MeshSettings;
+use sha2::Sha256;
+
+use crate::smtp::SendFailure;
+
+const MESH_V2: &str = "application/vnd.mesh.v2+json";
+
+pub(crate) struct Mesh<'a> {
+    settings: &'a MeshSettings,
+    client: reqwest::Client,
+    password: String,
+    shared_key: String,
+}
+
+/// One document for one recipient's mailbox.
+pub(crate) struct MeshMessage<'a> {
+    pub to: &'a str,
+    pub subject: String,
+    pub local_id: String,
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+fn secret(path: &std::path::Path, what: &str) -> Result<String, SendFailure> {
+    use std::os::unix::fs::MetadataExt;
+    let unusable = |why: String| SendFailure::from(format!("The MESH {what} file {}: {why}", path.display()));
+    let mode = std::fs::metadata(path).map_err(|e| unusable(e.to_string()))?.mode();
+    if mode & 0o077 != 0 {
+        return Err(unusable(format!("others may read it (mode {:o}); chmod 600 it", mode & 0o777)));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| unusable(e.to_string()))?;
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+impl<'a> Mesh<'a> {
+    pub(crate) fn new(settings: &'a MeshSettings) -> Result<Self, SendFailure> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut builder =
+            reqwest::Client::builder().timeout(settings.timeout).connect_timeout(settings.timeout);
+        if let Some(ca) = &settings.ca {
+            let pem = std::fs::read(ca)
+                .map_err(|e| SendFailure::from(format!("The MESH CA {}: {e}", ca.display())))?;
+            for certificate in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| SendFailure::from(format!("The MESH CA {}: {e}", ca.display())))?
+            {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder.build().map_err(|e| SendFailure::from(format!("The MESH client: {e}")))?;
+        Ok(Self {
+            settings,
+            client,
+            password: secret(&settings.password_file, "password")?,
+            shared_key: secret(&settings.shared_key_file, "shared key")?,
+        })
+    }
+
+    /// `NHSMESH mailbox:nonce:count:timestamp:hmac`, fresh for each request.
+    fn authorization(&self) -> String {
+        let mailbox = &self.settings.mailbox;
+        let nonce = uuid::Uuid::new_v4();
+        let timestamp = chrono::Utc::now().format("%Y%m%d%H%M").to_string();
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.shared_key.as_bytes())
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("{mailbox}:{nonce}:1:{}:{timestamp}", self.password).as_bytes());
+        let digest: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        format!("NHSMESH {mailbox}:{nonce}:1:{timestamp}:{digest}")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/messageexchange/{}{path}", self.settings.url, self.settings.mailbox)
+    }
+
+    fn unreachable(&self, error: &reqwest::Error) -> SendFailure {
+        SendFailure::from(format!("MESH at {} did not answer: {error}", self.settings.url))
+    }
+
+    /// The id MESH gave a message we sent with this local id, if it has one.
+    pub(crate) async fn already_sent(&self, local_id: &str) -> Result<Option<String>, SendFailure> {
+        let answer = self
+            .client
+            .get(self.url(&format!("/outbox/tracking/{local_id}")))
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        match answer.status().as_u16() {
+            404 => Ok(None),
+            200 => {
+                let tracking: serde_json::Value =
+                    answer.json().await.map_err(|e| SendFailure::from(format!("MESH tracking: {e}")))?;
+                let id = ["messageID", "message_id"].iter().find_map(|k| tracking[*k].as_str());
+                Ok(Some(id.unwrap_or(local_id).to_owned()))
+            }
+            status => Err(SendFailure::from(format!("MESH tracking answered HTTP {status}"))),
+        }
+    }
+
+    /// Sends one message; the id MESH gave it.
+    pub(crate) async fn send(&self, message: MeshMessage<'_>) -> Result<String, SendFailure> {
+        let answer = self
+            .client
+            .post(self.url("/outbox"))
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .header("Content-Type", message.content_type)
+            .header("mex-From", &self.settings.mailbox)
+            .header("mex-To", message.to)
+            .header("mex-WorkflowID", &self.settings.workflow)
+            .header("mex-Subject", message.subject)
+            .header("mex-LocalID", &message.local_id)
+            .header("mex-FileName", message.file_name)
+            .body(message.body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        let status = answer.status();
+        let body: serde_json::Value = answer.json().await.unwrap_or_default();
+        if status.is_success() {
+            let id = ["message_id", "messageID"].iter().find_map(|k| body[*k].as_str());
+            return id
+                .map(str::to_owned)
+                .ok_or_else(|| SendFailure::from(format!("MESH took the message but gave no id: {body}")));
+        }
+        let permanent = status.is_client_error() && status.as_u16() != 429 && status.as_u16() != 403;
+        Err(SendFailure { reason: format!("MESH refused the message (HTTP {status}): {body}"), permanent })
+    }
+}

@@ -1,0 +1,107 @@
+//! A private MESH (mesh-sandbox from PyPI, served by uvicorn on loopback):
+//! full NHSMESH authorisation with the sandbox's shared key, messages held in
+//! memory, and its canned mailboxes X26ABC1..3 (password "password"). A
+//! mailbox is read back with NHS England's mesh-client.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::loopback::free_loopback_port;
+
+pub const MESH_SHARED_KEY: &str = "Banana";
+pub const MESH_PASSWORD: &str = "password";
+
+pub struct MeshSandbox {
+    folder: tempfile::TempDir,
+    python: PathBuf,
+    port: u16,
+    child: Child,
+}
+
+impl MeshSandbox {
+    pub fn start() -> Result<Self, String> {
+        let python = crate::python_peers::python_path();
+        if !Command::new(&python)
+            .args(["-c", "import mesh_sandbox, mesh_client"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return Err(format!("mesh-sandbox is not in {} (make test installs it)", python.display()));
+        }
+        let folder = tempfile::Builder::new().prefix("cws-mesh").tempdir().map_err(|e| e.to_string())?;
+        let port = free_loopback_port();
+        let log = std::fs::File::create(folder.path().join("mesh.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(&python)
+            .args([
+                "-m",
+                "uvicorn",
+                "mesh_sandbox.api:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
+            .env("STORE_MODE", "memory")
+            .env("AUTH_MODE", "full")
+            .env("SHARED_KEY", MESH_SHARED_KEY)
+            .env("MAILBOXES_DATA_DIR", folder.path())
+            .current_dir(folder.path())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("uvicorn: {e}"))?;
+        let sandbox = Self { folder, python, port, child };
+        let until = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > until {
+                return Err(format!("mesh-sandbox did not start: {}", sandbox.log()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(sandbox)
+    }
+
+    pub fn start_or_skip(test: &str) -> Option<Self> {
+        crate::or_skip(Self::start(), "mesh-sandbox", test)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A file holding `text` alone, mode 600 (a password, the shared key).
+    pub fn secret_file(&self, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.folder.path().join(name);
+        std::fs::write(&path, text).expect("written");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("mode 600");
+        path
+    }
+
+    /// What `mailbox` holds, read with mesh-client: id, workflow, local id, sender and body of each.
+    pub fn inbox(&self, mailbox: &str) -> Vec<serde_json::Value> {
+        let output = Command::new(&self.python)
+            .arg(crate::python_peers::script("mesh_inbox.py"))
+            .args([&self.url(), mailbox, MESH_PASSWORD, MESH_SHARED_KEY])
+            .output()
+            .expect("mesh-client runs");
+        assert!(output.status.success(), "mesh-client: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).expect("JSON")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.folder.path().join("mesh.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for MeshSandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
