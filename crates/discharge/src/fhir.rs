@@ -37,6 +37,16 @@ pub fn document_id(letter: &Letter) -> String {
     id(letter, "bundle")
 }
 
+/// For an amendment, the identifiers of the version it replaces: its
+/// document's, and its Composition's.
+pub fn replaced_ids(letter: &Letter) -> Option<(String, String)> {
+    letter.summary.amends.as_ref().map(|amendment| {
+        let replaced =
+            Letter { summary_id: amendment.summary_id, version: amendment.version, ..letter.clone() };
+        (document_id(&replaced), id(&replaced, "composition"))
+    })
+}
+
 fn coded(entry: &Coded) -> Value {
     match &entry.code {
         Some(code) => {
@@ -163,11 +173,10 @@ fn composition(letter: &Letter, section_entries: &[(Section, Vec<Value>)]) -> Va
         "custodian": reference(letter, "trust"),
         "section": sections,
     });
-    if let Some(amendment) = &letter.summary.amends {
-        let replaced = Letter { version: amendment.version, ..letter.clone() };
+    if let Some((_, replaced_composition)) = replaced_ids(letter) {
         composition["relatesTo"] = json!([{
             "code": "replaces",
-            "targetIdentifier": { "system": "https://tools.ietf.org/html/rfc4122", "value": id(&replaced, "composition") },
+            "targetIdentifier": { "system": "https://tools.ietf.org/html/rfc4122", "value": replaced_composition },
         }]);
     }
     composition
@@ -388,7 +397,7 @@ mod tests {
         let mut amended = letter();
         amended.version = 2;
         amended.summary.amends =
-            Some(crate::summary::Amendment { version: 1, reason: "Corrected dose".into() });
+            Some(crate::summary::Amendment { summary_id: 41, version: 1, reason: "Corrected dose".into() });
         let bundle = document_bundle(&amended);
         let composition = composition_of(&bundle);
         assert_eq!(composition["status"], "amended");

@@ -274,8 +274,11 @@ pub(crate) mod tests {
     fn an_amendment_says_so_in_its_title_and_first_line_of_the_clinical_summary() {
         let mut amended = letter();
         amended.version = 2;
-        amended.summary.amends =
-            Some(crate::summary::Amendment { version: 1, reason: "Wrong dose of amoxicillin".into() });
+        amended.summary.amends = Some(crate::summary::Amendment {
+            summary_id: 41,
+            version: 1,
+            reason: "Wrong dose of amoxicillin".into(),
+        });
         assert!(amended.title().starts_with("AMENDED"), "{}", amended.title());
         assert_eq!(
             amended.lines(Section::ClinicalSummary)[0],

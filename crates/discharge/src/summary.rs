@@ -121,6 +121,8 @@ pub struct DischargeSummary {
 /// What an amended version replaces, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Amendment {
+    /// The kept summary (its row) this version amends, and its version.
+    pub summary_id: i64,
     pub version: i64,
     pub reason: String,
 }

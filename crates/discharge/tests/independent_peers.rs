@@ -9,8 +9,11 @@ use test_services::python_peers::{check, python_with};
 fn amended() -> Letter {
     let mut letter = Letter::example();
     letter.version = 2;
-    letter.summary.amends =
-        Some(discharge::Amendment { version: 1, reason: "Corrected the amoxicillin course".into() });
+    letter.summary.amends = Some(discharge::Amendment {
+        summary_id: 41,
+        version: 1,
+        reason: "Corrected the amoxicillin course".into(),
+    });
     letter
 }
 
@@ -53,18 +56,16 @@ fn the_mdm_document_notification_is_valid_hl7_v2_4_to_hl7apy() {
         receiving_facility: "RX1".into(),
     };
     let now: DateTime<Utc> = DateTime::parse_from_rfc3339("2026-07-01T10:00:00Z").expect("time").to_utc();
-    let pdf = printing_free_pdf();
+    let mut long = Letter::example();
+    long.summary
+        .text
+        .insert(discharge::Section::ClinicalSummary, "A long paragraph of clinical narrative. ".repeat(40));
     let messages = [
-        document_notification(&Letter::example(), &pdf, &route, "MDM1", now),
-        document_notification(&amended(), &pdf, &route, "MDM2", now),
+        document_notification(&long, &route, "MDM1", now),
+        document_notification(&amended(), &route, "MDM2", now),
     ]
     .join("\n");
     let (passed, said) = check(&python, "validate_hl7v2.py", messages.as_bytes());
     assert!(passed, "{said}");
     assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{said}");
-}
-
-/// Stand-in bytes for the PDF: the MDM carries whatever it is given, base64.
-fn printing_free_pdf() -> Vec<u8> {
-    b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec()
 }

@@ -85,8 +85,11 @@ fn every_page_names_the_patient_and_says_which_page_it_is() {
 fn an_amended_letter_says_so_at_the_top_of_every_page() {
     let mut letter = Letter::example();
     letter.version = 2;
-    letter.summary.amends =
-        Some(discharge::Amendment { version: 1, reason: "The amoxicillin course was wrong".into() });
+    letter.summary.amends = Some(discharge::Amendment {
+        summary_id: 40,
+        version: 1,
+        reason: "The amoxicillin course was wrong".into(),
+    });
     let pages = pages_of(&discharge_letter_pdf(&letter), "discharge-letter-amended");
     for page in &pages {
         assert!(page.contains("AMENDED discharge summary v2 (replaces v1)"), "{page}");

@@ -330,7 +330,8 @@ pub async fn amend(context: &Context, acting: &Acting, id: i64, reason: &str) ->
         });
     }
     let mut summary: DischargeSummary = content_of(&kept)?;
-    summary.amends = Some(discharge::Amendment { version: kept.version, reason: reason.to_owned() });
+    summary.amends =
+        Some(discharge::Amendment { summary_id: kept.id, version: kept.version, reason: reason.to_owned() });
     let content = to_json(&summary)?;
     let mut tx = context.store().begin().await?;
     let new = tx

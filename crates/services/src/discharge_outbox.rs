@@ -62,6 +62,9 @@ pub(crate) fn routes(context: &Context, gp_practice: &str) -> Vec<(&'static str,
     if context.settings().discharge.mesh.is_some() {
         routes.push(("mesh", gp_practice.to_owned()));
     }
+    if let Some(mdm) = &context.settings().discharge.mdm {
+        routes.push(("mdm", mdm.receiving_application.clone()));
+    }
     routes
 }
 
@@ -230,6 +233,31 @@ async fn deliver(
             };
             client.send(message).await.map(|id| (id, patient_id)).map_err(with_patient)
         }
+        "mdm" => {
+            let mdm = context.settings().discharge.mdm.as_ref().ok_or_else(|| {
+                with_patient(
+                    "The clinical system is no longer set up ([discharge.mdm]); the row waits"
+                        .to_owned()
+                        .into(),
+                )
+            })?;
+            let route = discharge::mdm::Route {
+                sending_application: mdm.sending_application.clone(),
+                sending_facility: letter.trust.ods_code.clone(),
+                receiving_application: mdm.receiving_application.clone(),
+                receiving_facility: mdm
+                    .receiving_facility
+                    .clone()
+                    .unwrap_or_else(|| letter.trust.ods_code.clone()),
+            };
+            let message = discharge::mdm::document_notification(
+                &letter,
+                &route,
+                &format!("CWSDS{}", row.id),
+                context.now(),
+            );
+            crate::mdm_sender::send(mdm, &message).await.map(|ack| (ack, patient_id)).map_err(with_patient)
+        }
         other => Err(with_patient(SendFailure {
             reason: format!("this sender cannot send by {other:?}"),
             permanent: false,
@@ -315,7 +343,7 @@ pub async fn signed_letter(
         patient: LetterPatient {
             family_name: details.family_name.clone(),
             given_names: details.given_names.clone(),
-            nhs_number: details.nhs_number.map(|n| n.to_string()),
+            nhs_number: details.nhs_number.map(|n| n.digits()),
             hospital_number: details.mrn.clone(),
             born: details.date_of_birth,
             sex: format!("{:?}", details.sex).to_lowercase(),

@@ -20,6 +20,7 @@ pub mod discharge_dashboard;
 pub mod discharge_outbox;
 pub mod imaging;
 pub mod interface;
+mod mdm_sender;
 mod mesh;
 mod pacs;
 pub mod patients;

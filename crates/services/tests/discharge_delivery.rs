@@ -292,6 +292,12 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_docu
     let bundle: serde_json::Value =
         serde_json::from_str(inbox[0]["body"].as_str().expect("body")).expect("FHIR JSON");
     assert_eq!(bundle["entry"][0]["resource"]["type"]["coding"][0]["code"], "373942005");
+    let patient = &bundle["entry"][1]["resource"];
+    assert_eq!(
+        (patient["identifier"][0]["system"].as_str(), patient["identifier"][0]["value"].as_str()),
+        (Some("https://fhir.nhs.uk/Id/nhs-number"), Some("9990000018")),
+        "the NHS number as ten digits"
+    );
     context.close().await;
 }
 
@@ -346,5 +352,55 @@ async fn a_connection_dropped_after_mesh_took_the_message_does_not_deliver_it_tw
     let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
     let row = &services::discharge::sends(&context, &author, id).await.expect("sends")[0];
     assert_eq!((row.channel.as_str(), row.status.as_str(), row.attempts), ("mesh", "delivered", 2));
+    context.close().await;
+}
+
+#[tokio::test]
+async fn the_clinical_system_is_told_of_the_signed_summary_and_then_of_its_amendment_by_mdm() {
+    let test = "the_clinical_system_is_told_of_the_signed_summary_and_then_of_its_amendment_by_mdm";
+    let Some(receiver) = test_services::MllpReceiver::start_or_skip(test) else { return };
+    let mut settings = DischargeSite::settings();
+    settings.discharge.mdm = Some(settings::MdmSettings {
+        peer: format!("127.0.0.1:{}", receiver.port()),
+        sending_application: "CWS".into(),
+        receiving_application: "EPR".into(),
+        receiving_facility: None,
+        timeout: std::time::Duration::from_secs(10),
+    });
+    let (site, context) = DischargeSite::new(settings).await;
+    let first = site.signed_summary(&context).await;
+    assert_eq!(
+        run_once(&context, &sender(&context), &site.trust).await.expect("run"),
+        RunReport { delivered: 1, ..RunReport::default() },
+        "{}",
+        receiver.refusals()
+    );
+
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let amendment =
+        services::discharge::amend(&context, &author, first, "Discharge medication dose corrected")
+            .await
+            .expect("amended");
+    services::discharge::sign(
+        &context,
+        &common::acting_as(common::discharge_site::DOCTOR, session::Permission::SignDischarge),
+        amendment.id,
+        amendment.row_version,
+        &site.card("DOCTOR"),
+    )
+    .await
+    .expect("signed");
+    run_once(&context, &sender(&context), &site.trust).await.expect("run");
+
+    let received = receiver.received();
+    assert_eq!(received.len(), 2, "each version once, valid to hl7apy: {}", receiver.refusals());
+    let parsed: Vec<hl7::Message> = received.iter().map(|m| hl7::Message::parse(m).expect("HL7")).collect();
+    assert_eq!(parsed[0].header().component(9, 2), "T02");
+    assert_eq!(parsed[1].header().component(9, 2), "T10", "the amendment replaces the first");
+    let (first_txa, second_txa) =
+        (parsed[0].segment("TXA").expect("TXA"), parsed[1].segment("TXA").expect("TXA"));
+    assert_eq!(second_txa.component(13, 1), first_txa.component(12, 1), "TXA-13 names the document replaced");
+    assert_eq!(second_txa.value(21), "Discharge medication dose corrected");
+    assert_eq!(parsed[0].segment("PID").expect("PID").component(3, 1), "9990000018");
     context.close().await;
 }

@@ -65,7 +65,11 @@ async fn a_summary_is_signed_only_when_complete_by_the_authors_own_card_and_a_ch
             .expect("amended");
     assert_eq!(
         amended.summary.amends,
-        Some(discharge::Amendment { version: 1, reason: "Discharge medication dose corrected".into() })
+        Some(discharge::Amendment {
+            summary_id: draft.id,
+            version: 1,
+            reason: "Discharge medication dose corrected".into()
+        })
     );
     let again =
         services::discharge::amend(&context, &author, draft.id, "A second amendment of version 1").await;

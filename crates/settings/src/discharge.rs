@@ -17,6 +17,7 @@ pub struct DischargeSettings {
     pub sender_account: Option<String>,
     pub smtp: Option<SmtpSettings>,
     pub mesh: Option<MeshSettings>,
+    pub mdm: Option<MdmSettings>,
     /// Each practice's NHSmail address, by its ODS code.
     pub gp_addresses: BTreeMap<String, String>,
     pub retry: discharge::RetryPolicy,
@@ -51,6 +52,51 @@ pub struct MeshSettings {
     pub ca: Option<PathBuf>,
     pub timeout: Duration,
     pub gp_mailboxes: BTreeMap<String, String>,
+}
+
+/// The trust's clinical system, told of each signed summary by an HL7 v2
+/// MDM^T02 (T10 for an amendment) over MLLP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MdmSettings {
+    /// `host:port` of the clinical system's MLLP listener.
+    pub peer: String,
+    pub sending_application: String,
+    pub receiving_application: String,
+    pub receiving_facility: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MdmSection {
+    peer: Option<String>,
+    sending_application: Option<String>,
+    receiving_application: Option<String>,
+    receiving_facility: Option<String>,
+    timeout_seconds: Option<u64>,
+}
+
+fn mdm(section: Option<MdmSection>) -> Result<Option<MdmSettings>, SettingsError> {
+    let bad = |reason: String| SettingsError::BadValue { setting: "discharge.mdm", reason };
+    let Some(section) = section else { return Ok(None) };
+    let peer = section.peer.ok_or_else(|| bad("peer is needed: the clinical system's host:port".into()))?;
+    if !peer
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0))
+    {
+        return Err(bad(format!("peer {peer:?} is not host:port")));
+    }
+    let timeout_seconds = section.timeout_seconds.unwrap_or(30);
+    if !(1..=300).contains(&timeout_seconds) {
+        return Err(bad(format!("timeout_seconds {timeout_seconds} is outside 1 to 300")));
+    }
+    Ok(Some(MdmSettings {
+        peer,
+        sending_application: section.sending_application.unwrap_or_else(|| "CWS".into()),
+        receiving_application: section.receiving_application.unwrap_or_else(|| "EPR".into()),
+        receiving_facility: section.receiving_facility,
+        timeout: Duration::from_secs(timeout_seconds),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +166,7 @@ pub(crate) struct DischargeSection {
     sender_account: Option<String>,
     smtp: Option<SmtpSection>,
     mesh: Option<MeshSection>,
+    mdm: Option<MdmSection>,
     #[serde(default)]
     gp_addresses: BTreeMap<String, String>,
     retry: Option<discharge::RetryPolicy>,
@@ -204,6 +251,7 @@ pub(crate) fn discharge(section: Option<DischargeSection>) -> Result<DischargeSe
         sender_account: section.sender_account,
         smtp,
         mesh: mesh(section.mesh)?,
+        mdm: mdm(section.mdm)?,
         gp_addresses: section.gp_addresses,
         retry,
     })

@@ -10,7 +10,7 @@ mod discharge;
 
 use std::path::{Path, PathBuf};
 
-pub use discharge::{DischargeSettings, MeshSettings, SmtpSettings};
+pub use discharge::{DischargeSettings, MdmSettings, MeshSettings, SmtpSettings};
 use std::time::Duration;
 
 use patients::NhsNumberPolicy;
@@ -628,6 +628,7 @@ password_file = "/etc/clinicalworkstation/nhsmail-password"
                 "not a mail address",
             ),
             ("[discharge]\ngp_addresses = { a81001 = \"gp@nhs.net\" }\n", "ODS code"),
+            ("[discharge.mdm]\npeer = \"epr.example\"\n", "host:port"),
             ("[discharge.mesh]\nurl = \"http://mesh.example\"\nmailbox = \"X\"\n", "https"),
             (
                 "[discharge.mesh]\nurl = \"https://mesh\"\nmailbox = \"X\"\npassword_file = \"/p\"\n",

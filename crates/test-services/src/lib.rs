@@ -7,6 +7,7 @@
 mod keyring;
 mod loopback;
 mod mesh;
+mod mllp_receiver;
 mod orthanc;
 mod pcscd;
 mod postgres;
@@ -17,6 +18,7 @@ mod system_bus;
 
 pub use keyring::KeyringSession;
 pub use mesh::{MESH_PASSWORD, MESH_SHARED_KEY, MeshSandbox};
+pub use mllp_receiver::MllpReceiver;
 pub use orthanc::{ORTHANC_PASSWORD, ORTHANC_USER, Orthanc, SyntheticStudy};
 pub use pcscd::{Pcscd, VIRTUAL_READER, VirtualCard};
 pub use postgres::Postgres;
