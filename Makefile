@@ -150,6 +150,6 @@ bench: deps ui
 
 # Refresh the README's screenshots from the end-to-end run.
 screenshots: deps ui
-	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search --test e2e_smart_card --test e2e_sact --test e2e_bed_board --test e2e_imaging
+	cargo test --locked --test e2e_shell --test e2e_dose_calculator --test e2e_patient_search --test e2e_smart_card --test e2e_sact --test e2e_bed_board --test e2e_imaging --test e2e_discharge
 	cp target/screenshots/bed-board-ward-day.png target/screenshots/bed-board-wards.png
-	mkdir -p docs/screenshots && cp target/screenshots/{dose-calculator,patient-search,deceased-banner,locked,card-sign-in,sact-prescribe,sact-verify,sact-administer,sact-lifetime-chart,bed-board,bed-board-wards,patient-results,imaging-studies,imaging-break-glass,patient-without-a-valid-nhs-number}.png docs/screenshots/
+	mkdir -p docs/screenshots && cp target/screenshots/{dose-calculator,patient-search,deceased-banner,locked,card-sign-in,sact-prescribe,sact-verify,sact-administer,sact-lifetime-chart,bed-board,bed-board-wards,patient-results,imaging-studies,imaging-break-glass,patient-without-a-valid-nhs-number,discharge-dashboard,discharge-still-needed,discharge-signed-letter}.png docs/screenshots/

@@ -5,7 +5,7 @@ use specta_typescript::Typescript;
 use tauri_specta::{Builder, collect_commands};
 
 use crate::commands::{
-    app, beds, cards, chemotherapy, imaging, patients, relationships, results, sact, sign_in,
+    app, beds, cards, chemotherapy, discharge, imaging, patients, relationships, results, sact, sign_in,
 };
 
 /// Where the generated bindings live, relative to the workspace root.
@@ -30,6 +30,14 @@ pub fn bindings_builder() -> Builder<tauri::Wry> {
         beds::bed_board,
         beds::mark_bed,
         results::patient_results,
+        discharge::discharge_templates,
+        discharge::discharge_current,
+        discharge::discharge_start,
+        discharge::discharge_save,
+        discharge::discharge_sign,
+        discharge::discharge_amend,
+        discharge::discharge_letter,
+        discharge::discharge_dashboard,
         imaging::patient_studies,
         imaging::open_study,
         imaging::open_patient_images,

@@ -9,6 +9,7 @@ mod card_watcher;
 mod cards;
 mod commands;
 mod error;
+mod outbox_task;
 mod session_events;
 mod sleep_watch;
 mod state;
@@ -32,6 +33,7 @@ pub fn run() {
             card_watcher::start(app.handle().clone());
             sleep_watch::start(app.handle().clone());
             bed_watch::start(app.handle().clone());
+            outbox_task::start(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!())

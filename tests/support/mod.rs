@@ -27,6 +27,8 @@ const SCREEN_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct RunningApp {
     pub client: Client,
     display: String,
+    /// tauri-driver's WebDriver port, for a new session after a crash.
+    driver_port: u16,
     driver: Child,
     xvfb: Child,
     profile: tempfile::TempDir,
@@ -140,20 +142,11 @@ impl RunningApp {
         let driver = start_tauri_driver(&display, port, native_port, profile.path(), &keyring, &app_env);
         wait_for_port(port);
 
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert("browserName".into(), "wry".into());
-        capabilities.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinical-workstation") }),
-        );
-        let client = ClientBuilder::native()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("WebDriver session with the app");
+        let client = new_session(port).await;
         Self {
             client,
             display,
+            driver_port: port,
             driver,
             xvfb,
             profile,
@@ -436,6 +429,30 @@ impl RunningApp {
         std::fs::read_to_string(self.profile.path().join("tauri-driver.log")).unwrap_or_default()
     }
 
+    /// Kills the app outright (SIGKILL, as a crash or a pulled plug would),
+    /// then starts it again on the same profile and store in a new session.
+    pub async fn crash_and_reopen(&mut self) {
+        let app = std::fs::canonicalize(env!("CARGO_BIN_EXE_clinical-workstation")).expect("the app binary");
+        let ours = format!("DISPLAY={}", self.display);
+        let mut killed = 0;
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let exe = std::fs::read_link(entry.path().join("exe")).ok();
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let on_our_display = environ.split(|b| *b == 0).any(|v| v == ours.as_bytes());
+            if exe.as_deref() == Some(app.as_path()) && on_our_display {
+                let pid: i32 = entry.file_name().to_string_lossy().parse().expect("a pid");
+                // SAFETY: kill only sends a signal, to our own app's process.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                killed += 1;
+            }
+        }
+        assert_eq!(killed, 1, "one app process on this test's display");
+        std::thread::sleep(Duration::from_millis(500));
+        // The dead app's session is ended first: the driver holds one at a time.
+        let _ = self.client.clone().close().await;
+        self.client = new_session(self.driver_port).await;
+    }
+
     pub async fn quit(self) {
         let Self { client, .. } = &self;
         let _ = client.clone().close().await;
@@ -448,6 +465,21 @@ impl Drop for RunningApp {
         stop_group(&mut self.driver);
         stop_group(&mut self.xvfb);
     }
+}
+
+/// A WebDriver session with the app, which tauri-driver starts for it.
+async fn new_session(port: u16) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert("browserName".into(), "wry".into());
+    capabilities.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_clinical-workstation") }),
+    );
+    ClientBuilder::native()
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("WebDriver session with the app")
 }
 
 pub fn screenshot_folder() -> PathBuf {

@@ -14,6 +14,7 @@ mod retry;
 mod section;
 mod summary;
 mod template;
+mod uk_time;
 
 pub use codes::CodeList;
 pub use content_file::ContentFile;
@@ -26,3 +27,4 @@ pub use summary::{
     MedicationChange, MedicationOnDischarge, Missing, SummaryError,
 };
 pub use template::{SectionRule, Template};
+pub use uk_time::{form_time, parse_form_time};

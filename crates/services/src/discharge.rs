@@ -97,7 +97,9 @@ pub async fn save(
             reason: format!("discharge summary {id} belongs to another patient record; nothing was saved"),
         });
     }
-    let content = to_json(summary)?;
+    // What it amends is fixed when the amendment is made, whatever the page sends.
+    let summary = DischargeSummary { amends: content_of(&kept)?.amends, ..summary.clone() };
+    let content = to_json(&summary)?;
     let mut tx = context.store().begin().await?;
     let now = tx.discharge_summaries().save_draft(id, read_at, &content, &actor.user).await?;
     tx.audit(
@@ -118,6 +120,59 @@ pub async fn open(context: &Context, acting: &Acting, id: i64) -> Result<Draft, 
     let kept = read_audited(context, actor, id).await?;
     let summary = content_of(&kept)?;
     Ok(Draft { id, row_version: kept.row_version, summary })
+}
+
+/// The patient's latest summary as it stands: the draft to carry on with (and
+/// what sign-off still needs), or the signed version with its check and sends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Current {
+    pub draft: Draft,
+    pub version: i64,
+    /// `draft` or `signed`.
+    pub status: String,
+    pub missing: Vec<discharge::Missing>,
+    pub signed: Option<SignedSummary>,
+    pub sends: Vec<store::OutboxRow>,
+    /// Every version of the patient's summaries: (id, version, status).
+    pub versions: Vec<(i64, i64, String)>,
+}
+
+/// The patient's latest summary, if one was started. A signed one is checked
+/// against `trust`; without a CA to check it by, it is shown as unchecked.
+pub async fn current(
+    context: &Context,
+    acting: &Acting,
+    patient_id: i64,
+    trust: Option<&identity::Trust>,
+) -> Result<Option<Current>, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    let kept = context.store().discharge_summaries().of_patient(patient_id).await?;
+    let Some(latest) = kept.last() else { return Ok(None) };
+    let latest = read_audited(context, actor, latest.id).await?;
+    let summary = content_of(&latest)?;
+    let missing =
+        template_named(&summary.template).map(|t| summary.missing_for_sign_off(&t)).unwrap_or_default();
+    let signed = match (latest.status.as_str(), trust) {
+        ("signed", Some(trust)) => Some(checked_signed(context, actor, latest.id, trust).await?),
+        ("signed", None) => Some(SignedSummary {
+            id: latest.id,
+            summary: summary.clone(),
+            signer: serde_json::from_str(latest.signed_by.as_deref().unwrap_or_default())
+                .map_err(|e| ServiceError::Invalid { field: "signer", reason: e.to_string() })?,
+            signed_at_utc: latest.signed_at_utc.clone().unwrap_or_default(),
+            broken: Some("The signature cannot be checked: this workstation trusts no card CA".into()),
+        }),
+        _ => None,
+    };
+    Ok(Some(Current {
+        draft: Draft { id: latest.id, row_version: latest.row_version, summary },
+        version: latest.version,
+        status: latest.status.clone(),
+        missing,
+        signed,
+        sends: context.store().discharge_outbox().of_summary(latest.id).await?,
+        versions: kept.iter().map(|k| (k.id, k.version, k.status.clone())).collect(),
+    }))
 }
 
 /// Who signed a summary, as its "person completing record" shows them.
@@ -262,6 +317,17 @@ pub(crate) async fn checked_signed(
         format!("This summary has been changed since it was signed, or its signature does not hold ({e}): do not act on it")
     });
     Ok(SignedSummary { id, summary, signer, signed_at_utc: signed_at.clone(), broken })
+}
+
+/// The signed letter, to show: refused if its signature does not hold.
+pub async fn letter(
+    context: &Context,
+    acting: &Acting,
+    id: i64,
+    trust: &identity::Trust,
+) -> Result<discharge::Letter, ServiceError> {
+    let actor = acting.requires(Permission::AuthorDischarge)?;
+    Ok(crate::discharge_outbox::signed_letter(context, actor, id, trust).await?.0)
 }
 
 /// The signed letter as an A4 PDF, refused if its signature does not hold.

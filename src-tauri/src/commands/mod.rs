@@ -4,6 +4,8 @@ pub mod app;
 pub mod beds;
 pub mod cards;
 pub mod chemotherapy;
+pub mod discharge;
+pub mod discharge_form;
 pub mod imaging;
 pub mod patients;
 pub mod relationships;

@@ -64,7 +64,10 @@ fn id(value: u32) -> i64 {
 }
 
 /// The session's card and a signer for it, with the PIN typed for this act.
-fn session_signer<'a>(state: &'a AppState, pin: String) -> Result<CardActSigner<'a>, CommandError> {
+pub(crate) fn session_signer<'a>(
+    state: &'a AppState,
+    pin: String,
+) -> Result<CardActSigner<'a>, CommandError> {
     let trust = state.cards.trust.as_ref().ok_or_else(|| {
         CommandError::new(
             ErrorCode::CardsUnavailable,

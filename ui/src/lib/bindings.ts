@@ -37,6 +37,22 @@ export const commands = {
 	markBed: (bed: string, action: string) => typedError<string, CommandError>(__TAURI_INVOKE("mark_bed", { bed, action })),
 	/**  The patient's results, newest first. */
 	patientResults: (patientId: number) => typedError<LabResultView[], CommandError>(__TAURI_INVOKE("patient_results", { patientId })),
+	/**  The specialty templates, each with the headings it shows. */
+	dischargeTemplates: () => typedError<TemplateView[], CommandError>(__TAURI_INVOKE("discharge_templates")),
+	/**  The patient's latest summary (a draft to carry on, or the signed one), if any. */
+	dischargeCurrent: (patientId: number) => typedError<SummaryView | null, CommandError>(__TAURI_INVOKE("discharge_current", { patientId })),
+	/**  Starts a summary from the patient's last admission, on the template named. */
+	dischargeStart: (patientId: number, template: string) => typedError<number, CommandError>(__TAURI_INVOKE("discharge_start", { patientId, template })),
+	/**  Saves the draft from the version read (autosave); the new version, and what sign-off still needs. */
+	dischargeSave: (id: number, rowVersion: number, form: SummaryForm) => typedError<SavedView, CommandError>(__TAURI_INVOKE("discharge_save", { id, rowVersion, form })),
+	/**  Signs the draft as read with the session's card, its PIN typed for this act. */
+	dischargeSign: (id: number, rowVersion: number, pin: string) => typedError<SignedView, CommandError>(__TAURI_INVOKE("discharge_sign", { id, rowVersion, pin })),
+	/**  Amends a signed summary: a new draft version with the reason; its id. */
+	dischargeAmend: (id: number, reason: string) => typedError<number, CommandError>(__TAURI_INVOKE("discharge_amend", { id, reason })),
+	/**  The signed letter as the GP receives it; refused if its signature does not hold. */
+	dischargeLetter: (id: number) => typedError<LetterView, CommandError>(__TAURI_INVOKE("discharge_letter", { id })),
+	/**  Discharges whose summary has not reached the GP, most overdue first, and 30 days of the share sent in time. */
+	dischargeDashboard: () => typedError<DashboardView, CommandError>(__TAURI_INVOKE("discharge_dashboard")),
 	/**  The patient's studies, newest first. */
 	patientStudies: (patientId: number, breakGlassReason: string | null) => typedError<StudyListView, CommandError>(__TAURI_INVOKE("patient_studies", { patientId, breakGlassReason })),
 	/**  Opens one of the patient's studies in the named viewer; gives the viewer's name. */
@@ -98,6 +114,12 @@ export type AdministrationEntry = {
 	/**  The second checker's card, in a reader at this workstation, and their PIN. */
 	witness_serial: string,
 	witness_pin: string,
+};
+
+export type AllergyForm = {
+	code: string,
+	agent: string,
+	reaction: string,
 };
 
 export type AppInfo = {
@@ -166,6 +188,12 @@ export type ChemotherapyView = {
 	lifetime: LifetimeView[],
 };
 
+export type CodedForm = {
+	/**  SNOMED CT concept id, or empty. */
+	code: string,
+	text: string,
+};
+
 export type CommandError = {
 	code: ErrorCode,
 	message: string,
@@ -228,6 +256,18 @@ export type CycleView = {
 	earlier_versions: EarlierVersionView[],
 };
 
+export type DashboardView = {
+	due: DueView[],
+	days: DayView[],
+};
+
+export type DayView = {
+	/**  ISO date. */
+	day: string,
+	discharges: number,
+	sent_within_24_hours: number,
+};
+
 export type Derivation = Step[];
 
 /**  How a drug's dose is prescribed. */
@@ -276,6 +316,20 @@ export type DueCycleView = {
 	patient: PatientLine,
 	regimen: string,
 	cycle: CycleView,
+};
+
+export type DueView = {
+	patient_id: number,
+	patient_name: string,
+	nhs_number: string,
+	ward: string | null,
+	/**  UK local time, in words. */
+	discharged_at: string,
+	/**  Negative once overdue. */
+	minutes_left: number,
+	time_left: string,
+	summary_id: number | null,
+	state: string,
 };
 
 /**  A prescription version an amendment replaced, as it was, with its signers. */
@@ -350,6 +404,17 @@ export type LabValueView = {
 	laboratory: string,
 };
 
+export type LetterSectionView = {
+	title: string,
+	lines: string[],
+};
+
+export type LetterView = {
+	title: string,
+	trust: string,
+	sections: LetterSectionView[],
+};
+
 export type LifetimeView = {
 	drug: string,
 	given: string,
@@ -392,8 +457,27 @@ export type MeasurementsView = {
 	stale_because: string | null,
 };
 
+export type MedicationForm = {
+	name: string,
+	dose_and_directions: string,
+	/**  `new`, `changed`, `stopped` or `unchanged`. */
+	change: string,
+	reason: string,
+};
+
 /**  Creatinine clearance or GFR. */
 export type MillilitresPerMinute = string;
+
+export type MissingView = {
+	section: string,
+	field: string,
+	/**
+	 *  The id of the form control to take the doctor to, e.g. `discharged_at`,
+	 *  `medications.0.reason` or `text.clinical_summary`.
+	 */
+	target: string,
+	reason: string,
+};
 
 export type ModificationRequest = {
 	drug: string,
@@ -558,6 +642,34 @@ export type ResultEntry = {
 	typed_reason: string,
 };
 
+export type SavedView = {
+	row_version: number,
+	missing: MissingView[],
+};
+
+export type SectionText = {
+	/**  The heading's key, e.g. `clinical_summary`. */
+	section: string,
+	text: string,
+};
+
+export type SectionView = {
+	key: string,
+	title: string,
+	required: boolean,
+	mandatory: boolean,
+	/**  Written as free text (the others have fields of their own). */
+	free_text: boolean,
+};
+
+export type SendView = {
+	channel: string,
+	recipient: string,
+	status: string,
+	attempts: number,
+	last_error: string | null,
+};
+
 /**  Where the session stands. Patient data may be shown only while `Active`. */
 export type SessionState = { state: "signed_out" } | { state: "active"; user: StaffUser } | 
 /**  Locked: the screen is blank and every patient command is refused. */
@@ -570,6 +682,16 @@ export type Severity =
 "warning" | 
 /**  Prescribing must not go on without recalculation, deferral, or an authorised override with a reason. */
 "block";
+
+export type SignedView = {
+	signer: string,
+	role: string,
+	registration: string | null,
+	/**  UK local time, in words. */
+	signed_at: string,
+	/**  Why the signature no longer holds, if it does not: shown, and never sent. */
+	broken: string | null,
+};
 
 export type SignerView = {
 	act: string,
@@ -635,8 +757,60 @@ export type StudyView = {
 	referring_clinician: string | null,
 };
 
+/**  Everything the author edits; times are `YYYY-MM-DDTHH:MM`, UK local. */
+export type SummaryForm = {
+	patient_id: number,
+	template: string,
+	gp_practice: string,
+	admitted_at: string,
+	admission_method: string,
+	admission_source: string,
+	admission_reason: string,
+	discharged_at: string,
+	discharge_method: string,
+	discharge_destination: string,
+	consultant: string,
+	specialty: string,
+	location: string,
+	diagnoses: CodedForm[],
+	procedures: CodedForm[],
+	medications: MedicationForm[],
+	/**  Empty (not yet answered), `no_known_drug_allergies`, `information_not_available` or `known`. */
+	allergies: string,
+	known_allergies: AllergyForm[],
+	text: SectionText[],
+};
+
+export type SummaryView = {
+	id: number,
+	row_version: number,
+	version: number,
+	status: string,
+	form: SummaryForm,
+	template: TemplateView,
+	missing: MissingView[],
+	/**  "Amends version 1: why", for an amendment. */
+	amends: string | null,
+	signed: SignedView | null,
+	sends: SendView[],
+	versions: VersionView[],
+};
+
+export type TemplateView = {
+	name: string,
+	specialty_code: string,
+	/**  In the standard's order. */
+	sections: SectionView[],
+};
+
 /**  The national 12-digit user id carried on an NHS smart card. */
 export type UserId = string;
+
+export type VersionView = {
+	id: number,
+	version: number,
+	status: string,
+};
 
 export type WardView = {
 	/**  The ward's code, as the PAS sends it. */
