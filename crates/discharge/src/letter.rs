@@ -191,10 +191,9 @@ impl Letter {
             }
             Section::Diagnoses => summary.diagnoses.iter().map(coded_line).collect(),
             Section::Procedures => summary.procedures.iter().map(coded_line).collect(),
-            Section::MedicationsAndMedicalDevices => summary
-                .medications
-                .iter()
-                .map(|m| {
+            Section::MedicationsAndMedicalDevices => sact_lines(&summary.sact)
+                .into_iter()
+                .chain(summary.medications.iter().map(|m| {
                     let change = match m.change {
                         MedicationChange::New => "NEW",
                         MedicationChange::Changed => "CHANGED",
@@ -207,7 +206,7 @@ impl Letter {
                         }
                         None => format!("{change}: {}, {}", m.name, m.dose_and_directions),
                     }
-                })
+                }))
                 .collect(),
             Section::AllergiesAndAdverseReactions => match &summary.allergies {
                 Some(Allergies::Known(list)) => list
@@ -249,6 +248,28 @@ impl Letter {
     }
 }
 
+/// The SACT given this admission, a line per cycle, each dose exactly as recorded.
+fn sact_lines(treatments: &[crate::summary::SactTreatment]) -> Vec<String> {
+    treatments
+        .iter()
+        .map(|t| {
+            let doses: Vec<String> = t
+                .doses
+                .iter()
+                .map(|d| format!("{} {} {} on {}", d.drug, d.dose, d.unit, local_time(d.given_at)))
+                .collect();
+            let next = t.next_due.map(|d| format!(" Next cycle due {}.", date(d))).unwrap_or_default();
+            format!(
+                "SACT this admission: {} cycle {} of {}: {}.{next}",
+                t.regimen,
+                t.cycle,
+                t.planned_cycles,
+                doses.join("; ")
+            )
+        })
+        .collect()
+}
+
 fn coded_line(entry: &crate::summary::Coded) -> String {
     match &entry.code {
         Some(code) => format!("{} (SNOMED CT {code})", entry.text),
@@ -262,6 +283,27 @@ pub(crate) mod tests {
 
     pub fn letter() -> Letter {
         Letter::example()
+    }
+
+    #[test]
+    fn sact_given_this_admission_is_listed_first_with_each_dose_as_recorded_and_the_next_due_date() {
+        let mut letter = letter();
+        letter.summary.sact = vec![crate::summary::SactTreatment {
+            regimen: "R-CHOP-21".into(),
+            cycle: 2,
+            planned_cycles: 6,
+            doses: vec![crate::summary::SactDose {
+                drug: "doxorubicin".into(),
+                dose: "85".into(),
+                unit: "mg".into(),
+                given_at: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").expect("time").to_utc(),
+            }],
+            next_due: NaiveDate::from_ymd_opt(2026, 12, 15),
+        }];
+        assert_eq!(
+            letter.lines(Section::MedicationsAndMedicalDevices)[0],
+            "SACT this admission: R-CHOP-21 cycle 2 of 6: doxorubicin 85 mg on 24-Nov-2026 10:00. Next cycle due 15-Dec-2026."
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use retry::{AfterFailure, RetryPolicy, SEND_WITHIN_HOURS};
 pub use section::{Conformance, Section};
 pub use summary::{
     AdmissionDetails, Allergies, Allergy, Amendment, Coded, DischargeDetails, DischargeSummary,
-    MedicationChange, MedicationOnDischarge, Missing, SummaryError,
+    MedicationChange, MedicationOnDischarge, Missing, SactDose, SactTreatment, SummaryError,
 };
 pub use template::{SectionRule, Template};
 pub use uk_time::{form_time, parse_form_time};

@@ -113,9 +113,35 @@ pub struct DischargeSummary {
     pub allergies: Option<Allergies>,
     /// Free text under the other headings (clinical summary, plan, advice given…).
     pub text: BTreeMap<Section, String>,
+    /// SACT given this admission, from the prescribing module (oncology template).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sact: Vec<SactTreatment>,
     /// For an amendment: the version it amends and why; the GP is told it is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amends: Option<Amendment>,
+}
+
+/// SACT given this admission (the oncology template): the regimen and cycle,
+/// each dose as given, and when the next cycle is due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SactTreatment {
+    pub regimen: String,
+    pub cycle: u32,
+    pub planned_cycles: u32,
+    pub doses: Vec<SactDose>,
+    pub next_due: Option<chrono::NaiveDate>,
+}
+
+/// One anti-cancer dose as given: the exact figure and unit recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SactDose {
+    pub drug: String,
+    /// As recorded, e.g. `85`.
+    pub dose: String,
+    pub unit: String,
+    pub given_at: DateTime<Utc>,
 }
 
 /// What an amended version replaces, and why.
@@ -188,6 +214,7 @@ impl DischargeSummary {
                 (Section::PlanAndRequestedActions, "GP: please repeat chest X-ray in 6 weeks.".into()),
                 (Section::InformationAndAdviceGiven, "Advised to return if breathless.".into()),
             ]),
+            sact: Vec::new(),
             amends: None,
         }
     }

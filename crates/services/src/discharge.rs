@@ -41,6 +41,13 @@ pub async fn start(
     let stay = context.store().stays().latest(actor, patient_id).await?;
     let admitted_at = stay.as_ref().and_then(|s| s.stay.steps.first().map(|step| step.at));
     let discharged = stay.as_ref().filter(|s| s.stay.state == adt::StayState::Discharged);
+    let sact = match (template.includes_sact, admitted_at) {
+        (true, Some(from)) => {
+            let until = discharged.map(|s| s.stay.latest).unwrap_or_else(|| context.now());
+            sact_given(context, actor, patient_id, from, until).await?
+        }
+        _ => Vec::new(),
+    };
     let summary = DischargeSummary {
         patient_id,
         template: template.name.clone(),
@@ -60,6 +67,7 @@ pub async fn start(
             .into_iter()
             .filter_map(|section| template.default_text(section).map(|text| (section, text.to_owned())))
             .collect(),
+        sact,
         amends: None,
     };
     let content = to_json(&summary)?;
@@ -80,6 +88,69 @@ pub async fn start(
     Ok(Draft { id, row_version: 1, summary })
 }
 
+/// The SACT given between `from` and `until`, by course and cycle, from the
+/// prescribing module's record of doses given; the next cycle's date where
+/// one is prescribed, else the given cycle's date plus the regimen's cycle
+/// length while cycles remain. Reads are audited by the store.
+async fn sact_given(
+    context: &Context,
+    actor: &store::Actor,
+    patient_id: i64,
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<discharge::SactTreatment>, ServiceError> {
+    let sact = context.store().sact();
+    let doses: Vec<store::DoseGiven> = sact
+        .doses_given(actor, patient_id)
+        .await?
+        .into_iter()
+        .filter(|d| d.given_at >= from && d.given_at <= until)
+        .collect();
+    let mut treatments = Vec::new();
+    for (course_id, course) in sact.courses_of_patient(actor, patient_id).await? {
+        let cycles = sact.cycles_of_course(actor, course_id).await?;
+        for stored in &cycles {
+            let given: Vec<discharge::SactDose> = doses
+                .iter()
+                .filter(|d| d.cycle_id == Some(stored.id))
+                .map(|d| discharge::SactDose {
+                    drug: d.drug.clone(),
+                    dose: d.dose.normalize().to_string(),
+                    unit: d.unit.clone(),
+                    given_at: d.given_at,
+                })
+                .collect();
+            if given.is_empty() {
+                continue;
+            }
+            let number = stored.cycle.number;
+            let next_prescribed = cycles
+                .iter()
+                .filter(|c| {
+                    c.cycle.number > number && !matches!(c.cycle.state, sact::CycleState::Cancelled { .. })
+                })
+                .map(|c| c.cycle.treatment_date)
+                .min();
+            let cycle_length =
+                context.regimens().find(&course.regimen.code).ok().map(|r| r.cycle_length_days);
+            let next_due = next_prescribed.or_else(|| {
+                (number < course.planned_cycles)
+                    .then_some(cycle_length)
+                    .flatten()
+                    .map(|days| stored.cycle.treatment_date + chrono::Days::new(u64::from(days)))
+            });
+            treatments.push(discharge::SactTreatment {
+                regimen: course.regimen.code.clone(),
+                cycle: number,
+                planned_cycles: course.planned_cycles,
+                doses: given,
+                next_due,
+            });
+        }
+    }
+    Ok(treatments)
+}
+
 /// Saves the draft from the row version the author read; gives the new one.
 /// Someone else's save since, or a signed summary, is refused and nothing written.
 pub async fn save(
@@ -97,8 +168,10 @@ pub async fn save(
             reason: format!("discharge summary {id} belongs to another patient record; nothing was saved"),
         });
     }
-    // What it amends is fixed when the amendment is made, whatever the page sends.
-    let summary = DischargeSummary { amends: content_of(&kept)?.amends, ..summary.clone() };
+    // What it amends, and the SACT given as the prescribing module recorded it,
+    // are fixed when the draft is made, whatever the page sends.
+    let fixed = content_of(&kept)?;
+    let summary = DischargeSummary { amends: fixed.amends, sact: fixed.sact, ..summary.clone() };
     let content = to_json(&summary)?;
     let mut tx = context.store().begin().await?;
     let now = tx.discharge_summaries().save_draft(id, read_at, &content, &actor.user).await?;

@@ -106,3 +106,110 @@ async fn a_draft_starts_from_the_admission_saves_from_the_version_read_and_survi
     );
     reopened.close().await;
 }
+
+/// The oncology template carries the SACT given this admission: each dose as
+/// recorded in the given window (not the dose from before it), and the next
+/// cycle's date from the regimen's cycle length (R-CHOP-21: 21 days).
+#[tokio::test]
+async fn the_oncology_summary_carries_the_sact_given_this_admission_and_the_next_due_date() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    // The prescribing module's records are written straight to the store, as its own workflow would.
+    let sact_store = store.clone();
+    let context = Context::with_store(store, settings(), "ws1").expect("context");
+    let feed = FeedToken::for_account(&context, &Actor { user: "site-it".into(), workstation: "ws1".into() })
+        .expect("feed");
+    for (event, id, at) in [("A01", "S1", "202611200900"), ("A03", "S2", "202611271400")] {
+        let message = format!(
+            "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|{at}||ADT^{event}|{id}|P|2.4\rEVN|{event}|{at}\r\
+             PID|||9990000018^^^NHS^NH||QUILLFEATHER^Ada||19600505|F\rPV1||I|WARD7^BAY1^BED1"
+        );
+        assert_eq!(receive(&context, &feed, &message).await.outcome.code(), "AA");
+    }
+    let viewer = acting_as(DOCTOR, Permission::ViewPatients);
+    let query = patients::PatientQuery::parse(
+        "9990000018",
+        None,
+        patients::NhsNumberPolicy { accept_test_range: true },
+    )
+    .expect("query");
+    let patient_id = services::patients::search(&context, &viewer, &query, 1).await.expect("found")[0].id;
+
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+    let consultant = session::UserId::parse("555000000001").expect("user id");
+    let pin = sact::RegimenPin {
+        code: "R-CHOP-21".into(),
+        version: "1.0".into(),
+        content_sha256: "9f".repeat(32),
+        policy_version: "site-2026-11".into(),
+        banding_version: "nhse-2016".into(),
+    };
+    let course =
+        sact::Course::new(patient_id, pin, sact::Intent::Curative, 1, consultant.clone(), 6, day(21))
+            .expect("course");
+    let line = sact::PrescribedDrug {
+        drug: "doxorubicin".into(),
+        day: "D1".into(),
+        dose: "95".parse().expect("decimal"),
+        unit: dosing::units::DoseUnit::Milligrams,
+        route: "IV".into(),
+    };
+    let cycle = sact::Cycle::prescribe(1, day(22), consultant, vec![line]).expect("cycle");
+    let given = |at: &str, cycle_id: Option<i64>| store::DoseGiven {
+        patient_id,
+        cycle_id,
+        drug: "doxorubicin".into(),
+        dose: "95.0".parse().expect("decimal"),
+        unit: "mg".into(),
+        dose_per_m2: None,
+        given_at: chrono::DateTime::parse_from_rfc3339(at).expect("time").to_utc(),
+        site: "RXX01".into(),
+    };
+    let mut tx = sact_store.begin().await.expect("begun");
+    let course_id = tx.sact().insert_course(&course).await.expect("course");
+    let cycle_id = tx.sact().insert_cycle(course_id, &cycle).await.expect("cycle");
+    tx.sact().record_dose_given(&given("2026-11-22T10:00:00Z", Some(cycle_id))).await.expect("given");
+    tx.sact().record_dose_given(&given("2026-10-01T10:00:00Z", None)).await.expect("given before");
+    tx.audit(
+        &Actor { user: "test".into(), workstation: "ws1".into() },
+        store::AuditAction::SactDoseGiven,
+        Some(patient_id),
+        &[store::RecordRef::Cycle(cycle_id)],
+        "ok",
+    )
+    .await
+    .expect("audited");
+    tx.commit().await.expect("committed");
+
+    let author = acting_as(DOCTOR, Permission::AuthorDischarge);
+    let draft =
+        services::discharge::start(&context, &author, patient_id, "Medical oncology").await.expect("draft");
+    assert_eq!(
+        draft.summary.sact,
+        [discharge::SactTreatment {
+            regimen: "R-CHOP-21".into(),
+            cycle: 1,
+            planned_cycles: 6,
+            doses: vec![discharge::SactDose {
+                drug: "doxorubicin".into(),
+                dose: "95".into(),
+                unit: "mg".into(),
+                given_at: chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+                    .expect("time")
+                    .to_utc(),
+            }],
+            next_due: Some(day(22) + chrono::Days::new(21)),
+        }]
+    );
+    // The page cannot change what the prescribing module recorded.
+    let edited = discharge::DischargeSummary { sact: Vec::new(), ..draft.summary.clone() };
+    services::discharge::save(&context, &author, draft.id, draft.row_version, &edited).await.expect("saved");
+    let kept = services::discharge::open(&context, &author, draft.id).await.expect("opened");
+    assert_eq!(kept.summary.sact, draft.summary.sact);
+    let general =
+        services::discharge::start(&context, &author, patient_id, "General medicine").await.expect("draft");
+    assert!(general.summary.sact.is_empty(), "only the oncology template carries SACT");
+    context.close().await;
+}

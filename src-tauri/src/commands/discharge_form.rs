@@ -182,6 +182,7 @@ impl SummaryForm {
             medications,
             allergies,
             text,
+            sact: Vec::new(),
             amends: None,
         })
     }
