@@ -103,6 +103,18 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_read_as_documented() {
+        let doc = include_str!("../../../docs/discharge-content.md");
+        let json = doc.split("```json").nth(1).and_then(|rest| rest.split("```").next()).expect("an example");
+        let summary =
+            ContentFile::parse(json).expect("the example is valid").apply_to(DischargeSummary::example());
+        assert_eq!(summary.diagnoses[0].code.as_deref(), Some("385093006"));
+        assert_eq!(summary.allergies, Some(Allergies::NoKnownDrugAllergies));
+        let template = crate::Template::named("General medicine").expect("template");
+        assert_eq!(summary.missing_for_sign_off(&template), [], "the example is complete");
+    }
+
+    #[test]
     fn a_misspelt_key_is_refused_and_named() {
         let error = ContentFile::parse(r#"{ "diagnosis": [] }"#).expect_err("refused");
         assert!(error.to_string().contains("diagnosis"), "{error}");

@@ -91,6 +91,8 @@ pub async fn run_once(
 ) -> Result<RunReport, ServiceError> {
     let mut report = RunReport::default();
     let due = context.store().discharge_outbox().due(&stamp(context.now()), 100).await?;
+    // One SMTP connection for the pass, made when the first mail needs it.
+    let mut mailer: Option<Result<crate::smtp::Mailer, SendFailure>> = None;
     for row in due {
         let lease = context.now() + sending_lease(context);
         let mut tx = context.store().begin().await?;
@@ -104,7 +106,7 @@ pub async fn run_once(
         audit_send(&mut tx, &sender.actor, &row, None, &format!("claimed: attempt {}", row.attempts + 1))
             .await?;
         tx.commit().await?;
-        let outcome = deliver(context, sender, &row, trust).await;
+        let outcome = deliver(context, sender, &row, trust, &mut mailer).await;
         let mut tx = context.store().begin().await?;
         let now = context.now();
         let patient = match &outcome {
@@ -167,6 +169,7 @@ async fn deliver(
     sender: &SenderToken,
     row: &OutboxRow,
     trust: &identity::Trust,
+    mailer: &mut Option<Result<crate::smtp::Mailer, SendFailure>>,
 ) -> Result<Delivered, NotDelivered> {
     let (letter, patient_id) = signed_letter(context, &sender.actor, row.summary_id, trust)
         .await
@@ -191,11 +194,12 @@ async fn deliver(
                     .into(),
                 )
             })?;
+            let mailer = mailer
+                .get_or_insert_with(|| crate::smtp::Mailer::new(smtp))
+                .as_mut()
+                .map_err(|e| with_patient(e.clone()))?;
             let pdf = printing::discharge_letter_pdf(&letter);
-            crate::smtp::send(smtp, mail(&letter, to, pdf))
-                .await
-                .map(|reply| (reply, patient_id))
-                .map_err(with_patient)
+            mailer.send(mail(&letter, to, pdf)).await.map(|reply| (reply, patient_id)).map_err(with_patient)
         }
         "mesh" => {
             let mesh = context.settings().discharge.mesh.as_ref().ok_or_else(|| {

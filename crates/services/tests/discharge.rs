@@ -203,6 +203,14 @@ async fn the_oncology_summary_carries_the_sact_given_this_admission_and_the_next
             next_due: Some(day(22) + chrono::Days::new(21)),
         }]
     );
+    // A draft is saved only as the patient it belongs to.
+    let someone_else = discharge::DischargeSummary { patient_id: patient_id + 1, ..draft.summary.clone() };
+    let refused =
+        services::discharge::save(&context, &author, draft.id, draft.row_version, &someone_else).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Refused { rule: "summary_of_this_patient", .. })),
+        "{refused:?}"
+    );
     // The page cannot change what the prescribing module recorded.
     let edited = discharge::DischargeSummary { sact: Vec::new(), ..draft.summary.clone() };
     services::discharge::save(&context, &author, draft.id, draft.row_version, &edited).await.expect("saved");

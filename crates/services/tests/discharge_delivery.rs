@@ -120,7 +120,7 @@ async fn a_server_that_is_down_is_retried_and_gets_the_summary_once_when_it_is_b
     let waiting = services::discharge::sends(&context, &author, id).await.expect("sends");
     assert_eq!((waiting[0].status.as_str(), waiting[0].attempts), ("queued", 1));
     assert!(
-        waiting[0].last_error.as_deref().is_some_and(|e| e.contains("did not take the mail")),
+        waiting[0].last_error.as_deref().is_some_and(|e| e.contains("did not answer")),
         "{:?}",
         waiting[0].last_error
     );

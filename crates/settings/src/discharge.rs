@@ -236,6 +236,12 @@ pub(crate) fn discharge(section: Option<DischargeSection>) -> Result<DischargeSe
         if !looks_like_an_address(address) {
             return Err(bad(format!("gp_addresses.{ods}: {address:?} is not a mail address")));
         }
+        // Patient data by mail goes NHSmail to NHSmail only (encrypted end to end within it).
+        if !address.to_ascii_lowercase().ends_with("@nhs.net") {
+            return Err(bad(format!(
+                "gp_addresses.{ods}: {address:?} is not an NHSmail address (@nhs.net): a summary is mailed only within NHSmail"
+            )));
+        }
     }
     let retry = section.retry.unwrap_or_default();
     if retry.first_wait_seconds < 1

@@ -628,6 +628,7 @@ password_file = "/etc/clinicalworkstation/nhsmail-password"
                 "not a mail address",
             ),
             ("[discharge]\ngp_addresses = { a81001 = \"gp@nhs.net\" }\n", "ODS code"),
+            ("[discharge]\ngp_addresses = { A81001 = \"surgery@gmail.com\" }\n", "NHSmail"),
             ("[discharge.mdm]\npeer = \"epr.example\"\n", "host:port"),
             ("[discharge.mesh]\nurl = \"http://mesh.example\"\nmailbox = \"X\"\n", "https"),
             (
