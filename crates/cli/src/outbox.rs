@@ -60,10 +60,19 @@ pub fn run(command: OutboxCommand, location: StoreLocation) -> Result<(), Failur
                 let trust = trusted_ca(trusted_settings()?)?;
                 loop {
                     let report = run_once(context, &sender, &trust).await?;
-                    if report.delivered + report.retrying + report.given_up > 0 || once {
+                    let news = report.delivered
+                        + report.retrying
+                        + report.given_up
+                        + report.acknowledged
+                        + report.undeliverable;
+                    if news > 0 || once {
                         println!(
-                            "Delivered {}, to retry {}, given up {}.",
-                            report.delivered, report.retrying, report.given_up
+                            "Delivered {}, to retry {}, given up {}; acknowledged by the practice {}, undeliverable {}.",
+                            report.delivered,
+                            report.retrying,
+                            report.given_up,
+                            report.acknowledged,
+                            report.undeliverable
                         );
                     }
                     if once {

@@ -46,6 +46,9 @@ pub struct RunReport {
     pub given_up: usize,
     /// Rows another sender claimed first.
     pub skipped: usize,
+    /// MESH sends the practice has now taken, and those MESH could not deliver (raised).
+    pub acknowledged: usize,
+    pub undeliverable: usize,
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -139,7 +142,51 @@ pub async fn run_once(
         }
         tx.commit().await?;
     }
+    if let Some(mesh) = &context.settings().discharge.mesh {
+        track_mesh(context, sender, mesh, &mut report).await?;
+    }
     Ok(report)
+}
+
+/// Follows each MESH send delivered to MESH until the practice takes it: an
+/// acknowledged one is recorded, and one MESH reports undeliverable (or not
+/// collected in time) is failed with MESH's reason and raised on the dashboard.
+async fn track_mesh(
+    context: &Context,
+    sender: &SenderToken,
+    mesh: &settings::MeshSettings,
+    report: &mut RunReport,
+) -> Result<(), ServiceError> {
+    let waiting = context.store().discharge_outbox().delivered_by("mesh", 100).await?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let Ok(client) = crate::mesh::Mesh::new(mesh) else { return Ok(()) };
+    for row in waiting {
+        let Some(message_id) = row.remote_id.as_deref() else { continue };
+        // MESH out of reach: asked again on the next pass.
+        let Ok((status, description)) = client.status(message_id).await else { continue };
+        let mut tx = context.store().begin().await?;
+        match status.as_str() {
+            "acknowledged" => {
+                tx.discharge_outbox().acknowledged(row.id).await?;
+                audit_send(&mut tx, &sender.actor, &row, None, "ok: acknowledged by the practice").await?;
+                report.acknowledged += 1;
+            }
+            "undeliverable" | "error" => {
+                let why = match description.is_empty() {
+                    true => format!("MESH could not deliver it to the practice ({status})"),
+                    false => format!("MESH could not deliver it to the practice ({status}): {description}"),
+                };
+                tx.discharge_outbox().undeliverable(row.id, &why).await?;
+                audit_send(&mut tx, &sender.actor, &row, None, "failed: undeliverable").await?;
+                report.undeliverable += 1;
+            }
+            _ => continue,
+        }
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 async fn audit_send(

@@ -108,6 +108,32 @@ impl<'a> Mesh<'a> {
         }
     }
 
+    /// Where a message we sent stands at MESH: `accepted` (waiting in the
+    /// recipient's inbox), `acknowledged` (taken), `undeliverable` or `error`,
+    /// with MESH's description.
+    pub(crate) async fn status(&self, message_id: &str) -> Result<(String, String), SendFailure> {
+        let answer = self
+            .client
+            .get(self.url("/outbox/tracking"))
+            .query(&[("messageID", message_id)])
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !answer.status().is_success() {
+            return Err(SendFailure::from(format!("MESH tracking answered HTTP {}", answer.status())));
+        }
+        let tracking: serde_json::Value =
+            answer.json().await.map_err(|e| SendFailure::from(format!("MESH tracking: {e}")))?;
+        let text =
+            |keys: &[&str]| keys.iter().find_map(|k| tracking[*k].as_str()).unwrap_or_default().to_owned();
+        Ok((
+            text(&["status"]).to_lowercase(),
+            text(&["status_description", "statusDescription", "failure_diagnostic", "failureDiagnostic"]),
+        ))
+    }
+
     /// Sends one message; the id MESH gave it.
     pub(crate) async fn send(&self, message: MeshMessage<'_>) -> Result<String, SendFailure> {
         let answer = self

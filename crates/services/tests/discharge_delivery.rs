@@ -274,11 +274,12 @@ fn with_mesh(sandbox: &test_services::MeshSandbox, url: String) -> settings::Set
 }
 
 #[tokio::test]
-async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_document() {
-    let test = "a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_document";
+async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknowledgement_or_loss_is_recorded()
+ {
+    let test = "a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknowledgement_or_loss_is_recorded";
     let Some(sandbox) = test_services::MeshSandbox::start_or_skip(test) else { return };
     let (site, context) = DischargeSite::new(with_mesh(&sandbox, sandbox.url())).await;
-    site.signed_summary(&context).await;
+    let id = site.signed_summary(&context).await;
     assert_eq!(
         run_once(&context, &sender(&context), &site.trust).await.expect("run"),
         RunReport { delivered: 1, ..RunReport::default() }
@@ -297,6 +298,34 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_as_a_fhir_docu
         (patient["identifier"][0]["system"].as_str(), patient["identifier"][0]["value"].as_str()),
         (Some("https://fhir.nhs.uk/Id/nhs-number"), Some("9990000018")),
         "the NHS number as ten digits"
+    );
+
+    // The practice takes it: the outbox records the acknowledgement.
+    sandbox.acknowledge("X26ABC2", inbox[0]["id"].as_str().expect("id"));
+    let taken = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(taken, RunReport { acknowledged: 1, ..RunReport::default() });
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let row = &services::discharge::sends(&context, &author, id).await.expect("sends")[0];
+    assert_eq!(row.status, "acknowledged");
+
+    // A second summary MESH cannot deliver is failed with MESH's reason, and raised.
+    let second = site.signed_summary(&context).await;
+    run_once(&context, &sender(&context), &site.trust).await.expect("sent");
+    let message_id = services::discharge::sends(&context, &author, second).await.expect("sends")[0]
+        .remote_id
+        .clone()
+        .expect("MESH's id");
+    sandbox.make_undeliverable(&message_id, "Not collected in 5 days");
+    let lost = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(lost, RunReport { undeliverable: 1, ..RunReport::default() });
+    let row = &services::discharge::sends(&context, &author, second).await.expect("sends")[0];
+    assert_eq!(row.status, "failed");
+    assert!(
+        row.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not deliver it to the practice (undeliverable)")),
+        "{:?}",
+        row.last_error
     );
     context.close().await;
 }

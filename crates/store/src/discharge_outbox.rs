@@ -38,6 +38,8 @@ const DUE: &str = concat!(
     select_row!(),
     " WHERE status IN ('queued', 'sending') AND next_try_utc <= $1 ORDER BY next_try_utc, id LIMIT $2"
 );
+const DELIVERED_BY: &str =
+    concat!(select_row!(), " WHERE status = 'delivered' AND channel = $1 ORDER BY id LIMIT $2");
 const OF_SUMMARY: &str = concat!(select_row!(), " WHERE summary_id = $1 ORDER BY id");
 
 pub struct DischargeOutbox<'s> {
@@ -69,6 +71,16 @@ impl DischargeOutbox<'_> {
     pub async fn due(&self, now_utc: &str, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         on_pool!(&self.store.pool, |c| sqlx::query_as(DUE).bind(now_utc).bind(limit).fetch_all(c).await)
             .map_err(database)
+    }
+
+    /// Sends delivered by `channel` and not yet acknowledged by the recipient, oldest first.
+    pub async fn delivered_by(&self, channel: &str, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(DELIVERED_BY)
+            .bind(channel)
+            .bind(limit)
+            .fetch_all(c)
+            .await)
+        .map_err(database)
     }
 
     /// The sends of one signed version.
@@ -138,6 +150,34 @@ impl DischargeOutboxWrites<'_> {
         )
         .bind(remote_id)
         .bind(at_utc)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    /// The recipient has taken it (MESH: downloaded and acknowledged).
+    pub async fn acknowledged(&mut self, id: i64) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_outbox SET status = 'acknowledged' WHERE id = $1 AND status = 'delivered'"
+        )
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    /// Delivered to the service but not to the recipient (MESH: undeliverable, or
+    /// not collected in time): failed, with why, and raised to people.
+    pub async fn undeliverable(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
+            "UPDATE discharge_outbox SET status = 'failed', last_error = $1 WHERE id = $2 AND status = 'delivered'"
+        )
+        .bind(error)
         .bind(id)
         .execute(c)
         .await

@@ -1571,4 +1571,18 @@ async fn an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at
     let mut tx = store.begin().await.expect("begin");
     let after = tx.discharge_outbox().give_up(row, "late failure", "2026-11-30T11:00:00+00:00").await;
     assert!(matches!(after, Err(StoreError::Changed { .. })), "a delivered row stays delivered: {after:?}");
+    drop(tx);
+
+    // Delivered to the service, then taken by the recipient; a taken row is never made undeliverable.
+    let waiting = store.discharge_outbox().delivered_by("smtp", 10).await.expect("delivered");
+    assert_eq!(waiting.iter().map(|r| r.id).collect::<Vec<_>>(), [row]);
+    assert!(store.discharge_outbox().delivered_by("mesh", 10).await.expect("none").is_empty());
+    let mut tx = store.begin().await.expect("begin");
+    tx.discharge_outbox().acknowledged(row).await.expect("acknowledged");
+    audited_commit(tx, summary).await;
+    assert_eq!(store.discharge_outbox().get(row).await.expect("row").status, "acknowledged");
+    assert!(store.discharge_outbox().delivered_by("smtp", 10).await.expect("none left").is_empty());
+    let mut tx = store.begin().await.expect("begin");
+    let lost = tx.discharge_outbox().undeliverable(row, "late report").await;
+    assert!(matches!(lost, Err(StoreError::Changed { .. })), "{lost:?}");
 }

@@ -94,6 +94,26 @@ impl MeshSandbox {
         serde_json::from_slice(&output.stdout).expect("JSON")
     }
 
+    /// The recipient takes the message and acknowledges it, as a practice's system does.
+    pub fn acknowledge(&self, mailbox: &str, message_id: &str) {
+        self.act(&["acknowledge", mailbox, MESH_PASSWORD, MESH_SHARED_KEY, message_id]);
+    }
+
+    /// MESH gives up on delivering the message (as when it is not collected in five days).
+    pub fn make_undeliverable(&self, message_id: &str, description: &str) {
+        self.act(&["undeliverable", message_id, description]);
+    }
+
+    fn act(&self, args: &[&str]) {
+        let output = Command::new(&self.python)
+            .arg(crate::python_peers::script("mesh_act.py"))
+            .arg(self.url())
+            .args(args)
+            .output()
+            .expect("mesh-client runs");
+        assert!(output.status.success(), "mesh {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.folder.path().join("mesh.log")).unwrap_or_default()
     }
