@@ -26,20 +26,7 @@ async fn a_draft_starts_from_the_admission_saves_from_the_version_read_and_survi
     let key = StoreKey::generate().expect("key");
     let store = Store::create_with_key(&path, key.clone()).await.expect("store");
     let context = Context::with_store(store, settings(), "ws1").expect("context");
-    let patient = patients::NewPatient {
-        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
-        nhs_number_failing_check: None,
-        mrn: Some("RXX1".into()),
-        family_name: "Quillfeather".into(),
-        given_names: "Ada".into(),
-        title: None,
-        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
-        sex: patients::Sex::Female,
-        address: None,
-        postcode: None,
-        gp_practice: Some(patients::GpPractice { ods_code: "A81001".into(), name: None }),
-        deceased_date: None,
-    };
+    let patient = common::discharge_site::registered_with_a81001();
     let patient_id = services::patients::add(&context, &acting_as(DOCTOR, Permission::ViewPatients), patient)
         .await
         .expect("patient")

@@ -56,6 +56,24 @@ fn cards() -> &'static Cards {
     })
 }
 
+/// QUILLFEATHER, Ada, 999 000 0018, registered with practice A81001.
+pub fn registered_with_a81001() -> patients::NewPatient {
+    patients::NewPatient {
+        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
+        nhs_number_failing_check: None,
+        mrn: Some("RXX1".into()),
+        family_name: "Quillfeather".into(),
+        given_names: "Ada".into(),
+        title: None,
+        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
+        sex: patients::Sex::Female,
+        address: None,
+        postcode: None,
+        gp_practice: Some(patients::GpPractice { ods_code: "A81001".into(), name: None }),
+        deceased_date: None,
+    }
+}
+
 impl DischargeSite {
     /// Cards DOCTOR and OTHER (PIN 1234), a store, the doctor enrolled and the
     /// patient added; the context runs with `settings`.
@@ -84,22 +102,7 @@ impl DischargeSite {
         services::users::enrol(&context, &acting_as("555000000090", Permission::ManageUsers), &doctor)
             .await
             .expect("enrolled");
-        let patient = patients::NewPatient {
-            nhs_number: Some(
-                patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid"),
-            ),
-            nhs_number_failing_check: None,
-            mrn: Some("RXX1".into()),
-            family_name: "Quillfeather".into(),
-            given_names: "Ada".into(),
-            title: None,
-            date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
-            sex: patients::Sex::Female,
-            address: None,
-            postcode: None,
-            gp_practice: Some(patients::GpPractice { ods_code: "A81001".into(), name: None }),
-            deceased_date: None,
-        };
+        let patient = registered_with_a81001();
         let patient_id =
             services::patients::add(&context, &acting_as(DOCTOR, Permission::ViewPatients), patient)
                 .await
