@@ -208,3 +208,86 @@ async fn the_oncology_summary_carries_the_sact_given_this_admission_and_the_next
     assert!(general.summary.sact.is_empty(), "only the oncology template carries SACT");
     context.close().await;
 }
+
+/// Each discharge act needs its own permission: author_discharge to start,
+/// save, open, read, list and amend; sign_discharge to sign. Another
+/// permission's token is refused before anything is read or written.
+#[tokio::test]
+async fn every_discharge_act_is_refused_without_its_permission() {
+    let folder = tempfile::tempdir().expect("folder");
+    let store = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let context = Context::with_store(store, settings(), "ws1").expect("context");
+    let patient_id = services::patients::add(
+        &context,
+        &acting_as(DOCTOR, Permission::ViewPatients),
+        common::discharge_site::registered_with_a81001(),
+    )
+    .await
+    .expect("patient")
+    .id;
+    let author = acting_as(DOCTOR, Permission::AuthorDischarge);
+    let draft =
+        services::discharge::start(&context, &author, patient_id, "General medicine").await.expect("draft");
+    let viewer = acting_as(DOCTOR, Permission::ViewPatients);
+    let ca = demo_cards::DemoCa::new("Test Trust Issuing CA").expect("CA");
+    let trust = Some(identity::Trust::from_der(ca.cert_der().to_vec()).expect("trust"));
+    let refused = |outcome: Result<(), ServiceError>, act: &str| {
+        assert!(
+            matches!(outcome, Err(ServiceError::NotPermitted(Permission::AuthorDischarge))),
+            "{act}: {outcome:?}"
+        );
+    };
+    refused(
+        services::discharge::start(&context, &viewer, patient_id, "General medicine").await.map(|_| ()),
+        "start",
+    );
+    refused(
+        services::discharge::save(&context, &viewer, draft.id, 1, &draft.summary).await.map(|_| ()),
+        "save",
+    );
+    refused(services::discharge::open(&context, &viewer, draft.id).await.map(|_| ()), "open");
+    refused(
+        services::discharge::current(&context, &viewer, patient_id, trust.as_ref()).await.map(|_| ()),
+        "current",
+    );
+    refused(services::discharge::sends(&context, &viewer, draft.id).await.map(|_| ()), "sends");
+    refused(services::discharge::versions(&context, &viewer, patient_id).await.map(|_| ()), "versions");
+    refused(
+        services::discharge::amend(&context, &viewer, draft.id, "A reason long enough").await.map(|_| ()),
+        "amend",
+    );
+    refused(services::discharge_dashboard::dashboard(&context, &viewer).await.map(|_| ()), "dashboard");
+    let trust = trust.as_ref().expect("trust");
+    refused(services::discharge::letter(&context, &viewer, draft.id, trust).await.map(|_| ()), "letter");
+    refused(
+        services::discharge::letter_pdf(&context, &viewer, draft.id, trust).await.map(|_| ()),
+        "letter_pdf",
+    );
+    refused(
+        services::discharge::letter_fhir(&context, &viewer, draft.id, trust).await.map(|_| ()),
+        "letter_fhir",
+    );
+    refused(
+        services::discharge::read_signed(&context, &viewer, draft.id, trust).await.map(|_| ()),
+        "read_signed",
+    );
+    let signing = services::discharge::sign(&context, &author, draft.id, 1, &NoCard).await;
+    assert!(
+        matches!(signing, Err(ServiceError::NotPermitted(Permission::SignDischarge))),
+        "signing needs sign_discharge, not author_discharge: {signing:?}"
+    );
+    let kept = services::discharge::open(&context, &author, draft.id).await.expect("opened");
+    assert_eq!((kept.row_version, kept.summary), (1, draft.summary), "nothing was written");
+    context.close().await;
+}
+
+/// A signer that must never be asked: the permission check comes first.
+struct NoCard;
+
+impl services::sact::ActSigner for NoCard {
+    fn sign(&self, _: &[u8]) -> Result<identity::DocumentSignature, ServiceError> {
+        panic!("the card was asked to sign before the permission was checked")
+    }
+}
