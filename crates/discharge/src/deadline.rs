@@ -31,6 +31,18 @@ pub fn time_left_words(minutes_left: i64) -> String {
     }
 }
 
+/// Where a discharge's summary stands, in the dashboard's words: a failed
+/// send is said first, so it is never hidden behind one still waiting.
+pub fn summary_state(status: Option<&str>, failed_sends: i64, waiting_sends: i64) -> &'static str {
+    match (status, failed_sends, waiting_sends) {
+        (None, _, _) => "No summary started",
+        (Some("draft"), _, _) => "Draft, not signed",
+        (Some(_), failed, _) if failed > 0 => "Signed; sending failed",
+        (Some(_), _, waiting) if waiting > 0 => "Signed; sending",
+        (Some(_), _, _) => "Signed; no route to the GP is set up",
+    }
+}
+
 /// One day's discharges and how many of their summaries reached the GP in time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayShare {
@@ -74,6 +86,15 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).expect("time").to_utc()
+    }
+
+    #[test]
+    fn a_failed_send_is_said_before_one_still_waiting() {
+        assert_eq!(summary_state(None, 0, 0), "No summary started");
+        assert_eq!(summary_state(Some("draft"), 0, 0), "Draft, not signed");
+        assert_eq!(summary_state(Some("signed"), 1, 1), "Signed; sending failed");
+        assert_eq!(summary_state(Some("signed"), 0, 1), "Signed; sending");
+        assert_eq!(summary_state(Some("signed"), 0, 0), "Signed; no route to the GP is set up");
     }
 
     #[test]

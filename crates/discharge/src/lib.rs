@@ -18,7 +18,7 @@ mod uk_time;
 
 pub use codes::CodeList;
 pub use content_file::ContentFile;
-pub use deadline::{DayShare, daily_share, deadline, minutes_left, time_left_words};
+pub use deadline::{DayShare, daily_share, deadline, minutes_left, summary_state, time_left_words};
 pub use letter::{Letter, LetterPatient, LetterSigner, Organisation, date, local_time};
 pub use retry::{AfterFailure, RetryPolicy, SEND_WITHIN_HOURS};
 pub use section::{Conformance, Section};

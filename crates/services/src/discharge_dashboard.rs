@@ -55,13 +55,8 @@ pub async fn dashboard(context: &Context, acting: &Acting) -> Result<Dashboard, 
     for stay in stays.iter().filter(|s| s.first_delivered_at_utc.is_none()) {
         let Some(discharged_at) = parsed(&stay.discharged_at_utc) else { continue };
         let patient = context.store().patients().read(actor, stay.patient_id).await?;
-        let state = match (stay.summary_status.as_deref(), stay.failed_sends, stay.waiting_sends) {
-            (None, _, _) => "No summary started",
-            (Some("draft"), _, _) => "Draft, not signed",
-            (Some(_), failed, _) if failed > 0 => "Signed; sending failed",
-            (Some(_), _, waiting) if waiting > 0 => "Signed; sending",
-            (Some(_), _, _) => "Signed; no route to the GP is set up",
-        };
+        let state =
+            discharge::summary_state(stay.summary_status.as_deref(), stay.failed_sends, stay.waiting_sends);
         let minutes_left = discharge::minutes_left(discharged_at, now);
         due.push(DueSummary {
             patient_id: stay.patient_id,

@@ -221,6 +221,15 @@ async fn the_dashboard_lists_each_discharge_not_yet_sent_most_overdue_first_and_
         "202611280800",
     )
     .await;
+    // Discharged before the dashboard's 30 days: neither listed nor charted.
+    DischargeSite::admitted_and_discharged(
+        &context,
+        "9990000042",
+        "QUINCE^Dora",
+        "202610100900",
+        "202610150900",
+    )
+    .await;
     let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
 
     let before = services::discharge_dashboard::dashboard(&context, &author).await.expect("dashboard");
@@ -250,6 +259,11 @@ async fn the_dashboard_lists_each_discharge_not_yet_sent_most_overdue_first_and_
         "a summary delivered leaves the list"
     );
     assert_eq!(after.days.len(), 30);
+    assert_eq!(
+        after.days.iter().map(|d| d.discharges).sum::<u32>(),
+        2,
+        "the 26th and the 27th, not October's"
+    );
     let day = |date: &str| after.days.iter().find(|d| d.day.to_string() == date).expect("day");
     assert_eq!((day("2026-11-26").discharges, day("2026-11-26").sent_within_24_hours), (1, 0));
     assert_eq!((day("2026-11-27").discharges, day("2026-11-27").sent_within_24_hours), (1, 1));
