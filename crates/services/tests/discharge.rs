@@ -291,3 +291,36 @@ impl services::sact::ActSigner for NoCard {
         panic!("the card was asked to sign before the permission was checked")
     }
 }
+
+/// The outbox is worked only by the account the site names in
+/// `[discharge] sender_account`; a stand-alone workstation that names none
+/// works its own; a shared store must name one.
+#[tokio::test]
+async fn only_the_named_sender_account_works_the_outbox_and_a_shared_store_must_name_one() {
+    use services::discharge_outbox::SenderToken;
+    let account = |user: &str| Actor { user: user.into(), workstation: "ws1".into() };
+    let refused = |token: Result<SenderToken, ServiceError>, why: &str| {
+        assert!(matches!(token, Err(ServiceError::Refused { rule: "sender_account", .. })), "{why}");
+    };
+    let folder = tempfile::tempdir().expect("folder");
+    let local = Store::create_with_key(&folder.path().join("store.db"), StoreKey::generate().expect("key"))
+        .await
+        .expect("store");
+    let stand_alone = Context::with_store(local.clone(), settings(), "ws1").expect("context");
+    assert!(SenderToken::for_account(&stand_alone, &account("anyone")).is_ok(), "its own account works it");
+    let mut named = settings();
+    named.discharge.sender_account = Some("cws-outbox".into());
+    let site = Context::with_store(local, named.clone(), "ws1").expect("context");
+    refused(SenderToken::for_account(&site, &account("someone-else")), "another account is refused");
+    assert!(SenderToken::for_account(&site, &account("cws-outbox")).is_ok(), "the named account works it");
+
+    let test = "only_the_named_sender_account_works_the_outbox_and_a_shared_store_must_name_one";
+    let Some(server) = test_services::Postgres::start_or_skip(test) else { return };
+    let database = store::SharedDatabase::parse(&server.url()).expect("a loopback URL");
+    let shared = Store::create_shared(&database).await.expect("created");
+    let unnamed = Context::with_store(shared.clone(), settings(), "ws1").expect("context");
+    refused(SenderToken::for_account(&unnamed, &account("anyone")), "a shared store names its sender");
+    let trust = Context::with_store(shared, named, "ws1").expect("context");
+    assert!(SenderToken::for_account(&trust, &account("cws-outbox")).is_ok());
+    stand_alone.close().await;
+}
