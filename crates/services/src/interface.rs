@@ -183,7 +183,7 @@ async fn apply(
     replaying: Option<i64>,
 ) -> Result<Kept, ServiceError> {
     let policy = context.settings().nhs_numbers;
-    let mut tx = context.store().begin().await?;
+    let mut tx = context.store().begin_direct().await?;
     let occurred = header.sent_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
     // Kept first, as applied: a resend stops here, and on a shared server a
     // second copy arriving at once waits for the first's commit.
@@ -690,7 +690,7 @@ async fn keep_unreadable(
         sending_facility: read.sending_facility.clone(),
         control_id: read.control_id.clone(),
     };
-    let mut tx = context.store().begin().await?;
+    let mut tx = context.store().begin_direct().await?;
     let kept = keep(&mut tx, &key, &read, None, MessageStatus::Error, Some(error), text).await?;
     if let Some(id) = kept {
         let outcome = format!("error queue: {} {}", key.control_id, error.code);

@@ -120,7 +120,65 @@ pub(crate) async fn append(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Resu
     match tx {
         Tx::Local(tx) => append_locally(tx, actor, event).await,
         Tx::Shared(tx) => append_on_server(&mut **tx, actor, event).await,
+        Tx::Direct(tx) => append_directly(tx, actor, event),
     }
+}
+
+/// A local entry's place in the chain and its hash, after the head it follows.
+struct LocalEntry {
+    seq: i64,
+    at_utc: String,
+    action: &'static str,
+    record_ids: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl LocalEntry {
+    fn after(head: Option<(i64, String)>, actor: &Actor, event: &Event<'_>) -> Self {
+        let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let record_ids = record_ids(event.records);
+        let action = event.action.text();
+        let bytes = canonical(
+            &at_utc,
+            &actor.user,
+            &actor.workstation,
+            (action, event.patient_id, &record_ids, event.outcome),
+        );
+        let hash = chain_hash(&prev_hash, &bytes);
+        Self { seq: prev_seq + 1, at_utc, action, record_ids, prev_hash, hash }
+    }
+}
+
+const LOCAL_HEAD: &str = "SELECT seq, hash FROM audit_head WHERE id = 1";
+const LOCAL_INSERT: &str = "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const LOCAL_MOVE_HEAD: &str = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+
+/// The local file through its direct writer: the same chain, statements and
+/// write lock as `append_locally`.
+fn append_directly(tx: &crate::direct::DirectTx, actor: &Actor, event: Event<'_>) -> Result<(), StoreError> {
+    let head = tx.row(LOCAL_HEAD, &[], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let entry = LocalEntry::after(head, actor, &event);
+    tx.execute(
+        LOCAL_INSERT,
+        &[
+            &entry.seq,
+            &entry.at_utc,
+            &actor.user,
+            &actor.workstation,
+            &entry.action,
+            &event.patient_id,
+            &entry.record_ids,
+            &event.outcome,
+            &entry.prev_hash,
+            &entry.hash,
+        ],
+    )?;
+    tx.execute(LOCAL_MOVE_HEAD, &[&entry.seq, &entry.hash])?;
+    Ok(())
 }
 
 /// The local file: `BEGIN IMMEDIATE` has already made this transaction the
@@ -130,48 +188,29 @@ async fn append_locally(
     actor: &Actor,
     event: Event<'_>,
 ) -> Result<(), StoreError> {
-    let head: Option<(i64, String)> = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_optional(&mut **tx)
+    let head: Option<(i64, String)> =
+        sqlx::query_as(LOCAL_HEAD).fetch_optional(&mut **tx).await.map_err(database)?;
+    let entry = LocalEntry::after(head, actor, &event);
+    sqlx::query(LOCAL_INSERT)
+        .bind(entry.seq)
+        .bind(&entry.at_utc)
+        .bind(&actor.user)
+        .bind(&actor.workstation)
+        .bind(entry.action)
+        .bind(event.patient_id)
+        .bind(&entry.record_ids)
+        .bind(event.outcome)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut **tx)
         .await
         .map_err(database)?;
-    let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
-    let seq = prev_seq + 1;
-    let at_utc = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let record_ids = record_ids(event.records);
-    let action = event.action.text();
-    let bytes = canonical(
-        &at_utc,
-        &actor.user,
-        &actor.workstation,
-        (action, event.patient_id, &record_ids, event.outcome),
-    );
-    let hash = chain_hash(&prev_hash, &bytes);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at_utc, actor, workstation, action, patient_id, record_ids, outcome, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(seq)
-    .bind(&at_utc)
-    .bind(&actor.user)
-    .bind(&actor.workstation)
-    .bind(action)
-    .bind(event.patient_id)
-    .bind(&record_ids)
-    .bind(event.outcome)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(database)?;
-    sqlx::query(
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)
-         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-    )
-    .bind(seq)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(database)?;
+    sqlx::query(LOCAL_MOVE_HEAD)
+        .bind(entry.seq)
+        .bind(&entry.hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(database)?;
     Ok(())
 }
 

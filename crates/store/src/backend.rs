@@ -8,6 +8,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::audit::{Actor, Event, append};
 use crate::audit_action::{AuditAction, RecordRef};
+use crate::direct::DirectTx;
 use crate::error::database;
 use crate::{Store, StoreError};
 
@@ -20,6 +21,8 @@ pub(crate) enum Pool {
 pub(crate) enum Tx {
     Local(Transaction<'static, Sqlite>),
     Shared(Transaction<'static, Postgres>),
+    /// The local file's direct writer (`Store::begin_direct`).
+    Direct(DirectTx),
 }
 
 /// Runs the same statement code on the pool of whichever backend is open; `$c`
@@ -46,6 +49,7 @@ macro_rules! on_tx {
                 let $c = &mut **transaction;
                 $body
             }
+            $crate::backend::Tx::Direct(_) => return Err($crate::direct::not_offered()),
         }
     };
 }
@@ -75,6 +79,20 @@ impl Store {
             Pool::Shared(pool) => Tx::Shared(pool.begin().await.map_err(database)?),
         };
         Ok(StoreTransaction { tx, unaudited_writes: 0 })
+    }
+
+    /// Begins a write transaction for the writer whose peer waits on each
+    /// commit (the HL7 interface). On the local file it runs on the store's
+    /// direct connection, every statement in the caller's thread (see
+    /// `direct.rs`); only the interface's reads and writes are offered in it,
+    /// and any other store call is refused. On a shared server it is `begin`.
+    pub async fn begin_direct(&self) -> Result<StoreTransaction, StoreError> {
+        match &self.direct {
+            Some(writer) => {
+                Ok(StoreTransaction { tx: Tx::Direct(DirectTx::begin(writer).await?), unaudited_writes: 0 })
+            }
+            None => self.begin().await,
+        }
     }
 
     /// A read-only transaction that sees one consistent moment, however many
@@ -119,9 +137,9 @@ impl StoreTransaction {
             )));
         }
         match self.tx {
-            Tx::Local(tx) => tx.commit().await,
-            Tx::Shared(tx) => tx.commit().await,
+            Tx::Local(tx) => tx.commit().await.map_err(database),
+            Tx::Shared(tx) => tx.commit().await.map_err(database),
+            Tx::Direct(tx) => tx.commit(),
         }
-        .map_err(database)
     }
 }

@@ -18,6 +18,8 @@ pub struct Store {
     /// longest, whose cache is stale, and every page touched is read and
     /// decrypted again.
     pub(crate) writer: Option<sqlx::SqlitePool>,
+    /// A local file's direct writer, for the HL7 interface (`begin_direct`).
+    pub(crate) direct: Option<crate::direct::DirectWriter>,
     pub(crate) place: Place,
 }
 

@@ -215,6 +215,11 @@ impl StoreTransaction {
 impl InterfaceWrites<'_> {
     /// As `InterfaceMessages::status_of`, inside the writing transaction.
     pub async fn status_of(&mut self, key: &MessageKey) -> Result<Option<(i64, MessageStatus)>, StoreError> {
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let values: [&dyn rusqlite::ToSql; 3] =
+                [&key.sending_application, &key.sending_facility, &key.control_id];
+            return status_of(direct.row(STATUS_OF, &values, |row| Ok((row.get(0)?, row.get(1)?)))?);
+        }
         let row: Option<(i64, String)> = on_tx!(&mut self.transaction.tx, |c| sqlx::query_as(STATUS_OF)
             .bind(&key.sending_application)
             .bind(&key.sending_facility)
@@ -228,24 +233,40 @@ impl InterfaceWrites<'_> {
     /// Keeps a message; `None` when one with its key is already kept (a resend),
     /// in which case nothing is written and its effects must not be applied again.
     pub async fn keep(&mut self, message: &NewMessage<'_>) -> Result<Option<i64>, StoreError> {
-        let id: Option<i64> = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(
-            "INSERT INTO interface_messages (sending_application, sending_facility, control_id, message_type, event, occurred_at_utc, received_at_utc, status, error, document)
+        const KEEP: &str = "INSERT INTO interface_messages (sending_application, sending_facility, control_id, message_type, event, occurred_at_utc, received_at_utc, status, error, document)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-             ON CONFLICT (sending_application, sending_facility, control_id) DO NOTHING RETURNING id",
-        )
-        .bind(&message.key.sending_application)
-        .bind(&message.key.sending_facility)
-        .bind(&message.key.control_id)
-        .bind(message.message_type)
-        .bind(message.event)
-        .bind(message.occurred_at_utc)
-        .bind(Utc::now().to_rfc3339())
-        .bind(message.status.text())
-        .bind(message.error)
-        .bind(message.document)
-        .fetch_optional(c)
-        .await)
-        .map_err(database)?;
+             ON CONFLICT (sending_application, sending_facility, control_id) DO NOTHING RETURNING id";
+        let id: Option<i64> = if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let (m, now) = (message, Utc::now().to_rfc3339());
+            let values: [&dyn rusqlite::ToSql; 10] = [
+                &m.key.sending_application,
+                &m.key.sending_facility,
+                &m.key.control_id,
+                &m.message_type,
+                &m.event,
+                &m.occurred_at_utc,
+                &now,
+                &m.status.text(),
+                &m.error,
+                &m.document,
+            ];
+            direct.row(KEEP, &values, |row| row.get(0))?
+        } else {
+            on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(KEEP)
+                .bind(&message.key.sending_application)
+                .bind(&message.key.sending_facility)
+                .bind(&message.key.control_id)
+                .bind(message.message_type)
+                .bind(message.event)
+                .bind(message.occurred_at_utc)
+                .bind(Utc::now().to_rfc3339())
+                .bind(message.status.text())
+                .bind(message.error)
+                .bind(message.document)
+                .fetch_optional(c)
+                .await)
+            .map_err(database)?
+        };
         if id.is_some() {
             self.transaction.wrote();
         }
@@ -293,6 +314,13 @@ impl InterfaceWrites<'_> {
         } else {
             "UPDATE interface_messages SET status = $1, error = $2 WHERE id = $3"
         };
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let changed = direct.execute(sql, &[&status.text(), &error, &id])?;
+            if changed > 0 {
+                self.transaction.wrote();
+            }
+            return Ok(changed > 0);
+        }
         let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(sql)
             .bind(status.text())
             .bind(error)

@@ -115,26 +115,49 @@ impl StoreTransaction {
 
 impl LabResultWrites<'_> {
     pub async fn record(&mut self, result: &NewLabResult) -> Result<i64, StoreError> {
-        let id: i64 = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(
-            "INSERT INTO lab_results (patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-        )
-        .bind(result.patient_id)
-        .bind(result.message_id)
-        .bind(&result.code)
-        .bind(&result.name)
-        .bind(&result.value)
-        .bind(&result.value_type)
-        .bind(&result.units)
-        .bind(&result.reference_range)
-        .bind(&result.abnormal_flag)
-        .bind(&result.status)
-        .bind(&result.observed_at_utc)
-        .bind(&result.laboratory)
-        .bind(&result.used_for)
-        .bind(&result.held_because)
-        .fetch_one(c)
-        .await)
+        const RECORD: &str = "INSERT INTO lab_results (patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let r = result;
+            let values: [&dyn rusqlite::ToSql; 14] = [
+                &r.patient_id,
+                &r.message_id,
+                &r.code,
+                &r.name,
+                &r.value,
+                &r.value_type,
+                &r.units,
+                &r.reference_range,
+                &r.abnormal_flag,
+                &r.status,
+                &r.observed_at_utc,
+                &r.laboratory,
+                &r.used_for,
+                &r.held_because,
+            ];
+            let id = direct
+                .row(RECORD, &values, |row| row.get(0))?
+                .ok_or_else(|| StoreError::Database("a result was not kept".into()))?;
+            self.transaction.wrote();
+            return Ok(id);
+        }
+        let id: i64 = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(RECORD)
+            .bind(result.patient_id)
+            .bind(result.message_id)
+            .bind(&result.code)
+            .bind(&result.name)
+            .bind(&result.value)
+            .bind(&result.value_type)
+            .bind(&result.units)
+            .bind(&result.reference_range)
+            .bind(&result.abnormal_flag)
+            .bind(&result.status)
+            .bind(&result.observed_at_utc)
+            .bind(&result.laboratory)
+            .bind(&result.used_for)
+            .bind(&result.held_because)
+            .fetch_one(c)
+            .await)
         .map_err(database)?;
         self.transaction.wrote();
         Ok(id)

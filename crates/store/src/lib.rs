@@ -11,6 +11,7 @@ mod backend;
 mod connection;
 mod copy;
 mod demonstration;
+mod direct;
 mod discharge_outbox;
 mod discharge_summaries;
 mod error;

@@ -154,12 +154,15 @@ impl Store {
             .map_err(|e| connect_error(path, e))?;
         settle_connections_at_exit();
         let pool = Pool::Local(pool);
+        let direct_key = key.clone();
         let place = Place::LocalFile(LocalFile { path: path.to_owned(), key, lock });
         refuse_newer_schema(&pool, &place).await?;
         if let Pool::Local(pool) = &pool {
             MIGRATOR.run(pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         }
-        let store = Self { pool, writer: Some(writer), place };
+        // Opened after the migrations, on the file as they left it.
+        let direct = Some(crate::direct::open(path, &direct_key)?);
+        let store = Self { pool, writer: Some(writer), direct, place };
         if create {
             store.write_genesis().await?;
         }

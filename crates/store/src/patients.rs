@@ -55,6 +55,27 @@ struct PatientRow {
 }
 
 impl PatientRow {
+    /// A row of `select_patient!` read through the local file's direct writer.
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            nhs_number: row.get(1)?,
+            nhs_number_failing_check: row.get(2)?,
+            mrn: row.get(3)?,
+            family_name: row.get(4)?,
+            given_names: row.get(5)?,
+            title: row.get(6)?,
+            date_of_birth: row.get(7)?,
+            sex: row.get(8)?,
+            address: row.get(9)?,
+            postcode: row.get(10)?,
+            gp_practice_ods: row.get(11)?,
+            gp_practice_name: row.get(12)?,
+            deceased_date: row.get(13)?,
+            merged_into: row.get(14)?,
+        })
+    }
+
     fn into_record(self) -> Result<PatientRecord, StoreError> {
         let corrupt =
             |what: &str| StoreError::Database(format!("patient {} has an unreadable {what}", self.id));
@@ -328,6 +349,16 @@ impl PatientWrites<'_> {
         &mut self,
         query: &PatientQuery,
     ) -> Result<Vec<PatientRecord>, StoreError> {
+        if let Tx::Direct(direct) = &self.transaction.tx {
+            let rows = match query {
+                PatientQuery::NhsNumber(number) => {
+                    direct.rows(BY_NHS_NUMBER, &[&number.digits().to_string()], PatientRow::from_direct)?
+                }
+                PatientQuery::Mrn(mrn) => direct.rows(BY_MRN, &[mrn], PatientRow::from_direct)?,
+                PatientQuery::NamePrefix { .. } => Vec::new(),
+            };
+            return rows.into_iter().map(PatientRow::into_record).collect();
+        }
         let rows: Vec<PatientRow> = on_tx!(&mut self.transaction.tx, |c| match query {
             PatientQuery::NhsNumber(number) =>
                 sqlx::query_as(BY_NHS_NUMBER).bind(number.digits()).fetch_all(c).await,
@@ -349,28 +380,56 @@ impl PatientWrites<'_> {
     /// corrected at source for a patient kept by hospital number). The hospital
     /// number, by which they were found, is not changed here.
     pub async fn update_person(&mut self, id: i64, p: &NewPatient) -> Result<(), StoreError> {
-        let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE patients SET family_name = $1, given_names = $2, title = $3, family_name_key = $4, date_of_birth = $5,
+        const UPDATE: &str = "UPDATE patients SET family_name = $1, given_names = $2, title = $3, family_name_key = $4, date_of_birth = $5,
                  sex = $6, deceased = $7, deceased_date = $8, nhs_number = $10, nhs_number_failing_check = $11
-             WHERE id = $9"
-        )
-        .bind(&p.family_name)
-        .bind(&p.given_names)
-        .bind(&p.title)
-        .bind(p.family_name.to_uppercase())
-        .bind(date(p.date_of_birth))
-        .bind(p.sex.code())
-        .bind(i64::from(p.deceased_date.is_some()))
-        .bind(p.deceased_date.map(date))
-        .bind(id)
-        .bind(p.nhs_number.map(|n| n.digits()))
-        .bind(&p.nhs_number_failing_check)
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))
+             WHERE id = $9";
+        let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        if let Tx::Direct(direct) = &self.transaction.tx {
+            let values: [&dyn rusqlite::ToSql; 11] = [
+                &p.family_name,
+                &p.given_names,
+                &p.title,
+                &p.family_name.to_uppercase(),
+                &date(p.date_of_birth),
+                &p.sex.code(),
+                &i64::from(p.deceased_date.is_some()),
+                &p.deceased_date.map(date),
+                &id,
+                &p.nhs_number.map(|n| n.digits().to_string()),
+                &p.nhs_number_failing_check,
+            ];
+            let changed = direct.execute_or_sqlite_error(UPDATE, &values).map_err(|error| {
+                if crate::direct::is_unique_violation(&error) {
+                    StoreError::Duplicate { field: "NHS number" }
+                } else {
+                    crate::direct::error(error)
+                }
+            })?;
+            if changed == 0 {
+                return Err(StoreError::NoSuchPatient(id));
+            }
+            self.transaction.wrote();
+            return Ok(());
+        }
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(UPDATE)
+            .bind(&p.family_name)
+            .bind(&p.given_names)
+            .bind(&p.title)
+            .bind(p.family_name.to_uppercase())
+            .bind(date(p.date_of_birth))
+            .bind(p.sex.code())
+            .bind(i64::from(p.deceased_date.is_some()))
+            .bind(p.deceased_date.map(date))
+            .bind(id)
+            .bind(p.nhs_number.map(|n| n.digits()))
+            .bind(&p.nhs_number_failing_check)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))
         .map_err(|error| match error {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate { field: "NHS number" },
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate { field: "NHS number" }
+            }
             other => database(other),
         })?;
         if changed == 0 {
@@ -394,38 +453,71 @@ fn summary(record: PatientRecord) -> PatientSummary {
     }
 }
 
+const INSERT: &str = "INSERT INTO patients (nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode,
+             gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc, nhs_number_failing_check)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id";
+
+/// Which unique index refused a patient, from the engine's message.
+fn duplicate_field(message: &str) -> &'static str {
+    if message.contains("mrn") { "hospital number (MRN)" } else { "NHS number" }
+}
+
 async fn insert(tx: &mut Tx, p: &NewPatient) -> Result<i64, StoreError> {
     let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    if let Tx::Direct(direct) = tx {
+        let values: [&dyn rusqlite::ToSql; 16] = [
+            &p.nhs_number.map(|n| n.digits().to_string()),
+            &p.mrn,
+            &p.family_name,
+            &p.given_names,
+            &p.title,
+            &p.family_name.to_uppercase(),
+            &date(p.date_of_birth),
+            &p.sex.code(),
+            &p.address,
+            &p.postcode,
+            &p.gp_practice.as_ref().map(|g| g.ods_code.clone()),
+            &p.gp_practice.as_ref().and_then(|g| g.name.clone()),
+            &i64::from(p.deceased_date.is_some()),
+            &p.deceased_date.map(date),
+            &Utc::now().to_rfc3339(),
+            &p.nhs_number_failing_check,
+        ];
+        return match direct.rows_or_sqlite_error(INSERT, &values, |row| row.get(0)) {
+            Ok(ids) => {
+                ids.into_iter().next().ok_or_else(|| StoreError::Database("a patient was not added".into()))
+            }
+            Err(error) if crate::direct::is_unique_violation(&error) => {
+                Err(StoreError::Duplicate { field: duplicate_field(&error.to_string()) })
+            }
+            Err(error) => Err(crate::direct::error(error)),
+        };
+    }
     let result: Result<(i64,), sqlx::Error> = on_tx!(tx, |c| {
-        sqlx::query_as(
-        "INSERT INTO patients (nhs_number, mrn, family_name, given_names, title, family_name_key, date_of_birth, sex, address, postcode,
-             gp_practice_ods, gp_practice_name, deceased, deceased_date, created_at_utc, nhs_number_failing_check)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-    )
-    .bind(p.nhs_number.map(|n| n.digits()))
-    .bind(&p.mrn)
-    .bind(&p.family_name)
-    .bind(&p.given_names)
-    .bind(&p.title)
-    .bind(p.family_name.to_uppercase())
-    .bind(date(p.date_of_birth))
-    .bind(p.sex.code())
-    .bind(&p.address)
-    .bind(&p.postcode)
-    .bind(p.gp_practice.as_ref().map(|g| g.ods_code.clone()))
-    .bind(p.gp_practice.as_ref().and_then(|g| g.name.clone()))
-    .bind(i64::from(p.deceased_date.is_some()))
-    .bind(p.deceased_date.map(date))
-    .bind(Utc::now().to_rfc3339())
-    .bind(&p.nhs_number_failing_check)
-    .fetch_one(&mut *c)
-    .await
+        sqlx::query_as(INSERT)
+            .bind(p.nhs_number.map(|n| n.digits()))
+            .bind(&p.mrn)
+            .bind(&p.family_name)
+            .bind(&p.given_names)
+            .bind(&p.title)
+            .bind(p.family_name.to_uppercase())
+            .bind(date(p.date_of_birth))
+            .bind(p.sex.code())
+            .bind(&p.address)
+            .bind(&p.postcode)
+            .bind(p.gp_practice.as_ref().map(|g| g.ods_code.clone()))
+            .bind(p.gp_practice.as_ref().and_then(|g| g.name.clone()))
+            .bind(i64::from(p.deceased_date.is_some()))
+            .bind(p.deceased_date.map(date))
+            .bind(Utc::now().to_rfc3339())
+            .bind(&p.nhs_number_failing_check)
+            .fetch_one(&mut *c)
+            .await
     });
     match result {
         Ok((id,)) => Ok(id),
         Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            let field = if db.message().contains("mrn") { "hospital number (MRN)" } else { "NHS number" };
-            Err(StoreError::Duplicate { field })
+            Err(StoreError::Duplicate { field: duplicate_field(db.message()) })
         }
         Err(other) => Err(database(other)),
     }

@@ -254,7 +254,7 @@ impl Store {
         if let Pool::Shared(pool) = &pool {
             MIGRATOR.run(pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         }
-        Ok(Self { pool, writer: None, place })
+        Ok(Self { pool, writer: None, direct: None, place })
     }
 }
 

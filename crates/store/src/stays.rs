@@ -182,27 +182,55 @@ impl StayWrites<'_> {
             .bind(patient_id)
             .fetch_optional(&mut **c)
             .await,
+            crate::backend::Tx::Direct(direct) => {
+                let row = direct.row(
+                    "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1",
+                    &[&patient_id],
+                    |row| Ok(StayRow { id: row.get(0)?, patient_id: row.get(1)?, row_version: row.get(2)?, document: row.get(3)? }),
+                )?;
+                Ok(row)
+            }
         }
         .map_err(database)?;
         row.map(StayRow::into_stored).transpose()
     }
 
     pub async fn insert(&mut self, patient_id: i64, stay: &Stay) -> Result<i64, StoreError> {
+        const INSERT: &str =
+            "INSERT INTO stays (patient_id, state, ward, room, bed, latest_utc, document, row_version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id";
         let document = document(stay)?;
         let place = stay.location.clone().unwrap_or_default();
-        let id: i64 = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(
-            "INSERT INTO stays (patient_id, state, ward, room, bed, latest_utc, document, row_version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING id",
-        )
-        .bind(patient_id)
-        .bind(stay.state.text())
-        .bind(&place.ward)
-        .bind(&place.room)
-        .bind(&place.bed)
-        .bind(stay.latest.to_rfc3339())
-        .bind(&document)
-        .fetch_one(c)
-        .await)
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let latest = stay.latest.to_rfc3339();
+            let id = direct
+                .row(
+                    INSERT,
+                    &[
+                        &patient_id,
+                        &stay.state.text(),
+                        &place.ward,
+                        &place.room,
+                        &place.bed,
+                        &latest,
+                        &document,
+                    ],
+                    |row| row.get(0),
+                )?
+                .ok_or_else(|| StoreError::Database("a stay was not added".into()))?;
+            self.transaction.wrote();
+            return Ok(id);
+        }
+        let id: i64 = on_tx!(&mut self.transaction.tx, |c| sqlx::query_scalar(INSERT)
+            .bind(patient_id)
+            .bind(stay.state.text())
+            .bind(&place.ward)
+            .bind(&place.room)
+            .bind(&place.bed)
+            .bind(stay.latest.to_rfc3339())
+            .bind(&document)
+            .fetch_one(c)
+            .await)
         .map_err(database)?;
         self.transaction.wrote();
         Ok(id)
@@ -210,24 +238,38 @@ impl StayWrites<'_> {
 
     /// Writes a stay from the version read; refused as changed if another moved it first.
     pub async fn update(&mut self, id: i64, read_version: i64, stay: &Stay) -> Result<i64, StoreError> {
+        const UPDATE: &str = "UPDATE stays SET state = $1, ward = $2, room = $3, bed = $4, latest_utc = $5, document = $6, row_version = row_version + 1
+             WHERE id = $7 AND row_version = $8";
         let document = document(stay)?;
         let place = stay.location.clone().unwrap_or_default();
-        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE stays SET state = $1, ward = $2, room = $3, bed = $4, latest_utc = $5, document = $6, row_version = row_version + 1
-             WHERE id = $7 AND row_version = $8",
-        )
-        .bind(stay.state.text())
-        .bind(&place.ward)
-        .bind(&place.room)
-        .bind(&place.bed)
-        .bind(stay.latest.to_rfc3339())
-        .bind(&document)
-        .bind(id)
-        .bind(read_version)
-        .execute(c)
-        .await
-        .map(|done| done.rows_affected()))
-        .map_err(database)?;
+        let changed = if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let latest = stay.latest.to_rfc3339();
+            let values: [&dyn rusqlite::ToSql; 8] = [
+                &stay.state.text(),
+                &place.ward,
+                &place.room,
+                &place.bed,
+                &latest,
+                &document,
+                &id,
+                &read_version,
+            ];
+            direct.execute(UPDATE, &values)? as u64
+        } else {
+            on_tx!(&mut self.transaction.tx, |c| sqlx::query(UPDATE)
+                .bind(stay.state.text())
+                .bind(&place.ward)
+                .bind(&place.room)
+                .bind(&place.bed)
+                .bind(stay.latest.to_rfc3339())
+                .bind(&document)
+                .bind(id)
+                .bind(read_version)
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected()))
+            .map_err(database)?
+        };
         if changed == 0 {
             return Err(StoreError::Changed { record: format!("stay {id}") });
         }
@@ -260,6 +302,7 @@ impl StayWrites<'_> {
             .bind(&at.bed)
             .fetch_optional(&mut **c)
             .await,
+            crate::backend::Tx::Direct(_) => return Err(crate::direct::not_offered()),
         }
         .map_err(database)?;
         row.map(|(state, patient_id)| {
@@ -280,19 +323,24 @@ impl StayWrites<'_> {
         state: BedState,
         patient_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc",
-        )
-        .bind(&at.ward)
-        .bind(&at.room)
-        .bind(&at.bed)
-        .bind(state.code().to_string())
-        .bind(patient_id)
-        .bind(Utc::now().to_rfc3339())
-        .execute(c)
-        .await
-        .map(|_| ()))
+        const SET_BED: &str = "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc";
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            let (code, now) = (state.code().to_string(), Utc::now().to_rfc3339());
+            direct.execute(SET_BED, &[&at.ward, &at.room, &at.bed, &code, &patient_id, &now])?;
+            self.transaction.wrote();
+            return Ok(());
+        }
+        on_tx!(&mut self.transaction.tx, |c| sqlx::query(SET_BED)
+            .bind(&at.ward)
+            .bind(&at.room)
+            .bind(&at.bed)
+            .bind(state.code().to_string())
+            .bind(patient_id)
+            .bind(Utc::now().to_rfc3339())
+            .execute(c)
+            .await
+            .map(|_| ()))
         .map_err(database)?;
         self.transaction.wrote();
         Ok(())
@@ -300,9 +348,21 @@ impl StayWrites<'_> {
 
     /// A40: every record of `from` now belongs to `into`, and `from` is marked merged.
     pub async fn merge_patients(&mut self, from: i64, into: i64) -> Result<(), StoreError> {
-        for table in
-            ["stays", "sact_courses", "sact_doses_given", "lab_results", "beds", "discharge_summaries"]
-        {
+        const MARK_MERGED: &str = "UPDATE patients SET merged_into = $1 WHERE id = $2";
+        let tables =
+            ["stays", "sact_courses", "sact_doses_given", "lab_results", "beds", "discharge_summaries"];
+        if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
+            for table in tables {
+                direct.execute(
+                    &format!("UPDATE {table} SET patient_id = $1 WHERE patient_id = $2"),
+                    &[&into, &from],
+                )?;
+            }
+            direct.execute(MARK_MERGED, &[&into, &from])?;
+            self.transaction.wrote();
+            return Ok(());
+        }
+        for table in tables {
             on_tx!(&mut self.transaction.tx, |c| sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE {table} SET patient_id = $1 WHERE patient_id = $2"
             )))
@@ -313,14 +373,12 @@ impl StayWrites<'_> {
             .map(|_| ()))
             .map_err(database)?;
         }
-        on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE patients SET merged_into = $1 WHERE id = $2"
-        )
-        .bind(into)
-        .bind(from)
-        .execute(c)
-        .await
-        .map(|_| ()))
+        on_tx!(&mut self.transaction.tx, |c| sqlx::query(MARK_MERGED)
+            .bind(into)
+            .bind(from)
+            .execute(c)
+            .await
+            .map(|_| ()))
         .map_err(database)?;
         self.transaction.wrote();
         Ok(())

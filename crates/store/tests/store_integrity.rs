@@ -77,13 +77,23 @@ enum Harness {
 #[derive(Clone, Copy)]
 enum Backend {
     Local,
+    /// The local file, with the interface's calls on its direct writer (`begin_direct`).
+    LocalDirect,
     Shared,
+}
+
+/// A write transaction as the test's backend takes one for the HL7 interface.
+async fn begin_for(backend: Backend, store: &Store) -> store::StoreTransaction {
+    match backend {
+        Backend::LocalDirect => store.begin_direct().await.expect("begun on the direct writer"),
+        Backend::Local | Backend::Shared => store.begin().await.expect("begun"),
+    }
 }
 
 impl Harness {
     async fn new(backend: Backend, test: &str) -> Option<(Self, Store)> {
         match backend {
-            Backend::Local => {
+            Backend::Local | Backend::LocalDirect => {
                 let folder = tempfile::tempdir().expect("temp");
                 let (store, key) = new_store(folder.path()).await;
                 Some((Self::Local { folder, key }, store))
@@ -158,7 +168,32 @@ macro_rules! on_both_backends {
     };
 }
 
+/// The interface's store calls, on the local file's direct writer as well,
+/// as `local_direct::NAME`.
+macro_rules! on_the_direct_writer_too {
+    ($($name:ident),* $(,)?) => {
+        mod local_direct {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(super::Backend::LocalDirect, stringify!($name)).await
+                }
+            )*
+        }
+    };
+}
+
+on_the_direct_writer_too!(
+    an_hl7_message_is_kept_once_by_its_key_and_a_resend_writes_nothing,
+    the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_off_it,
+    lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one,
+    a_stay_is_moved_only_from_the_version_read_and_beds_follow,
+    a_merge_moves_every_record_to_the_surviving_patient,
+    a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what_it_does_not_offer,
+);
+
 on_both_backends!(
+    a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what_it_does_not_offer,
     a_store_from_a_newer_version_is_refused_untouched,
     search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date,
     a_duplicate_nhs_number_is_refused_and_the_refusal_audited,
@@ -841,7 +876,8 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
     tx.audit(&actor(), store::AuditAction::SactDoseGiven, Some(1), &[], "ok").await.expect("audited");
     tx.commit().await.expect("committed");
     receive_a_version(&local, "2.0").await;
-    let message = keep_message(&local, "M-COPY", store::MessageStatus::Applied).await.expect("kept");
+    let message =
+        keep_message(Backend::Local, &local, "M-COPY", store::MessageStatus::Applied).await.expect("kept");
     let mut tx = local.begin().await.expect("begun");
     let stay = admitted_to("WARD7", "3");
     tx.stays().insert(1, &stay).await.expect("a stay");
@@ -1104,9 +1140,14 @@ fn message_key(control_id: &str) -> store::MessageKey {
     }
 }
 
-async fn keep_message(store: &Store, control_id: &str, status: store::MessageStatus) -> Option<i64> {
+async fn keep_message(
+    backend: Backend,
+    store: &Store,
+    control_id: &str,
+    status: store::MessageStatus,
+) -> Option<i64> {
     let key = message_key(control_id);
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, store).await;
     let kept = tx
         .interface_messages()
         .keep(&store::NewMessage {
@@ -1135,13 +1176,75 @@ async fn keep_message(store: &Store, control_id: &str, status: store::MessageSta
     kept
 }
 
+/// The interface's transaction: uncommitted, nothing of it is kept (the
+/// message, its audit entry, the chain's head); a store call it does not
+/// offer is refused, not run; committed, its entries continue the chain the
+/// pool's writes began, and the chain verifies.
+async fn a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what_it_does_not_offer(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
+    let entries_before = audit_today(&store).await.len();
+    let key = message_key("DROPPED");
+    let mut tx = store.begin_direct().await.expect("begun");
+    let message = store::NewMessage {
+        key: &key,
+        message_type: "ADT",
+        event: "A01",
+        occurred_at_utc: None,
+        status: store::MessageStatus::Applied,
+        error: None,
+        document: "MSH|^~\\&|PAS|RXX01|||20261130100000||ADT^A01|DROPPED|P|2.4",
+    };
+    let id = tx.interface_messages().keep(&message).await.expect("kept").expect("new");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, None, &[store::RecordRef::Message(id)], "ok")
+        .await
+        .expect("audited");
+    drop(tx);
+    assert_eq!(
+        store.interface_messages().status_of(&key).await.expect("status"),
+        None,
+        "the message is gone"
+    );
+    assert_eq!(audit_today(&store).await.len(), entries_before, "and its audit entry");
+
+    let mut tx = store.begin_direct().await.expect("begun");
+    let nowhere =
+        adt::Location { ward: "WARD0".into(), room: "BAY0".into(), bed: "0".into(), facility: String::new() };
+    let offered = tx.stays().bed_for_update(&nowhere).await;
+    if harness.is_local() {
+        let refused = offered.expect_err("a bed mark's read is not the interface's");
+        assert!(refused.to_string().contains("not offered in a direct transaction"), "{refused}");
+    } else {
+        assert_eq!(offered.expect("on a server it is an ordinary transaction"), None);
+    }
+    drop(tx);
+
+    // Kept, and then a write through the pool: one chain, intact.
+    assert!(
+        keep_message(Backend::LocalDirect, &store, "KEPT", store::MessageStatus::Applied).await.is_some()
+    );
+    assert!(keep_message(Backend::Local, &store, "KEPT-POOL", store::MessageStatus::Applied).await.is_some());
+    assert!(
+        keep_message(Backend::LocalDirect, &store, "KEPT-2", store::MessageStatus::Applied).await.is_some()
+    );
+    assert_eq!(audit_today(&store).await.len(), entries_before + 3);
+    assert!(
+        matches!(store.audit().verify().await.expect("verified"), AuditVerdict::Intact { .. }),
+        "the chain runs on across both writers"
+    );
+}
+
 /// A resent message (same MSH-3, MSH-4, MSH-10) finds the one kept and writes nothing.
 async fn an_hl7_message_is_kept_once_by_its_key_and_a_resend_writes_nothing(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    let first = keep_message(&store, "M1", store::MessageStatus::Applied).await.expect("kept the first time");
+    let first = keep_message(backend, &store, "M1", store::MessageStatus::Applied)
+        .await
+        .expect("kept the first time");
     let entries_before = audit_today(&store).await.len();
     assert_eq!(
-        keep_message(&store, "M1", store::MessageStatus::Applied).await,
+        keep_message(backend, &store, "M1", store::MessageStatus::Applied).await,
         None,
         "a resend is not kept again"
     );
@@ -1158,8 +1261,8 @@ async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_
     test: &str,
 ) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    keep_message(&store, "OK1", store::MessageStatus::Applied).await.expect("kept");
-    let failed = keep_message(&store, "BAD1", store::MessageStatus::Error).await.expect("kept");
+    keep_message(backend, &store, "OK1", store::MessageStatus::Applied).await.expect("kept");
+    let failed = keep_message(backend, &store, "BAD1", store::MessageStatus::Error).await.expect("kept");
     let queue = store.interface_messages().errors(&actor(), 50).await.expect("queue");
     assert_eq!(queue.iter().map(|m| m.id).collect::<Vec<_>>(), [failed], "only the message in error");
     assert_eq!(queue[0].error.as_deref(), Some("PID-3: the patient has no identifier"));
@@ -1169,7 +1272,7 @@ async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_
         (last.action.as_str(), last.record_ids.clone()),
         ("hl7.read", format!("[\"message:{failed}\"]"))
     );
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     let taken = tx.interface_messages().resolve_error(failed, store::MessageStatus::Replayed, None).await;
     assert!(taken.expect("resolved"), "taken off the queue");
     tx.audit(&actor(), store::AuditAction::InterfaceReplay, None, &[store::RecordRef::Message(failed)], "ok")
@@ -1178,12 +1281,12 @@ async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_
     tx.commit().await.expect("committed");
     assert!(store.interface_messages().errors(&actor(), 50).await.expect("queue").is_empty());
     // A second replay finds it no longer waiting, and changes nothing.
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     let again =
         tx.interface_messages().resolve_error(failed, store::MessageStatus::Error, Some("again")).await;
     assert!(!again.expect("asked"), "a message is replayed once");
     drop(tx);
-    let ok = keep_message(&store, "OK1", store::MessageStatus::Applied).await;
+    let ok = keep_message(backend, &store, "OK1", store::MessageStatus::Applied).await;
     assert_eq!(ok, None, "and an applied message is never in the queue to replay");
     assert_eq!(
         store.interface_messages().get(&actor(), failed).await.expect("read").status,
@@ -1193,7 +1296,7 @@ async fn the_interface_error_queue_is_read_audited_and_a_replay_takes_a_message_
 
 async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
-    let message = keep_message(&store, "LAB1", store::MessageStatus::Applied).await.expect("kept");
+    let message = keep_message(backend, &store, "LAB1", store::MessageStatus::Applied).await.expect("kept");
     let result = |value: &str, units: &str, at: &str, used: bool| store::NewLabResult {
         patient_id: 1,
         message_id: message,
@@ -1210,7 +1313,7 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
         used_for: used.then(|| "neutrophils".into()),
         held_because: (!used).then(|| "arrived in 10*6/L, not 10*9/L; not converted".into()),
     };
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     tx.lab_results()
         .record(&result("2.10", "10*9/L", "2026-11-28T08:00:00+00:00", true))
         .await
@@ -1282,7 +1385,7 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
     let stay = admitted_to("WARD7", "3");
     let bed = stay.location.clone().expect("a bed");
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     let id = tx.stays().insert(1, &stay).await.expect("kept");
     tx.stays().set_bed(&bed, adt::BedState::Occupied, Some(1)).await.expect("bed");
     tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[store::RecordRef::Stay(id)], "ok")
@@ -1293,7 +1396,7 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
     let read = store.stays().latest(&actor(), 1).await.expect("read").expect("a stay");
     assert_eq!((read.id, read.row_version, &read.stay), (id, 1, &stay));
     let moved = admitted_to("WARD9", "5");
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     tx.stays().update(id, read.row_version, &moved).await.expect("moved from the version read");
     tx.stays().set_bed(&bed, adt::BedState::Housekeeping, None).await.expect("left for cleaning");
     tx.stays()
@@ -1304,7 +1407,7 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
         .await
         .expect("audited");
     tx.commit().await.expect("committed");
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     let stale = tx.stays().update(id, read.row_version, &stay).await.expect_err("from an old version");
     assert!(matches!(stale, StoreError::Changed { .. }), "{stale}");
     drop(tx);
@@ -1341,12 +1444,13 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
 
 async fn a_merge_moves_every_record_to_the_surviving_patient(backend: Backend, test: &str) {
     let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    // Set up on the pool: a course is not the interface's to write.
     let mut tx = store.begin().await.expect("begun");
     let stay = tx.stays().insert(2, &admitted_to("WARD7", "3")).await.expect("patient 2's stay");
     let course = tx.sact().insert_course(&pinned_course(2)).await.expect("patient 2's course");
     tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(2), &[], "ok").await.expect("audited");
     tx.commit().await.expect("committed");
-    let mut tx = store.begin().await.expect("begun");
+    let mut tx = begin_for(backend, &store).await;
     tx.stays().merge_patients(2, 1).await.expect("merged");
     tx.audit(
         &actor(),
