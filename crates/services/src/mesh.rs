@@ -43,6 +43,40 @@ fn secret(path: &std::path::Path, what: &str) -> Result<String, SendFailure> {
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
+/// The organisation's client certificate and key, as MESH's TLS asks for them.
+/// The key file must be readable by this account alone; neither file's content
+/// reaches an error or a log.
+fn identity(files: &settings::ClientCertificate) -> Result<reqwest::Identity, SendFailure> {
+    use std::os::unix::fs::MetadataExt;
+    let unusable = |what: &str, path: &std::path::Path, why: String| {
+        SendFailure::from(format!("The MESH client {what} {}: {why}", path.display()))
+    };
+    let mode = std::fs::metadata(&files.key).map_err(|e| unusable("key", &files.key, e.to_string()))?.mode();
+    if mode & 0o077 != 0 {
+        return Err(unusable(
+            "key",
+            &files.key,
+            format!("others may read it (mode {:o}); chmod 600 it", mode & 0o777),
+        ));
+    }
+    let mut pem = std::fs::read(&files.certificate)
+        .map_err(|e| unusable("certificate", &files.certificate, e.to_string()))?;
+    let key = zeroize::Zeroizing::new(
+        std::fs::read(&files.key).map_err(|e| unusable("key", &files.key, e.to_string()))?,
+    );
+    pem.push(b'\n');
+    pem.extend_from_slice(&key);
+    let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
+        unusable(
+            "certificate",
+            &files.certificate,
+            "it and its key are not a PEM certificate and private key".into(),
+        )
+    });
+    zeroize::Zeroize::zeroize(&mut pem);
+    identity
+}
+
 impl<'a> Mesh<'a> {
     pub(crate) fn new(settings: &'a MeshSettings) -> Result<Self, SendFailure> {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -56,6 +90,9 @@ impl<'a> Mesh<'a> {
             {
                 builder = builder.add_root_certificate(certificate);
             }
+        }
+        if let Some(client_certificate) = &settings.client_certificate {
+            builder = builder.identity(identity(client_certificate)?);
         }
         let client = builder.build().map_err(|e| SendFailure::from(format!("The MESH client: {e}")))?;
         Ok(Self {

@@ -280,6 +280,7 @@ fn with_mesh(sandbox: &test_services::MeshSandbox, url: String) -> settings::Set
         shared_key_file: sandbox.secret_file("mesh-shared-key", test_services::MESH_SHARED_KEY),
         workflow: "TOC_FHIR_IP_DISCH".into(),
         ca: None,
+        client_certificate: None,
         timeout: std::time::Duration::from_secs(10),
         gp_mailboxes: [("A81001".to_owned(), "X26ABC2".to_owned())].into(),
     });
@@ -341,6 +342,64 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknow
         "{:?}",
         row.last_error
     );
+    context.close().await;
+}
+
+/// Live MESH admits a client only with the organisation's certificate. Over
+/// TLS with a client certificate required (uvicorn with CERT_REQUIRED), a
+/// sender without one reaches nothing and its row waits to be retried; with the
+/// certificate and key named in the settings, the summary is delivered once.
+#[tokio::test]
+async fn mesh_is_reached_only_with_the_organisations_client_certificate() {
+    let test = "mesh_is_reached_only_with_the_organisations_client_certificate";
+    let Some(sandbox) = test_services::or_skip(
+        test_services::MeshSandbox::start_with_client_certificates(),
+        "mesh-sandbox",
+        test,
+    ) else {
+        return;
+    };
+    let over_tls = |client_certificate: Option<settings::ClientCertificate>| {
+        let mut settings = with_mesh(&sandbox, sandbox.url());
+        let mesh = settings.discharge.mesh.as_mut().expect("MESH");
+        mesh.ca = Some(sandbox.ca_certificate());
+        mesh.client_certificate = client_certificate;
+        settings
+    };
+
+    let (site, context) = DischargeSite::new(over_tls(None)).await;
+    let unsent = site.signed_summary(&context).await;
+    let refused = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(refused, RunReport { retrying: 1, ..RunReport::default() }, "no certificate, no connection");
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let row = &services::discharge::sends(&context, &author, unsent).await.expect("sends")[0];
+    assert!(row.last_error.as_deref().is_some_and(|e| e.contains("MESH")), "{:?}", row.last_error);
+    assert!(sandbox.inbox("X26ABC2").is_empty(), "nothing reached MESH");
+    context.close().await;
+
+    // A key others may read is not used: the sender says so and sends nothing.
+    use std::os::unix::fs::PermissionsExt;
+    let (certificate, key) = sandbox.client_certificate();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("mode");
+    let exposed = settings::ClientCertificate { certificate: certificate.clone(), key: key.clone() };
+    let (site, context) = DischargeSite::new(over_tls(Some(exposed))).await;
+    let unsent = site.signed_summary(&context).await;
+    run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    let row = &services::discharge::sends(&context, &author, unsent).await.expect("sends")[0];
+    assert!(row.last_error.as_deref().is_some_and(|e| e.contains("chmod 600")), "{:?}", row.last_error);
+    assert!(sandbox.inbox("X26ABC2").is_empty());
+    context.close().await;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("mode");
+
+    let (site, context) =
+        DischargeSite::new(over_tls(Some(settings::ClientCertificate { certificate, key }))).await;
+    let id = site.signed_summary(&context).await;
+    let sent = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(sent, RunReport { delivered: 1, ..RunReport::default() });
+    let inbox = sandbox.inbox("X26ABC2");
+    assert_eq!(inbox.len(), 1, "delivered once: {inbox:?}");
+    let row = &services::discharge::sends(&context, &author, id).await.expect("sends")[0];
+    assert_eq!((row.channel.as_str(), row.status.as_str()), ("mesh", "delivered"));
     context.close().await;
 }
 

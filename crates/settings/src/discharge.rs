@@ -50,8 +50,19 @@ pub struct MeshSettings {
     /// Transfer of Care inpatient discharge: TOC_FHIR_IP_DISCH.
     pub workflow: String,
     pub ca: Option<PathBuf>,
+    /// The organisation's MESH client certificate (PEM, with any intermediate
+    /// certificates) and its private key (PEM, a file only this account may
+    /// read): MESH admits a client only with both.
+    pub client_certificate: Option<ClientCertificate>,
     pub timeout: Duration,
     pub gp_mailboxes: BTreeMap<String, String>,
+}
+
+/// A TLS client certificate and its key, each a PEM file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The trust's clinical system, told of each signed summary by an HL7 v2
@@ -108,6 +119,8 @@ struct MeshSection {
     shared_key_file: Option<PathBuf>,
     workflow: Option<String>,
     ca: Option<PathBuf>,
+    client_certificate: Option<PathBuf>,
+    client_key: Option<PathBuf>,
     timeout_seconds: Option<u64>,
     #[serde(default)]
     gp_mailboxes: BTreeMap<String, String>,
@@ -121,10 +134,7 @@ fn mesh(section: Option<MeshSection>) -> Result<Option<MeshSettings>, SettingsEr
     let Some(section) = section else { return Ok(None) };
     let url = section.url.ok_or_else(|| bad("url is needed: the MESH API's root".into()))?;
     let url = url.trim_end_matches('/').to_owned();
-    if !(url.starts_with("https://")
-        || url.starts_with("http://127.0.0.1")
-        || url.starts_with("http://localhost"))
-    {
+    if !(url.starts_with("https://") || (url.starts_with("http://") && is_loopback(&url))) {
         return Err(bad(format!(
             "url {url:?}: MESH is reached over https (plain http only on this machine, for tests)"
         )));
@@ -137,6 +147,16 @@ fn mesh(section: Option<MeshSection>) -> Result<Option<MeshSettings>, SettingsEr
     if !(1..=300).contains(&timeout_seconds) {
         return Err(bad(format!("timeout_seconds {timeout_seconds} is outside 1 to 300")));
     }
+    let client_certificate = match (section.client_certificate, section.client_key) {
+        (Some(certificate), Some(key)) => Some(ClientCertificate { certificate, key }),
+        (None, None) if is_loopback(&url) => None,
+        (None, None) => {
+            return Err(bad(format!(
+                "url {url:?}: MESH admits only a client with the organisation's certificate; give client_certificate and client_key"
+            )));
+        }
+        _ => return Err(bad("client_certificate and client_key go together: give both".into())),
+    };
     for (ods, recipient) in &section.gp_mailboxes {
         if !is_ods_code(ods) || recipient.trim().is_empty() {
             return Err(bad(format!(
@@ -151,9 +171,18 @@ fn mesh(section: Option<MeshSection>) -> Result<Option<MeshSettings>, SettingsEr
         shared_key_file,
         workflow: section.workflow.unwrap_or_else(|| DISCHARGE_WORKFLOW.to_owned()),
         ca: section.ca,
+        client_certificate,
         timeout: Duration::from_secs(timeout_seconds),
         gp_mailboxes: section.gp_mailboxes,
     }))
+}
+
+/// A MESH on this machine (a test's sandbox).
+fn is_loopback(url: &str) -> bool {
+    let host = url.split("://").nth(1).unwrap_or_default();
+    ["127.0.0.1", "localhost"].iter().any(|name| {
+        host == *name || host.starts_with(&format!("{name}:")) || host.starts_with(&format!("{name}/"))
+    })
 }
 
 fn is_ods_code(code: &str) -> bool {

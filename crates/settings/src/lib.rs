@@ -10,7 +10,7 @@ mod discharge;
 
 use std::path::{Path, PathBuf};
 
-pub use discharge::{DischargeSettings, MdmSettings, MeshSettings, SmtpSettings};
+pub use discharge::{ClientCertificate, DischargeSettings, MdmSettings, MeshSettings, SmtpSettings};
 use std::time::Duration;
 
 use patients::NhsNumberPolicy;
@@ -635,6 +635,15 @@ password_file = "/etc/clinicalworkstation/nhsmail-password"
                 "[discharge.mesh]\nurl = \"https://mesh\"\nmailbox = \"X\"\npassword_file = \"/p\"\n",
                 "shared_key_file",
             ),
+            (
+                "[discharge.mesh]\nurl = \"https://mesh.example\"\nmailbox = \"X\"\npassword_file = \"/p\"\nshared_key_file = \"/k\"\n",
+                "the organisation's certificate",
+            ),
+            (
+                "[discharge.mesh]\nurl = \"https://mesh.example\"\nmailbox = \"X\"\npassword_file = \"/p\"\nshared_key_file = \"/k\"\nclient_certificate = \"/c.pem\"\n",
+                "go together",
+            ),
+            ("[discharge.mesh]\nurl = \"http://127.0.0.1.example.org\"\nmailbox = \"X\"\n", "https"),
             (
                 "[discharge]\nretry = { first_wait_seconds = 60, longest_wait_seconds = 5, give_up_after_hours = 1 }\n",
                 "retry",

@@ -12,12 +12,14 @@ import urllib.request
 
 from mesh_client import MeshClient
 
+from mesh_tls import tls_options
+
 
 def main():
     url, action = sys.argv[1:3]
     if action == "acknowledge":
         mailbox, password, shared_key, message_id = sys.argv[3:7]
-        with MeshClient(url, mailbox, password, shared_key=shared_key.encode(), verify=False) as client:
+        with MeshClient(url, mailbox, password, shared_key=shared_key.encode(), **tls_options()) as client:
             client.retrieve_message(message_id).read()
             client.acknowledge_message(message_id)
     elif action == "undeliverable":

@@ -9,11 +9,13 @@ import sys
 
 from mesh_client import MeshClient
 
+from mesh_tls import tls_options
+
 
 def main():
     url, mailbox, password, shared_key = sys.argv[1:5]
     found = []
-    with MeshClient(url, mailbox, password, shared_key=shared_key.encode(), verify=False) as client:
+    with MeshClient(url, mailbox, password, shared_key=shared_key.encode(), **tls_options()) as client:
         for message_id in client.list_messages():
             message = client.retrieve_message(message_id)
             found.append(

@@ -89,3 +89,50 @@ pub(crate) fn check(program: &str, output: std::io::Result<std::process::Output>
     }
     Err(format!("{program} failed: {}", String::from_utf8_lossy(&output.stderr).trim()))
 }
+
+/// A client certificate for `name`, signed by the CA `make_certificates` left in
+/// `folder`: `client.crt` and `client.key` (mode 600).
+pub(crate) fn make_client_certificate(folder: &Path, name: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let openssl =
+        |args: &[&str]| check("openssl", Command::new("openssl").args(args).current_dir(folder).output());
+    let subject = format!("/CN={name}");
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+        "-subj",
+        &subject,
+    ])?;
+    std::fs::write(
+        folder.join("client.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "client.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "client.ext",
+    ])?;
+    std::fs::set_permissions(folder.join("client.key"), std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| e.to_string())
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::loopback::free_loopback_port;
+use crate::loopback::{free_loopback_port, make_certificates, make_client_certificate};
 
 pub const MESH_SHARED_KEY: &str = "Banana";
 pub const MESH_PASSWORD: &str = "password";
@@ -17,10 +17,23 @@ pub struct MeshSandbox {
     python: PathBuf,
     port: u16,
     child: Child,
+    /// Served over TLS, admitting only clients with a certificate from its CA.
+    tls: bool,
 }
 
 impl MeshSandbox {
     pub fn start() -> Result<Self, String> {
+        Self::start_serving(false)
+    }
+
+    /// As live MESH is reached: HTTPS with a certificate from a test CA, and a
+    /// TLS client certificate required (one for mailbox X26ABC1 is made, see
+    /// `client_certificate`).
+    pub fn start_with_client_certificates() -> Result<Self, String> {
+        Self::start_serving(true)
+    }
+
+    fn start_serving(tls: bool) -> Result<Self, String> {
         let python = crate::python_peers::python_path();
         if !Command::new(&python)
             .args(["-c", "import mesh_sandbox, mesh_client"])
@@ -32,6 +45,23 @@ impl MeshSandbox {
         let folder = tempfile::Builder::new().prefix("cws-mesh").tempdir().map_err(|e| e.to_string())?;
         let port = free_loopback_port();
         let log = std::fs::File::create(folder.path().join("mesh.log")).map_err(|e| e.to_string())?;
+        let mut tls_arguments = Vec::new();
+        if tls {
+            make_certificates(folder.path())?;
+            make_client_certificate(folder.path(), "X26ABC1")?;
+            let file = |name: &str| folder.path().join(name).display().to_string();
+            tls_arguments = vec![
+                "--ssl-certfile".to_owned(),
+                file("server.crt"),
+                "--ssl-keyfile".to_owned(),
+                file("server.key"),
+                "--ssl-ca-certs".to_owned(),
+                file("ca.pem"),
+                // ssl.CERT_REQUIRED: no certificate, no connection.
+                "--ssl-cert-reqs".to_owned(),
+                "2".to_owned(),
+            ];
+        }
         let child = Command::new(&python)
             .args([
                 "-m",
@@ -42,6 +72,7 @@ impl MeshSandbox {
                 "--port",
                 &port.to_string(),
             ])
+            .args(&tls_arguments)
             .env("STORE_MODE", "memory")
             .env("AUTH_MODE", "full")
             .env("SHARED_KEY", MESH_SHARED_KEY)
@@ -51,7 +82,7 @@ impl MeshSandbox {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("uvicorn: {e}"))?;
-        let sandbox = Self { folder, python, port, child };
+        let sandbox = Self { folder, python, port, child, tls };
         let until = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > until {
@@ -71,7 +102,27 @@ impl MeshSandbox {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The test CA that signed the sandbox's server and client certificates.
+    pub fn ca_certificate(&self) -> PathBuf {
+        self.folder.path().join("ca.pem")
+    }
+
+    /// The client certificate and key (mode 600) the sandbox admits, for mailbox X26ABC1.
+    pub fn client_certificate(&self) -> (PathBuf, PathBuf) {
+        (self.folder.path().join("client.crt"), self.folder.path().join("client.key"))
+    }
+
+    /// The environment the Python peers read to reach a TLS sandbox.
+    fn peer_environment(&self) -> Vec<(&'static str, PathBuf)> {
+        if !self.tls {
+            return Vec::new();
+        }
+        let (certificate, key) = self.client_certificate();
+        vec![("MESH_CLIENT_CERT", certificate), ("MESH_CLIENT_KEY", key), ("MESH_CA", self.ca_certificate())]
     }
 
     /// A file holding `text` alone, mode 600 (a password, the shared key).
@@ -88,6 +139,7 @@ impl MeshSandbox {
         let output = Command::new(&self.python)
             .arg(crate::python_peers::script("mesh_inbox.py"))
             .args([&self.url(), mailbox, MESH_PASSWORD, MESH_SHARED_KEY])
+            .envs(self.peer_environment())
             .output()
             .expect("mesh-client runs");
         assert!(output.status.success(), "mesh-client: {}", String::from_utf8_lossy(&output.stderr));
@@ -108,6 +160,7 @@ impl MeshSandbox {
         let output = Command::new(&self.python)
             .arg(crate::python_peers::script("mesh_act.py"))
             .arg(self.url())
+            .envs(self.peer_environment())
             .args(args)
             .output()
             .expect("mesh-client runs");
