@@ -46,6 +46,9 @@ impl Store {
     }
 
     pub async fn close(self) {
+        if let Some(direct) = &self.direct {
+            crate::direct::close(direct).await;
+        }
         if let Some(writer) = &self.writer {
             writer.close().await;
         }

@@ -19,8 +19,10 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::StoreError;
 use crate::key::StoreKey;
 
-/// The store's direct connection, taken by one transaction at a time.
-pub(crate) type DirectWriter = Arc<Mutex<Connection>>;
+/// The store's direct connection, taken by one transaction at a time; `None`
+/// once the store is closed (every clone of the store sees it closed, as with
+/// its pools), so a rekey or restore never meets it still open.
+pub(crate) type DirectWriter = Arc<Mutex<Option<Connection>>>;
 
 /// Opens the direct connection on a store file the pool has already opened
 /// (and migrated), with the pool's settings: the key first, durable commits,
@@ -38,25 +40,39 @@ pub(crate) fn open(path: &Path, key: &StoreKey) -> Result<DirectWriter, StoreErr
     connection
         .query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| row.get::<_, i64>(0))
         .map_err(error)?;
-    Ok(Arc::new(Mutex::new(connection)))
+    Ok(Arc::new(Mutex::new(Some(connection))))
+}
+
+/// Closes the direct connection for every clone of the store.
+pub(crate) async fn close(writer: &DirectWriter) {
+    writer.lock().await.take();
 }
 
 /// A write transaction on the direct connection: `BEGIN IMMEDIATE` (the file's
 /// write lock at once), rolled back when dropped uncommitted.
 pub(crate) struct DirectTx {
-    connection: OwnedMutexGuard<Connection>,
+    connection: OwnedMutexGuard<Option<Connection>>,
     finished: bool,
 }
 
 impl DirectTx {
     pub(crate) async fn begin(writer: &DirectWriter) -> Result<Self, StoreError> {
         let connection = writer.clone().lock_owned().await;
-        connection.execute_batch("BEGIN IMMEDIATE").map_err(error)?;
-        Ok(Self { connection, finished: false })
+        let tx = Self { connection, finished: false };
+        let Some(open) = tx.connection.as_ref() else {
+            return Err(StoreError::Database("the store has been closed".to_owned()));
+        };
+        open.execute_batch("BEGIN IMMEDIATE").map_err(error)?;
+        Ok(tx)
+    }
+
+    /// The open connection: `begin` refused a closed one.
+    fn connection(&self) -> rusqlite::Result<&Connection> {
+        self.connection.as_ref().ok_or(rusqlite::Error::InvalidQuery)
     }
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
-        self.connection.execute_batch("COMMIT").map_err(error)?;
+        self.connection().map_err(error)?.execute_batch("COMMIT").map_err(error)?;
         self.finished = true;
         Ok(())
     }
@@ -72,7 +88,7 @@ impl DirectTx {
         sql: &str,
         values: &[&dyn ToSql],
     ) -> rusqlite::Result<usize> {
-        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut statement = self.connection()?.prepare_cached(sql)?;
         bind(&mut statement, values)?;
         statement.raw_execute()
     }
@@ -95,7 +111,7 @@ impl DirectTx {
         values: &[&dyn ToSql],
         mut read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<Vec<T>> {
-        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut statement = self.connection()?.prepare_cached(sql)?;
         bind(&mut statement, values)?;
         let mut rows = statement.raw_query();
         let mut found = Vec::new();
@@ -121,7 +137,9 @@ impl Drop for DirectTx {
         if !self.finished {
             // Nothing of an unfinished transaction is kept; a failed rollback
             // leaves SQLite to roll back when the connection next begins.
-            let _ = self.connection.execute_batch("ROLLBACK");
+            if let Ok(connection) = self.connection() {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
         }
     }
 }
@@ -165,7 +183,7 @@ mod tests {
     use super::*;
 
     async fn in_memory() -> DirectTx {
-        let writer = Arc::new(Mutex::new(Connection::open_in_memory().expect("opened")));
+        let writer = Arc::new(Mutex::new(Some(Connection::open_in_memory().expect("opened"))));
         DirectTx::begin(&writer).await.expect("begun")
     }
 
@@ -178,6 +196,15 @@ mod tests {
             })
             .expect("read");
         assert_eq!(row, Some(("second".into(), "first".into(), "second".into())));
+    }
+
+    #[tokio::test]
+    async fn a_closed_direct_writer_begins_nothing_for_any_clone() {
+        let writer = Arc::new(Mutex::new(Some(Connection::open_in_memory().expect("opened"))));
+        let clone = writer.clone();
+        close(&writer).await;
+        let refused = DirectTx::begin(&clone).await.err().expect("closed");
+        assert!(refused.to_string().contains("closed"), "{refused}");
     }
 
     #[tokio::test]
