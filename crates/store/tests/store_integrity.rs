@@ -190,9 +190,11 @@ on_the_direct_writer_too!(
     a_stay_is_moved_only_from_the_version_read_and_beds_follow,
     a_merge_moves_every_record_to_the_surviving_patient,
     a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what_it_does_not_offer,
+    a_patient_added_by_the_feed_with_an_identifier_already_held_is_refused_naming_it,
 );
 
 on_both_backends!(
+    a_patient_added_by_the_feed_with_an_identifier_already_held_is_refused_naming_it,
     a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what_it_does_not_offer,
     a_store_from_a_newer_version_is_refused_untouched,
     search_finds_by_nhs_number_mrn_and_name_prefix_with_birth_date,
@@ -1234,6 +1236,40 @@ async fn a_direct_transaction_dropped_uncommitted_keeps_nothing_and_refuses_what
         matches!(store.audit().verify().await.expect("verified"), AuditVerdict::Intact { .. }),
         "the chain runs on across both writers"
     );
+}
+
+/// Inside the interface's transaction, a patient whose NHS number or hospital
+/// number is already held is refused as a duplicate naming which (bad input,
+/// not a store fault), and a person update onto another's NHS number likewise.
+async fn a_patient_added_by_the_feed_with_an_identifier_already_held_is_refused_naming_it(
+    backend: Backend,
+    test: &str,
+) {
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let mut with_mrn = patient([9, 9, 9, 0, 0, 0, 0, 1, 0], "Puddleford", "Edith", (1970, 1, 1));
+    with_mrn.mrn = Some("RXX777".into());
+    let mut tx = begin_for(backend, &store).await;
+    tx.patients().insert(&with_mrn).await.expect("a new patient");
+    let held_nhs = patient([9, 9, 9, 0, 0, 0, 0, 0, 1], "Quillfeather", "Ada", (1945, 7, 14));
+    let again = tx.patients().insert(&held_nhs).await.expect_err("NHS number held");
+    assert!(matches!(again, StoreError::Duplicate { field: "NHS number" }), "{again}");
+    drop(tx);
+
+    let mut tx = begin_for(backend, &store).await;
+    let mut same_mrn = patient([9, 9, 9, 0, 0, 0, 0, 2, 0], "Puddleford", "Edith", (1970, 1, 1));
+    same_mrn.mrn = Some("RXX777".into());
+    tx.patients().insert(&with_mrn).await.expect("added again after the rollback");
+    let taken = tx.patients().insert(&same_mrn).await.expect_err("hospital number held");
+    assert!(matches!(taken, StoreError::Duplicate { field: "hospital number (MRN)" }), "{taken}");
+    drop(tx);
+
+    let mut tx = begin_for(backend, &store).await;
+    let moved_onto_another = tx.patients().update_person(2, &held_nhs).await.expect_err("patient 1's number");
+    assert!(
+        matches!(moved_onto_another, StoreError::Duplicate { field: "NHS number" }),
+        "{moved_onto_another}"
+    );
+    assert!(moved_onto_another.is_bad_input());
 }
 
 /// A resent message (same MSH-3, MSH-4, MSH-10) finds the one kept and writes nothing.
