@@ -67,12 +67,10 @@ impl Store {
 impl Stays<'_> {
     /// The patient's latest stay not cancelled, whatever its state; the read is audited.
     pub async fn latest(&self, actor: &Actor, patient_id: i64) -> Result<Option<StoredStay>, StoreError> {
-        let row: Option<StayRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(
-            "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1"
-        )
-        .bind(patient_id)
-        .fetch_optional(c)
-        .await)
+        let row: Option<StayRow> = on_pool!(&self.store.pool, |c| sqlx::query_as(LATEST_NOT_CANCELLED)
+            .bind(patient_id)
+            .fetch_optional(c)
+            .await)
         .map_err(database)?;
         let stored = row.map(StayRow::into_stored).transpose()?;
         let mut records = vec![RecordRef::Patient(patient_id)];
@@ -163,6 +161,10 @@ fn document(stay: &Stay) -> Result<String, StoreError> {
     serde_json::to_string(stay).map_err(|e| StoreError::Database(format!("a stay could not be written: {e}")))
 }
 
+/// A patient's latest stay not cancelled (the local file's statement; the
+/// server's adds `FOR UPDATE`).
+const LATEST_NOT_CANCELLED: &str = "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1";
+
 impl StayWrites<'_> {
     /// The patient's latest stay not cancelled, read inside the writing
     /// transaction, for a writer whose own audit entry names what it read (the
@@ -171,7 +173,7 @@ impl StayWrites<'_> {
     pub async fn latest_for_update(&mut self, patient_id: i64) -> Result<Option<StoredStay>, StoreError> {
         let row: Option<StayRow> = match &mut self.transaction.tx {
             crate::backend::Tx::Local(c) => sqlx::query_as(
-                "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1",
+                LATEST_NOT_CANCELLED,
             )
             .bind(patient_id)
             .fetch_optional(&mut **c)
@@ -184,7 +186,7 @@ impl StayWrites<'_> {
             .await,
             crate::backend::Tx::Direct(direct) => {
                 let row = direct.row(
-                    "SELECT id, patient_id, row_version, document FROM stays WHERE patient_id = $1 AND state <> 'cancelled' ORDER BY id DESC LIMIT 1",
+                    LATEST_NOT_CANCELLED,
                     &[&patient_id],
                     |row| Ok(StayRow { id: row.get(0)?, patient_id: row.get(1)?, row_version: row.get(2)?, document: row.get(3)? }),
                 )?;
