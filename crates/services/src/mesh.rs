@@ -32,49 +32,38 @@ pub(crate) struct MeshMessage<'a> {
     pub body: Vec<u8>,
 }
 
-fn secret(path: &std::path::Path, what: &str) -> Result<String, SendFailure> {
+/// A file only this account may read (a password, a key), read whole and
+/// wiped from memory when dropped; its content never reaches an error.
+fn private_file(path: &std::path::Path, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, SendFailure> {
     use std::os::unix::fs::MetadataExt;
-    let unusable = |why: String| SendFailure::from(format!("The MESH {what} file {}: {why}", path.display()));
+    let unusable = |why: String| SendFailure::from(format!("The MESH {what} {}: {why}", path.display()));
     let mode = std::fs::metadata(path).map_err(|e| unusable(e.to_string()))?.mode();
     if mode & 0o077 != 0 {
         return Err(unusable(format!("others may read it (mode {:o}); chmod 600 it", mode & 0o777)));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| unusable(e.to_string()))?;
+    Ok(zeroize::Zeroizing::new(std::fs::read(path).map_err(|e| unusable(e.to_string()))?))
+}
+
+fn secret(path: &std::path::Path, what: &str) -> Result<String, SendFailure> {
+    let bytes = private_file(path, &format!("{what} file"))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| SendFailure::from(format!("The MESH {what} file {}: it is not text", path.display())))?;
     Ok(text.lines().next().unwrap_or_default().to_owned())
 }
 
 /// The organisation's client certificate and key, as MESH's TLS asks for them.
-/// The key file must be readable by this account alone; neither file's content
-/// reaches an error or a log.
 fn identity(files: &settings::ClientCertificate) -> Result<reqwest::Identity, SendFailure> {
-    use std::os::unix::fs::MetadataExt;
-    let unusable = |what: &str, path: &std::path::Path, why: String| {
-        SendFailure::from(format!("The MESH client {what} {}: {why}", path.display()))
-    };
-    let mode = std::fs::metadata(&files.key).map_err(|e| unusable("key", &files.key, e.to_string()))?.mode();
-    if mode & 0o077 != 0 {
-        return Err(unusable(
-            "key",
-            &files.key,
-            format!("others may read it (mode {:o}); chmod 600 it", mode & 0o777),
-        ));
-    }
-    let mut pem = std::fs::read(&files.certificate)
-        .map_err(|e| unusable("certificate", &files.certificate, e.to_string()))?;
-    let key = zeroize::Zeroizing::new(
-        std::fs::read(&files.key).map_err(|e| unusable("key", &files.key, e.to_string()))?,
-    );
-    pem.push(b'\n');
-    pem.extend_from_slice(&key);
-    let identity = reqwest::Identity::from_pem(&pem).map_err(|_| {
-        unusable(
-            "certificate",
-            &files.certificate,
-            "it and its key are not a PEM certificate and private key".into(),
-        )
-    });
-    zeroize::Zeroize::zeroize(&mut pem);
-    identity
+    let key = private_file(&files.key, "client key")?;
+    let certificate = std::fs::read(&files.certificate).map_err(|e| {
+        SendFailure::from(format!("The MESH client certificate {}: {e}", files.certificate.display()))
+    })?;
+    let pem = zeroize::Zeroizing::new([certificate.as_slice(), b"\n", key.as_slice()].concat());
+    reqwest::Identity::from_pem(&pem).map_err(|_| {
+        SendFailure::from(format!(
+            "The MESH client certificate {}: it and its key are not a PEM certificate and private key",
+            files.certificate.display()
+        ))
+    })
 }
 
 impl<'a> Mesh<'a> {
