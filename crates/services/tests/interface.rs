@@ -4,7 +4,6 @@
 
 mod common;
 
-use chrono::NaiveDate;
 use common::acting_as;
 use services::interface::{FeedToken, receive};
 use services::{Acting, Context};
@@ -27,21 +26,8 @@ async fn context_with_a_patient() -> (tempfile::TempDir, Context, String) {
         ("PLT".into(), settings::LabCode { check: "platelets".into(), units: "10*9/L".into() }),
     ];
     let context = Context::with_store(store, settings, "ws1").expect("context");
-    let nhs_number = patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid");
-    let patient = patients::NewPatient {
-        nhs_number: Some(nhs_number),
-        nhs_number_failing_check: None,
-        mrn: Some("RXX1".into()),
-        family_name: "Quillfeather".into(),
-        given_names: "Ada".into(),
-        title: None,
-        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
-        sex: patients::Sex::Female,
-        address: None,
-        postcode: None,
-        gp_practice: None,
-        deceased_date: None,
-    };
+    let patient = common::quillfeather_ada();
+    let nhs_number = patient.nhs_number.expect("an NHS number");
     services::patients::add(&context, &viewer(), patient).await.expect("patient");
     (folder, context, nhs_number.digits())
 }

@@ -10,7 +10,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime};
 
-use chrono::{NaiveDate, TimeDelta, Utc};
+use chrono::{TimeDelta, Utc};
 use common::Card;
 use demo_cards::{DemoCa, SOFTHSM_MODULE, SoftHsmTokens};
 use dosing::course::MeasurementsText;
@@ -49,20 +49,7 @@ async fn context_with_a_patient() -> (tempfile::TempDir, Context) {
         .expect("store");
     let context = Context::with_store(store, settings::Settings::fail_safe(), "ws1").expect("context");
     let viewer = token(NURSE, "R8001", &[Permission::ViewPatients], Permission::ViewPatients);
-    let patient = patients::NewPatient {
-        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
-        nhs_number_failing_check: None,
-        mrn: None,
-        family_name: "Quillfeather".into(),
-        given_names: "Ada".into(),
-        title: None,
-        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
-        sex: patients::Sex::Female,
-        address: None,
-        postcode: None,
-        gp_practice: None,
-        deceased_date: None,
-    };
+    let patient = patients::NewPatient { mrn: None, ..common::quillfeather_ada() };
     services::patients::add(&context, &viewer, patient).await.expect("patient");
     (folder, context)
 }

@@ -3,7 +3,6 @@
 //! and send from. The cards are made once per test binary, which must set
 //! SOFTHSM2_CONF through this alone.
 
-use chrono::NaiveDate;
 use demo_cards::{DemoCa, SOFTHSM_MODULE, SoftHsmTokens};
 use identity::{CardReader, Trust};
 use services::Context;
@@ -59,18 +58,8 @@ fn cards() -> &'static Cards {
 /// QUILLFEATHER, Ada, 999 000 0018, registered with practice A81001.
 pub fn registered_with_a81001() -> patients::NewPatient {
     patients::NewPatient {
-        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
-        nhs_number_failing_check: None,
-        mrn: Some("RXX1".into()),
-        family_name: "Quillfeather".into(),
-        given_names: "Ada".into(),
-        title: None,
-        date_of_birth: NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
-        sex: patients::Sex::Female,
-        address: None,
-        postcode: None,
         gp_practice: Some(patients::GpPractice { ods_code: "A81001".into(), name: None }),
-        deceased_date: None,
+        ..super::quillfeather_ada()
     }
 }
 

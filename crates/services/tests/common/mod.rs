@@ -46,3 +46,22 @@ impl services::sact::ActSigner for Card<'_> {
             .map_err(|e| ServiceError::Invalid { field: "card", reason: e.to_string() })
     }
 }
+
+/// QUILLFEATHER, Ada, 999 000 0018, hospital number RXX1, born 5 May 1960: the
+/// tests' one fictional patient, with no GP practice recorded.
+pub fn quillfeather_ada() -> patients::NewPatient {
+    patients::NewPatient {
+        nhs_number: Some(patients::NhsNumber::from_nine_digits([9, 9, 9, 0, 0, 0, 0, 0, 1]).expect("valid")),
+        nhs_number_failing_check: None,
+        mrn: Some("RXX1".into()),
+        family_name: "Quillfeather".into(),
+        given_names: "Ada".into(),
+        title: None,
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1960, 5, 5).expect("date"),
+        sex: patients::Sex::Female,
+        address: None,
+        postcode: None,
+        gp_practice: None,
+        deceased_date: None,
+    }
+}
