@@ -46,14 +46,14 @@ deps: system-deps rust-toolchain node-deps tauri-driver python-peers
 # Independent peers from PyPI, in their own environment (Debian's python3 is
 # externally managed): hl7apy (MIT) validates every HL7 v2 message we send, and
 # python-hl7 (BSD) is the clinical system that receives our MDM^T02 over MLLP;
-# fhir.resources (BSD) every FHIR document; aiosmtpd (Apache-2.0) is the SMTP
+# fhir.resources (BSD) every FHIR document, with lxml (BSD) for the ITK3 XML; aiosmtpd (Apache-2.0) is the SMTP
 # server with STARTTLS, and mesh-sandbox (MIT) the MESH server, that the
 # discharge outbox delivers to.
 PEERS := target/python-peers
-PEER_PACKAGES := 'hl7apy==1.3.5' 'hl7==0.4.5' 'fhir.resources==8.3.0' 'aiosmtpd==1.4.6' 'mesh-sandbox==1.0.137'
+PEER_PACKAGES := 'hl7apy==1.3.5' 'hl7==0.4.5' 'fhir.resources==8.3.0' 'lxml==6.1.3' 'aiosmtpd==1.4.6' 'mesh-sandbox==1.0.137'
 python-peers: system-deps
 	@[ -x $(PEERS)/bin/python ] || /usr/bin/python3 -m venv $(PEERS)
-	@$(PEERS)/bin/python -c 'import hl7apy, hl7.mllp, fhir.resources, aiosmtpd, mesh_sandbox' 2>/dev/null || $(PEERS)/bin/pip install --quiet --disable-pip-version-check $(PEER_PACKAGES)
+	@$(PEERS)/bin/python -c 'import hl7apy, hl7.mllp, fhir.resources, lxml, aiosmtpd, mesh_sandbox' 2>/dev/null || $(PEERS)/bin/pip install --quiet --disable-pip-version-check $(PEER_PACKAGES)
 
 system-deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \

@@ -23,7 +23,7 @@ const ITK_PROFILE: &str = "https://fhir.nhs.uk/STU3/StructureDefinition/";
 const NO_KNOWN_DRUG_ALLERGY: &str = "409137002";
 
 /// A stable id for one part of one version of one summary.
-fn id(letter: &Letter, part: &str) -> String {
+pub(crate) fn id(letter: &Letter, part: &str) -> String {
     let name = format!("{}/discharge/{}/{}/{part}", letter.trust.ods_code, letter.summary_id, letter.version);
     Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
 }

@@ -8,6 +8,8 @@ mod codes;
 mod content_file;
 mod deadline;
 pub mod fhir;
+pub mod fhir_xml;
+pub mod itk;
 mod letter;
 pub mod mdm;
 mod retry;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use discharge::mdm::{Route, document_notification};
-use discharge::{Letter, fhir};
+use discharge::{Letter, fhir, itk};
 use test_services::python_peers::{check, python_with};
 
 fn amended() -> Letter {
@@ -68,4 +68,44 @@ fn the_mdm_document_notification_is_valid_hl7_v2_4_to_hl7apy() {
     let (passed, said) = check(&python, "validate_hl7v2.py", messages.as_bytes());
     assert!(passed, "{said}");
     assert_eq!(said.lines().filter(|l| l.starts_with("ok ")).count(), 2, "{said}");
+}
+
+fn addressing() -> itk::Addressing {
+    itk::Addressing { practice: "A81001".into(), mailbox: "X26ABC1".into(), sender_reference: "cws-1".into() }
+}
+
+fn sent_at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-07-01T10:00:00Z").expect("time").to_utc()
+}
+
+#[test]
+fn the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources() {
+    let Some(python) = python_with("lxml", "the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources")
+    else {
+        return;
+    };
+    for letter in [Letter::example(), amended()] {
+        let xml = itk::message_xml(&letter, &addressing(), sent_at()).expect("xml");
+        let (passed, said) = check(&python, "validate_itk3_xml.py", xml.as_bytes());
+        assert!(passed, "{said}");
+        assert_eq!(said.trim(), "ok MessageHeader Organization Organization Bundle", "{said}");
+    }
+}
+
+#[test]
+fn an_itk3_message_with_its_elements_out_of_order_is_refused_by_the_checker() {
+    let Some(python) = python_with("lxml", "an_itk3_message_with_its_elements_out_of_order_is_refused") else {
+        return;
+    };
+    let xml = itk::message_xml(&Letter::example(), &addressing(), sent_at()).expect("xml");
+    // MessageHeader.event belongs before .timestamp: move it after.
+    let event_start = xml.find("<event>").expect("event");
+    let event_end = xml[event_start..].find("</event>").expect("end") + event_start + "</event>".len();
+    let event = xml[event_start..event_end].to_owned();
+    let mut swapped = xml.replacen(&event, "", 1);
+    let timestamp_end = swapped.find("<timestamp ").expect("timestamp");
+    let timestamp_end = swapped[timestamp_end..].find("/>").expect("end") + timestamp_end + 2;
+    swapped.insert_str(timestamp_end, &event);
+    let (passed, said) = check(&python, "validate_itk3_xml.py", swapped.as_bytes());
+    assert!(!passed && said.contains("element order"), "the checker must catch the order: {said}");
 }
