@@ -51,8 +51,13 @@ pub fn run(command: OutboxCommand, location: StoreLocation) -> Result<(), Failur
                         row.status,
                         row.attempts,
                         row.next_try_utc,
-                        row.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default()
+                        row.last_error.as_ref().map(|e| format!("  last error: {e}")).unwrap_or_default()
                     );
+                    for response in
+                        [&row.infrastructure_response, &row.business_response].into_iter().flatten()
+                    {
+                        println!("       {response}");
+                    }
                 }
                 Ok(())
             }
@@ -64,15 +69,24 @@ pub fn run(command: OutboxCommand, location: StoreLocation) -> Result<(), Failur
                         + report.retrying
                         + report.given_up
                         + report.acknowledged
-                        + report.undeliverable;
+                        + report.undeliverable
+                        + report.practice_responses;
                     if news > 0 || once {
                         println!(
-                            "Delivered {}, to retry {}, given up {}; acknowledged by the practice {}, undeliverable {}.",
+                            "Delivered {}, to retry {}, given up {}; acknowledged by the practice {}, undeliverable {}; practice responses {} ({} refusing).",
                             report.delivered,
                             report.retrying,
                             report.given_up,
                             report.acknowledged,
-                            report.undeliverable
+                            report.undeliverable,
+                            report.practice_responses,
+                            report.refused_by_practice,
+                        );
+                    }
+                    if report.unread_responses > 0 {
+                        eprintln!(
+                            "{} message(s) on the response workflow could not be read or matched to a send; they are left in the MESH inbox for you to look at.",
+                            report.unread_responses
                         );
                     }
                     if once {

@@ -70,12 +70,9 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             RESOURCE_HEAD[3],
             ("issue", Type("OperationOutcome.issue")),
         ],
-        "OperationOutcome.issue" => &[
-            ("severity", Prim),
-            ("code", Prim),
-            ("details", Type("CodeableConcept")),
-            ("diagnostics", Prim),
-        ],
+        "OperationOutcome.issue" => {
+            &[("severity", Prim), ("code", Prim), ("details", Type("CodeableConcept")), ("diagnostics", Prim)]
+        }
         "Composition" => &[
             RESOURCE_HEAD[0],
             RESOURCE_HEAD[1],
@@ -229,9 +226,10 @@ pub fn to_xml(resource: &Value) -> Result<String, FhirXmlError> {
 }
 
 fn write_resource(resource: &Value, path: &str, root: bool, out: &mut String) -> Result<(), FhirXmlError> {
-    let object = resource
-        .as_object()
-        .ok_or_else(|| FhirXmlError::Shape { path: path.to_owned(), reason: "a resource must be an object" })?;
+    let object = resource.as_object().ok_or_else(|| FhirXmlError::Shape {
+        path: path.to_owned(),
+        reason: "a resource must be an object",
+    })?;
     let kind = object
         .get("resourceType")
         .and_then(Value::as_str)
@@ -278,7 +276,13 @@ fn write_children(
     Ok(())
 }
 
-fn write_element(name: &str, holds: Holds, value: &Value, path: &str, out: &mut String) -> Result<(), FhirXmlError> {
+fn write_element(
+    name: &str,
+    holds: Holds,
+    value: &Value,
+    path: &str,
+    out: &mut String,
+) -> Result<(), FhirXmlError> {
     let shape = |reason| FhirXmlError::Shape { path: path.to_owned(), reason };
     match holds {
         Prim => {
@@ -331,7 +335,11 @@ mod tests {
         });
         let xml = to_xml(&statement).expect("xml");
         let at = |tag: &str| xml.find(tag).unwrap_or_else(|| panic!("{tag} in {xml}"));
-        assert!(at("<context>") < at("<status ") && at("<status ") < at("<subject>") && at("<subject>") < at("<dosage>"));
+        assert!(
+            at("<context>") < at("<status ")
+                && at("<status ") < at("<subject>")
+                && at("<subject>") < at("<dosage>")
+        );
         assert!(xml.contains("<MedicationStatement xmlns=\"http://hl7.org/fhir\">"), "{xml}");
     }
 

@@ -30,7 +30,7 @@ pub const EDISCHARGE_MESSAGE_DEFINITION: &str =
 pub const RESPONSE_CODES: &str = "https://fhir.nhs.uk/STU3/CodeSystem/ITK-ResponseCodes-1";
 const ODS: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 /// Larger than any response; a bigger message is refused unread.
-const MOST_RESPONSE_BYTES: usize = 1 << 20;
+pub const MOST_RESPONSE_BYTES: usize = 1 << 20;
 const MOST_ELEMENTS: usize = 20_000;
 const DEEPEST: usize = 64;
 
@@ -208,7 +208,10 @@ fn read_tree(bytes: &[u8]) -> Result<Element, ResponseError> {
             Event::Start(start) => (start, false),
             Event::Empty(start) => (start, true),
             Event::End(_) => {
-                let done = open.pop().filter(|_| !open.is_empty()).ok_or(ResponseError::NotAResponse("unbalanced"))?;
+                let done = open
+                    .pop()
+                    .filter(|_| !open.is_empty())
+                    .ok_or(ResponseError::NotAResponse("unbalanced"))?;
                 open.last_mut().expect("a parent").children.push(done);
                 continue;
             }
@@ -219,10 +222,7 @@ fn read_tree(bytes: &[u8]) -> Result<Element, ResponseError> {
         if count > MOST_ELEMENTS || open.len() > DEEPEST {
             return Err(ResponseError::NotAResponse("too many or too deeply nested elements"));
         }
-        let mut element = Element {
-            name: start.local_name().as_ref().to_owned(),
-            ..Element::default()
-        };
+        let mut element = Element { name: start.local_name().as_ref().to_owned(), ..Element::default() };
         for attribute in start.attributes() {
             let attribute = attribute.map_err(|e| ResponseError::Malformed(e.to_string()))?;
             if attribute.key.local_name().as_ref() == "value" {
@@ -262,13 +262,15 @@ pub fn read_response(bytes: &[u8]) -> Result<Response, ResponseError> {
     if header.value_at(&["event", "code"]) != Some("ITK008M") {
         return Err(ResponseError::NotAResponse("its event is not ITK008M (ITK Response)"));
     }
-    let response = header.child("response").ok_or(ResponseError::NotAResponse("it has no MessageHeader.response"))?;
+    let response =
+        header.child("response").ok_or(ResponseError::NotAResponse("it has no MessageHeader.response"))?;
     let answers = response
         .value_at(&["identifier"])
         .filter(|id| !id.is_empty())
         .ok_or(ResponseError::NotAResponse("it does not say which message it answers"))?
         .to_owned();
-    let outcome = response.value_at(&["code"]).ok_or(ResponseError::NotAResponse("it has no response code"))?;
+    let outcome =
+        response.value_at(&["code"]).ok_or(ResponseError::NotAResponse("it has no response code"))?;
     let itk_code = resources
         .iter()
         .filter(|r| r.name == "OperationOutcome")
@@ -375,14 +377,16 @@ mod tests {
                 display: Some("Success".into()),
             }
         );
-        let known = read_response(response("m-1", "ok", "30001", "Patient known here").as_bytes()).expect("read");
+        let known =
+            read_response(response("m-1", "ok", "30001", "Patient known here").as_bytes()).expect("read");
         assert_eq!((known.level, known.positive), (Level::Business, true));
         let unknown =
             read_response(response("m-1", "ok", "30002", "Patient not known here").as_bytes()).expect("read");
         assert_eq!((unknown.level, unknown.positive), (Level::Business, false));
         assert_eq!(unknown.describe(), "ITK3 business response 30002: Patient not known here");
-        let refused = read_response(response("m-1", "fatal-error", "20009", "Payload validation failure").as_bytes())
-            .expect("read");
+        let refused =
+            read_response(response("m-1", "fatal-error", "20009", "Payload validation failure").as_bytes())
+                .expect("read");
         assert_eq!((refused.level, refused.positive), (Level::Infrastructure, false));
     }
 
@@ -399,7 +403,10 @@ mod tests {
             Err(ResponseError::NotAResponse("it does not say which message it answers"))
         );
         assert!(matches!(read_response(b"<Bundle><entry>"), Err(ResponseError::Malformed(_))));
-        assert!(matches!(read_response(b"{\"resourceType\":\"Bundle\"}"), Err(ResponseError::NotAResponse(_))));
+        assert!(matches!(
+            read_response(b"{\"resourceType\":\"Bundle\"}"),
+            Err(ResponseError::NotAResponse(_))
+        ));
         let deep = "<a>".repeat(DEEPEST + 2);
         assert!(matches!(read_response(deep.as_bytes()), Err(ResponseError::NotAResponse(_))));
         assert_eq!(

@@ -78,13 +78,42 @@ fn sent_at() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-07-01T10:00:00Z").expect("time").to_utc()
 }
 
+/// Every structured part the letter can carry, so every element the wrapper
+/// can write is checked: procedures, coded and uncoded allergies, and a
+/// medicine stopped with its reason over two lines.
+fn fullest() -> Letter {
+    let mut letter = amended();
+    letter.summary.procedures = vec![
+        discharge::Coded { code: Some("80146002".into()), text: "Appendicectomy".into() },
+        discharge::Coded { code: None, text: "Ascitic tap".into() },
+    ];
+    letter.summary.allergies = Some(discharge::Allergies::Known(vec![
+        discharge::Allergy {
+            causative_agent: discharge::Coded { code: Some("372687004".into()), text: "Amoxicillin".into() },
+            reaction: Some("Rash".into()),
+        },
+        discharge::Allergy {
+            causative_agent: discharge::Coded { code: None, text: "Elastoplast".into() },
+            reaction: None,
+        },
+    ]));
+    letter.summary.medications.push(discharge::MedicationOnDischarge {
+        name: "Ramipril".into(),
+        dose_and_directions: "5 mg once a day".into(),
+        change: discharge::MedicationChange::Stopped,
+        reason: Some("Acute kidney injury\nRecheck U&E in a week".into()),
+    });
+    letter
+}
+
 #[test]
 fn the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources() {
-    let Some(python) = python_with("lxml", "the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources")
+    let Some(python) =
+        python_with("lxml", "the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources")
     else {
         return;
     };
-    for letter in [Letter::example(), amended()] {
+    for letter in [Letter::example(), fullest()] {
         let xml = itk::message_xml(&letter, &addressing(), sent_at()).expect("xml");
         let (passed, said) = check(&python, "validate_itk3_xml.py", xml.as_bytes());
         assert!(passed, "{said}");
@@ -94,7 +123,8 @@ fn the_itk3_message_is_stu3_xml_in_definition_order_to_fhir_resources() {
 
 #[test]
 fn an_itk3_message_with_its_elements_out_of_order_is_refused_by_the_checker() {
-    let Some(python) = python_with("lxml", "an_itk3_message_with_its_elements_out_of_order_is_refused") else {
+    let Some(python) = python_with("lxml", "an_itk3_message_with_its_elements_out_of_order_is_refused")
+    else {
         return;
     };
     let xml = itk::message_xml(&Letter::example(), &addressing(), sent_at()).expect("xml");

@@ -49,6 +49,13 @@ pub struct RunReport {
     /// MESH sends the practice has now taken, and those MESH could not deliver (raised).
     pub acknowledged: usize,
     pub undeliverable: usize,
+    /// ITK3 responses from practices recorded against their sends, and of
+    /// those the negative ones (the send failed and raised).
+    pub practice_responses: usize,
+    pub refused_by_practice: usize,
+    /// Messages on the response workflow that could not be read or matched
+    /// to a send: left in the MESH inbox for people, never taken silently.
+    pub unread_responses: usize,
 }
 
 fn stamp(at: DateTime<Utc>) -> String {
@@ -113,12 +120,14 @@ pub async fn run_once(
         let mut tx = context.store().begin().await?;
         let now = context.now();
         let patient = match &outcome {
-            Ok((_, patient)) | Err((_, Some(patient))) => Some(*patient),
+            Ok(Delivered { patient, .. }) | Err((_, Some(patient))) => Some(*patient),
             Err((_, None)) => None,
         };
         match outcome {
-            Ok((remote_id, _)) => {
-                tx.discharge_outbox().delivered(row.id, &remote_id, &stamp(now)).await?;
+            Ok(Delivered { remote_id, itk_message_id, .. }) => {
+                tx.discharge_outbox()
+                    .delivered(row.id, &remote_id, itk_message_id.as_deref(), &stamp(now))
+                    .await?;
                 audit_send(&mut tx, &sender.actor, &row, patient, "ok: delivered").await?;
                 report.delivered += 1;
             }
@@ -144,8 +153,68 @@ pub async fn run_once(
     }
     if let Some(mesh) = &context.settings().discharge.mesh {
         track_mesh(context, sender, mesh, &mut report).await?;
+        record_practice_responses(context, sender, mesh, &mut report).await?;
     }
     Ok(report)
+}
+
+/// Reads the practices' ITK3 responses from our MESH inbox (the workflow's
+/// `_ACK`) and records each against the send it names: a positive one as
+/// taken, a negative one failed and raised. A response is taken out of the
+/// inbox only once it is recorded; one that cannot be read, or names no send
+/// of ours, is left there for people and counted.
+async fn record_practice_responses(
+    context: &Context,
+    sender: &SenderToken,
+    mesh: &settings::MeshSettings,
+    report: &mut RunReport,
+) -> Result<(), ServiceError> {
+    let Ok(client) = crate::mesh::Mesh::new(mesh) else { return Ok(()) };
+    let workflow = format!("{}_ACK", mesh.workflow);
+    // MESH out of reach: read on the next pass.
+    let Ok(waiting) = client.inbox(&workflow).await else { return Ok(()) };
+    for mesh_id in waiting {
+        let Ok((came_on, body)) = client.download(&mesh_id, discharge::itk::MOST_RESPONSE_BYTES).await else {
+            continue;
+        };
+        if came_on != workflow {
+            continue;
+        }
+        let response = match discharge::itk::read_response(&body) {
+            Ok(response) => response,
+            Err(why) => {
+                tracing::warn!(mesh_message = %mesh_id, "an ITK3 response was left in the MESH inbox: {why}");
+                report.unread_responses += 1;
+                continue;
+            }
+        };
+        let Some(row) = context.store().discharge_outbox().by_itk_message(&response.answers).await? else {
+            tracing::warn!(mesh_message = %mesh_id, "an ITK3 response names no send of ours; left in the MESH inbox");
+            report.unread_responses += 1;
+            continue;
+        };
+        let level = match response.level {
+            discharge::itk::Level::Infrastructure => store::ResponseLevel::Infrastructure,
+            discharge::itk::Level::Business => store::ResponseLevel::Business,
+        };
+        let words = response.describe();
+        let mut tx = context.store().begin().await?;
+        match tx.discharge_outbox().responded(row.id, level, &words, response.positive).await {
+            Ok(()) => {
+                let outcome = if response.positive { "ok" } else { "failed" };
+                audit_send(&mut tx, &sender.actor, &row, None, &format!("{outcome}: {words}")).await?;
+                tx.commit().await?;
+                report.practice_responses += 1;
+                report.refused_by_practice += usize::from(!response.positive);
+            }
+            // Already failed (or not yet delivered): nothing to change, and it is read.
+            Err(store::StoreError::Changed { .. }) => drop(tx),
+            Err(other) => return Err(other.into()),
+        }
+        // Not taken out: it is read again next pass, and recording it again changes nothing.
+        let _ = client.acknowledge(&mesh_id).await;
+    }
+    Ok(())
 }
 
 /// Follows each MESH send delivered to MESH until the practice takes it: an
@@ -207,7 +276,13 @@ async fn audit_send(
     Ok(())
 }
 
-type Delivered = (String, i64);
+/// A send the far end took: its id there, for MESH the ITK3 MessageHeader
+/// id it went with, and the patient (for the audit).
+struct Delivered {
+    remote_id: String,
+    itk_message_id: Option<String>,
+    patient: i64,
+}
 type NotDelivered = (SendFailure, Option<i64>);
 
 /// One send: the letter checked and rendered, then handed to its channel.
@@ -246,7 +321,8 @@ async fn deliver(
                 .as_mut()
                 .map_err(|e| with_patient(e.clone()))?;
             let pdf = printing::discharge_letter_pdf(&letter);
-            mailer.send(mail(&letter, to, pdf)).await.map(|reply| (reply, patient_id)).map_err(with_patient)
+            let reply = mailer.send(mail(&letter, to, pdf)).await.map_err(with_patient)?;
+            Ok(Delivered { remote_id: reply, itk_message_id: None, patient: patient_id })
         }
         "mesh" => {
             let mesh = context.settings().discharge.mesh.as_ref().ok_or_else(|| {
@@ -267,22 +343,34 @@ async fn deliver(
             })?;
             let client = crate::mesh::Mesh::new(mesh).map_err(with_patient)?;
             let local_id = format!("cws-{}-{}", row.id, discharge::fhir::document_id(&letter));
+            let itk_message_id = Some(discharge::itk::message_id(&letter, &row.recipient));
             // An earlier attempt may have reached MESH before its answer was lost.
             if row.attempts > 0
-                && let Some(id) = client.already_sent(&local_id).await.map_err(with_patient)?
+                && let Some(remote_id) = client.already_sent(&local_id).await.map_err(with_patient)?
             {
-                return Ok((id, patient_id));
+                return Ok(Delivered { remote_id, itk_message_id, patient: patient_id });
             }
-            let bundle = discharge::fhir::document_bundle(&letter);
+            let addressing = discharge::itk::Addressing {
+                practice: row.recipient.clone(),
+                mailbox: mesh.mailbox.clone(),
+                sender_reference: local_id.clone(),
+            };
+            let xml = discharge::itk::message_xml(&letter, &addressing, context.now()).map_err(|e| {
+                with_patient(SendFailure {
+                    reason: format!("The ITK3 message could not be written: {e}"),
+                    permanent: true,
+                })
+            })?;
             let message = crate::mesh::MeshMessage {
                 to,
                 subject: letter.title(),
                 local_id,
-                file_name: format!("discharge-summary-{}-v{}.json", letter.summary_id, letter.version),
-                content_type: "application/fhir+json",
-                body: bundle.to_string().into_bytes(),
+                file_name: format!("discharge-summary-{}-v{}.xml", letter.summary_id, letter.version),
+                content_type: "application/fhir+xml",
+                body: xml.into_bytes(),
             };
-            client.send(message).await.map(|id| (id, patient_id)).map_err(with_patient)
+            let remote_id = client.send(message).await.map_err(with_patient)?;
+            Ok(Delivered { remote_id, itk_message_id, patient: patient_id })
         }
         "mdm" => {
             let mdm = context.settings().discharge.mdm.as_ref().ok_or_else(|| {
@@ -307,7 +395,8 @@ async fn deliver(
                 &format!("CWSDS{}", row.id),
                 context.now(),
             );
-            crate::mdm_sender::send(mdm, &message).await.map(|ack| (ack, patient_id)).map_err(with_patient)
+            let ack = crate::mdm_sender::send(mdm, &message).await.map_err(with_patient)?;
+            Ok(Delivered { remote_id: ack, itk_message_id: None, patient: patient_id })
         }
         other => Err(with_patient(SendFailure {
             reason: format!("this sender cannot send by {other:?}"),

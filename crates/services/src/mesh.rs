@@ -1,6 +1,7 @@
 //! The MESH API client for discharge documents: NHSMESH authorisation (HMAC
 //! over mailbox, nonce, count, password and time with the environment's
-//! shared key), a tracking look-up by our local id, and the send itself.
+//! shared key), a tracking look-up by our local id, the send itself, and
+//! reading our inbox for the practices' ITK3 responses.
 //!
 //! A send is never simply repeated. The first `POST /outbox` is not retried
 //! (as NHS England's own client does not), and before any later attempt the
@@ -188,5 +189,73 @@ impl<'a> Mesh<'a> {
         }
         let permanent = status.is_client_error() && status.as_u16() != 429 && status.as_u16() != 403;
         Err(SendFailure { reason: format!("MESH refused the message (HTTP {status}): {body}"), permanent })
+    }
+
+    /// The ids of messages in our inbox sent on `workflow`, oldest first (at most 500).
+    pub(crate) async fn inbox(&self, workflow: &str) -> Result<Vec<String>, SendFailure> {
+        let answer = self
+            .client
+            .get(self.url("/inbox"))
+            .query(&[("workflow_filter", workflow), ("max_results", "500")])
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !answer.status().is_success() {
+            return Err(SendFailure::from(format!("MESH inbox answered HTTP {}", answer.status())));
+        }
+        let listed: serde_json::Value =
+            answer.json().await.map_err(|e| SendFailure::from(format!("MESH inbox: {e}")))?;
+        Ok(listed["messages"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default())
+    }
+
+    /// One inbox message: the workflow it came on, and its body (at most `most_bytes`).
+    pub(crate) async fn download(
+        &self,
+        message_id: &str,
+        most_bytes: usize,
+    ) -> Result<(String, Vec<u8>), SendFailure> {
+        let answer = self
+            .client
+            .get(self.url(&format!("/inbox/{message_id}")))
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !answer.status().is_success() {
+            return Err(SendFailure::from(format!("MESH inbox message answered HTTP {}", answer.status())));
+        }
+        let workflow = answer
+            .headers()
+            .get("mex-workflowid")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if answer.content_length().is_some_and(|length| length > most_bytes as u64) {
+            return Err(SendFailure::from(format!("MESH message {message_id} is larger than expected")));
+        }
+        let body = answer.bytes().await.map_err(|e| self.unreachable(&e))?;
+        Ok((workflow, body.to_vec()))
+    }
+
+    /// Takes a message out of our inbox: it has been read and recorded.
+    pub(crate) async fn acknowledge(&self, message_id: &str) -> Result<(), SendFailure> {
+        let answer = self
+            .client
+            .put(self.url(&format!("/inbox/{message_id}/status/acknowledged")))
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !answer.status().is_success() {
+            return Err(SendFailure::from(format!("MESH acknowledgement answered HTTP {}", answer.status())));
+        }
+        Ok(())
     }
 }

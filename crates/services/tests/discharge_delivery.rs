@@ -305,13 +305,17 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknow
     assert_eq!(inbox.len(), 1, "one message: {inbox:?}");
     assert_eq!(inbox[0]["workflow"], "TOC_FHIR_IP_DISCH");
     assert_eq!(inbox[0]["sender"], "X26ABC1");
-    let bundle: serde_json::Value =
-        serde_json::from_str(inbox[0]["body"].as_str().expect("body")).expect("FHIR JSON");
-    assert_eq!(bundle["entry"][0]["resource"]["type"]["coding"][0]["code"], "373942005");
-    let patient = &bundle["entry"][1]["resource"];
-    assert_eq!(
-        (patient["identifier"][0]["system"].as_str(), patient["identifier"][0]["value"].as_str()),
-        (Some("https://fhir.nhs.uk/Id/nhs-number"), Some("9990000018")),
+    let body = inbox[0]["body"].as_str().expect("body");
+    let (valid, said) = test_services::python_peers::check(
+        &test_services::python_peers::python_path(),
+        "validate_itk3_xml.py",
+        body.as_bytes(),
+    );
+    assert!(valid, "an ITK3 message in STU3 XML: {said}");
+    assert_eq!(said.trim(), "ok MessageHeader Organization Organization Bundle");
+    assert!(body.contains("<code value=\"ITK003D\"/>") && body.contains("<code value=\"373942005\"/>"));
+    assert!(
+        body.contains("<system value=\"https://fhir.nhs.uk/Id/nhs-number\"/><value value=\"9990000018\"/>"),
         "the NHS number as ten digits"
     );
 
@@ -342,6 +346,70 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknow
         "{:?}",
         row.last_error
     );
+    context.close().await;
+}
+
+/// The practice's system answers each message with ITK3 responses on the
+/// workflow's _ACK. Each is recorded against the send it names: success and
+/// "patient known" leave the send acknowledged with both responses kept; a
+/// "patient not known here" fails the send and raises it, in the practice's
+/// words. A message on that workflow that is not a response is left in the
+/// inbox and counted, not taken.
+#[tokio::test]
+async fn the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusal_is_raised() {
+    let test = "the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusal_is_raised";
+    let Some(sandbox) = test_services::MeshSandbox::start_or_skip(test) else { return };
+    let (site, context) = DischargeSite::new(with_mesh(&sandbox, sandbox.url())).await;
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let known = site.signed_summary(&context).await;
+    let unknown = site.signed_summary(&context).await;
+    let sent = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(sent, RunReport { delivered: 2, ..RunReport::default() });
+    let mesh_id = |summary: i64| {
+        let context = &context;
+        let author = &author;
+        async move {
+            services::discharge::sends(context, author, summary).await.expect("sends")[0]
+                .remote_id
+                .clone()
+                .expect("MESH's id")
+        }
+    };
+
+    let answered = sandbox.respond_as_practice("X26ABC2", &mesh_id(known).await, &["20013", "30001"]);
+    let row = &services::discharge::sends(&context, &author, known).await.expect("sends")[0];
+    assert_eq!(answered["answered"].as_str(), row.itk_message_id.as_deref(), "it answers our MessageHeader");
+    sandbox.respond_as_practice("X26ABC2", &mesh_id(unknown).await, &["20013", "30002"]);
+    sandbox.send_junk("X26ABC2", "X26ABC1", "TOC_FHIR_IP_DISCH_ACK");
+
+    let recorded = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(
+        (recorded.practice_responses, recorded.refused_by_practice, recorded.unread_responses),
+        (4, 1, 1),
+        "{recorded:?}"
+    );
+    let row = &services::discharge::sends(&context, &author, known).await.expect("sends")[0];
+    assert_eq!(
+        (row.status.as_str(), row.infrastructure_response.as_deref(), row.business_response.as_deref()),
+        (
+            "acknowledged",
+            Some("ITK3 infrastructure response 20013: Success"),
+            Some("ITK3 business response 30001: Patient known here")
+        )
+    );
+    let row = &services::discharge::sends(&context, &author, unknown).await.expect("sends")[0];
+    assert_eq!(
+        (row.status.as_str(), row.last_error.as_deref()),
+        ("failed", Some("ITK3 business response 30002: Patient not known here")),
+        "raised in the practice's words"
+    );
+
+    // The responses are taken out of our inbox; the junk is left for people.
+    let left = sandbox.inbox("X26ABC1");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["body"], "<not-itk/>");
+    let again = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!((again.practice_responses, again.unread_responses), (0, 1));
     context.close().await;
 }
 

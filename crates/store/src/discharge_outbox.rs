@@ -24,11 +24,23 @@ pub struct OutboxRow {
     pub remote_id: Option<String>,
     pub created_at_utc: String,
     pub delivered_at_utc: Option<String>,
+    /// MESH: the ITK3 MessageHeader id the practice's responses name.
+    pub itk_message_id: Option<String>,
+    /// The practice's last ITK3 response at each level, as words.
+    pub infrastructure_response: Option<String>,
+    pub business_response: Option<String>,
+}
+
+/// Which ITK3 response a row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseLevel {
+    Infrastructure,
+    Business,
 }
 
 macro_rules! select_row {
     () => {
-        "SELECT id, summary_id, channel, recipient, status, attempts, next_try_utc, last_error, remote_id, created_at_utc, delivered_at_utc FROM discharge_outbox"
+        "SELECT id, summary_id, channel, recipient, status, attempts, next_try_utc, last_error, remote_id, created_at_utc, delivered_at_utc, itk_message_id, infrastructure_response, business_response FROM discharge_outbox"
     };
 }
 const ALL: &str = concat!(select_row!(), " ORDER BY id");
@@ -41,6 +53,7 @@ const DUE: &str = concat!(
 const DELIVERED_BY: &str =
     concat!(select_row!(), " WHERE status = 'delivered' AND channel = $1 ORDER BY id LIMIT $2");
 const OF_SUMMARY: &str = concat!(select_row!(), " WHERE summary_id = $1 ORDER BY id");
+const BY_ITK_MESSAGE: &str = concat!(select_row!(), " WHERE itk_message_id = $1 ORDER BY id LIMIT 1");
 
 pub struct DischargeOutbox<'s> {
     store: &'s Store,
@@ -79,6 +92,15 @@ impl DischargeOutbox<'_> {
             .bind(channel)
             .bind(limit)
             .fetch_all(c)
+            .await)
+        .map_err(database)
+    }
+
+    /// The send an ITK3 response answers, by the MessageHeader id it names.
+    pub async fn by_itk_message(&self, itk_message_id: &str) -> Result<Option<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(BY_ITK_MESSAGE)
+            .bind(itk_message_id)
+            .fetch_optional(c)
             .await)
         .map_err(database)
     }
@@ -142,14 +164,23 @@ impl DischargeOutboxWrites<'_> {
         self.finish(changed, id)
     }
 
-    /// The recipient has it: with the id the far end gave it.
-    pub async fn delivered(&mut self, id: i64, remote_id: &str, at_utc: &str) -> Result<(), StoreError> {
+    /// The recipient has it: with the id the far end gave it, and for MESH
+    /// the ITK3 MessageHeader id it went with.
+    pub async fn delivered(
+        &mut self,
+        id: i64,
+        remote_id: &str,
+        itk_message_id: Option<&str>,
+        at_utc: &str,
+    ) -> Result<(), StoreError> {
         let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
-            "UPDATE discharge_outbox SET status = 'delivered', remote_id = $1, delivered_at_utc = $2, last_error = NULL
-             WHERE id = $3 AND status = 'sending'"
+            "UPDATE discharge_outbox SET status = 'delivered', remote_id = $1, delivered_at_utc = $2, last_error = NULL,
+                 itk_message_id = $3
+             WHERE id = $4 AND status = 'sending'"
         )
         .bind(remote_id)
         .bind(at_utc)
+        .bind(itk_message_id)
         .bind(id)
         .execute(c)
         .await
@@ -182,6 +213,45 @@ impl DischargeOutboxWrites<'_> {
         .execute(c)
         .await
         .map(|done| done.rows_affected()))
+        .map_err(database)?;
+        self.finish(changed, id)
+    }
+
+    /// The practice's ITK3 response to a delivered send, kept in words. A
+    /// positive one means the practice's system has it (acknowledged); a
+    /// negative one fails the row with the response as its error, raised to
+    /// people. A row already failed stays failed.
+    pub async fn responded(
+        &mut self,
+        id: i64,
+        level: ResponseLevel,
+        words: &str,
+        positive: bool,
+    ) -> Result<(), StoreError> {
+        let sql = match (level, positive) {
+            (ResponseLevel::Infrastructure, true) => {
+                "UPDATE discharge_outbox SET infrastructure_response = $1, status = 'acknowledged'
+                 WHERE id = $2 AND status IN ('delivered', 'acknowledged')"
+            }
+            (ResponseLevel::Business, true) => {
+                "UPDATE discharge_outbox SET business_response = $1, status = 'acknowledged'
+                 WHERE id = $2 AND status IN ('delivered', 'acknowledged')"
+            }
+            (ResponseLevel::Infrastructure, false) => {
+                "UPDATE discharge_outbox SET infrastructure_response = $1, status = 'failed', last_error = $1
+                 WHERE id = $2 AND status IN ('delivered', 'acknowledged')"
+            }
+            (ResponseLevel::Business, false) => {
+                "UPDATE discharge_outbox SET business_response = $1, status = 'failed', last_error = $1
+                 WHERE id = $2 AND status IN ('delivered', 'acknowledged')"
+            }
+        };
+        let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(sql)
+            .bind(words)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))
         .map_err(database)?;
         self.finish(changed, id)
     }

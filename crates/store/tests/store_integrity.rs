@@ -231,6 +231,7 @@ on_both_backends!(
     a_relationship_is_a_stay_on_ones_ward_or_a_place_on_ones_list,
     a_discharge_draft_is_saved_only_from_the_version_read_and_never_once_signed,
     an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at_a_time,
+    an_itk3_response_finds_its_send_by_message_id_and_a_negative_one_fails_it_for_good,
 );
 
 #[tokio::test]
@@ -647,7 +648,7 @@ async fn writes_in_one_transaction_commit_together_or_not_at_all(backend: Backen
 async fn status_says_which_backend_and_where(backend: Backend, test: &str) {
     let Some((harness, store)) = Harness::seeded(backend, test).await else { return };
     let status = store.status().await.expect("status");
-    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 14));
+    assert_eq!((status.patients, status.audit_entries, status.schema_version), (4, 2, 15));
     if harness.is_local() {
         assert_eq!(status.backend, "local encrypted file");
         assert!(status.engine_version.starts_with("SQLCipher 4"), "{}", status.engine_version);
@@ -1700,7 +1701,10 @@ async fn an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at
 
     let mut tx = store.begin().await.expect("begin");
     tx.discharge_outbox().claim(row, 1, "2026-11-30T10:15:00+00:00").await.expect("claimed again");
-    tx.discharge_outbox().delivered(row, "<d41@cws>", "2026-11-30T10:10:01+00:00").await.expect("delivered");
+    tx.discharge_outbox()
+        .delivered(row, "<d41@cws>", None, "2026-11-30T10:10:01+00:00")
+        .await
+        .expect("delivered");
     audited_commit(tx, summary).await;
     assert!(store.discharge_outbox().due("2030-01-01T00:00:00+00:00", 10).await.expect("due").is_empty());
     let kept = store.discharge_outbox().of_summary(summary).await.expect("rows");
@@ -1725,4 +1729,73 @@ async fn an_outbox_row_is_queued_once_per_recipient_and_claimed_by_one_sender_at
     let mut tx = store.begin().await.expect("begin");
     let lost = tx.discharge_outbox().undeliverable(row, "late report").await;
     assert!(matches!(lost, Err(StoreError::Changed { .. })), "{lost:?}");
+}
+
+/// A MESH send is delivered with its ITK3 MessageHeader id; the practice's
+/// responses find it by that id. A positive one marks it acknowledged and is
+/// kept in words; a negative one fails it with the response as its error, and
+/// a failed row is never made acknowledged by a later response.
+async fn an_itk3_response_finds_its_send_by_message_id_and_a_negative_one_fails_it_for_good(
+    backend: Backend,
+    test: &str,
+) {
+    use store::ResponseLevel::{Business, Infrastructure};
+    let Some((_harness, store)) = Harness::seeded(backend, test).await else { return };
+    let mut tx = store.begin().await.expect("begin");
+    let summary =
+        tx.discharge_summaries().create_draft(1, None, 1, "{}", "555000000001").await.expect("draft");
+    let known = tx
+        .discharge_outbox()
+        .enqueue(summary, "mesh", "A81001", "2026-11-30T10:00:00+00:00")
+        .await
+        .expect("q");
+    let unknown = tx
+        .discharge_outbox()
+        .enqueue(summary, "mesh", "B82002", "2026-11-30T10:00:00+00:00")
+        .await
+        .expect("q");
+    for (row, message) in [(known, "itk-known"), (unknown, "itk-unknown")] {
+        tx.discharge_outbox().claim(row, 0, "2026-11-30T10:05:00+00:00").await.expect("claimed");
+        tx.discharge_outbox()
+            .delivered(row, &format!("mesh-{message}"), Some(message), "2026-11-30T10:00:01+00:00")
+            .await
+            .expect("delivered");
+    }
+    audited_commit(tx, summary).await;
+    assert_eq!(
+        store.discharge_outbox().by_itk_message("itk-known").await.expect("read").map(|r| r.id),
+        Some(known)
+    );
+    assert_eq!(store.discharge_outbox().by_itk_message("itk-none").await.expect("read"), None);
+
+    let mut tx = store.begin().await.expect("begin");
+    tx.discharge_outbox().responded(known, Infrastructure, "20013: Success", true).await.expect("inf");
+    tx.discharge_outbox().responded(known, Business, "30001: Patient known here", true).await.expect("bus");
+    tx.discharge_outbox().responded(unknown, Infrastructure, "20013: Success", true).await.expect("inf");
+    tx.discharge_outbox()
+        .responded(unknown, Business, "30002: Patient not known here", false)
+        .await
+        .expect("bus");
+    audited_commit(tx, summary).await;
+    let row = store.discharge_outbox().get(known).await.expect("row");
+    assert_eq!(
+        (
+            row.status.as_str(),
+            row.infrastructure_response.as_deref(),
+            row.business_response.as_deref(),
+            row.last_error
+        ),
+        ("acknowledged", Some("20013: Success"), Some("30001: Patient known here"), None)
+    );
+    let row = store.discharge_outbox().get(unknown).await.expect("row");
+    assert_eq!(
+        (row.status.as_str(), row.last_error.as_deref(), row.business_response.as_deref()),
+        ("failed", Some("30002: Patient not known here"), Some("30002: Patient not known here"))
+    );
+
+    let mut tx = store.begin().await.expect("begin");
+    let late = tx.discharge_outbox().responded(unknown, Business, "30001: Patient known here", true).await;
+    assert!(matches!(late, Err(StoreError::Changed { .. })), "a failed send stays failed: {late:?}");
+    drop(tx);
+    assert_eq!(store.discharge_outbox().get(unknown).await.expect("row").status, "failed");
 }

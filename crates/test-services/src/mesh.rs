@@ -156,6 +156,31 @@ impl MeshSandbox {
         self.act(&["undeliverable", message_id, description]);
     }
 
+    /// The practice's system takes the message and answers it with an ITK3
+    /// Response per code (20013, 20009, 30001, 30002); what it answered, as JSON.
+    pub fn respond_as_practice(&self, mailbox: &str, message_id: &str, codes: &[&str]) -> serde_json::Value {
+        let mut args = vec!["respond", mailbox, MESH_PASSWORD, MESH_SHARED_KEY, message_id];
+        args.extend_from_slice(codes);
+        serde_json::from_str(&self.practice(&args)).expect("JSON")
+    }
+
+    /// `mailbox` sends `to` a message on `workflow` that is not an ITK3 response.
+    pub fn send_junk(&self, mailbox: &str, to: &str, workflow: &str) {
+        self.practice(&["junk", mailbox, MESH_PASSWORD, MESH_SHARED_KEY, to, workflow]);
+    }
+
+    fn practice(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.python)
+            .arg(crate::python_peers::script("mesh_practice.py"))
+            .arg(self.url())
+            .envs(self.peer_environment())
+            .args(args)
+            .output()
+            .expect("mesh-client runs");
+        assert!(output.status.success(), "practice {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     fn act(&self, args: &[&str]) {
         let output = Command::new(&self.python)
             .arg(crate::python_peers::script("mesh_act.py"))

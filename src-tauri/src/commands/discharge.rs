@@ -76,6 +76,8 @@ pub struct SendView {
     pub status: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// What the practice's system answered (ITK3), in words, if it has.
+    pub practice_responses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -226,6 +228,10 @@ fn summary_view(current: services::discharge::Current) -> Result<SummaryView, Co
                 status: r.status,
                 attempts: small(r.attempts),
                 last_error: r.last_error,
+                practice_responses: [r.infrastructure_response, r.business_response]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
             })
             .collect(),
         versions: current

@@ -668,6 +668,8 @@ export type SendView = {
 	status: string,
 	attempts: number,
 	last_error: string | null,
+	/**  What the practice's system answered (ITK3), in words, if it has. */
+	practice_responses: string[],
 };
 
 /**  Where the session stands. Patient data may be shown only while `Active`. */
