@@ -58,21 +58,9 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             ("sender", Type("Reference")),
             ("timestamp", Prim),
             ("source", Type("MessageHeader.source")),
-            ("response", Type("MessageHeader.response")),
             ("focus", Type("Reference")),
         ],
         "MessageHeader.source" => &[("name", Prim), ("software", Prim), ("endpoint", Prim)],
-        "MessageHeader.response" => &[("identifier", Prim), ("code", Prim), ("details", Type("Reference"))],
-        "OperationOutcome" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
-            ("issue", Type("OperationOutcome.issue")),
-        ],
-        "OperationOutcome.issue" => {
-            &[("severity", Prim), ("code", Prim), ("details", Type("CodeableConcept")), ("diagnostics", Prim)]
-        }
         "Composition" => &[
             RESOURCE_HEAD[0],
             RESOURCE_HEAD[1],

@@ -348,6 +348,27 @@ mod tests {
         assert!(xml.contains("<resource><Bundle>"), "the document rides inside");
     }
 
+    #[test]
+    fn every_structured_part_a_letter_can_carry_writes_as_xml() {
+        use crate::summary::{Allergies, Allergy, Amendment, Coded};
+        let mut fullest = letter();
+        fullest.version = 2;
+        fullest.summary.amends =
+            Some(Amendment { summary_id: 41, version: 1, reason: "Corrected dose".into() });
+        fullest.summary.procedures =
+            vec![Coded { code: Some("80146002".into()), text: "Appendicectomy".into() }];
+        fullest.summary.allergies = Some(Allergies::Known(vec![Allergy {
+            causative_agent: Coded { code: None, text: "Elastoplast".into() },
+            reaction: Some("Blisters".into()),
+        }]));
+        let xml = message_xml(&fullest, &to(), at()).expect("every element has an order");
+        for part in
+            ["<relatesTo>", "<Procedure>", "<AllergyIntolerance>", "<MedicationStatement>", "<Encounter>"]
+        {
+            assert!(xml.contains(part), "{part} written");
+        }
+    }
+
     pub(crate) fn response(answers: &str, outcome: &str, code: &str, display: &str) -> String {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -332,16 +332,12 @@ async fn deliver(
                         .into(),
                 )
             })?;
-            let to = mesh.gp_mailboxes.get(&row.recipient).ok_or_else(|| {
-                with_patient(
-                    format!(
-                        "no MESH mailbox for GP practice {} in [discharge.mesh] gp_mailboxes; the row waits until there is",
-                        row.recipient
-                    )
-                    .into(),
-                )
-            })?;
             let client = crate::mesh::Mesh::new(mesh).map_err(with_patient)?;
+            // The site's table first (its own arrangements), then MESH's directory.
+            let to = match mesh.gp_mailboxes.get(&row.recipient) {
+                Some(mailbox) => mailbox.clone(),
+                None => client.mailbox_of(&row.recipient, &mesh.workflow).await.map_err(with_patient)?,
+            };
             let local_id = format!("cws-{}-{}", row.id, discharge::fhir::document_id(&letter));
             let itk_message_id = Some(discharge::itk::message_id(&letter, &row.recipient));
             // An earlier attempt may have reached MESH before its answer was lost.
@@ -362,7 +358,7 @@ async fn deliver(
                 })
             })?;
             let message = crate::mesh::MeshMessage {
-                to,
+                to: &to,
                 subject: letter.title(),
                 local_id,
                 file_name: format!("discharge-summary-{}-v{}.xml", letter.summary_id, letter.version),

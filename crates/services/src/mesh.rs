@@ -258,4 +258,55 @@ impl<'a> Mesh<'a> {
         }
         Ok(())
     }
+
+    /// The mailbox MESH's endpoint look-up gives for the organisation `ods_code`
+    /// on `workflow`. None found waits for the directory; several are refused
+    /// for good, so a person chooses rather than the sender guessing.
+    pub(crate) async fn mailbox_of(&self, ods_code: &str, workflow: &str) -> Result<String, SendFailure> {
+        let mut url = reqwest::Url::parse(&self.settings.url)
+            .map_err(|e| SendFailure::from(format!("The MESH address {}: {e}", self.settings.url)))?;
+        url.path_segments_mut()
+            .map_err(|()| SendFailure::from(format!("The MESH address {} takes no path", self.settings.url)))?
+            .pop_if_empty()
+            .extend(["messageexchange", "endpointlookup", ods_code, workflow]);
+        let answer = self
+            .client
+            .get(url)
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(&e))?;
+        if !answer.status().is_success() {
+            return Err(SendFailure::from(format!(
+                "MESH endpoint look-up answered HTTP {}",
+                answer.status()
+            )));
+        }
+        let found: serde_json::Value =
+            answer.json().await.map_err(|e| SendFailure::from(format!("MESH endpoint look-up: {e}")))?;
+        let mailboxes: Vec<&str> = found["results"]
+            .as_array()
+            .map(|results| {
+                results
+                    .iter()
+                    .filter_map(|r| r["mailbox_id"].as_str().or_else(|| r["address"].as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        match mailboxes.as_slice() {
+            [one] => Ok((*one).to_owned()),
+            [] => Err(SendFailure::from(format!(
+                "MESH's directory has no mailbox for GP practice {ods_code} on workflow {workflow}; the row waits until it has, or name one in [discharge.mesh] gp_mailboxes"
+            ))),
+            several => Err(SendFailure {
+                reason: format!(
+                    "MESH's directory has {} mailboxes for GP practice {ods_code} on workflow {workflow} ({}); name the right one in [discharge.mesh] gp_mailboxes",
+                    several.len(),
+                    several.join(", ")
+                ),
+                permanent: true,
+            }),
+        }
+    }
 }

@@ -413,6 +413,50 @@ async fn the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusa
     context.close().await;
 }
 
+/// A practice the site's table does not name is found in MESH's directory
+/// (the endpoint look-up by ODS code and workflow). The sandbox's own
+/// directory serves: on its TEST_WORKFLOW2, X27 has one mailbox (X26ABC3), X26
+/// has two, and B82002 none. One is sent to; none waits, saying so; two are
+/// refused for good and raised, so a person chooses.
+#[tokio::test]
+async fn a_practice_not_in_the_sites_table_is_found_in_meshs_directory_and_never_guessed() {
+    let test = "a_practice_not_in_the_sites_table_is_found_in_meshs_directory_and_never_guessed";
+    let Some(sandbox) = test_services::MeshSandbox::start_or_skip(test) else { return };
+    let mut settings = with_mesh(&sandbox, sandbox.url());
+    settings.discharge.mesh.as_mut().expect("MESH").workflow = "TEST_WORKFLOW2".into();
+    let (site, context) = DischargeSite::new(settings).await;
+    let author = common::acting_as(common::discharge_site::DOCTOR, session::Permission::AuthorDischarge);
+    let found = site.signed_summary_to(&context, Some("X27")).await;
+    let unlisted = site.signed_summary_to(&context, Some("B82002")).await;
+    let ambiguous = site.signed_summary_to(&context, Some("X26")).await;
+
+    let report = run_once(&context, &sender(&context), &site.trust).await.expect("run");
+    assert_eq!(report, RunReport { delivered: 1, retrying: 1, given_up: 1, ..RunReport::default() });
+    let inbox = sandbox.inbox("X26ABC3");
+    assert_eq!(inbox.len(), 1, "sent to the one mailbox the directory gives: {inbox:?}");
+    assert!(sandbox.inbox("X26ABC2").is_empty(), "nothing guessed");
+    let send = |summary: i64| {
+        let (context, author) = (&context, &author);
+        async move { services::discharge::sends(context, author, summary).await.expect("sends").remove(0) }
+    };
+    assert_eq!(send(found).await.status, "delivered");
+    let waiting = send(unlisted).await;
+    assert_eq!(waiting.status, "queued");
+    assert!(
+        waiting.last_error.as_deref().is_some_and(|e| e.contains("no mailbox for GP practice B82002")),
+        "{:?}",
+        waiting.last_error
+    );
+    let raised = send(ambiguous).await;
+    assert_eq!(raised.status, "failed");
+    assert!(
+        raised.last_error.as_deref().is_some_and(|e| e.contains("2 mailboxes for GP practice X26")),
+        "{:?}",
+        raised.last_error
+    );
+    context.close().await;
+}
+
 /// Live MESH admits a client only with the organisation's certificate. Over
 /// TLS with a client certificate required (uvicorn with CERT_REQUIRED), a
 /// sender without one reaches nothing and its row waits to be retried; with the

@@ -55,6 +55,8 @@ pub struct MeshSettings {
     /// read): MESH admits a client only with both.
     pub client_certificate: Option<ClientCertificate>,
     pub timeout: Duration,
+    /// The site's own mailbox for a practice, by ODS code, used before MESH's
+    /// directory (the endpoint look-up) is asked.
     pub gp_mailboxes: BTreeMap<String, String>,
 }
 

@@ -168,19 +168,23 @@ impl DischargeSite {
 
     /// Drafts, completes and signs a summary with the doctor's card; its id.
     pub async fn signed_summary(&self, context: &Context) -> i64 {
+        self.signed_summary_to(context, None).await
+    }
+
+    /// As `signed_summary`, with the GP practice the doctor records, where
+    /// it is not the registered one (A81001).
+    pub async fn signed_summary_to(&self, context: &Context, gp_practice: Option<&str>) -> i64 {
         let author = acting_as(DOCTOR, Permission::AuthorDischarge);
         let draft = services::discharge::start(context, &author, self.patient_id, "General medicine")
             .await
             .expect("draft");
-        let read_at = services::discharge::save(
-            context,
-            &author,
-            draft.id,
-            draft.row_version,
-            &Self::complete(&draft.summary),
-        )
-        .await
-        .expect("saved");
+        let mut content = Self::complete(&draft.summary);
+        if let Some(practice) = gp_practice {
+            content.gp_practice = Some(practice.to_owned());
+        }
+        let read_at = services::discharge::save(context, &author, draft.id, draft.row_version, &content)
+            .await
+            .expect("saved");
         services::discharge::sign(
             context,
             &acting_as(DOCTOR, Permission::SignDischarge),
