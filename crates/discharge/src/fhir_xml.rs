@@ -277,8 +277,7 @@ fn write_element(
             let text = match value {
                 Value::String(text) => text.clone(),
                 Value::Bool(flag) => flag.to_string(),
-                Value::Number(number) => number.to_string(),
-                _ => return Err(shape("a primitive must be text, a number or true/false")),
+                _ => return Err(shape("a primitive must be text or true/false")),
             };
             out.push_str(&format!("<{name} value=\"{}\"/>", attribute(&text)));
         }
@@ -338,6 +337,14 @@ mod tests {
             to_xml(&patient),
             Err(FhirXmlError::UnknownElement { path: "Patient.maritalStatus".into() })
         );
+        let odd_extension =
+            json!({ "resourceType": "MessageHeader", "extension": [{ "url": "u", "valueCode": "x" }] });
+        assert_eq!(
+            to_xml(&odd_extension),
+            Err(FhirXmlError::UnknownElement { path: "MessageHeader.extension.valueCode".into() })
+        );
+        let numbered = json!({ "resourceType": "Bundle", "type": 3 });
+        assert!(matches!(to_xml(&numbered), Err(FhirXmlError::Shape { .. })));
         let untyped = json!({ "id": "x" });
         assert_eq!(to_xml(&untyped), Err(FhirXmlError::NoResourceType { path: String::new() }));
     }

@@ -241,7 +241,12 @@ fn read_tree(bytes: &[u8]) -> Result<Element, ResponseError> {
     if open.len() != 1 {
         return Err(ResponseError::Malformed("the document ends inside an element".into()));
     }
-    open.pop().and_then(|mut document| document.children.pop()).ok_or(ResponseError::NotAResponse("empty"))
+    let mut document = open.pop().expect("the document");
+    match document.children.len() {
+        0 => Err(ResponseError::NotAResponse("empty")),
+        1 => Ok(document.children.pop().expect("the root")),
+        _ => Err(ResponseError::Malformed("more than one root element".into())),
+    }
 }
 
 /// Reads an ITK3 response (an ITK-Message-Bundle-1 of event ITK008M).
@@ -424,16 +429,69 @@ mod tests {
             Err(ResponseError::NotAResponse("it does not say which message it answers"))
         );
         assert!(matches!(read_response(b"<Bundle><entry>"), Err(ResponseError::Malformed(_))));
+        let two_roots = format!(
+            "{0}{0}",
+            response("m-1", "ok", "20013", "Success")
+                .replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "")
+        );
+        assert_eq!(
+            read_response(two_roots.as_bytes()),
+            Err(ResponseError::Malformed("more than one root element".into()))
+        );
+        assert_eq!(read_response(b""), Err(ResponseError::NotAResponse("empty")));
         assert!(matches!(
             read_response(b"{\"resourceType\":\"Bundle\"}"),
             Err(ResponseError::NotAResponse(_))
         ));
-        let deep = "<a>".repeat(DEEPEST + 2);
-        assert!(matches!(read_response(deep.as_bytes()), Err(ResponseError::NotAResponse(_))));
+    }
+
+    #[test]
+    fn a_response_too_large_too_deep_or_of_too_many_elements_is_refused_at_the_limit_and_not_before() {
+        let limits = ResponseError::NotAResponse("too many or too deeply nested elements");
+        let nested = |levels: usize| format!("{}{}", "<a>".repeat(levels), "</a>".repeat(levels));
         assert_eq!(
-            read_response(&vec![b' '; MOST_RESPONSE_BYTES + 1]),
+            read_response(nested(DEEPEST).as_bytes()),
+            Err(ResponseError::NotAResponse("it is not a FHIR Bundle"))
+        );
+        assert_eq!(read_response(nested(DEEPEST + 1).as_bytes()), Err(limits.clone()));
+        let elements = |count: usize| format!("<Bundle>{}</Bundle>", "<x/>".repeat(count - 1));
+        assert_eq!(
+            read_response(elements(MOST_ELEMENTS).as_bytes()),
+            Err(ResponseError::NotAResponse("it has no MessageHeader"))
+        );
+        assert_eq!(read_response(elements(MOST_ELEMENTS + 1).as_bytes()), Err(limits));
+        let padded = |size: usize| {
+            let mut bytes = response("m-1", "ok", "20013", "Success").into_bytes();
+            bytes.resize(size, b' ');
+            bytes
+        };
+        assert!(read_response(&padded(MOST_RESPONSE_BYTES)).is_ok(), "the limit itself is allowed");
+        assert_eq!(
+            read_response(&padded(MOST_RESPONSE_BYTES + 1)),
             Err(ResponseError::TooLarge(MOST_RESPONSE_BYTES + 1))
         );
+    }
+
+    #[test]
+    fn an_ok_carried_by_the_header_alone_is_a_positive_infrastructure_response_and_an_error_code_never_is() {
+        let header_only = response("m-1", "ok", "20013", "Success");
+        let header_only = format!(
+            "{}</Bundle>",
+            &header_only
+                [..header_only.find("<entry><fullUrl value=\"urn:uuid:o\"/>").expect("outcome entry")]
+        );
+        let read = read_response(header_only.as_bytes()).expect("read");
+        assert_eq!((read.level, read.positive, read.code.as_str()), (Level::Infrastructure, true, "ok"));
+        let contradictory =
+            read_response(response("m-1", "ok", "20009", "Payload validation failure").as_bytes());
+        assert_eq!(
+            contradictory.map(|r| r.positive),
+            Ok(false),
+            "an error code with an ok header is not success"
+        );
+        let unknown_here =
+            read_response(response("m-1", "fatal-error", "30001", "Patient known here").as_bytes());
+        assert_eq!(unknown_here.map(|r| r.positive), Ok(false), "a fatal-error header is never success");
     }
 
     mod hostile {
