@@ -26,6 +26,15 @@ fn rendering(c: &mut Criterion) {
             black_box(discharge::fhir::document_bundle(black_box(&letter)));
         })
     });
+    let to = discharge::itk::Addressing {
+        practice: "A81001".into(),
+        mailbox: "X26HC001".into(),
+        sender_reference: "cws-1".into(),
+    };
+    let at = chrono::Utc::now();
+    c.bench_function("discharge letter: ITK3 message in XML", |b| {
+        b.iter(|| black_box(discharge::itk::message_xml(black_box(&letter), &to, at).expect("xml")))
+    });
 }
 
 fn delivering(c: &mut Criterion) {
