@@ -124,10 +124,9 @@ pub async fn run_once(
             Err((_, None)) => None,
         };
         match outcome {
-            Ok(Delivered { remote_id, itk_message_id, .. }) => {
-                tx.discharge_outbox()
-                    .delivered(row.id, &remote_id, itk_message_id.as_deref(), &stamp(now))
-                    .await?;
+            Ok(Delivered { remote_id, itk, .. }) => {
+                let itk = itk.as_ref().map(|(message_id, mailbox)| store::ItkSend { message_id, mailbox });
+                tx.discharge_outbox().delivered(row.id, &remote_id, itk, &stamp(now)).await?;
                 audit_send(&mut tx, &sender.actor, &row, patient, "ok: delivered").await?;
                 report.delivered += 1;
             }
@@ -174,12 +173,13 @@ async fn record_practice_responses(
     // MESH out of reach: read on the next pass.
     let Ok(waiting) = client.inbox(&workflow).await else { return Ok(()) };
     for mesh_id in waiting {
-        let Ok((came_on, body)) = client.download(&mesh_id, discharge::itk::MOST_RESPONSE_BYTES).await else {
+        let Ok(download) = client.download(&mesh_id, discharge::itk::MOST_RESPONSE_BYTES).await else {
             continue;
         };
-        if came_on != workflow {
+        if download.workflow != workflow {
             continue;
         }
+        let body = download.body;
         let response = match discharge::itk::read_response(&body) {
             Ok(response) => response,
             Err(why) => {
@@ -188,8 +188,10 @@ async fn record_practice_responses(
                 continue;
             }
         };
-        let Some(row) = context.store().discharge_outbox().by_itk_message(&response.answers).await? else {
-            tracing::warn!(mesh_message = %mesh_id, "an ITK3 response names no send of ours; left in the MESH inbox");
+        let row = context.store().discharge_outbox().by_itk_message(&response.answers).await?;
+        // Only the mailbox the message went to may answer for it.
+        let Some(row) = row.filter(|row| row.mesh_mailbox.as_deref() == Some(download.from.as_str())) else {
+            tracing::warn!(mesh_message = %mesh_id, "an ITK3 response names no send of ours to its mailbox; left in the MESH inbox");
             report.unread_responses += 1;
             continue;
         };
@@ -277,10 +279,10 @@ async fn audit_send(
 }
 
 /// A send the far end took: its id there, for MESH the ITK3 MessageHeader
-/// id it went with, and the patient (for the audit).
+/// id it went with and the mailbox it went to, and the patient (for the audit).
 struct Delivered {
     remote_id: String,
-    itk_message_id: Option<String>,
+    itk: Option<(String, String)>,
     patient: i64,
 }
 type NotDelivered = (SendFailure, Option<i64>);
@@ -322,7 +324,7 @@ async fn deliver(
                 .map_err(|e| with_patient(e.clone()))?;
             let pdf = printing::discharge_letter_pdf(&letter);
             let reply = mailer.send(mail(&letter, to, pdf)).await.map_err(with_patient)?;
-            Ok(Delivered { remote_id: reply, itk_message_id: None, patient: patient_id })
+            Ok(Delivered { remote_id: reply, itk: None, patient: patient_id })
         }
         "mesh" => {
             let mesh = context.settings().discharge.mesh.as_ref().ok_or_else(|| {
@@ -339,12 +341,12 @@ async fn deliver(
                 None => client.mailbox_of(&row.recipient, &mesh.workflow).await.map_err(with_patient)?,
             };
             let local_id = format!("cws-{}-{}", row.id, discharge::fhir::document_id(&letter));
-            let itk_message_id = Some(discharge::itk::message_id(&letter, &row.recipient));
+            let itk = Some((discharge::itk::message_id(&letter, &row.recipient), to.clone()));
             // An earlier attempt may have reached MESH before its answer was lost.
             if row.attempts > 0
                 && let Some(remote_id) = client.already_sent(&local_id).await.map_err(with_patient)?
             {
-                return Ok(Delivered { remote_id, itk_message_id, patient: patient_id });
+                return Ok(Delivered { remote_id, itk, patient: patient_id });
             }
             let addressing = discharge::itk::Addressing {
                 practice: row.recipient.clone(),
@@ -366,7 +368,7 @@ async fn deliver(
                 body: xml.into_bytes(),
             };
             let remote_id = client.send(message).await.map_err(with_patient)?;
-            Ok(Delivered { remote_id, itk_message_id, patient: patient_id })
+            Ok(Delivered { remote_id, itk, patient: patient_id })
         }
         "mdm" => {
             let mdm = context.settings().discharge.mdm.as_ref().ok_or_else(|| {
@@ -392,7 +394,7 @@ async fn deliver(
                 context.now(),
             );
             let ack = crate::mdm_sender::send(mdm, &message).await.map_err(with_patient)?;
-            Ok(Delivered { remote_id: ack, itk_message_id: None, patient: patient_id })
+            Ok(Delivered { remote_id: ack, itk: None, patient: patient_id })
         }
         other => Err(with_patient(SendFailure {
             reason: format!("this sender cannot send by {other:?}"),

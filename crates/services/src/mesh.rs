@@ -23,6 +23,14 @@ pub(crate) struct Mesh<'a> {
     shared_key: String,
 }
 
+/// A message read from our inbox.
+pub(crate) struct Received {
+    /// The mailbox that sent it (MESH vouches for it).
+    pub from: String,
+    pub workflow: String,
+    pub body: Vec<u8>,
+}
+
 /// One document for one recipient's mailbox.
 pub(crate) struct MeshMessage<'a> {
     pub to: &'a str,
@@ -213,12 +221,12 @@ impl<'a> Mesh<'a> {
             .unwrap_or_default())
     }
 
-    /// One inbox message: the workflow it came on, and its body (at most `most_bytes`).
+    /// One inbox message: who sent it, on which workflow, and its body (at most `most_bytes`).
     pub(crate) async fn download(
         &self,
         message_id: &str,
         most_bytes: usize,
-    ) -> Result<(String, Vec<u8>), SendFailure> {
+    ) -> Result<Received, SendFailure> {
         let answer = self
             .client
             .get(self.url(&format!("/inbox/{message_id}")))
@@ -230,17 +238,15 @@ impl<'a> Mesh<'a> {
         if !answer.status().is_success() {
             return Err(SendFailure::from(format!("MESH inbox message answered HTTP {}", answer.status())));
         }
-        let workflow = answer
-            .headers()
-            .get("mex-workflowid")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let header = |name: &str| {
+            answer.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        };
+        let (workflow, from) = (header("mex-workflowid"), header("mex-from"));
         if answer.content_length().is_some_and(|length| length > most_bytes as u64) {
             return Err(SendFailure::from(format!("MESH message {message_id} is larger than expected")));
         }
-        let body = answer.bytes().await.map_err(|e| self.unreachable(&e))?;
-        Ok((workflow, body.to_vec()))
+        let body = answer.bytes().await.map_err(|e| self.unreachable(&e))?.to_vec();
+        Ok(Received { from, workflow, body })
     }
 
     /// Takes a message out of our inbox: it has been read and recorded.

@@ -353,8 +353,9 @@ async fn a_signed_summary_reaches_the_practices_mesh_mailbox_once_and_its_acknow
 /// workflow's _ACK. Each is recorded against the send it names: success and
 /// "patient known" leave the send acknowledged with both responses kept; a
 /// "patient not known here" fails the send and raises it, in the practice's
-/// words. A message on that workflow that is not a response is left in the
-/// inbox and counted, not taken.
+/// words. A message on that workflow that is not a response, or a response
+/// from a mailbox the send did not go to, is left in the inbox and counted,
+/// not taken.
 #[tokio::test]
 async fn the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusal_is_raised() {
     let test = "the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusal_is_raised";
@@ -376,16 +377,19 @@ async fn the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusa
         }
     };
 
-    let answered = sandbox.respond_as_practice("X26ABC2", &mesh_id(known).await, &["20013", "30001"]);
+    // Another practice's mailbox answers first for a message it never had: not taken.
     let row = &services::discharge::sends(&context, &author, known).await.expect("sends")[0];
-    assert_eq!(answered["answered"].as_str(), row.itk_message_id.as_deref(), "it answers our MessageHeader");
+    let header_id = row.itk_message_id.clone().expect("the ITK3 MessageHeader id");
+    sandbox.answer_for("X26ABC3", "X26ABC1", "TOC_FHIR_IP_DISCH_ACK", &header_id, "30002");
+    let answered = sandbox.respond_as_practice("X26ABC2", &mesh_id(known).await, &["20013", "30001"]);
+    assert_eq!(answered["answered"].as_str(), Some(header_id.as_str()), "it answers our MessageHeader");
     sandbox.respond_as_practice("X26ABC2", &mesh_id(unknown).await, &["20013", "30002"]);
     sandbox.send_junk("X26ABC2", "X26ABC1", "TOC_FHIR_IP_DISCH_ACK");
 
     let recorded = run_once(&context, &sender(&context), &site.trust).await.expect("run");
     assert_eq!(
         (recorded.practice_responses, recorded.refused_by_practice, recorded.unread_responses),
-        (4, 1, 1),
+        (4, 1, 2),
         "{recorded:?}"
     );
     let row = &services::discharge::sends(&context, &author, known).await.expect("sends")[0];
@@ -404,12 +408,16 @@ async fn the_practices_itk3_responses_are_recorded_against_the_send_and_a_refusa
         "raised in the practice's words"
     );
 
-    // The responses are taken out of our inbox; the junk is left for people.
+    // The responses are taken out of our inbox; the impostor's and the junk are left for people.
     let left = sandbox.inbox("X26ABC1");
-    assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!(left[0]["body"], "<not-itk/>");
+    assert_eq!(
+        left.iter().map(|m| m["sender"].as_str().unwrap_or_default()).collect::<Vec<_>>(),
+        ["X26ABC3", "X26ABC2"],
+        "{left:?}"
+    );
+    assert!(left[1]["body"].as_str().is_some_and(|b| b == "<not-itk/>"));
     let again = run_once(&context, &sender(&context), &site.trust).await.expect("run");
-    assert_eq!((again.practice_responses, again.unread_responses), (0, 1));
+    assert_eq!((again.practice_responses, again.unread_responses), (0, 2));
     context.close().await;
 }
 

@@ -24,11 +24,20 @@ pub struct OutboxRow {
     pub remote_id: Option<String>,
     pub created_at_utc: String,
     pub delivered_at_utc: Option<String>,
-    /// MESH: the ITK3 MessageHeader id the practice's responses name.
+    /// MESH: the ITK3 MessageHeader id the practice's responses name, and
+    /// the mailbox it went to, which they must come from.
     pub itk_message_id: Option<String>,
+    pub mesh_mailbox: Option<String>,
     /// The practice's last ITK3 response at each level, as words.
     pub infrastructure_response: Option<String>,
     pub business_response: Option<String>,
+}
+
+/// A MESH send's ITK3 message: its MessageHeader id and the mailbox it went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItkSend<'a> {
+    pub message_id: &'a str,
+    pub mailbox: &'a str,
 }
 
 /// Which ITK3 response a row records.
@@ -40,7 +49,7 @@ pub enum ResponseLevel {
 
 macro_rules! select_row {
     () => {
-        "SELECT id, summary_id, channel, recipient, status, attempts, next_try_utc, last_error, remote_id, created_at_utc, delivered_at_utc, itk_message_id, infrastructure_response, business_response FROM discharge_outbox"
+        "SELECT id, summary_id, channel, recipient, status, attempts, next_try_utc, last_error, remote_id, created_at_utc, delivered_at_utc, itk_message_id, mesh_mailbox, infrastructure_response, business_response FROM discharge_outbox"
     };
 }
 const ALL: &str = concat!(select_row!(), " ORDER BY id");
@@ -165,22 +174,23 @@ impl DischargeOutboxWrites<'_> {
     }
 
     /// The recipient has it: with the id the far end gave it, and for MESH
-    /// the ITK3 MessageHeader id it went with.
+    /// the ITK3 message it went as.
     pub async fn delivered(
         &mut self,
         id: i64,
         remote_id: &str,
-        itk_message_id: Option<&str>,
+        itk: Option<ItkSend<'_>>,
         at_utc: &str,
     ) -> Result<(), StoreError> {
         let changed = on_tx!(&mut self.transaction.tx, |c| sqlx::query(
             "UPDATE discharge_outbox SET status = 'delivered', remote_id = $1, delivered_at_utc = $2, last_error = NULL,
-                 itk_message_id = $3
-             WHERE id = $4 AND status = 'sending'"
+                 itk_message_id = $3, mesh_mailbox = $4
+             WHERE id = $5 AND status = 'sending'"
         )
         .bind(remote_id)
         .bind(at_utc)
-        .bind(itk_message_id)
+        .bind(itk.map(|i| i.message_id))
+        .bind(itk.map(|i| i.mailbox))
         .bind(id)
         .execute(c)
         .await

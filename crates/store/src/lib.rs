@@ -35,7 +35,7 @@ pub use audit_action::{AuditAction, RecordRef};
 pub use backend::StoreTransaction;
 pub use connection::Store;
 pub use copy::{CopyProgress, CopyReport};
-pub use discharge_outbox::{DischargeOutbox, DischargeOutboxWrites, OutboxRow, ResponseLevel};
+pub use discharge_outbox::{DischargeOutbox, DischargeOutboxWrites, ItkSend, OutboxRow, ResponseLevel};
 pub use discharge_summaries::{DischargeSummaries, DischargeSummaryWrites, DischargedStay, KeptSummary};
 pub use error::StoreError;
 pub use interface::{InterfaceMessages, InterfaceWrites, KeptMessage, MessageKey, MessageStatus, NewMessage};

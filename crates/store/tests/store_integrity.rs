@@ -1757,15 +1757,18 @@ async fn an_itk3_response_finds_its_send_by_message_id_and_a_negative_one_fails_
     for (row, message) in [(known, "itk-known"), (unknown, "itk-unknown")] {
         tx.discharge_outbox().claim(row, 0, "2026-11-30T10:05:00+00:00").await.expect("claimed");
         tx.discharge_outbox()
-            .delivered(row, &format!("mesh-{message}"), Some(message), "2026-11-30T10:00:01+00:00")
+            .delivered(
+                row,
+                &format!("mesh-{message}"),
+                Some(store::ItkSend { message_id: message, mailbox: "X26ABC2" }),
+                "2026-11-30T10:00:01+00:00",
+            )
             .await
             .expect("delivered");
     }
     audited_commit(tx, summary).await;
-    assert_eq!(
-        store.discharge_outbox().by_itk_message("itk-known").await.expect("read").map(|r| r.id),
-        Some(known)
-    );
+    let found = store.discharge_outbox().by_itk_message("itk-known").await.expect("read").expect("found");
+    assert_eq!((found.id, found.mesh_mailbox.as_deref()), (known, Some("X26ABC2")));
     assert_eq!(store.discharge_outbox().by_itk_message("itk-none").await.expect("read"), None);
 
     let mut tx = store.begin().await.expect("begin");

@@ -9,6 +9,9 @@ fhir.resources and sent back to the sending mailbox on the workflow's _ACK.
         validation failure), 30001 (patient known), 30002 (patient not known)
     mesh_practice.py URL junk MAILBOX PASSWORD SHARED_KEY TO WORKFLOW
         sends a message on WORKFLOW that is not an ITK3 response
+    mesh_practice.py URL answer-for MAILBOX PASSWORD SHARED_KEY TO WORKFLOW ANSWERED CODE
+        sends an ITK3 Response naming the MessageHeader id ANSWERED, from a
+        mailbox that never received that message
 
 Prints, as JSON, the MessageHeader id it answered and what it sent.
 """
@@ -109,6 +112,10 @@ def main():
                 sent.append(code)
             client.acknowledge_message(message_id)
             print(json.dumps({"answered": header.id, "sent": sent}))
+        elif action == "answer-for":
+            to, workflow, answered, code = sys.argv[6:10]
+            client.send_message(to, response_bundle(answered, mailbox, code), workflow_id=workflow, subject="ITK3 Response")
+            print(json.dumps({"answered": answered, "sent": [code]}))
         elif action == "junk":
             to, workflow = sys.argv[6:8]
             client.send_message(to, b"<not-itk/>", workflow_id=workflow, subject="not a response")

@@ -164,6 +164,12 @@ impl MeshSandbox {
         serde_json::from_str(&self.practice(&args)).expect("JSON")
     }
 
+    /// `mailbox` sends `to` an ITK3 Response naming the MessageHeader `answered`,
+    /// which it never received.
+    pub fn answer_for(&self, mailbox: &str, to: &str, workflow: &str, answered: &str, code: &str) {
+        self.practice(&["answer-for", mailbox, MESH_PASSWORD, MESH_SHARED_KEY, to, workflow, answered, code]);
+    }
+
     /// `mailbox` sends `to` a message on `workflow` that is not an ITK3 response.
     pub fn send_junk(&self, mailbox: &str, to: &str, workflow: &str) {
         self.practice(&["junk", mailbox, MESH_PASSWORD, MESH_SHARED_KEY, to, workflow]);
