@@ -5,14 +5,16 @@
 //! what is missing, each a keyboard stop that goes to its field; the summary is
 //! signed with the doctor's card and PIN, and the app's own sender delivers it
 //! once to the GP practice over SMTP (aiosmtpd, STARTTLS), the signed PDF
-//! attached. Screenshots of each screen go to target/screenshots.
+//! attached, and over MESH (mesh-sandbox) in its ITK3 message, which the
+//! practice's system answers; the answers show on the summary's sends.
+//! Screenshots of each screen go to target/screenshots.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
 use support::{ENTER, RunningApp, TAB};
-use test_services::{SMTP_ACCOUNT, SmtpServer};
+use test_services::{MESH_PASSWORD, MESH_SHARED_KEY, MeshSandbox, SMTP_ACCOUNT, SmtpServer};
 
 async fn sign_in_with(app: &RunningApp, card: &str, pin: &str) {
     let choice = app.wait_for(&format!("input[name=card][data-label='{card}']")).await;
@@ -49,13 +51,19 @@ async fn open_patient(app: &RunningApp, nhs_number: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_summary_is_drafted_survives_a_crash_is_signed_with_the_card_and_reaches_the_gp_once() {
     let Some(smtp) = SmtpServer::start_or_skip("e2e discharge") else { return };
+    let Some(mesh) = MeshSandbox::start_or_skip("e2e discharge") else { return };
     let settings = format!(
         "[site]\nname = \"Example Hospitals NHS Trust\"\nods_code = \"RX1\"\n\n\
          [discharge]\ngp_addresses = {{ Y99999 = \"gp.y99999@nhs.net\" }}\n\n\
-         [discharge.smtp]\nhost = \"127.0.0.1\"\nport = {}\naccount = {SMTP_ACCOUNT:?}\npassword_file = {:?}\nca = {:?}\ntimeout_seconds = 10\n",
+         [discharge.smtp]\nhost = \"127.0.0.1\"\nport = {}\naccount = {SMTP_ACCOUNT:?}\npassword_file = {:?}\nca = {:?}\ntimeout_seconds = 10\n\n\
+         [discharge.mesh]\nurl = {:?}\nmailbox = \"X26ABC1\"\npassword_file = {:?}\nshared_key_file = {:?}\ntimeout_seconds = 10\n\
+         gp_mailboxes = {{ Y99999 = \"X26ABC2\" }}\n",
         smtp.port(),
         smtp.password_file().to_string_lossy(),
         smtp.ca_certificate().to_string_lossy(),
+        mesh.url(),
+        mesh.secret_file("mesh-password", MESH_PASSWORD).to_string_lossy(),
+        mesh.secret_file("mesh-shared-key", MESH_SHARED_KEY).to_string_lossy(),
     );
     let mut app = RunningApp::launch_with_cards_and_settings(Box::leak(settings.into_boxed_str())).await;
     let discharged = chrono::Utc::now() - chrono::Duration::hours(3);
@@ -142,7 +150,18 @@ async fn a_summary_is_drafted_survives_a_crash_is_signed_with_the_card_and_reach
     while smtp.messages().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    app.wait_for("[data-testid=sends] li[data-status=delivered]").await;
+    app.wait_for("[data-testid=sends] li[data-channel=smtp][data-status=delivered]").await;
+
+    // The practice's system takes the MESH message and answers: both answers show on the send.
+    app.wait_for("[data-testid=sends] li[data-channel=mesh][data-status=delivered]").await;
+    let inbox = mesh.inbox("X26ABC2");
+    assert_eq!(inbox.len(), 1, "one MESH message: {inbox:?}");
+    mesh.respond_as_practice("X26ABC2", inbox[0]["id"].as_str().expect("id"), &["20013", "30001"]);
+    app.wait_for_text_containing(
+        "[data-testid=sends] li[data-channel=mesh][data-status=acknowledged]",
+        "ITK3 business response 30001: Patient known here",
+    )
+    .await;
     app.screenshot("discharge-signed-letter").await;
     tokio::time::sleep(Duration::from_secs(6)).await;
     let mail = smtp.messages();
