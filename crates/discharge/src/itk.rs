@@ -168,6 +168,18 @@ pub enum ResponseError {
     TooLarge(usize),
 }
 
+impl ResponseError {
+    /// Why, without any of the message's own text: for logs, which carry no
+    /// patient data (a misdirected document could hold some).
+    pub fn for_log(&self) -> String {
+        match self {
+            Self::NotAResponse(reason) => format!("not an ITK3 response: {reason}"),
+            Self::Malformed(_) => "not well-formed XML".to_owned(),
+            Self::TooLarge(bytes) => format!("too large ({bytes} bytes)"),
+        }
+    }
+}
+
 /// One element: its name, its `value` and `url` attributes, its children.
 #[derive(Debug, Default)]
 struct Element {
@@ -428,7 +440,13 @@ mod tests {
             read_response(unanswered.as_bytes()),
             Err(ResponseError::NotAResponse("it does not say which message it answers"))
         );
-        assert!(matches!(read_response(b"<Bundle><entry>"), Err(ResponseError::Malformed(_))));
+        let malformed = read_response(b"<Bundle><entry><Patient value=\"SECRET&bogus;\"/>");
+        assert!(matches!(malformed, Err(ResponseError::Malformed(_))));
+        assert_eq!(
+            malformed.map_err(|e| e.for_log()),
+            Err("not well-formed XML".to_owned()),
+            "no content logged"
+        );
         let two_roots = format!(
             "{0}{0}",
             response("m-1", "ok", "20013", "Success")

@@ -183,7 +183,7 @@ async fn record_practice_responses(
         let response = match discharge::itk::read_response(&body) {
             Ok(response) => response,
             Err(why) => {
-                tracing::warn!(mesh_message = %mesh_id, "an ITK3 response was left in the MESH inbox: {why}");
+                tracing::warn!(mesh_message = %mesh_id, "an ITK3 response was left in the MESH inbox: {}", why.for_log());
                 report.unread_responses += 1;
                 continue;
             }
