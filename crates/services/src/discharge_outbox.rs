@@ -168,6 +168,10 @@ async fn record_practice_responses(
     mesh: &settings::MeshSettings,
     report: &mut RunReport,
 ) -> Result<(), ServiceError> {
+    // MESH's inbox is read only while a send waits for its practice's answer.
+    if context.store().discharge_outbox().awaiting_business_response(1).await?.is_empty() {
+        return Ok(());
+    }
     let Ok(client) = crate::mesh::Mesh::new(mesh) else { return Ok(()) };
     let workflow = format!("{}_ACK", mesh.workflow);
     // MESH out of reach: read on the next pass.

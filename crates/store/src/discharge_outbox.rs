@@ -62,6 +62,11 @@ const DUE: &str = concat!(
 const DELIVERED_BY: &str =
     concat!(select_row!(), " WHERE status = 'delivered' AND channel = $1 ORDER BY id LIMIT $2");
 const OF_SUMMARY: &str = concat!(select_row!(), " WHERE summary_id = $1 ORDER BY id");
+const AWAITING_BUSINESS_RESPONSE: &str = concat!(
+    select_row!(),
+    " WHERE itk_message_id IS NOT NULL AND business_response IS NULL AND status IN ('delivered', 'acknowledged')
+     ORDER BY id LIMIT $1"
+);
 const BY_ITK_MESSAGE: &str = concat!(select_row!(), " WHERE itk_message_id = $1 ORDER BY id LIMIT 1");
 
 pub struct DischargeOutbox<'s> {
@@ -99,6 +104,16 @@ impl DischargeOutbox<'_> {
     pub async fn delivered_by(&self, channel: &str, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         on_pool!(&self.store.pool, |c| sqlx::query_as(DELIVERED_BY)
             .bind(channel)
+            .bind(limit)
+            .fetch_all(c)
+            .await)
+        .map_err(database)
+    }
+
+    /// ITK3 sends the practice has not yet answered at the business level
+    /// (and not failed): while there are any, its responses are looked for.
+    pub async fn awaiting_business_response(&self, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+        on_pool!(&self.store.pool, |c| sqlx::query_as(AWAITING_BUSINESS_RESPONSE)
             .bind(limit)
             .fetch_all(c)
             .await)

@@ -1771,6 +1771,14 @@ async fn an_itk3_response_finds_its_send_by_message_id_and_a_negative_one_fails_
     assert_eq!((found.id, found.mesh_mailbox.as_deref()), (known, Some("X26ABC2")));
     assert_eq!(store.discharge_outbox().by_itk_message("itk-none").await.expect("read"), None);
 
+    let awaiting = |store: &store::Store| {
+        let store = store.clone();
+        async move {
+            let rows = store.discharge_outbox().awaiting_business_response(10).await.expect("read");
+            rows.iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(awaiting(&store).await, [known, unknown], "both wait for the practice");
     let mut tx = store.begin().await.expect("begin");
     tx.discharge_outbox().responded(known, Infrastructure, "20013: Success", true).await.expect("inf");
     tx.discharge_outbox().responded(known, Business, "30001: Patient known here", true).await.expect("bus");
@@ -1780,6 +1788,7 @@ async fn an_itk3_response_finds_its_send_by_message_id_and_a_negative_one_fails_
         .await
         .expect("bus");
     audited_commit(tx, summary).await;
+    assert!(awaiting(&store).await.is_empty(), "one answered, the other failed: nothing left to wait for");
     let row = store.discharge_outbox().get(known).await.expect("row");
     assert_eq!(
         (
