@@ -65,7 +65,8 @@ async fn a_summary_is_drafted_survives_a_crash_is_signed_with_the_card_and_reach
         mesh.secret_file("mesh-password", MESH_PASSWORD).to_string_lossy(),
         mesh.secret_file("mesh-shared-key", MESH_SHARED_KEY).to_string_lossy(),
     );
-    let mut app = RunningApp::launch_with_cards_and_settings(Box::leak(settings.into_boxed_str())).await;
+    let mut app =
+        RunningApp::launch_with_cards_and_settings_traced(Box::leak(settings.into_boxed_str())).await;
     let discharged = chrono::Utc::now() - chrono::Duration::hours(3);
     let (admitted_at, discharged_at) =
         ((discharged - chrono::Duration::days(5)).format("%Y%m%d%H%M"), discharged.format("%Y%m%d%H%M"));
@@ -176,4 +177,15 @@ async fn a_summary_is_drafted_survives_a_crash_is_signed_with_the_card_and_reach
     app.wait_for_text_containing("[data-testid=share-total]", "1 of 1 (100%) reached the GP within 24 hours")
         .await;
     app.screenshot("discharge-dashboard-after").await;
+
+    // Signed, sent by SMTP and MESH, answered: at trace level, no log or other
+    // file outside the store holds her name or NHS number.
+    // The feed's messages the test itself wrote for `cws adt replay` are its input, not the app's output.
+    for file in app.files_outside_the_store().into_iter().filter(|f| !f.ends_with("replay.hl7")) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+        for part in ["MARCHBANKS", "Marchbanks", "QUILLFEATHER", "9990000018", "999 000 0018"] {
+            assert!(!text.contains(part), "{} holds {part:?}", file.display());
+        }
+    }
+    assert!(app.log().contains("TRACE"), "the app's log was captured at trace level, so the scan read it");
 }

@@ -51,6 +51,8 @@ enum SignIn {
     DemonstrationTraced,
     Cards,
     CardsWithSettings(&'static str),
+    /// As `CardsWithSettings`, with the app logging everything at trace level.
+    CardsWithSettingsTraced(&'static str),
     /// The demonstration sign-in, with this site settings file (TOML).
     DemonstrationWithSettings(&'static str),
     NotSetUp,
@@ -99,6 +101,11 @@ impl RunningApp {
         Self::start(SignIn::CardsWithSettings(settings)).await
     }
 
+    /// As `launch_with_cards_and_settings`, with the app logging everything at trace level.
+    pub async fn launch_with_cards_and_settings_traced(settings: &'static str) -> Self {
+        Self::start(SignIn::CardsWithSettingsTraced(settings)).await
+    }
+
     async fn start(sign_in: SignIn) -> Self {
         Self::start_on(sign_in, None).await
     }
@@ -111,7 +118,10 @@ impl RunningApp {
         let cws = |args: &[&str]| cws(&keyring, profile.path(), &store_env, args);
         let mut app_env = store_env.clone();
         let mut pcscd = None;
-        if let SignIn::CardsWithSettings(text) | SignIn::DemonstrationWithSettings(text) = sign_in {
+        if let SignIn::CardsWithSettings(text)
+        | SignIn::CardsWithSettingsTraced(text)
+        | SignIn::DemonstrationWithSettings(text) = sign_in
+        {
             let file = profile.path().join("workstation.toml");
             std::fs::write(&file, text).expect("settings written");
             app_env.push(("CWS_CONFIG".to_owned(), file.to_string_lossy().into_owned()));
@@ -122,11 +132,14 @@ impl RunningApp {
         ) {
             app_env.push(("CWS_DEMO_SIGN_IN".to_owned(), "1".to_owned()));
         }
-        if sign_in == SignIn::DemonstrationTraced {
+        if matches!(sign_in, SignIn::DemonstrationTraced | SignIn::CardsWithSettingsTraced(_)) {
             app_env.push(("RUST_LOG".to_owned(), "trace".to_owned()));
         }
         cws(&["store", "init", "--demo"]);
-        if matches!(sign_in, SignIn::Cards | SignIn::CardsWithSettings(_)) {
+        if matches!(
+            sign_in,
+            SignIn::Cards | SignIn::CardsWithSettings(_) | SignIn::CardsWithSettingsTraced(_)
+        ) {
             cws(&["card", "demo-init", "--folder", &cards_folder(profile.path()).to_string_lossy()]);
             app_env.extend(card_environment(profile.path()));
             let service = Pcscd::start();
