@@ -35,10 +35,29 @@ use Holds::{Resource, Type, Value as Prim, Xhtml};
 
 type Elements = &'static [(&'static str, Holds)];
 
-/// Each type's elements in STU3 definition order (only those this crate writes).
+/// What every STU3 domain resource begins with, before its own elements.
+const DOMAIN_RESOURCE: Elements =
+    &[("id", Prim), ("meta", Type("Meta")), ("text", Type("Narrative")), ("extension", Type("Extension"))];
+
+/// The domain resources this crate writes (Bundle is a resource, not a domain resource).
+fn is_domain_resource(type_name: &str) -> bool {
+    matches!(
+        type_name,
+        "MessageHeader"
+            | "Composition"
+            | "Patient"
+            | "Organization"
+            | "Practitioner"
+            | "Encounter"
+            | "Condition"
+            | "Procedure"
+            | "MedicationStatement"
+            | "AllergyIntolerance"
+    )
+}
+
+/// Each type's own elements in STU3 definition order (only those this crate writes).
 fn elements_of(type_name: &str) -> Option<Elements> {
-    const RESOURCE_HEAD: [(&str, Holds); 4] =
-        [("id", Prim), ("meta", Type("Meta")), ("text", Type("Narrative")), ("extension", Type("Extension"))];
     Some(match type_name {
         "Bundle" => &[
             ("id", Prim),
@@ -49,10 +68,6 @@ fn elements_of(type_name: &str) -> Option<Elements> {
         ],
         "Bundle.entry" => &[("fullUrl", Prim), ("resource", Resource)],
         "MessageHeader" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("event", Type("Coding")),
             ("receiver", Type("Reference")),
             ("sender", Type("Reference")),
@@ -62,10 +77,6 @@ fn elements_of(type_name: &str) -> Option<Elements> {
         ],
         "MessageHeader.source" => &[("name", Prim), ("software", Prim), ("endpoint", Prim)],
         "Composition" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("identifier", Type("Identifier")),
             ("status", Prim),
             ("type", Type("CodeableConcept")),
@@ -89,10 +100,6 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             ("entry", Type("Reference")),
         ],
         "Patient" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("identifier", Type("Identifier")),
             ("name", Type("HumanName")),
             ("gender", Prim),
@@ -100,27 +107,9 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             ("address", Type("Address")),
             ("generalPractitioner", Type("Reference")),
         ],
-        "Organization" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
-            ("identifier", Type("Identifier")),
-            ("name", Prim),
-        ],
-        "Practitioner" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
-            ("identifier", Type("Identifier")),
-            ("name", Type("HumanName")),
-        ],
+        "Organization" => &[("identifier", Type("Identifier")), ("name", Prim)],
+        "Practitioner" => &[("identifier", Type("Identifier")), ("name", Type("HumanName"))],
         "Encounter" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("status", Prim),
             ("class", Type("Coding")),
             ("subject", Type("Reference")),
@@ -132,10 +121,6 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             &[("admitSource", Type("CodeableConcept")), ("dischargeDisposition", Type("CodeableConcept"))]
         }
         "Condition" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("clinicalStatus", Prim),
             ("verificationStatus", Prim),
             ("code", Type("CodeableConcept")),
@@ -143,20 +128,12 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             ("context", Type("Reference")),
         ],
         "Procedure" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("status", Prim),
             ("code", Type("CodeableConcept")),
             ("subject", Type("Reference")),
             ("context", Type("Reference")),
         ],
         "MedicationStatement" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("context", Type("Reference")),
             ("status", Prim),
             ("medicationCodeableConcept", Type("CodeableConcept")),
@@ -167,10 +144,6 @@ fn elements_of(type_name: &str) -> Option<Elements> {
             ("dosage", Type("Dosage")),
         ],
         "AllergyIntolerance" => &[
-            RESOURCE_HEAD[0],
-            RESOURCE_HEAD[1],
-            RESOURCE_HEAD[2],
-            RESOURCE_HEAD[3],
             ("clinicalStatus", Prim),
             ("verificationStatus", Prim),
             ("code", Type("CodeableConcept")),
@@ -242,16 +215,17 @@ fn write_children(
     path: &str,
     out: &mut String,
 ) -> Result<(), FhirXmlError> {
-    let elements =
-        elements_of(type_name).ok_or_else(|| FhirXmlError::UnknownElement { path: path.to_owned() })?;
+    let own = elements_of(type_name).ok_or_else(|| FhirXmlError::UnknownElement { path: path.to_owned() })?;
+    let head = if is_domain_resource(type_name) { DOMAIN_RESOURCE } else { &[] };
+    let elements = || head.iter().chain(own);
     for name in object.keys() {
-        let known = elements.iter().any(|(element, _)| element == name);
+        let known = elements().any(|(element, _)| element == name);
         let skipped = name == "resourceType" || (type_name == "Extension" && name == "url");
         if !known && !skipped {
             return Err(FhirXmlError::UnknownElement { path: format!("{path}.{name}") });
         }
     }
-    for (name, holds) in elements {
+    for (name, holds) in elements() {
         let Some(value) = object.get(*name) else { continue };
         let items = match value {
             Value::Array(items) => items.as_slice(),

@@ -113,6 +113,14 @@ impl<'a> Mesh<'a> {
         format!("NHSMESH {mailbox}:{nonce}:1:{timestamp}:{digest}")
     }
 
+    /// A request to MESH, authorised afresh and asking for the v2 API.
+    fn request(&self, method: reqwest::Method, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, url)
+            .header("Authorization", self.authorization())
+            .header("Accept", MESH_V2)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/messageexchange/{}{path}", self.settings.url, self.settings.mailbox)
     }
@@ -124,10 +132,7 @@ impl<'a> Mesh<'a> {
     /// The id MESH gave a message we sent with this local id, if it has one.
     pub(crate) async fn already_sent(&self, local_id: &str) -> Result<Option<String>, SendFailure> {
         let answer = self
-            .client
-            .get(self.url(&format!("/outbox/tracking/{local_id}")))
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
+            .request(reqwest::Method::GET, self.url(&format!("/outbox/tracking/{local_id}")))
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -148,11 +153,8 @@ impl<'a> Mesh<'a> {
     /// with MESH's description.
     pub(crate) async fn status(&self, message_id: &str) -> Result<(String, String), SendFailure> {
         let answer = self
-            .client
-            .get(self.url("/outbox/tracking"))
+            .request(reqwest::Method::GET, self.url("/outbox/tracking"))
             .query(&[("messageID", message_id)])
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -172,10 +174,7 @@ impl<'a> Mesh<'a> {
     /// Sends one message; the id MESH gave it.
     pub(crate) async fn send(&self, message: MeshMessage<'_>) -> Result<String, SendFailure> {
         let answer = self
-            .client
-            .post(self.url("/outbox"))
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
+            .request(reqwest::Method::POST, self.url("/outbox"))
             .header("Content-Type", message.content_type)
             .header("mex-From", &self.settings.mailbox)
             .header("mex-To", message.to)
@@ -202,11 +201,8 @@ impl<'a> Mesh<'a> {
     /// The ids of messages in our inbox sent on `workflow`, oldest first (at most 500).
     pub(crate) async fn inbox(&self, workflow: &str) -> Result<Vec<String>, SendFailure> {
         let answer = self
-            .client
-            .get(self.url("/inbox"))
+            .request(reqwest::Method::GET, self.url("/inbox"))
             .query(&[("workflow_filter", workflow), ("max_results", "500")])
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -228,10 +224,7 @@ impl<'a> Mesh<'a> {
         most_bytes: usize,
     ) -> Result<Received, SendFailure> {
         let answer = self
-            .client
-            .get(self.url(&format!("/inbox/{message_id}")))
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
+            .request(reqwest::Method::GET, self.url(&format!("/inbox/{message_id}")))
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -252,10 +245,7 @@ impl<'a> Mesh<'a> {
     /// Takes a message out of our inbox: it has been read and recorded.
     pub(crate) async fn acknowledge(&self, message_id: &str) -> Result<(), SendFailure> {
         let answer = self
-            .client
-            .put(self.url(&format!("/inbox/{message_id}/status/acknowledged")))
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
+            .request(reqwest::Method::PUT, self.url(&format!("/inbox/{message_id}/status/acknowledged")))
             .send()
             .await
             .map_err(|e| self.unreachable(&e))?;
@@ -275,14 +265,8 @@ impl<'a> Mesh<'a> {
             .map_err(|()| SendFailure::from(format!("The MESH address {} takes no path", self.settings.url)))?
             .pop_if_empty()
             .extend(["messageexchange", "endpointlookup", ods_code, workflow]);
-        let answer = self
-            .client
-            .get(url)
-            .header("Authorization", self.authorization())
-            .header("Accept", MESH_V2)
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
+        let answer =
+            self.request(reqwest::Method::GET, url).send().await.map_err(|e| self.unreachable(&e))?;
         if !answer.status().is_success() {
             return Err(SendFailure::from(format!(
                 "MESH endpoint look-up answered HTTP {}",
