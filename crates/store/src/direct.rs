@@ -32,13 +32,8 @@ pub(crate) fn open(path: &Path, key: &StoreKey) -> Result<DirectWriter, StoreErr
     let connection = Connection::open_with_flags(path, flags).map_err(error)?;
     // Not logged: rusqlite logs nothing, and the key goes only to SQLCipher.
     connection.execute_batch(&format!("PRAGMA key = {};", key.pragma_value().as_str())).map_err(error)?;
-    // A page read from the file is decrypted and checked each time it is read
-    // again once evicted; 32 MiB keeps a busy interface's indexes decrypted
-    // in memory (SQLite's default of 2 MiB had about one page in six reread).
     connection
-        .execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;",
-        )
+        .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
         .map_err(error)?;
     connection.busy_timeout(Duration::from_secs(5)).map_err(error)?;
     // The first read is where a wrong key shows.
