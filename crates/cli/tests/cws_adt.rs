@@ -580,6 +580,109 @@ fn killed_between_commit_and_ack_again_and_again_each_effect_is_there_once() {
     assert!(site.ok(&["audit", "verify"]).contains("intact"));
 }
 
+/// Four senders at once, so messages are committed together (a group commit),
+/// and the listener killed between a commit and its ACKs again and again:
+/// each sender resends what it was not answered, and every effect of every
+/// sender is there exactly once.
+#[test]
+fn four_senders_and_the_listener_killed_between_a_group_commit_and_its_acks_each_effect_is_there_once() {
+    let site = Site::new();
+    let patients = ["9990005087", "9990005095", "9990005109", "9990005117"];
+    let streams: Vec<Vec<String>> = patients
+        .iter()
+        .enumerate()
+        .map(|(p, nhs)| {
+            let mut messages = vec![format!(
+                "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|20261201080000||ADT^A01^ADT_A01|G{p}A|P|2.4\r\
+                 EVN|A01|20261201080000\rPID|||{nhs}^^^NHS^NH||GOLFFICTION^Gus^^^Mr||19550505|M\rPV1||I|WARD{p}^BAY1^BED1"
+            )];
+            for n in 1..=5 {
+                messages.push(format!(
+                    "MSH|^~\\&|PAS|RXX01|CLINWS|RXX01|2026120109{n:02}00||ADT^A02^ADT_A02|G{p}T{n}|P|2.4\r\
+                     EVN|A02|2026120109{n:02}00\rPID|||{nhs}^^^NHS^NH||GOLFFICTION^Gus^^^Mr||19550505|M\r\
+                     PV1||I|WARD{p}^BAY1^BED{}",
+                    n + 1
+                ));
+                messages.push(
+                    oru(&format!("G{p}L{n}"), &format!("{nhs}^^^NHS^NH"))
+                        .replace("||1.4|", &format!("||{n}.5|")),
+                );
+            }
+            messages
+        })
+        .collect();
+    let mut next = [0usize; 4];
+    let mut kills = 0;
+    while next.iter().zip(&streams).any(|(n, s)| *n < s.len()) {
+        let listener = site.listen_with_env(&[], &[("CWS_TEST_KILL_BEFORE_ACK_EVERY", "3")]);
+        let port = listener.port;
+        let progress: Vec<(usize, bool)> = std::thread::scope(|scope| {
+            let senders: Vec<_> = streams
+                .iter()
+                .zip(next)
+                .map(|(messages, from)| {
+                    scope.spawn(move || {
+                        let mut at = from;
+                        let Ok(mut peer) = TcpStream::connect(("127.0.0.1", port)) else { return (at, true) };
+                        peer.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+                        while at < messages.len() {
+                            if peer.write_all(&framed(&messages[at])).is_err() {
+                                return (at, true);
+                            }
+                            let mut byte = [0u8; 1];
+                            match peer.read(&mut byte) {
+                                Ok(1) if byte[0] == 0x0B => {
+                                    let mut rest = Vec::new();
+                                    while !rest.ends_with(&[0x1C, 0x0D]) {
+                                        if peer.read_exact(&mut byte).is_err() {
+                                            return (at, true);
+                                        }
+                                        rest.push(byte[0]);
+                                    }
+                                    let ack = String::from_utf8_lossy(&rest);
+                                    assert!(ack.contains("MSA|AA|"), "{ack}");
+                                    at += 1;
+                                }
+                                // No ACK: the listener died after committing. Resend to its successor.
+                                _ => return (at, true),
+                            }
+                        }
+                        (at, false)
+                    })
+                })
+                .collect();
+            senders.into_iter().map(|s| s.join().expect("sender")).collect()
+        });
+        kills += usize::from(progress.iter().any(|(_, cut)| *cut));
+        for (index, (at, _)) in progress.into_iter().enumerate() {
+            next[index] = at;
+        }
+        listener.stop();
+    }
+    assert!(kills >= 4, "the listener was killed between commit and ACK {kills} times");
+    for nhs in patients {
+        let results = site.as_nurse(&["results", "show", "--patient", nhs]);
+        let mut values: Vec<&str> =
+            results.as_array().expect("list").iter().filter_map(|r| r["value"].as_str()).collect();
+        values.sort_unstable();
+        assert_eq!(values, ["1.5", "2.5", "3.5", "4.5", "5.5"], "each result once, for {nhs}");
+    }
+    let beds = site.as_nurse(&["beds"]);
+    let mut occupied: Vec<String> = beds
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|b| b["state"] == "occupied")
+        .map(|b| format!("{}/{}", b["ward"].as_str().unwrap_or("?"), b["bed"].as_str().unwrap_or("?")))
+        .collect();
+    occupied.sort_unstable();
+    assert_eq!(occupied, ["WARD0/BED6", "WARD1/BED6", "WARD2/BED6", "WARD3/BED6"], "{beds}");
+    let errors: serde_json::Value =
+        serde_json::from_str(&site.ok(&["adt", "errors", "--json"])).expect("JSON");
+    assert_eq!(errors.as_array().map(Vec::len), Some(0), "nothing refused: {errors}");
+    assert!(site.ok(&["audit", "verify"]).contains("intact"));
+}
+
 /// `make run`'s bed board: three wards of twenty beds from a day of ADT, each
 /// ward at its own occupancy; a second run changes nothing.
 #[test]

@@ -195,6 +195,9 @@ async fn apply(
                 None => {
                     let (id, status) =
                         tx.interface_messages().status_of(key).await?.unwrap_or((0, MessageStatus::Applied));
+                    // What was read may be another's work still waiting in a group
+                    // commit: it is acknowledged again only once that is durable.
+                    tx.commit().await?;
                     return Ok(Kept::Before(id, status));
                 }
             }

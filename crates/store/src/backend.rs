@@ -139,7 +139,7 @@ impl StoreTransaction {
         match self.tx {
             Tx::Local(tx) => tx.commit().await.map_err(database),
             Tx::Shared(tx) => tx.commit().await.map_err(database),
-            Tx::Direct(tx) => tx.commit(),
+            Tx::Direct(tx) => tx.commit().await,
         }
     }
 }
