@@ -439,7 +439,9 @@ mod tests {
         assert_eq!(file.committed(), ["first", "second"]);
     }
 
-    #[tokio::test]
+    // Time stands still here unless every task waits: a commit that waited
+    // for the fallback shows as 20 ms gone.
+    #[tokio::test(start_paused = true)]
     async fn a_transaction_dropped_in_a_batch_loses_its_own_work_and_no_one_elses() {
         let file = File::new();
         let first = DirectTx::begin(&file.writer).await.expect("begun");
@@ -451,8 +453,32 @@ mod tests {
             drop(tx);
         });
         let_others_run().await;
+        let started = tokio::time::Instant::now();
         first.commit().await.expect("committed when the other gave up");
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "committed by the one who gave up, not after the wait ran out"
+        );
         dropped.await.expect("ran");
+        assert_eq!(file.committed(), ["first"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transaction_with_no_one_waiting_commits_at_once_even_after_a_waiter_gave_up() {
+        let file = File::new();
+        let first = DirectTx::begin(&file.writer).await.expect("begun");
+        add(&first, "first");
+        let mut gave_up = Box::pin(DirectTx::begin(&file.writer));
+        tokio::select! {
+            biased;
+            _ = &mut gave_up => panic!("the connection is held"),
+            () = std::future::ready(()) => {}
+        }
+        drop(gave_up);
+        let started = tokio::time::Instant::now();
+        first.commit().await.expect("committed");
+        assert_eq!(started.elapsed(), Duration::ZERO, "no one was waiting: committed at once");
         assert_eq!(file.committed(), ["first"]);
     }
 
