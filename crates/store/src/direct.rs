@@ -409,6 +409,28 @@ mod tests {
         tx.execute("INSERT INTO names (name) VALUES ($1)", &[&name]).expect("added");
     }
 
+    /// A transaction begun while the connection is held: polled once, so it
+    /// counts as waiting, and given up when dropped.
+    async fn waiting_for_the_connection(
+        writer: &DirectWriter,
+    ) -> std::pin::Pin<Box<impl Future<Output = Result<DirectTx, StoreError>> + use<'_>>> {
+        let mut waiter = Box::pin(DirectTx::begin(writer));
+        tokio::select! {
+            biased;
+            _ = &mut waiter => panic!("the connection is held"),
+            () = std::future::ready(()) => {}
+        }
+        waiter
+    }
+
+    /// A spawned commit's outcome, failing the test rather than hanging it.
+    async fn finished(committing: tokio::task::JoinHandle<Result<(), StoreError>>) -> Result<(), StoreError> {
+        tokio::time::timeout(Duration::from_secs(10), committing)
+            .await
+            .expect("not left waiting for ever")
+            .expect("ran")
+    }
+
     /// Lets every other task on this one-thread runtime run until it waits.
     async fn let_others_run() {
         for _ in 0..10 {
@@ -474,12 +496,7 @@ mod tests {
         let file = File::new();
         let first = DirectTx::begin(&file.writer).await.expect("begun");
         add(&first, "first");
-        let mut gave_up = Box::pin(DirectTx::begin(&file.writer));
-        tokio::select! {
-            biased;
-            _ = &mut gave_up => panic!("the connection is held"),
-            () = std::future::ready(()) => {}
-        }
+        let gave_up = waiting_for_the_connection(&file.writer).await;
         drop(gave_up);
         let started = tokio::time::Instant::now();
         first.commit().await.expect("committed");
@@ -514,21 +531,12 @@ mod tests {
         let file = File::new();
         let first = DirectTx::begin(&file.writer).await.expect("begun");
         add(&first, "first");
-        let mut waiter = Box::pin(DirectTx::begin(&file.writer));
-        tokio::select! {
-            biased;
-            _ = &mut waiter => panic!("the connection is held"),
-            () = std::future::ready(()) => {}
-        }
+        let waiter = waiting_for_the_connection(&file.writer).await;
         let committing = tokio::spawn(first.commit());
         let_others_run().await;
         assert!(file.committed().is_empty(), "left for the waiter");
         drop(waiter);
-        tokio::time::timeout(Duration::from_secs(10), committing)
-            .await
-            .expect("not left waiting for ever")
-            .expect("ran")
-            .expect("committed after the wait ran out");
+        finished(committing).await.expect("committed after the wait ran out");
         assert_eq!(file.committed(), ["first"]);
     }
 
@@ -537,21 +545,12 @@ mod tests {
         let file = File::new();
         let first = DirectTx::begin(&file.writer).await.expect("begun");
         add(&first, "first");
-        let mut waiter = Box::pin(DirectTx::begin(&file.writer));
-        tokio::select! {
-            biased;
-            _ = &mut waiter => panic!("the connection is held"),
-            () = std::future::ready(()) => {}
-        }
+        let waiter = waiting_for_the_connection(&file.writer).await;
         let committing = tokio::spawn(first.commit());
         let_others_run().await;
         drop(waiter);
         close(&file.writer).await;
-        tokio::time::timeout(Duration::from_secs(10), committing)
-            .await
-            .expect("not left waiting for ever")
-            .expect("ran")
-            .expect("committed as the store closed");
+        finished(committing).await.expect("committed as the store closed");
         assert_eq!(file.committed(), ["first"]);
     }
 }
