@@ -52,6 +52,40 @@ fn listener() -> Actor {
     Actor { user: "site-it".into(), workstation: "ws1".into() }
 }
 
+/// Three messages at once on the local file, so they are committed together:
+/// a resend of the first, finding it kept but its group not yet committed, is
+/// answered only once that group is durable (after the third, the one that
+/// commits the group, is answered), never on the strength of work that could
+/// still be lost.
+#[tokio::test]
+async fn a_resend_arriving_while_its_message_waits_in_a_group_commit_is_answered_only_after_it() {
+    let (_folder, context, nhs_number) = context_with_a_patient().await;
+    let feed =
+        FeedToken::for_account(&context, &listener()).expect("a stand-alone workstation's own account");
+    let third_answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let receiving = |text: String, done: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>| {
+        let (context, feed) = (context.clone(), feed.clone());
+        tokio::spawn(async move {
+            let reply = receive(&context, &feed, &text).await;
+            if let Some(done) = done {
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+            reply
+        })
+    };
+    let first = receiving(oru("GROUP1", &nhs_number, "10*9/L"), None);
+    let resend = receiving(oru("GROUP1", &nhs_number, "10*9/L"), None);
+    let third = receiving(oru("GROUP2", &nhs_number, "10*9/L"), Some(third_answered.clone()));
+    let resent = resend.await.expect("ran");
+    let answered_after_the_group = third_answered.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(ack_code(&resent).0, "AA");
+    assert!(answered_after_the_group, "the resend was answered before its message's group was committed");
+    assert_eq!(ack_code(&first.await.expect("ran")).0, "AA");
+    assert_eq!(ack_code(&third.await.expect("ran")).0, "AA");
+    let results = services::results::of_patient(&context, &viewer(), 1).await.expect("results");
+    assert_eq!(results.len(), 4, "two messages' results, each once");
+}
+
 #[tokio::test]
 async fn results_are_filed_once_and_acknowledged_only_when_kept() {
     let (_folder, context, nhs_number) = context_with_a_patient().await;
