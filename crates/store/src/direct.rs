@@ -409,6 +409,13 @@ mod tests {
         tx.execute("INSERT INTO names (name) VALUES ($1)", &[&name]).expect("added");
     }
 
+    /// A transaction that holds the connection, having added `name`.
+    async fn begun_adding(writer: &DirectWriter, name: &str) -> DirectTx {
+        let tx = DirectTx::begin(writer).await.expect("begun");
+        add(&tx, name);
+        tx
+    }
+
     /// A transaction begun while the connection is held: polled once, so it
     /// counts as waiting, and given up when dropped.
     async fn waiting_for_the_connection(
@@ -441,8 +448,7 @@ mod tests {
     #[tokio::test]
     async fn a_transaction_committing_while_another_waits_is_committed_with_it_and_only_then_returns() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let (writer, seen_meanwhile) =
             (file.writer.clone(), std::sync::Arc::new(std::sync::Mutex::new(None)));
         let seen = std::sync::Arc::clone(&seen_meanwhile);
@@ -471,8 +477,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_transaction_dropped_in_a_batch_loses_its_own_work_and_no_one_elses() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let writer = file.writer.clone();
         let dropped = tokio::spawn(async move {
             let tx = DirectTx::begin(&writer).await.expect("begun");
@@ -494,8 +499,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_transaction_with_no_one_waiting_commits_at_once_even_after_a_waiter_gave_up() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let gave_up = waiting_for_the_connection(&file.writer).await;
         drop(gave_up);
         let started = tokio::time::Instant::now();
@@ -507,8 +511,7 @@ mod tests {
     #[tokio::test]
     async fn when_a_batch_fails_to_commit_every_transaction_in_it_is_told_and_nothing_is_kept() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let writer = file.writer.clone();
         let second = tokio::spawn(async move {
             let tx = DirectTx::begin(&writer).await.expect("begun");
@@ -529,8 +532,7 @@ mod tests {
     #[tokio::test]
     async fn a_transaction_left_for_a_waiter_who_gives_up_commits_its_batch_itself() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let waiter = waiting_for_the_connection(&file.writer).await;
         let committing = tokio::spawn(first.commit());
         let_others_run().await;
@@ -543,8 +545,7 @@ mod tests {
     #[tokio::test]
     async fn closing_commits_a_batch_left_open() {
         let file = File::new();
-        let first = DirectTx::begin(&file.writer).await.expect("begun");
-        add(&first, "first");
+        let first = begun_adding(&file.writer, "first").await;
         let waiter = waiting_for_the_connection(&file.writer).await;
         let committing = tokio::spawn(first.commit());
         let_others_run().await;
