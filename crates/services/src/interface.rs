@@ -242,11 +242,9 @@ async fn apply(
     match effects {
         Ok(Effects::Results((patient, results))) => {
             patient_id = Some(patient);
-            for mut result in results {
-                result.message_id = id;
-                let result_id = tx.lab_results().record(&result).await?;
-                records.push(RecordRef::Result(result_id));
-            }
+            let results: Vec<NewLabResult> =
+                results.into_iter().map(|result| NewLabResult { message_id: id, ..result }).collect();
+            records.extend(tx.lab_results().record_all(&results).await?.into_iter().map(RecordRef::Result));
         }
         Ok(Effects::Adt(plan)) => {
             let applied = apply_adt(&mut tx, *plan).await?;
@@ -370,9 +368,12 @@ async fn apply_adt(
         }
         None => {}
     }
-    for (location, state, occupied) in plan.beds {
-        tx.stays().set_bed(&location, state, occupied.then_some(patient_id)).await?;
-    }
+    let beds: Vec<_> = plan
+        .beds
+        .into_iter()
+        .map(|(location, state, occupied)| (location, state, occupied.then_some(patient_id)))
+        .collect();
+    tx.stays().set_beds(&beds).await?;
     Ok((patient_id, records))
 }
 

@@ -325,24 +325,51 @@ impl StayWrites<'_> {
         state: BedState,
         patient_id: Option<i64>,
     ) -> Result<(), StoreError> {
-        const SET_BED: &str = "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc";
+        self.set_beds(&[(at.clone(), state, patient_id)]).await
+    }
+
+    /// Sets several beds at once (the one a transfer leaves and the one it
+    /// takes), as if one after another: a bed named twice ends as its last
+    /// change says. On a shared server it is one statement, one round trip.
+    pub async fn set_beds(
+        &mut self,
+        changes: &[(Location, BedState, Option<i64>)],
+    ) -> Result<(), StoreError> {
+        const INSERT: &str = "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) ";
+        const UPSERT: &str = " ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc";
+        // One statement may not change a row twice: only each bed's last change is sent.
+        let last_changes: Vec<&(Location, BedState, Option<i64>)> = changes
+            .iter()
+            .enumerate()
+            .filter(|(i, (at, ..))| !changes[i + 1..].iter().any(|(later, ..)| same_bed(at, later)))
+            .map(|(_, change)| change)
+            .collect();
+        if last_changes.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now().to_rfc3339();
         if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
-            let (code, now) = (state.code().to_string(), Utc::now().to_rfc3339());
-            direct.execute(SET_BED, &[&at.ward, &at.room, &at.bed, &code, &patient_id, &now])?;
+            let set_bed = format!("{INSERT} VALUES ($1, $2, $3, $4, $5, $6){UPSERT}");
+            for (at, state, patient_id) in last_changes {
+                let code = state.code().to_string();
+                direct.execute(&set_bed, &[&at.ward, &at.room, &at.bed, &code, patient_id, &now])?;
+            }
             self.transaction.wrote();
             return Ok(());
         }
-        on_tx!(&mut self.transaction.tx, |c| sqlx::query(SET_BED)
-            .bind(&at.ward)
-            .bind(&at.room)
-            .bind(&at.bed)
-            .bind(state.code().to_string())
-            .bind(patient_id)
-            .bind(Utc::now().to_rfc3339())
-            .execute(c)
-            .await
-            .map(|_| ()))
+        on_tx!(&mut self.transaction.tx, |c| {
+            let mut upsert = sqlx::QueryBuilder::new(INSERT);
+            upsert.push_values(&last_changes, |mut row, (at, state, patient_id)| {
+                row.push_bind(&at.ward)
+                    .push_bind(&at.room)
+                    .push_bind(&at.bed)
+                    .push_bind(state.code().to_string())
+                    .push_bind(*patient_id)
+                    .push_bind(&now);
+            });
+            upsert.push(UPSERT);
+            upsert.build().execute(c).await.map(|_| ())
+        })
         .map_err(database)?;
         self.transaction.wrote();
         Ok(())
@@ -385,4 +412,9 @@ impl StayWrites<'_> {
         self.transaction.wrote();
         Ok(())
     }
+}
+
+/// A bed is its ward, room and bed; the facility does not key the board.
+fn same_bed(a: &Location, b: &Location) -> bool {
+    (&a.ward, &a.room, &a.bed) == (&b.ward, &b.room, &b.bed)
 }

@@ -889,7 +889,7 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
         .await
         .expect("bed");
     tx.lab_results()
-        .record(&store::NewLabResult {
+        .record_all(&[store::NewLabResult {
             patient_id: 1,
             message_id: message,
             code: "NEUT".into(),
@@ -904,7 +904,7 @@ async fn a_store_copied_to_a_server_keeps_its_courses_cycles_and_doses_given() {
             laboratory: "RXX-HAEM".into(),
             used_for: Some("neutrophils".into()),
             held_because: None,
-        })
+        }])
         .await
         .expect("a result");
     tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[], "ok").await.expect("audited");
@@ -1351,19 +1351,18 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
         held_because: (!used).then(|| "arrived in 10*6/L, not 10*9/L; not converted".into()),
     };
     let mut tx = begin_for(backend, &store).await;
-    tx.lab_results()
-        .record(&result("2.10", "10*9/L", "2026-11-28T08:00:00+00:00", true))
-        .await
-        .expect("older");
-    let newer = tx
+    // One message's results, kept together; their ids come back in the order given.
+    let ids = tx
         .lab_results()
-        .record(&result("1.40", "10*9/L", "2026-11-30T08:00:00+00:00", true))
+        .record_all(&[
+            result("2.10", "10*9/L", "2026-11-28T08:00:00+00:00", true),
+            result("1.40", "10*9/L", "2026-11-30T08:00:00+00:00", true),
+            result("1400", "10*6/L", "2026-11-30T09:00:00+00:00", false),
+        ])
         .await
-        .expect("newer");
-    tx.lab_results()
-        .record(&result("1400", "10*6/L", "2026-11-30T09:00:00+00:00", false))
-        .await
-        .expect("held");
+        .expect("kept");
+    assert_eq!(ids.len(), 3);
+    let newer = ids[1];
     tx.audit(
         &actor(),
         store::AuditAction::InterfaceReceive,
@@ -1394,6 +1393,14 @@ async fn lab_results_are_kept_exactly_and_a_check_finds_the_latest_usable_one(ba
     assert!(outside.is_none(), "nothing within the window");
     let all = store.lab_results().of_patient(&actor(), 1).await.expect("all");
     assert_eq!(all.len(), 3);
+    let kept: Vec<(i64, &str)> = ids
+        .iter()
+        .map(|id| {
+            let found = all.iter().find(|r| r.id == *id).expect("each id names a kept result");
+            (*id, found.result.value.as_str())
+        })
+        .collect();
+    assert_eq!(kept, [(ids[0], "2.10"), (ids[1], "1.40"), (ids[2], "1400")], "each id is its own result's");
     assert_eq!(
         all[0].result.held_because.as_deref(),
         Some("arrived in 10*6/L, not 10*9/L; not converted"),
@@ -1435,11 +1442,14 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
     let moved = admitted_to("WARD9", "5");
     let mut tx = begin_for(backend, &store).await;
     tx.stays().update(id, read.row_version, &moved).await.expect("moved from the version read");
-    tx.stays().set_bed(&bed, adt::BedState::Housekeeping, None).await.expect("left for cleaning");
+    // The bed left and the bed taken, in one call.
     tx.stays()
-        .set_bed(moved.location.as_ref().expect("bed"), adt::BedState::Occupied, Some(1))
+        .set_beds(&[
+            (bed.clone(), adt::BedState::Housekeeping, None),
+            (moved.location.clone().expect("bed"), adt::BedState::Occupied, Some(1)),
+        ])
         .await
-        .expect("bed");
+        .expect("beds");
     tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[store::RecordRef::Stay(id)], "ok")
         .await
         .expect("audited");
@@ -1453,6 +1463,21 @@ async fn a_stay_is_moved_only_from_the_version_read_and_beds_follow(backend: Bac
     let states: Vec<(String, char, Option<i64>)> =
         beds.iter().map(|b| (b.location.ward.clone(), b.state.code(), b.patient_id)).collect();
     assert_eq!(states, [("WARD7".to_owned(), 'H', None), ("WARD9".to_owned(), 'O', Some(1))]);
+    // A bed named twice in one call ends as its last change says, as two calls would leave it.
+    let mut tx = begin_for(backend, &store).await;
+    tx.stays()
+        .set_beds(&[
+            (bed.clone(), adt::BedState::Occupied, Some(1)),
+            (bed.clone(), adt::BedState::Closed, None),
+        ])
+        .await
+        .expect("the same bed twice");
+    tx.audit(&actor(), store::AuditAction::InterfaceReceive, Some(1), &[store::RecordRef::Stay(id)], "ok")
+        .await
+        .expect("audited");
+    tx.commit().await.expect("committed");
+    let ward7 = store.stays().beds().await.expect("beds").into_iter().find(|b| b.location.ward == "WARD7");
+    assert_eq!(ward7.map(|b| (b.state, b.patient_id)), Some((adt::BedState::Closed, None)));
     assert_eq!(
         audit_today(&store).await.iter().filter(|e| e.action == "stay.read").count(),
         1,
