@@ -118,13 +118,20 @@ impl LabResultWrites<'_> {
     /// shared server they go in one statement, one round trip however many
     /// OBX segments the message held.
     pub async fn record_all(&mut self, results: &[NewLabResult]) -> Result<Vec<i64>, StoreError> {
-        const INSERT: &str = "INSERT INTO lab_results (patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because) ";
+        // One column list for both statements.
+        macro_rules! insert {
+            () => {
+                "INSERT INTO lab_results (patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because) "
+            };
+        }
         if results.is_empty() {
             return Ok(Vec::new());
         }
         if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
-            const RECORD: &str = "INSERT INTO lab_results (patient_id, message_id, code, name, value, value_type, units, reference_range, abnormal_flag, status, observed_at_utc, laboratory, used_for, held_because)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id";
+            const RECORD: &str = concat!(
+                insert!(),
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id"
+            );
             let mut ids = Vec::with_capacity(results.len());
             for r in results {
                 let values: [&dyn rusqlite::ToSql; 14] = [
@@ -153,7 +160,7 @@ impl LabResultWrites<'_> {
             return Ok(ids);
         }
         let mut ids: Vec<i64> = on_tx!(&mut self.transaction.tx, |c| {
-            let mut insert = sqlx::QueryBuilder::new(INSERT);
+            let mut insert = sqlx::QueryBuilder::new(insert!());
             insert.push_values(results, |mut row, r| {
                 row.push_bind(r.patient_id)
                     .push_bind(r.message_id)

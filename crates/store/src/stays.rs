@@ -335,8 +335,17 @@ impl StayWrites<'_> {
         &mut self,
         changes: &[(Location, BedState, Option<i64>)],
     ) -> Result<(), StoreError> {
-        const INSERT: &str = "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) ";
-        const UPSERT: &str = " ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc";
+        // One statement's parts, for one bed or many.
+        macro_rules! insert {
+            () => {
+                "INSERT INTO beds (ward, room, bed, state, patient_id, changed_at_utc) "
+            };
+        }
+        macro_rules! upsert {
+            () => {
+                " ON CONFLICT (ward, room, bed) DO UPDATE SET state = excluded.state, patient_id = excluded.patient_id, changed_at_utc = excluded.changed_at_utc"
+            };
+        }
         // One statement may not change a row twice: only each bed's last change is sent.
         let last_changes: Vec<&(Location, BedState, Option<i64>)> = changes
             .iter()
@@ -349,17 +358,17 @@ impl StayWrites<'_> {
         }
         let now = Utc::now().to_rfc3339();
         if let crate::backend::Tx::Direct(direct) = &self.transaction.tx {
-            let set_bed = format!("{INSERT} VALUES ($1, $2, $3, $4, $5, $6){UPSERT}");
+            const SET_BED: &str = concat!(insert!(), "VALUES ($1, $2, $3, $4, $5, $6)", upsert!());
             for (at, state, patient_id) in last_changes {
                 let code = state.code().to_string();
-                direct.execute(&set_bed, &[&at.ward, &at.room, &at.bed, &code, patient_id, &now])?;
+                direct.execute(SET_BED, &[&at.ward, &at.room, &at.bed, &code, patient_id, &now])?;
             }
             self.transaction.wrote();
             return Ok(());
         }
         on_tx!(&mut self.transaction.tx, |c| {
-            let mut upsert = sqlx::QueryBuilder::new(INSERT);
-            upsert.push_values(&last_changes, |mut row, (at, state, patient_id)| {
+            let mut statement = sqlx::QueryBuilder::new(insert!());
+            statement.push_values(&last_changes, |mut row, (at, state, patient_id)| {
                 row.push_bind(&at.ward)
                     .push_bind(&at.room)
                     .push_bind(&at.bed)
@@ -367,8 +376,8 @@ impl StayWrites<'_> {
                     .push_bind(*patient_id)
                     .push_bind(&now);
             });
-            upsert.push(UPSERT);
-            upsert.build().execute(c).await.map(|_| ())
+            statement.push(upsert!());
+            statement.build().execute(c).await.map(|_| ())
         })
         .map_err(database)?;
         self.transaction.wrote();
