@@ -219,6 +219,8 @@ impl RunningApp {
         let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(store_path(self.profile.path()))
             .pragma("key", format!("\"x'{key}'\""))
+            // New stores authenticate their pages with HMAC-SHA256 (store::page_mac).
+            .pragma("cipher_hmac_algorithm", "HMAC_SHA256")
             .connect()
             .await
             .expect("a second connection to the store");

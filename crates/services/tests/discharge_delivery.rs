@@ -155,7 +155,9 @@ async fn a_summary_changed_after_signing_is_never_sent_and_is_raised() {
     let mut raw = sqlx::ConnectOptions::connect(
         &sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&path)
-            .pragma("key", format!("\"x'{recovery}'\"")),
+            .pragma("key", format!("\"x'{recovery}'\""))
+            // New stores authenticate their pages with HMAC-SHA256 (store::page_mac).
+            .pragma("cipher_hmac_algorithm", "HMAC_SHA256"),
     )
     .await
     .expect("raw connection");

@@ -85,6 +85,8 @@ async fn a_summary_is_signed_only_when_complete_by_the_authors_own_card_and_a_ch
     let mut raw = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(folder.path().join("store.db"))
         .pragma("key", format!("\"x'{recovery}'\""))
+        // New stores authenticate their pages with HMAC-SHA256 (store::page_mac).
+        .pragma("cipher_hmac_algorithm", "HMAC_SHA256")
         .connect()
         .await
         .expect("raw connection");

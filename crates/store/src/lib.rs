@@ -20,6 +20,7 @@ mod key;
 mod lab_results;
 mod local_admin;
 mod local_file;
+mod page_mac;
 mod patients;
 mod regimen_approvals;
 mod regimen_versions;

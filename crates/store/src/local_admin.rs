@@ -14,6 +14,7 @@ use crate::audit_action::AuditAction;
 use crate::backend::Pool;
 use crate::error::database;
 use crate::local_file::{LocalFile, blocking, restrict_to_owner, sidecar};
+use crate::page_mac::PageMac;
 use crate::{Store, StoreError, StoreKey};
 
 /// The operations only a local encrypted file has: its integrity check, file
@@ -56,15 +57,19 @@ impl LocalFileAdmin {
         let key = &file.key;
         // ATTACH opens the backup with the main connection's flags, so this
         // connection needs SQLITE_OPEN_CREATE, which the pool's lack.
+        let mac = PageMac::of_file(&file.path, key);
         let mut connection =
-            crate::local_file::connect_options(&file.path, key, true, SqliteJournalMode::Wal)?
+            crate::local_file::connect_options(&file.path, key, true, SqliteJournalMode::Wal, mac)?
                 .connect()
                 .await
                 .map_err(database)?;
+        // An attached file takes SQLCipher's defaults: the backup is set to the
+        // store's page MAC before anything is written to it.
         let attach = Zeroizing::new(format!(
-            "ATTACH DATABASE '{}' AS backup KEY {}",
+            "ATTACH DATABASE '{}' AS backup KEY {}; PRAGMA backup.cipher_hmac_algorithm = {};",
             destination.to_string_lossy().replace('\'', "''"),
-            key.pragma_value().as_str()
+            key.pragma_value().as_str(),
+            mac.pragma_value()
         ));
         sqlx::raw_sql(sqlx::AssertSqlSafe(attach.as_str()))
             .execute(&mut connection)

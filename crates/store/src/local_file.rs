@@ -15,6 +15,7 @@ use sqlx::{ConnectOptions, SqliteConnection};
 use crate::backend::Pool;
 use crate::connection::{Place, refuse_newer_schema};
 use crate::error::database;
+use crate::page_mac::PageMac;
 use crate::{Store, StoreError, StoreKey};
 
 pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -134,7 +135,8 @@ impl Store {
         create: bool,
         lock: Arc<File>,
     ) -> Result<Self, StoreError> {
-        let options = connect_options(path, &key, create, SqliteJournalMode::Wal)?;
+        let mac = PageMac::of_file(path, &key);
+        let options = connect_options(path, &key, create, SqliteJournalMode::Wal, mac)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone())
@@ -161,7 +163,7 @@ impl Store {
             MIGRATOR.run(pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
         }
         // Opened after the migrations, on the file as they left it.
-        let direct = Some(crate::direct::open(path, &direct_key)?);
+        let direct = Some(crate::direct::open(path, &direct_key, mac)?);
         let store = Self { pool, writer: Some(writer), direct, place };
         if create {
             store.write_genesis().await?;
@@ -175,7 +177,10 @@ impl Store {
         key: &StoreKey,
         journal: SqliteJournalMode,
     ) -> Result<SqliteConnection, StoreError> {
-        connect_options(path, key, false, journal)?.connect().await.map_err(|e| connect_error(path, e))
+        connect_options(path, key, false, journal, PageMac::of_file(path, key))?
+            .connect()
+            .await
+            .map_err(|e| connect_error(path, e))
     }
 }
 
@@ -184,6 +189,7 @@ pub(crate) fn connect_options(
     key: &StoreKey,
     create: bool,
     journal: SqliteJournalMode,
+    mac: PageMac,
 ) -> Result<SqliteConnectOptions, StoreError> {
     let options = SqliteConnectOptions::from_str("sqlite:")
         .map_err(database)?
@@ -191,6 +197,8 @@ pub(crate) fn connect_options(
         .create_if_missing(create)
         // The key must be the first pragma; sqlx sends it first.
         .pragma("key", key.pragma_value().as_str().to_owned())
+        // sqlx sends SQLCipher's own settings straight after the key, before any read.
+        .pragma("cipher_hmac_algorithm", mac.pragma_value())
         .journal_mode(journal)
         .foreign_keys(true)
         .synchronous(SqliteSynchronous::Full)
@@ -332,7 +340,7 @@ mod tests {
         let folder = tempfile::tempdir().expect("folder");
         let path = folder.path().join("store.db");
         let key = StoreKey::generate().expect("key");
-        let mut old = connect_options(&path, &key, true, SqliteJournalMode::Wal)
+        let mut old = connect_options(&path, &key, true, SqliteJournalMode::Wal, PageMac::NEW)
             .expect("options")
             .connect()
             .await

@@ -62,6 +62,8 @@ async fn raw(path: &Path, key: &StoreKey) -> sqlx::SqliteConnection {
     sqlx::sqlite::SqliteConnectOptions::new()
         .filename(path)
         .pragma("key", format!("\"x'{recovery}'\""))
+        // New stores authenticate their pages with HMAC-SHA256 (store::page_mac).
+        .pragma("cipher_hmac_algorithm", "HMAC_SHA256")
         .connect()
         .await
         .expect("raw connection")
