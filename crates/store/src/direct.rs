@@ -17,9 +17,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rusqlite::types::ToSql;
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::{Connection, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
-use zeroize::Zeroizing;
 
 use crate::StoreError;
 use crate::key::StoreKey;
@@ -64,15 +63,7 @@ const COMMIT_AFTER_AT_MOST: Duration = Duration::from_millis(20);
 /// (and migrated), with the pool's settings: the key first, durable commits,
 /// foreign keys, and sorts kept in memory.
 pub(crate) fn open(path: &Path, key: &StoreKey, mac: PageMac) -> Result<DirectWriter, StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = Connection::open_with_flags(path, flags).map_err(error)?;
-    // Not logged: rusqlite logs nothing, and the key goes only to SQLCipher.
-    let pragmas = Zeroizing::new(format!(
-        "PRAGMA key = {}; PRAGMA cipher_hmac_algorithm = {};",
-        key.pragma_value().as_str(),
-        mac.pragma_value()
-    ));
-    connection.execute_batch(&pragmas).map_err(error)?;
+    let connection = crate::page_mac::keyed_connection(path, key, mac).map_err(error)?;
     connection
         .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
         .map_err(error)?;

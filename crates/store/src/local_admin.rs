@@ -14,7 +14,6 @@ use crate::audit_action::AuditAction;
 use crate::backend::Pool;
 use crate::error::database;
 use crate::local_file::{LocalFile, blocking, restrict_to_owner, sidecar};
-use crate::page_mac::PageMac;
 use crate::{Store, StoreError, StoreKey};
 
 /// The operations only a local encrypted file has: its integrity check, file
@@ -57,9 +56,8 @@ impl LocalFileAdmin {
         let key = &file.key;
         // ATTACH opens the backup with the main connection's flags, so this
         // connection needs SQLITE_OPEN_CREATE, which the pool's lack.
-        let mac = PageMac::of_file(&file.path, key);
         let mut connection =
-            crate::local_file::connect_options(&file.path, key, true, SqliteJournalMode::Wal, mac)?
+            crate::local_file::connect_options(&file.path, key, true, SqliteJournalMode::Wal, file.mac)?
                 .connect()
                 .await
                 .map_err(database)?;
@@ -69,7 +67,7 @@ impl LocalFileAdmin {
             "ATTACH DATABASE '{}' AS backup KEY {}; PRAGMA backup.cipher_hmac_algorithm = {};",
             destination.to_string_lossy().replace('\'', "''"),
             key.pragma_value().as_str(),
-            mac.pragma_value()
+            file.mac.pragma_value()
         ));
         sqlx::raw_sql(sqlx::AssertSqlSafe(attach.as_str()))
             .execute(&mut connection)
@@ -136,7 +134,7 @@ impl LocalFileAdmin {
         let file = self.file().clone();
         ensure_owner(&file.path)?;
         crate::local_file::exclusive(&file.lock, &file.path)?;
-        let (path, old, lock) = (file.path, file.key, file.lock);
+        let (path, old, lock, mac) = (file.path, file.key, file.lock, file.mac);
         self.store
             .audit_alone(
                 actor,
@@ -148,7 +146,7 @@ impl LocalFileAdmin {
         let (pending_path, pending) = (path.clone(), new.clone());
         blocking(move || pending.save_pending(&pending_path)).await??;
         crash_point("rekey.pending-saved");
-        let mut connection = Store::single_connection(&path, &old, SqliteJournalMode::Delete).await?;
+        let mut connection = Store::single_connection(&path, &old, mac, SqliteJournalMode::Delete).await?;
         rekey_connection(&mut connection, &new).await?;
         crash_point("rekey.file-reencrypted");
         let (save_path, new_copy) = (path.clone(), new.clone());

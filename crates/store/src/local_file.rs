@@ -32,6 +32,8 @@ pub(crate) struct LocalFile {
     /// A shared advisory lock on `<store>.lock`, held by every opener for as long
     /// as the store is open, so restore and rekey can tell that no one else is.
     pub(crate) lock: Arc<File>,
+    /// How its pages are authenticated, as found when it was opened.
+    pub(crate) mac: PageMac,
 }
 
 impl Store {
@@ -157,7 +159,7 @@ impl Store {
         settle_connections_at_exit();
         let pool = Pool::Local(pool);
         let direct_key = key.clone();
-        let place = Place::LocalFile(LocalFile { path: path.to_owned(), key, lock });
+        let place = Place::LocalFile(LocalFile { path: path.to_owned(), key, lock, mac });
         refuse_newer_schema(&pool, &place).await?;
         if let Pool::Local(pool) = &pool {
             MIGRATOR.run(pool).await.map_err(|e| StoreError::Database(format!("migration failed: {e}")))?;
@@ -175,12 +177,10 @@ impl Store {
     pub(crate) async fn single_connection(
         path: &Path,
         key: &StoreKey,
+        mac: PageMac,
         journal: SqliteJournalMode,
     ) -> Result<SqliteConnection, StoreError> {
-        connect_options(path, key, false, journal, PageMac::of_file(path, key))?
-            .connect()
-            .await
-            .map_err(|e| connect_error(path, e))
+        connect_options(path, key, false, journal, mac)?.connect().await.map_err(|e| connect_error(path, e))
     }
 }
 

@@ -49,19 +49,25 @@ impl PageMac {
     }
 }
 
-/// Whether `key` with `mac` reads the file's first page. Opened without
-/// SQLITE_OPEN_CREATE and only read: a failed try changes nothing.
-fn opens_with(path: &Path, key: &StoreKey, mac: PageMac) -> bool {
+/// A connection to a store file that exists (never made here), its key and
+/// page MAC set and nothing yet read. Not logged: rusqlite logs nothing, and
+/// the key goes only to SQLCipher.
+pub(crate) fn keyed_connection(path: &Path, key: &StoreKey, mac: PageMac) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let Ok(connection) = Connection::open_with_flags(path, flags) else { return false };
+    let connection = Connection::open_with_flags(path, flags)?;
     let pragmas = Zeroizing::new(format!(
         "PRAGMA key = {}; PRAGMA cipher_hmac_algorithm = {};",
         key.pragma_value().as_str(),
         mac.pragma_value()
     ));
-    if connection.execute_batch(&pragmas).is_err() {
-        return false;
-    }
+    connection.execute_batch(&pragmas)?;
+    Ok(connection)
+}
+
+/// Whether `key` with `mac` reads the file's first page: only read, so a
+/// failed try changes nothing.
+fn opens_with(path: &Path, key: &StoreKey, mac: PageMac) -> bool {
+    let Ok(connection) = keyed_connection(path, key, mac) else { return false };
     // A try that fails is expected, not an error: SQLCipher would log its
     // failed page check to standard error, so its log (the process's) is off
     // for the one read and set back at once.
